@@ -1,0 +1,118 @@
+//! # microtrain
+//!
+//! Training of small neural networks (multilayer perceptrons) **on** microcontrollers:
+//! `#![no_std]`, no allocator, no panics on any data, every byte of memory owned by the
+//! caller and sized at compile time. The numbers follow PyTorch's `torch.optim` and
+//! loss modules step for step.
+//!
+//! ## The layers of the design
+//!
+//! ```text
+//!  shape (&[Dense]) ──► const fn sizes ──► Storage<P, S, A> static (device)
+//!                                    └──► Vec<f32> buffers       (host)
+//!                                             │  .buffers() / Buffers { .. }
+//!                                             ▼
+//!  x, target ─► layers::dense::forward ─► loss ─► layers::dense::backward ─► grads
+//!                                                                             │
+//!              schedule (lr_t) ─► optim::*::step(params, grads, state, lr_t, k)
+//! ```
+//!
+//! - [`shape`]: layers ([`Dense`]) and the `const fn` sizes of every buffer.
+//! - [`storage`]: caller-owned buffers; [`Storage`] is const-generic for `static`s,
+//!   [`Buffers`] is the slice view every other module works on.
+//! - [`kernels`], [`layers`], [`activation`]: flat loops over slices.
+//! - [`loss`]: MSE, binary cross-entropy, softmax cross-entropy.
+//! - [`optim`]: SGD (momentum, Nesterov), Adagrad, Adadelta, RMSprop, Adam (AMSGrad),
+//!   AdamW, RAdam, one file each.
+//! - [`schedule`]: constant, exponential, step and inverse-time learning rates.
+//! - [`trainer`]: [`Trainer`], one checked optimizer step on a sample or a batch.
+//! - [`data`]: datasets in flash or RAM, batch / stochastic / minibatch descent with
+//!   seeded shuffling, evaluation.
+//! - [`error`]: small error enums per kind of operation.
+//!
+//! ## Memory
+//!
+//! For a shape, [`shape::params_len`] gives the parameter count (the gradient has the
+//! same), each optimizer's `state_per_param()` (a `const fn`: 0 for plain SGD, 2 for
+//! Adam) the state, and [`shape::activations_len`] the activation workspace. The
+//! activations hold **one sample** whatever the batch size: a batch is accumulated one
+//! sample at a time, and the backward pass overwrites each layer's output with its
+//! error term in place. A 4-8-3 MLP with Adam needs `(67 + 67 + 134 + 11) * 4 = 1116`
+//! bytes in all.
+//!
+//! ## Errors, never panics
+//!
+//! Every call that takes data returns a `Result`. A shape mismatch, a non-finite input
+//! or target, a label out of range, a too-small buffer, a non-finite loss or gradient:
+//! each returns an error, and the parameters and optimizer state are then bit for bit
+//! what they were. The crate denies `unwrap`, `expect`, `panic!` and slice indexing.
+//!
+//! ## Example: train on a device (no_std, no allocator)
+//!
+//! ```
+//! use microtrain::{storage_for, Activation, Adam, Dense, Loss, Storage, Target, Trainer};
+//!
+//! const LAYERS: [Dense; 2] = [
+//!     Dense::new(2, 4, Activation::Tanh),
+//!     Dense::new(4, 1, Activation::Sigmoid),
+//! ];
+//! const OPT: Adam = Adam::new(0.05);
+//! // Exactly the bytes this shape and optimizer need; a `static` on a device.
+//! static mut _ON_A_DEVICE: storage_for!(&LAYERS, OPT) = Storage::sized_for(&LAYERS, OPT.state_per_param());
+//! let mut storage: storage_for!(&LAYERS, OPT) = Storage::new();
+//!
+//! let mut net = Trainer::new(&LAYERS, storage.buffers(), OPT, Loss::BinaryCrossEntropy)?;
+//! net.init_params(7);
+//! // XOR, one sample per step, as samples would arrive from a sensor.
+//! let xs = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+//! let ys = [0.0, 1.0, 1.0, 0.0];
+//! for step in 0..2000 {
+//!     let i = step % 4;
+//!     net.train_sample(&xs[i], Target::Values(&[ys[i]]))?;
+//! }
+//! let mut out = [0.0];
+//! net.predict(&[1.0, 0.0], &mut out)?;
+//! assert!(out[0] > 0.9);
+//! // Bad data is rejected and changes nothing.
+//! let before = net.params().to_vec();
+//! assert!(net.train_sample(&[f32::NAN, 0.0], Target::Values(&[1.0])).is_err());
+//! assert_eq!(before, net.params());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![no_std]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented
+)]
+
+pub mod activation;
+pub mod data;
+pub mod error;
+pub mod kernels;
+pub mod layers;
+pub mod loss;
+pub mod math;
+pub mod optim;
+pub mod rng;
+pub mod schedule;
+pub mod shape;
+pub mod storage;
+pub mod trainer;
+
+pub use activation::Activation;
+pub use data::{evaluate, fit_epoch, Batch, Dataset, EpochError, EpochStats, Metrics, Order, Targets};
+pub use error::{Buffer, ConfigError, HyperparameterError, StepError};
+pub use loss::{Loss, Target};
+pub use optim::{Adadelta, Adagrad, Adam, AdamW, AnyOptimizer, Optimizer, RAdam, RMSprop, Sgd};
+pub use rng::Rng;
+pub use schedule::Schedule;
+pub use shape::Dense;
+pub use storage::{Buffers, Storage};
+pub use trainer::Trainer;

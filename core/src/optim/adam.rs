@@ -1,0 +1,134 @@
+//! Adam (`torch.optim.Adam`), with the AMSGrad variant.
+//!
+//! With `g_k` the gradient at step `k` (plus `weight_decay * p` when set; see
+//! [`AdamW`](super::AdamW) for decoupled decay):
+//!
+//! ```text
+//! m_k = beta1 m_{k-1} + (1 - beta1) g_k
+//! v_k = beta2 v_{k-1} + (1 - beta2) g_k^2
+//! AMSGrad: vmax_k = max(vmax_{k-1}, v_k), used in place of v_k below
+//! p  <- p - lr / (1 - beta1^k) * m_k / (sqrt(v_k) / sqrt(1 - beta2^k) + eps)
+//! ```
+//!
+//! The course's slide writes the bias-corrected moments `m_hat = m / (1 - beta1^t)`,
+//! `v_hat = v / (1 - beta2^t)` and `p <- p - eta m_hat / (sqrt(v_hat) + eps)`: the same
+//! rule with the corrections folded into two per-step scalars, which are computed once
+//! per step in `f64`.
+
+use super::{check, check_common, lerp, Optimizer};
+use crate::error::HyperparameterError;
+use crate::math;
+
+/// Adam hyperparameters, PyTorch's defaults (`betas = (beta1, beta2)`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Adam {
+    /// Learning rate (default 0.001).
+    pub lr: f32,
+    /// Decay of the first moment (default 0.9).
+    pub beta1: f32,
+    /// Decay of the second moment (default 0.999).
+    pub beta2: f32,
+    /// Added to the denominator (default 1e-8).
+    pub eps: f32,
+    /// L2 penalty added to the gradient (default 0).
+    pub weight_decay: f32,
+    /// Use the running maximum of the second moment (default false).
+    pub amsgrad: bool,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Self::new(0.001)
+    }
+}
+
+impl Adam {
+    /// Adam with learning rate `lr` and PyTorch's other defaults.
+    pub const fn new(lr: f32) -> Self {
+        Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+        }
+    }
+
+    /// State floats per parameter: `m` and `v`, plus `vmax` with AMSGrad.
+    pub const fn state_per_param(&self) -> usize {
+        2 + self.amsgrad as usize
+    }
+}
+
+/// Validates the hyperparameters Adam, AdamW and RAdam share.
+pub(crate) fn validate_betas(
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    wd: f32,
+) -> Result<(), HyperparameterError> {
+    check_common(lr, Some(eps), wd)?;
+    check("beta1", beta1, (0.0..1.0).contains(&beta1), "0 <= beta1 < 1")?;
+    check("beta2", beta2, (0.0..1.0).contains(&beta2), "0 <= beta2 < 1")
+}
+
+/// The Adam update shared by [`Adam`] and [`AdamW`](super::AdamW): `wd` is the L2
+/// penalty added to the gradient (0 for AdamW, which decays the weights itself).
+pub(crate) fn adam_step(
+    c: &Adam,
+    wd: f32,
+    params: &mut [f32],
+    grads: &[f32],
+    state: &mut [f32],
+    lr: f64,
+    k: u32,
+) {
+    let bc1 = 1.0 - math::powi64(f64::from(c.beta1), k);
+    let bc2_sqrt = math::sqrt64(1.0 - math::powi64(f64::from(c.beta2), k));
+    let step_size = (lr / bc1) as f32;
+    let bc2_sqrt = bc2_sqrt as f32;
+    let (b2, eps) = (c.beta2, c.eps);
+    let w1 = 1.0 - c.beta1;
+    let w2 = 1.0 - b2;
+    let n = c.state_per_param();
+    for ((p, g), s) in params.iter_mut().zip(grads).zip(state.chunks_exact_mut(n)) {
+        let g = if wd != 0.0 { g + wd * *p } else { *g };
+        let (m, v, vmax) = match s {
+            [m, v] => (m, v, None),
+            [m, v, vmax] => (m, v, Some(vmax)),
+            _ => continue,
+        };
+        *m = lerp(*m, g, w1);
+        *v = *v * b2 + w2 * (g * g);
+        let v_used = match vmax {
+            Some(vm) => {
+                *vm = vm.max(*v);
+                *vm
+            }
+            None => *v,
+        };
+        let denom = math::sqrt(v_used) / bc2_sqrt + eps;
+        *p -= step_size * (*m / denom);
+    }
+}
+
+impl Optimizer for Adam {
+    fn lr(&self) -> f32 {
+        self.lr
+    }
+
+    fn state_per_param(&self) -> usize {
+        Adam::state_per_param(self)
+    }
+
+    fn validate(&self) -> Result<(), HyperparameterError> {
+        validate_betas(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
+    }
+
+    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
+        adam_step(self, self.weight_decay, params, grads, state, lr, k);
+    }
+}

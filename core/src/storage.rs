@@ -1,0 +1,118 @@
+//! Caller-owned storage: const-generic arrays on a device, any slices on a host.
+//!
+//! [`Storage`] holds the four training buffers with their capacities in the type, so
+//! a firmware's model is one `static` of exactly the right size; [`Storage::buffers`]
+//! erases the sizes into a [`Buffers`] of slices, which is all the rest of the crate
+//! sees. A host builds the same [`Buffers`] from `Vec`s of sizes read at run time.
+//!
+//! The [`storage_for!`](crate::storage_for) macro names the exact type for a shape and
+//! an optimizer config.
+
+use crate::shape::{activations_len, params_len, Dense};
+
+/// Mutable views of the four training buffers.
+#[derive(Debug)]
+pub struct Buffers<'a> {
+    /// Parameters: [`params_len`] floats.
+    pub params: &'a mut [f32],
+    /// Gradients: [`params_len`] floats.
+    pub grads: &'a mut [f32],
+    /// Optimizer state: [`params_len`] x the optimizer's `state_per_param` floats.
+    pub state: &'a mut [f32],
+    /// Activations: [`activations_len`] floats.
+    pub acts: &'a mut [f32],
+}
+
+/// Fixed-size training storage: `P` parameters (and as many gradients), `S` optimizer
+/// state floats and `A` activation floats. Its size is exactly `(2P + S + A) * 4` bytes.
+#[derive(Debug, Clone)]
+pub struct Storage<const P: usize, const S: usize, const A: usize> {
+    params: [f32; P],
+    grads: [f32; P],
+    state: [f32; S],
+    acts: [f32; A],
+}
+
+impl<const P: usize, const S: usize, const A: usize> Default for Storage<P, S, A> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const P: usize, const S: usize, const A: usize> Storage<P, S, A> {
+    /// Zeroed storage (lands in `.bss` when used in a `static`).
+    pub const fn new() -> Self {
+        Storage {
+            params: [0.0; P],
+            grads: [0.0; P],
+            state: [0.0; S],
+            acts: [0.0; A],
+        }
+    }
+
+    /// Zeroed storage, checked against a shape and an optimizer's state per parameter.
+    ///
+    /// Meant for `static` and `const` initializers, where it is evaluated by the
+    /// compiler: a buffer too small for the shape is then a **compile error**. (Called
+    /// at run time with a wrong size, it panics; use [`Storage::new`] and let
+    /// [`Trainer::new`](crate::Trainer::new) report the error instead.)
+    ///
+    /// ```compile_fail
+    /// use microtrain::{Activation, Dense, Storage};
+    /// const LAYERS: [Dense; 1] = [Dense::new(4, 3, Activation::Identity)];
+    /// // 15 parameters are needed, 10 are given: this does not compile.
+    /// static S: Storage<10, 0, 3> = Storage::sized_for(&LAYERS, 0);
+    /// ```
+    #[allow(clippy::panic)]
+    pub const fn sized_for(layers: &[Dense], state_per_param: usize) -> Self {
+        if P < params_len(layers) {
+            panic!("Storage: too few parameter floats for this shape");
+        }
+        if S < params_len(layers).saturating_mul(state_per_param) {
+            panic!("Storage: too few optimizer state floats for this shape and optimizer");
+        }
+        if A < activations_len(layers) {
+            panic!("Storage: too few activation floats for this shape");
+        }
+        Self::new()
+    }
+
+    /// Views of the buffers, to build a [`Trainer`](crate::Trainer).
+    pub fn buffers(&mut self) -> Buffers<'_> {
+        Buffers {
+            params: &mut self.params,
+            grads: &mut self.grads,
+            state: &mut self.state,
+            acts: &mut self.acts,
+        }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+}
+
+/// The exact [`Storage`] type for a shape (`&[Dense]`) and an optimizer config:
+///
+/// ```
+/// use microtrain::{storage_for, Activation, Adam, Dense};
+/// const LAYERS: [Dense; 2] = [
+///     Dense::new(4, 8, Activation::Relu),
+///     Dense::new(8, 3, Activation::Identity),
+/// ];
+/// const OPT: Adam = Adam::new(0.01);
+/// type IrisStorage = storage_for!(&LAYERS, OPT);
+/// // 67 parameters, 67 gradients, 134 Adam moments, 11 activations.
+/// assert_eq!(core::mem::size_of::<IrisStorage>(), (67 + 67 + 134 + 11) * 4);
+/// ```
+#[macro_export]
+macro_rules! storage_for {
+    ($layers:expr, $opt:expr) => {
+        $crate::Storage<
+            { $crate::shape::params_len($layers) },
+            { $crate::shape::params_len($layers) * $opt.state_per_param() },
+            { $crate::shape::activations_len($layers) },
+        >
+    };
+}

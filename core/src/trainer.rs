@@ -1,0 +1,331 @@
+//! [`Trainer`]: a model over caller-owned buffers, trained one optimizer step at a time.
+//!
+//! One step on a batch of `B` samples:
+//!
+//! 1. **Check** every sample (input length, finite inputs, target length and range,
+//!    label range). On an error nothing has been touched.
+//! 2. **Accumulate** the gradient of the batch's mean loss, one sample at a time:
+//!    forward pass, loss and its error term (already divided by `B`), backward pass.
+//!    Only the gradient and activation buffers are written.
+//! 3. **Check** that the loss and every gradient are finite; otherwise return an
+//!    error, with parameters and optimizer state untouched.
+//! 4. Optionally **clip** the gradient by its global L2 norm.
+//! 5. **Update** the parameters with the optimizer at the schedule's learning rate.
+//!
+//! Because samples are processed one at a time, the activation buffer holds one sample
+//! whatever the batch size, and a batch need not be contiguous in memory (see
+//! [`Batch`]).
+
+use crate::data::Batch;
+use crate::error::{Buffer, ConfigError, StepError};
+use crate::layers::dense;
+use crate::loss::{Loss, Target};
+use crate::optim::Optimizer;
+use crate::rng::Rng;
+use crate::schedule::Schedule;
+use crate::shape::{self, Dense};
+use crate::storage::Buffers;
+use crate::{kernels, math};
+
+/// A model, its training buffers, its loss and its optimizer.
+#[derive(Debug)]
+pub struct Trainer<'a, O: Optimizer> {
+    layers: &'a [Dense],
+    params: &'a mut [f32],
+    grads: &'a mut [f32],
+    state: &'a mut [f32],
+    acts: &'a mut [f32],
+    opt: O,
+    loss: Loss,
+    schedule: Schedule,
+    clip_norm: Option<f32>,
+    step: u32,
+}
+
+/// Takes the first `n` floats of a buffer, or says which buffer is too small.
+fn prefix(b: &mut [f32], n: usize, buffer: Buffer) -> Result<&mut [f32], ConfigError> {
+    let provided = b.len();
+    b.get_mut(..n).ok_or(ConfigError::BufferTooSmall {
+        buffer,
+        needed: n,
+        provided,
+    })
+}
+
+impl<'a, O: Optimizer> Trainer<'a, O> {
+    /// Puts a model together over `buffers`, checking the shape, the buffer sizes, the
+    /// loss against the last activation and the optimizer's hyperparameters.
+    ///
+    /// The parameters are left as they are (load or [`init_params`](Self::init_params)
+    /// them); the optimizer state is reset to its initial value and the step count to 0.
+    pub fn new(layers: &'a [Dense], buffers: Buffers<'a>, opt: O, loss: Loss) -> Result<Self, ConfigError> {
+        shape::validate(layers)?;
+        if let (Some(req), Some(last)) = (loss.required_activation(), layers.last()) {
+            if last.activation != req {
+                return Err(ConfigError::LossActivation {
+                    loss,
+                    found: last.activation,
+                });
+            }
+        }
+        opt.validate()?;
+        let p = shape::params_len(layers);
+        let s = p.saturating_mul(opt.state_per_param());
+        let a = shape::activations_len(layers);
+        let params = prefix(buffers.params, p, Buffer::Params)?;
+        let grads = prefix(buffers.grads, p, Buffer::Grads)?;
+        let state = prefix(buffers.state, s, Buffer::State)?;
+        let acts = prefix(buffers.acts, a, Buffer::Activations)?;
+        opt.init_state(state);
+        Ok(Trainer {
+            layers,
+            params,
+            grads,
+            state,
+            acts,
+            opt,
+            loss,
+            schedule: Schedule::Constant,
+            clip_norm: None,
+            step: 0,
+        })
+    }
+
+    /// Sets the learning-rate schedule (checked first; on error nothing changes).
+    pub fn set_schedule(&mut self, schedule: Schedule) -> Result<(), ConfigError> {
+        schedule.validate()?;
+        self.schedule = schedule;
+        Ok(())
+    }
+
+    /// Clips the gradient to at most `max_norm` in global L2 norm before each update
+    /// (`None` turns clipping off). As `torch.nn.utils.clip_grad_norm_`: the gradient is
+    /// multiplied by `max_norm / (norm + 1e-6)` when that is below 1.
+    pub fn set_clip_norm(&mut self, max_norm: Option<f32>) -> Result<(), ConfigError> {
+        if let Some(m) = max_norm {
+            crate::optim::check("max_norm", m, m > 0.0, "max_norm > 0")?;
+        }
+        self.clip_norm = max_norm;
+        Ok(())
+    }
+
+    /// Initialises the parameters as PyTorch's `nn.Linear` does by default: every
+    /// weight and bias of a layer uniform in `[-1/sqrt(inputs), 1/sqrt(inputs)]`,
+    /// drawn from a generator seeded with `seed`. Resets the optimizer state.
+    pub fn init_params(&mut self, seed: u64) {
+        let mut rng = Rng::new(seed);
+        let mut rest: &mut [f32] = self.params;
+        for l in self.layers {
+            let bound = 1.0 / math::sqrt(l.inputs as f32);
+            let n = l.params_len().min(rest.len());
+            let (layer, tail) = core::mem::take(&mut rest).split_at_mut(n);
+            layer.iter_mut().for_each(|p| *p = rng.symmetric(bound));
+            rest = tail;
+        }
+        self.reset_optimizer();
+    }
+
+    /// Replaces the parameters by `params` (same layout). Rejected, with nothing
+    /// changed, if the length is wrong or a value is not finite.
+    pub fn load_params(&mut self, params: &[f32]) -> Result<(), StepError> {
+        if params.len() != self.params.len() {
+            return Err(StepError::InputLength {
+                sample: 0,
+                expected: self.params.len(),
+                got: params.len(),
+            });
+        }
+        if let Some(index) = kernels::first_non_finite(params) {
+            return Err(StepError::NonFiniteInput { sample: 0, index });
+        }
+        self.params.copy_from_slice(params);
+        Ok(())
+    }
+
+    /// Resets the optimizer state and the step count (a fresh optimizer).
+    pub fn reset_optimizer(&mut self) {
+        self.opt.init_state(self.state);
+        self.step = 0;
+    }
+
+    /// The layers.
+    pub fn layers(&self) -> &[Dense] {
+        self.layers
+    }
+
+    /// The parameters (per layer: `W` row-major, then `b`).
+    pub fn params(&self) -> &[f32] {
+        self.params
+    }
+
+    /// The gradient of the last step (after clipping).
+    pub fn grads(&self) -> &[f32] {
+        self.grads
+    }
+
+    /// The optimizer state.
+    pub fn state(&self) -> &[f32] {
+        self.state
+    }
+
+    /// The optimizer config.
+    pub fn optimizer(&self) -> &O {
+        &self.opt
+    }
+
+    /// The loss.
+    pub fn loss(&self) -> Loss {
+        self.loss
+    }
+
+    /// The number of optimizer steps taken (the schedule's `t` of the next step).
+    pub fn step_count(&self) -> u32 {
+        self.step
+    }
+
+    /// Sets the step count (to resume from a checkpoint, with the matching state).
+    pub fn set_step_count(&mut self, step: u32) {
+        self.step = step;
+    }
+
+    /// Number of model inputs.
+    pub fn inputs(&self) -> usize {
+        shape::inputs(self.layers)
+    }
+
+    /// Number of model outputs.
+    pub fn outputs(&self) -> usize {
+        shape::outputs(self.layers)
+    }
+
+    /// The learning rate the next step will use.
+    pub fn current_lr(&self) -> f64 {
+        self.schedule.lr_at(self.opt.lr(), self.step)
+    }
+
+    fn check_input(&self, x: &[f32], sample: usize) -> Result<(), StepError> {
+        let expected = self.inputs();
+        if x.len() != expected {
+            return Err(StepError::InputLength {
+                sample,
+                expected,
+                got: x.len(),
+            });
+        }
+        match kernels::first_non_finite(x) {
+            Some(index) => Err(StepError::NonFiniteInput { sample, index }),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks one sample against the model and the loss, as a training step would.
+    pub fn check_sample(&self, x: &[f32], target: &Target<'_>) -> Result<(), StepError> {
+        self.check_input(x, 0)?;
+        self.loss.check_target(target, self.outputs(), 0)
+    }
+
+    /// Whether the output of the last forward pass ([`predict`](Self::predict) or
+    /// [`sample_loss`](Self::sample_loss)) classifies `target` right.
+    pub fn last_output_matches(&self, target: &Target<'_>) -> bool {
+        self.acts
+            .get(self.output_range())
+            .is_some_and(|y| crate::data::is_correct(y, target))
+    }
+
+    /// The slice of the activation buffer that holds the model's output.
+    fn output_range(&self) -> core::ops::Range<usize> {
+        let a = self.acts.len();
+        a.saturating_sub(self.outputs())..a
+    }
+
+    /// Runs the model on one input and writes its output (after the last activation;
+    /// for softmax cross-entropy these are the logits) into `out`.
+    pub fn predict(&mut self, x: &[f32], out: &mut [f32]) -> Result<(), StepError> {
+        self.check_input(x, 0)?;
+        let o = self.outputs();
+        let got = out.len();
+        let out = out.get_mut(..o).ok_or(StepError::TargetLength {
+            sample: 0,
+            expected: o,
+            got,
+        })?;
+        dense::forward(self.layers, self.params, x, self.acts);
+        if let Some(y) = self.acts.get(self.output_range()) {
+            out.copy_from_slice(y);
+        }
+        Ok(())
+    }
+
+    /// The loss of one sample with the current parameters (no training).
+    pub fn sample_loss(&mut self, x: &[f32], target: &Target<'_>) -> Result<f32, StepError> {
+        self.check_input(x, 0)?;
+        self.loss.check_target(target, self.outputs(), 0)?;
+        dense::forward(self.layers, self.params, x, self.acts);
+        let range = self.output_range();
+        Ok(self
+            .acts
+            .get(range)
+            .map_or(f32::NAN, |y| self.loss.value(y, target)))
+    }
+
+    /// One optimizer step on one sample as it arrives (stochastic / online learning).
+    /// Returns the sample's loss before the update.
+    pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
+        self.train_batch(&crate::data::One { x, target })
+    }
+
+    /// One optimizer step on a batch. Returns the batch's mean loss before the update.
+    /// On an error, parameters, optimizer state and step count are unchanged.
+    pub fn train_batch<B: Batch + ?Sized>(&mut self, batch: &B) -> Result<f32, StepError> {
+        let n = batch.len();
+        if n == 0 {
+            return Err(StepError::EmptyBatch);
+        }
+        let outputs = self.outputs();
+        for i in 0..n {
+            let (x, t) = batch.sample(i)?;
+            self.check_input(x, i)?;
+            self.loss.check_target(&t, outputs, i)?;
+        }
+        let loss = self.accumulate(batch, n)?;
+        if !loss.is_finite() {
+            return Err(StepError::NonFiniteLoss);
+        }
+        if let Some(index) = kernels::first_non_finite(self.grads) {
+            return Err(StepError::NonFiniteGradient { index });
+        }
+        if let Some(max_norm) = self.clip_norm {
+            let norm = kernels::l2_norm(self.grads);
+            let coef = max_norm / (norm + 1e-6);
+            if coef < 1.0 {
+                kernels::scale(self.grads, coef);
+            }
+        }
+        let lr = self.current_lr();
+        let k = self.step.saturating_add(1);
+        self.opt.step(self.params, self.grads, self.state, lr, k);
+        self.step = k;
+        Ok(loss)
+    }
+
+    /// Steps 2 of the module docs: the batch's gradient into `grads`, and its loss.
+    fn accumulate<B: Batch + ?Sized>(&mut self, batch: &B, n: usize) -> Result<f32, StepError> {
+        self.grads.iter_mut().for_each(|g| *g = 0.0);
+        let inv = 1.0 / n as f32;
+        let last_act = self
+            .layers
+            .last()
+            .map_or(crate::Activation::Identity, |l| l.activation);
+        let range = self.output_range();
+        let mut total = 0.0f32;
+        for i in 0..n {
+            let (x, t) = batch.sample(i)?;
+            dense::forward(self.layers, self.params, x, self.acts);
+            if let Some(out) = self.acts.get_mut(range.clone()) {
+                total += self.loss.loss_and_delta(last_act, out, &t, inv);
+            }
+            dense::backward(self.layers, self.params, self.grads, x, self.acts);
+        }
+        Ok(total * inv)
+    }
+}

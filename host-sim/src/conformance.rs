@@ -1,0 +1,334 @@
+//! `microtrain-sim conformance DIR`: replays training runs recorded with PyTorch (the
+//! format is in `tests/conformance/FORMAT.md`) through the core and compares every
+//! per-step loss and the final parameters.
+
+use crate::model::HostModel;
+use crate::spec;
+use microtrain::{Dataset, Dense, Targets};
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[derive(Deserialize)]
+struct LayerSpec {
+    inputs: usize,
+    outputs: usize,
+    activation: String,
+}
+
+#[derive(Deserialize)]
+struct LayerParams {
+    weight: Vec<Vec<f32>>,
+    bias: Vec<f32>,
+}
+
+#[derive(Deserialize)]
+struct Expected {
+    losses: Vec<f64>,
+    #[serde(rename = "final")]
+    final_params: Vec<LayerParams>,
+}
+
+#[derive(Deserialize)]
+struct CaseFile {
+    format: u32,
+    name: String,
+    model: Vec<LayerSpec>,
+    loss: String,
+    optimizer: Value,
+    schedule: Value,
+    batch_size: usize,
+    epochs: usize,
+    init: Vec<LayerParams>,
+    x: Vec<Vec<f32>>,
+    y: Vec<Vec<f32>>,
+    expected: Expected,
+    rtol: f64,
+    atol: f64,
+}
+
+/// The result of one case.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The case's name (or file name if it could not be read).
+    pub name: String,
+    /// `true` when every value is within tolerance.
+    pub passed: bool,
+    /// The worst `|got - expected| / (atol + rtol |expected|)` (pass when <= 1).
+    pub worst_ratio: f64,
+    /// The worst relative deviation `|got - expected| / |expected|`.
+    pub worst_rel: f64,
+    /// Where the worst ratio was, e.g. `losses[3]` or `final[1].weight[0][2]`.
+    pub worst_at: String,
+    /// An error that stopped the case (malformed file, rejected step).
+    pub error: Option<String>,
+}
+
+/// Flattens per-layer `weight` rows and `bias` into the core's parameter layout,
+/// checking every size against the model; `field` names the JSON field for errors.
+fn flatten(layers: &[Dense], p: &[LayerParams], field: &str) -> Result<Vec<f32>, String> {
+    if p.len() != layers.len() {
+        return Err(format!(
+            "{field}: {} entries, the model has {} layers",
+            p.len(),
+            layers.len()
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, (l, lp)) in layers.iter().zip(p).enumerate() {
+        if lp.weight.len() != l.outputs {
+            return Err(format!(
+                "{field}[{i}].weight: {} rows, expected {}",
+                lp.weight.len(),
+                l.outputs
+            ));
+        }
+        for (r, row) in lp.weight.iter().enumerate() {
+            if row.len() != l.inputs {
+                return Err(format!(
+                    "{field}[{i}].weight[{r}]: {} values, expected {}",
+                    row.len(),
+                    l.inputs
+                ));
+            }
+            out.extend_from_slice(row);
+        }
+        if lp.bias.len() != l.outputs {
+            return Err(format!(
+                "{field}[{i}].bias: {} values, expected {}",
+                lp.bias.len(),
+                l.outputs
+            ));
+        }
+        out.extend_from_slice(&lp.bias);
+    }
+    Ok(out)
+}
+
+/// Names the position of flat parameter `idx` as `final[l].weight[r][c]` or
+/// `final[l].bias[r]`.
+fn param_name(layers: &[Dense], mut idx: usize) -> String {
+    for (i, l) in layers.iter().enumerate() {
+        if idx < l.weights_len() {
+            return format!("final[{i}].weight[{}][{}]", idx / l.inputs, idx % l.inputs);
+        }
+        idx -= l.weights_len();
+        if idx < l.outputs {
+            return format!("final[{i}].bias[{idx}]");
+        }
+        idx -= l.outputs;
+    }
+    format!("final[?{idx}]")
+}
+
+struct Tally {
+    ratio: f64,
+    rel: f64,
+    at: String,
+    rtol: f64,
+    atol: f64,
+}
+
+impl Tally {
+    fn see(&mut self, got: f64, want: f64, at: impl FnOnce() -> String) {
+        let diff = (got - want).abs();
+        let ratio = if got.is_finite() {
+            diff / (self.atol + self.rtol * want.abs())
+        } else {
+            f64::INFINITY
+        };
+        let rel = if want != 0.0 { diff / want.abs() } else { diff };
+        if ratio > self.ratio || (ratio.is_nan() && !self.ratio.is_nan()) {
+            self.ratio = ratio;
+            self.at = at();
+        }
+        if rel > self.rel {
+            self.rel = rel;
+        }
+    }
+}
+
+/// Runs one case file.
+pub fn run_case(path: &Path) -> Outcome {
+    let file = path.display().to_string();
+    let fail = |name: String, e: String| Outcome {
+        name,
+        passed: false,
+        worst_ratio: f64::NAN,
+        worst_rel: f64::NAN,
+        worst_at: String::new(),
+        error: Some(e),
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return fail(file.clone(), format!("{file}: cannot read: {e}")),
+    };
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let case: CaseFile = match serde_path_to_error::deserialize(de) {
+        Ok(c) => c,
+        Err(e) => {
+            let field = e.path().to_string();
+            return fail(
+                file.clone(),
+                format!("{file}: field `{field}`: {}", e.into_inner()),
+            );
+        }
+    };
+    match replay(&case) {
+        Ok(o) => o,
+        Err(e) => fail(case.name.clone(), format!("{file}: {e}")),
+    }
+}
+
+fn replay(case: &CaseFile) -> Result<Outcome, String> {
+    if case.format != 1 {
+        return Err(format!(
+            "field `format`: version {} is not supported (only 1)",
+            case.format
+        ));
+    }
+    let mut layers = Vec::new();
+    for (i, l) in case.model.iter().enumerate() {
+        let act = spec::activation(&l.activation, &format!("field `model[{i}].activation`"))?;
+        layers.push(Dense::new(l.inputs, l.outputs, act));
+    }
+    microtrain::shape::validate(&layers).map_err(|e| format!("field `model`: {e}"))?;
+    let loss = spec::loss(&case.loss, "field `loss`")?;
+    let opt = spec::optimizer(&case.optimizer, "optimizer").map_err(|e| format!("field `{e}"))?;
+    let schedule = spec::schedule(&case.schedule, "schedule").map_err(|e| format!("field `{e}"))?;
+    if case.batch_size == 0 {
+        return Err("field `batch_size`: must be at least 1".into());
+    }
+    let inputs = microtrain::shape::inputs(&layers);
+    let outputs = microtrain::shape::outputs(&layers);
+    let init = flatten(&layers, &case.init, "field `init`")?;
+    let want_final = flatten(&layers, &case.expected.final_params, "field `expected.final`")?;
+    if case.x.len() != case.y.len() || case.x.is_empty() {
+        return Err(format!(
+            "fields `x`/`y`: {} and {} rows (need the same, at least 1)",
+            case.x.len(),
+            case.y.len()
+        ));
+    }
+    let mut xs = Vec::new();
+    for (r, row) in case.x.iter().enumerate() {
+        if row.len() != inputs {
+            return Err(format!(
+                "field `x[{r}]`: {} values, the model takes {inputs}",
+                row.len()
+            ));
+        }
+        xs.extend_from_slice(row);
+    }
+    let mut ys = Vec::new();
+    for (r, row) in case.y.iter().enumerate() {
+        if row.len() != outputs {
+            return Err(format!(
+                "field `y[{r}]`: {} values, the model gives {outputs}",
+                row.len()
+            ));
+        }
+        ys.extend_from_slice(row);
+    }
+    let n = case.x.len();
+    let steps = case.epochs * n.div_ceil(case.batch_size);
+    if case.expected.losses.len() != steps {
+        return Err(format!(
+            "field `expected.losses`: {} entries, but {} epochs of {} rows in batches of {} take {steps} steps",
+            case.expected.losses.len(),
+            case.epochs,
+            n,
+            case.batch_size
+        ));
+    }
+    let data = Dataset::new(
+        &xs,
+        inputs,
+        Targets::Values {
+            y: &ys,
+            width: outputs,
+        },
+    )
+    .ok_or("fields `x`/`y`: inconsistent sizes")?;
+
+    let mut model = HostModel::new(layers.clone(), &opt);
+    let mut t = model.trainer(opt, loss).map_err(|e| format!("model: {e}"))?;
+    t.set_schedule(schedule)
+        .map_err(|e| format!("field `schedule`: {e}"))?;
+    t.load_params(&init).map_err(|e| format!("field `init`: {e}"))?;
+
+    let mut tally = Tally {
+        ratio: 0.0,
+        rel: 0.0,
+        at: "-".into(),
+        rtol: case.rtol,
+        atol: case.atol,
+    };
+    let mut step = 0usize;
+    for _ in 0..case.epochs {
+        let mut start = 0;
+        while start < n {
+            let len = case.batch_size.min(n - start);
+            let l = t
+                .train_batch(&data.range(start, len))
+                .map_err(|e| format!("step {step}: rejected: {e}"))?;
+            let want = case.expected.losses.get(step).copied().unwrap_or(f64::NAN);
+            tally.see(f64::from(l), want, || format!("losses[{step}]"));
+            step += 1;
+            start += len;
+        }
+    }
+    for (i, (g, w)) in t.params().iter().zip(&want_final).enumerate() {
+        tally.see(f64::from(*g), f64::from(*w), || param_name(&layers, i));
+    }
+    Ok(Outcome {
+        name: case.name.clone(),
+        passed: tally.ratio <= 1.0,
+        worst_ratio: tally.ratio,
+        worst_rel: tally.rel,
+        worst_at: tally.at,
+        error: None,
+    })
+}
+
+/// The `*.json` files of a directory, sorted by name.
+pub fn case_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read directory: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Runs every case in `dir`, prints one line per case and the totals; returns whether
+/// all passed.
+pub fn run_dir(dir: &Path) -> Result<bool, String> {
+    let files = case_files(dir)?;
+    if files.is_empty() {
+        return Err(format!("{}: no *.json cases", dir.display()));
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for f in &files {
+        let o = run_case(f);
+        match &o.error {
+            Some(e) => println!("FAIL {}: {e}", o.name),
+            None => println!(
+                "{} {}: worst {:.3} of tolerance at {} (max relative deviation {:.2e})",
+                if o.passed { "pass" } else { "FAIL" },
+                o.name,
+                o.worst_ratio,
+                o.worst_at,
+                o.worst_rel
+            ),
+        }
+        if o.passed {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(failed == 0)
+}
