@@ -91,6 +91,16 @@
     clippy::todo,
     clippy::unimplemented
 )]
+// Unit tests may index and unwrap: a panic there is a failed test, not a device fault.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 pub mod activation;
 pub mod data;
@@ -99,6 +109,7 @@ pub mod kernels;
 pub mod layers;
 pub mod loss;
 pub mod math;
+pub mod model_file;
 pub mod optim;
 pub mod rng;
 pub mod schedule;

@@ -1,0 +1,479 @@
+//! The binary model file: a trained model's shape and parameters, to store in flash,
+//! embed with `include_bytes!`, or pass between the simulator and a device.
+//!
+//! All integers and floats little-endian:
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 4 | magic `MTRN` |
+//! | 4 | 2 | format version, `1` |
+//! | 6 | 2 | number of layers `L` (1 ..= [`MAX_LAYERS`]) |
+//! | 8 | 4 | number of parameters `P` |
+//! | 12 | 12 `L` | per layer: inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu), 3 zero bytes |
+//! | 12 + 12 `L` | 4 `P` | parameters as `f32` (per layer `W` row-major, then `b`) |
+//! | end - 4 | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
+//!
+//! [`ModelFile::parse`] checks everything before it hands out a single value: the
+//! magic, the version, the shape (consecutive layers fit, none empty, the parameter
+//! count matches), the exact length, the checksum, and that every parameter is finite.
+//! A truncated, corrupted or oversized input is an error naming what is wrong and at
+//! which byte offset; nothing is read out of bounds and nothing panics.
+
+use crate::shape::{self, Dense};
+use crate::Activation;
+
+/// The first four bytes of a model file.
+pub const MAGIC: [u8; 4] = *b"MTRN";
+/// The format version this crate writes and reads.
+pub const VERSION: u16 = 1;
+/// The most layers a file may declare.
+pub const MAX_LAYERS: usize = 64;
+
+const HEADER: usize = 12;
+const LAYER: usize = 12;
+const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+/// Why a model file was rejected or could not be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum FormatError {
+    /// The input ends at `len` bytes; at least `needed` are required.
+    Truncated {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes present.
+        len: usize,
+    },
+    /// The first four bytes are not `MTRN`.
+    BadMagic,
+    /// The version at offset 4 is not one this crate reads.
+    UnsupportedVersion {
+        /// The version found.
+        version: u16,
+    },
+    /// The layer count at offset 6 is 0 or above [`MAX_LAYERS`].
+    LayerCount {
+        /// The count found.
+        count: usize,
+    },
+    /// Layer `layer`'s record (at `offset`) is invalid: unknown activation code,
+    /// nonzero reserved bytes, an empty layer, or inputs that do not match the
+    /// previous layer's outputs.
+    BadLayer {
+        /// Index of the layer.
+        layer: usize,
+        /// Byte offset of its record.
+        offset: usize,
+    },
+    /// The parameter count at offset 8 is not the one the shape implies.
+    ParamCount {
+        /// Count declared in the header.
+        declared: usize,
+        /// Count computed from the layers.
+        expected: usize,
+    },
+    /// The input is `len` bytes; the header implies exactly `expected`.
+    Length {
+        /// Bytes the header implies.
+        expected: usize,
+        /// Bytes present.
+        len: usize,
+    },
+    /// The stored CRC-32 does not match the contents.
+    Checksum {
+        /// CRC stored in the file.
+        stored: u32,
+        /// CRC computed over the contents.
+        computed: u32,
+    },
+    /// Parameter `index` (at byte `offset`) is NaN or infinite.
+    NonFinite {
+        /// Index of the parameter.
+        index: usize,
+        /// Byte offset.
+        offset: usize,
+    },
+    /// A buffer given to [`encode`] or [`ModelFile::read_params`] is too small or
+    /// the parameters do not match the shape.
+    Buffer {
+        /// Length needed.
+        needed: usize,
+        /// Length given.
+        provided: usize,
+    },
+}
+
+impl core::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            FormatError::Truncated { needed, len } => {
+                write!(f, "truncated: {len} bytes, at least {needed} needed")
+            }
+            FormatError::BadMagic => write!(f, "offset 0: not a microtrain model file (magic is not MTRN)"),
+            FormatError::UnsupportedVersion { version } => {
+                write!(
+                    f,
+                    "offset 4: format version {version} is not supported (this build reads {VERSION})"
+                )
+            }
+            FormatError::LayerCount { count } => {
+                write!(f, "offset 6: {count} layers (must be 1 to {MAX_LAYERS})")
+            }
+            FormatError::BadLayer { layer, offset } => write!(
+                f,
+                "offset {offset}: layer {layer} is invalid (empty, unknown activation, reserved bytes set, \
+                 or inputs not matching the previous layer)"
+            ),
+            FormatError::ParamCount { declared, expected } => {
+                write!(
+                    f,
+                    "offset 8: header declares {declared} parameters, the layers have {expected}"
+                )
+            }
+            FormatError::Length { expected, len } => {
+                write!(f, "length: {len} bytes, the header implies {expected}")
+            }
+            FormatError::Checksum { stored, computed } => write!(
+                f,
+                "checksum mismatch: stored {stored:#010x}, contents give {computed:#010x} (file corrupted)"
+            ),
+            FormatError::NonFinite { index, offset } => {
+                write!(f, "offset {offset}: parameter {index} is not finite")
+            }
+            FormatError::Buffer { needed, provided } => {
+                write!(f, "buffer of {provided} values, {needed} needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for FormatError {}
+
+const fn activation_code(a: Activation) -> u8 {
+    match a {
+        Activation::Identity => 0,
+        Activation::Sigmoid => 1,
+        Activation::Tanh => 2,
+        Activation::Relu => 3,
+    }
+}
+
+fn activation_from(code: u8) -> Option<Activation> {
+    Activation::ALL.into_iter().find(|a| activation_code(*a) == code)
+}
+
+/// The exact size in bytes of the model file of a shape.
+pub const fn encoded_len(layers: &[Dense]) -> usize {
+    HEADER
+        .saturating_add(LAYER.saturating_mul(layers.len()))
+        .saturating_add(4usize.saturating_mul(shape::params_len(layers)))
+        .saturating_add(4)
+}
+
+/// Copies `src` into `out` at `*pos` and advances `*pos` (no-op past the end).
+fn put(out: &mut [u8], pos: &mut usize, src: &[u8]) {
+    if let Some(dst) = out.get_mut(*pos..pos.saturating_add(src.len())) {
+        dst.copy_from_slice(src);
+    }
+    *pos = pos.saturating_add(src.len());
+}
+
+/// Writes the model file of `layers` and `params` into `out`; returns its length.
+pub fn encode(layers: &[Dense], params: &[f32], out: &mut [u8]) -> Result<usize, FormatError> {
+    let len = encoded_len(layers);
+    let p = shape::params_len(layers);
+    if params.len() != p {
+        return Err(FormatError::Buffer {
+            needed: p,
+            provided: params.len(),
+        });
+    }
+    if layers.is_empty() || layers.len() > MAX_LAYERS {
+        return Err(FormatError::LayerCount { count: layers.len() });
+    }
+    for (i, l) in layers.iter().enumerate() {
+        if u32::try_from(l.inputs).is_err() || u32::try_from(l.outputs).is_err() {
+            return Err(FormatError::BadLayer {
+                layer: i,
+                offset: HEADER + LAYER * i,
+            });
+        }
+    }
+    let p32 = u32::try_from(p).map_err(|_| FormatError::ParamCount {
+        declared: p,
+        expected: p,
+    })?;
+    if out.len() < len {
+        return Err(FormatError::Buffer {
+            needed: len,
+            provided: out.len(),
+        });
+    }
+    let mut pos = 0;
+    put(out, &mut pos, &MAGIC);
+    put(out, &mut pos, &VERSION.to_le_bytes());
+    put(out, &mut pos, &(layers.len() as u16).to_le_bytes());
+    put(out, &mut pos, &p32.to_le_bytes());
+    for l in layers {
+        put(out, &mut pos, &(l.inputs as u32).to_le_bytes());
+        put(out, &mut pos, &(l.outputs as u32).to_le_bytes());
+        put(out, &mut pos, &[activation_code(l.activation), 0, 0, 0]);
+    }
+    for v in params {
+        put(out, &mut pos, &v.to_le_bytes());
+    }
+    let crc = CRC.checksum(out.get(..pos).unwrap_or(&[]));
+    put(out, &mut pos, &crc.to_le_bytes());
+    Ok(len)
+}
+
+/// Reads a little-endian `u32` at `off` (0 past the end; callers check lengths first).
+fn u32_at(b: &[u8], off: usize) -> u32 {
+    let mut w = [0u8; 4];
+    if let Some(s) = b.get(off..off.saturating_add(4)) {
+        w.copy_from_slice(s);
+    }
+    u32::from_le_bytes(w)
+}
+
+fn u16_at(b: &[u8], off: usize) -> u16 {
+    let mut w = [0u8; 2];
+    if let Some(s) = b.get(off..off.saturating_add(2)) {
+        w.copy_from_slice(s);
+    }
+    u16::from_le_bytes(w)
+}
+
+/// A validated model file: every accessor reads only checked bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelFile<'a> {
+    bytes: &'a [u8],
+    layers: usize,
+    params: usize,
+}
+
+impl<'a> ModelFile<'a> {
+    /// Checks `bytes` completely (see the module docs) and returns a view of them.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, FormatError> {
+        let len = bytes.len();
+        if len < HEADER {
+            return Err(FormatError::Truncated { needed: HEADER, len });
+        }
+        if bytes.get(..4) != Some(&MAGIC[..]) {
+            return Err(FormatError::BadMagic);
+        }
+        let version = u16_at(bytes, 4);
+        if version != VERSION {
+            return Err(FormatError::UnsupportedVersion { version });
+        }
+        let count = usize::from(u16_at(bytes, 6));
+        if count == 0 || count > MAX_LAYERS {
+            return Err(FormatError::LayerCount { count });
+        }
+        let declared = u32_at(bytes, 8) as usize;
+        let table_end = HEADER + LAYER * count;
+        if len < table_end {
+            return Err(FormatError::Truncated {
+                needed: table_end,
+                len,
+            });
+        }
+        let mut expected = 0usize;
+        let mut prev: Option<usize> = None;
+        for i in 0..count {
+            let off = HEADER + LAYER * i;
+            let inputs = u32_at(bytes, off) as usize;
+            let outputs = u32_at(bytes, off + 4) as usize;
+            let code = bytes.get(off + 8).copied().unwrap_or(u8::MAX);
+            let reserved_ok = bytes.get(off + 9..off + 12) == Some(&[0u8, 0, 0][..]);
+            let chained = prev.is_none_or(|p| p == inputs);
+            if inputs == 0 || outputs == 0 || activation_from(code).is_none() || !reserved_ok || !chained {
+                return Err(FormatError::BadLayer {
+                    layer: i,
+                    offset: off,
+                });
+            }
+            let n = outputs
+                .checked_mul(inputs)
+                .and_then(|w| w.checked_add(outputs))
+                .and_then(|n| n.checked_add(expected))
+                .ok_or(FormatError::BadLayer {
+                    layer: i,
+                    offset: off,
+                })?;
+            expected = n;
+            prev = Some(outputs);
+        }
+        if declared != expected {
+            return Err(FormatError::ParamCount { declared, expected });
+        }
+        let total = expected
+            .checked_mul(4)
+            .and_then(|b| b.checked_add(table_end + 4))
+            .ok_or(FormatError::ParamCount { declared, expected })?;
+        if len != total {
+            return Err(if len < total {
+                FormatError::Truncated { needed: total, len }
+            } else {
+                FormatError::Length { expected: total, len }
+            });
+        }
+        let body = bytes.get(..total - 4).unwrap_or(&[]);
+        let stored = u32_at(bytes, total - 4);
+        let computed = CRC.checksum(body);
+        if stored != computed {
+            return Err(FormatError::Checksum { stored, computed });
+        }
+        let file = ModelFile {
+            bytes,
+            layers: count,
+            params: expected,
+        };
+        for (index, v) in file.param_iter().enumerate() {
+            if !v.is_finite() {
+                return Err(FormatError::NonFinite {
+                    index,
+                    offset: table_end + 4 * index,
+                });
+            }
+        }
+        Ok(file)
+    }
+
+    /// Number of layers.
+    pub fn layer_count(&self) -> usize {
+        self.layers
+    }
+
+    /// Layer `i`, if there is one.
+    pub fn layer(&self, i: usize) -> Option<Dense> {
+        if i >= self.layers {
+            return None;
+        }
+        let off = HEADER + LAYER * i;
+        let act = activation_from(*self.bytes.get(off + 8)?)?;
+        Some(Dense::new(
+            u32_at(self.bytes, off) as usize,
+            u32_at(self.bytes, off + 4) as usize,
+            act,
+        ))
+    }
+
+    /// The layers, first to last.
+    pub fn layers(&self) -> impl Iterator<Item = Dense> + '_ {
+        (0..self.layers).filter_map(|i| self.layer(i))
+    }
+
+    /// Number of parameters.
+    pub fn params_len(&self) -> usize {
+        self.params
+    }
+
+    fn param_iter(&self) -> impl Iterator<Item = f32> + '_ {
+        let start = HEADER + LAYER * self.layers;
+        let end = start + 4 * self.params;
+        self.bytes
+            .get(start..end)
+            .unwrap_or(&[])
+            .chunks_exact(4)
+            .map(|c| f32::from_bits(u32_at(c, 0)))
+    }
+
+    /// Copies the parameters into `out` (exactly [`params_len`](Self::params_len) long).
+    pub fn read_params(&self, out: &mut [f32]) -> Result<(), FormatError> {
+        if out.len() != self.params {
+            return Err(FormatError::Buffer {
+                needed: self.params,
+                provided: out.len(),
+            });
+        }
+        out.iter_mut().zip(self.param_iter()).for_each(|(o, v)| *o = v);
+        Ok(())
+    }
+
+    /// Whether the file's layers are exactly `layers` (to load into a fixed model).
+    pub fn matches(&self, layers: &[Dense]) -> bool {
+        self.layers == layers.len() && self.layers().zip(layers).all(|(a, b)| a == *b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LAYERS: [Dense; 2] = [
+        Dense::new(3, 4, Activation::Tanh),
+        Dense::new(4, 2, Activation::Sigmoid),
+    ];
+
+    fn sample() -> ([f32; 26], [u8; encoded_len(&LAYERS)]) {
+        let mut params = [0.0f32; 26];
+        params
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, p)| *p = i as f32 * 0.25 - 3.0);
+        let mut out = [0u8; encoded_len(&LAYERS)];
+        assert_eq!(encode(&LAYERS, &params, &mut out), Ok(out.len()));
+        (params, out)
+    }
+
+    #[test]
+    fn round_trip_is_bit_identical() {
+        let (params, bytes) = sample();
+        let f = ModelFile::parse(&bytes).unwrap();
+        assert!(f.matches(&LAYERS));
+        let mut back = [0.0f32; 26];
+        f.read_params(&mut back).unwrap();
+        assert_eq!(params.map(f32::to_bits), back.map(f32::to_bits));
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let (_, bytes) = sample();
+        for n in 0..bytes.len() {
+            assert!(
+                ModelFile::parse(&bytes[..n]).is_err(),
+                "prefix of {n} bytes accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_detected() {
+        let (_, bytes) = sample();
+        for i in 0..bytes.len() * 8 {
+            let mut b = bytes;
+            b[i / 8] ^= 1 << (i % 8);
+            assert!(ModelFile::parse(&b).is_err(), "flip of bit {i} accepted");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let (_, bytes) = sample();
+        let mut b = bytes;
+        b[0] = b'X';
+        assert_eq!(ModelFile::parse(&b).unwrap_err(), FormatError::BadMagic);
+        let mut long = [0u8; encoded_len(&LAYERS) + 1];
+        long[..bytes.len()].copy_from_slice(&bytes);
+        assert!(matches!(ModelFile::parse(&long), Err(FormatError::Length { .. })));
+        let mut b = bytes;
+        b[4] = 9;
+        assert_eq!(
+            ModelFile::parse(&b).unwrap_err(),
+            FormatError::UnsupportedVersion { version: 9 }
+        );
+    }
+
+    #[test]
+    fn non_finite_parameters_are_refused_on_write_and_read() {
+        let mut params = [0.0f32; 26];
+        params[5] = f32::NAN;
+        let mut out = [0u8; encoded_len(&LAYERS)];
+        encode(&LAYERS, &params, &mut out).unwrap();
+        assert!(matches!(
+            ModelFile::parse(&out),
+            Err(FormatError::NonFinite { index: 5, .. })
+        ));
+    }
+}
