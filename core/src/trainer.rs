@@ -40,6 +40,7 @@ pub struct Trainer<'a, O: Optimizer> {
     schedule: Schedule,
     clip_norm: Option<f32>,
     step: u32,
+    rejected: u32,
 }
 
 /// Takes the first `n` floats of a buffer, or says which buffer is too small.
@@ -183,9 +184,47 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.step
     }
 
-    /// Sets the step count (to resume from a checkpoint, with the matching state).
+    /// Sets the step count (to resume from a checkpoint, with the matching state; see
+    /// also [`restore`](Self::restore)).
     pub fn set_step_count(&mut self, step: u32) {
         self.step = step;
+    }
+
+    /// Number of training steps rejected so far because their loss or gradient was not
+    /// finite (bad data caught by the input checks is not counted here; it never got
+    /// that far). Saturates at `u32::MAX`.
+    pub fn rejected_steps(&self) -> u32 {
+        self.rejected
+    }
+
+    /// Restores parameters, optimizer state and step count together (from a
+    /// checkpoint). All three are checked first (lengths, finite values); on an error
+    /// nothing changes.
+    pub fn restore(&mut self, params: &[f32], state: &[f32], step: u32) -> Result<(), StepError> {
+        if params.len() != self.params.len() {
+            return Err(StepError::InputLength {
+                sample: 0,
+                expected: self.params.len(),
+                got: params.len(),
+            });
+        }
+        if state.len() != self.state.len() {
+            return Err(StepError::InputLength {
+                sample: 1,
+                expected: self.state.len(),
+                got: state.len(),
+            });
+        }
+        if let Some(index) = kernels::first_non_finite(params) {
+            return Err(StepError::NonFiniteInput { sample: 0, index });
+        }
+        if let Some(index) = kernels::first_non_finite(state) {
+            return Err(StepError::NonFiniteInput { sample: 1, index });
+        }
+        self.params.copy_from_slice(params);
+        self.state.copy_from_slice(state);
+        self.step = step;
+        Ok(())
     }
 
     /// Number of model inputs.
@@ -288,11 +327,16 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             self.loss.check_target(&t, outputs, i)?;
         }
         let loss = self.accumulate(batch, n)?;
-        if !loss.is_finite() {
-            return Err(StepError::NonFiniteLoss);
-        }
-        if let Some(index) = kernels::first_non_finite(self.grads) {
-            return Err(StepError::NonFiniteGradient { index });
+        let verdict = if !loss.is_finite() {
+            Err(StepError::NonFiniteLoss)
+        } else if let Some(index) = kernels::first_non_finite(self.grads) {
+            Err(StepError::NonFiniteGradient { index })
+        } else {
+            Ok(())
+        };
+        if let Err(e) = verdict {
+            self.rejected = self.rejected.saturating_add(1);
+            return Err(e);
         }
         if let Some(max_norm) = self.clip_norm {
             let norm = kernels::l2_norm(self.grads);
