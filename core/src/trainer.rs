@@ -89,6 +89,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             schedule: Schedule::Constant,
             clip_norm: None,
             step: 0,
+            rejected: 0,
         })
     }
 
