@@ -127,3 +127,8 @@ pub use schedule::Schedule;
 pub use shape::Dense;
 pub use storage::{Buffers, Storage};
 pub use trainer::Trainer;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
