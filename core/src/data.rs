@@ -232,7 +232,14 @@ impl Order {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum EpochError {
-    /// The batch size is 0, the dataset is empty, or the index buffer is too small.
+    /// The batch size is 0.
+    ZeroBatchSize,
+    /// The dataset has no rows (or more than `u32::MAX`).
+    DatasetSize {
+        /// Rows in the dataset.
+        rows: usize,
+    },
+    /// The index buffer is too small for the order (see [`Order::indices_needed`]).
     Config(ConfigError),
     /// Row `row` of the dataset is invalid (checked before any step: nothing changed).
     BadRow {
