@@ -398,3 +398,17 @@ pub fn is_correct(output: &[f32], target: &Target<'_>) -> bool {
     };
     argmax(output) == want
 }
+
+impl core::fmt::Display for EpochError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            EpochError::ZeroBatchSize => write!(f, "the batch size is 0"),
+            EpochError::DatasetSize { rows } => write!(f, "the dataset has {rows} rows"),
+            EpochError::Config(e) => write!(f, "{e}"),
+            EpochError::BadRow { row, error } => write!(f, "row {row}: {error}"),
+            EpochError::Step { step, error } => write!(f, "step {step} of the epoch rejected: {error}"),
+        }
+    }
+}
+
+impl core::error::Error for EpochError {}
