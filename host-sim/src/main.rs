@@ -1,18 +1,34 @@
-//! `microtrain-sim`: the microtrain core on the desktop.
+//! `microtrain-sim`: the microtrain core on the desktop. Design a model, train it on a
+//! CSV file, see what it needs on a device, compare the optimizers.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod atomic;
 mod conformance;
+mod data;
+mod demo;
+mod experiment;
+mod fit;
+mod iris;
 mod model;
+mod optargs;
+mod progress;
+mod savedmodel;
+mod shapeargs;
 mod spec;
+mod standardize;
+mod table;
+mod train;
 
 #[derive(Parser)]
 #[command(
     name = "microtrain-sim",
     version,
-    about = "Design, train and check microtrain models on the desktop"
+    about = "Design, train and check microtrain models on the desktop",
+    long_about = "Design, train and check microtrain models on the desktop, with the same core code as \
+                  the firmware.\nWithout a command: a demo (the Iris classifier of the course)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -21,6 +37,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Train a model on a CSV file (or the bundled Iris data) and write it for the firmware.
+    Train(Box<train::TrainArgs>),
     /// Replay every *.json training run recorded with PyTorch in DIR and compare.
     Conformance {
         /// Directory of conformance cases.
@@ -30,15 +48,18 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        None => ExitCode::SUCCESS,
-        Some(Command::Conformance { dir }) => match conformance::run_dir(&dir) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::FAILURE,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
+    let result = match cli.command {
+        None => demo::run().map(|()| ExitCode::SUCCESS),
+        Some(Command::Train(a)) => train::run(&a),
+        Some(Command::Conformance { dir }) => {
+            conformance::run_dir(&dir).map(|ok| if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -1,0 +1,327 @@
+//! Trained models on disk: the core's binary format (`.mtm`, what a firmware loads or
+//! embeds; see `microtrain::model_file`) and a JSON format that also keeps the column
+//! and class names.
+//!
+//! # The JSON model format (version 1)
+//!
+//! ```json
+//! {
+//!   "format": "microtrain-model",
+//!   "version": 1,
+//!   "loss": "softmax_cross_entropy",
+//!   "features": ["sepal_length", "sepal_width", "petal_length", "petal_width"],
+//!   "targets": ["species"],
+//!   "classes": ["setosa", "versicolor", "virginica"],
+//!   "layers": [
+//!     {"inputs": 4, "outputs": 8, "activation": "relu",
+//!      "weight": [[0.1, -0.2, 0.3, 0.4], ...8 rows], "bias": [0.0, ...8 values]},
+//!     {"inputs": 8, "outputs": 3, "activation": "identity", "weight": [...], "bias": [...]}
+//!   ]
+//! }
+//! ```
+//!
+//! - `weight` is `outputs` rows of `inputs` values (as `torch.nn.Linear.weight`), `bias`
+//!   has `outputs` values; the model takes **raw** feature values (any standardization
+//!   used in training is folded into the first layer).
+//! - Values are written in the shortest decimal form that reads back to the same
+//!   `f32`, so JSON and binary files of one model predict bit for bit the same.
+//! - `loss`, `features`, `targets` and `classes` are optional (`classes` is `null` for
+//!   regression); `features` lists the CSV columns in input order, `classes` the class
+//!   names in output order.
+
+use crate::{atomic, spec};
+use microtrain::model_file::{self, ModelFile};
+use microtrain::{Dense, Loss};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A model with whatever names its file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedModel {
+    /// The layers.
+    pub layers: Vec<Dense>,
+    /// The parameters (per layer `W` row-major, then `b`).
+    pub params: Vec<f32>,
+    /// The loss it was trained with, if known.
+    pub loss: Option<Loss>,
+    /// Input column names (empty if unknown).
+    pub features: Vec<String>,
+    /// Target column names (empty if unknown).
+    pub targets: Vec<String>,
+    /// Class names in output order, if a classifier with known names.
+    pub classes: Option<Vec<String>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonLayer {
+    inputs: usize,
+    outputs: usize,
+    activation: String,
+    weight: Vec<Vec<f32>>,
+    bias: Vec<f32>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonModel {
+    format: String,
+    version: u32,
+    #[serde(default)]
+    loss: Option<String>,
+    #[serde(default)]
+    features: Vec<String>,
+    #[serde(default)]
+    targets: Vec<String>,
+    #[serde(default)]
+    classes: Option<Vec<String>>,
+    layers: Vec<JsonLayer>,
+}
+
+const FORMAT: &str = "microtrain-model";
+
+impl SavedModel {
+    /// Writes the model atomically: JSON if `path` ends in `.json`, else binary.
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let bytes = if is_json(path) {
+            self.to_json()?.into_bytes()
+        } else {
+            self.to_binary().map_err(|e| format!("{}: {e}", path.display()))?
+        };
+        atomic::write(path, &bytes)
+    }
+
+    /// Reads a model file, binary or JSON (told apart by content).
+    pub fn load(path: &Path) -> Result<SavedModel, String> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+        if bytes.starts_with(&model_file::MAGIC) {
+            Self::from_binary(&bytes).map_err(|e| format!("{name}: {e}"))
+        } else if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            Self::from_json(&bytes).map_err(|e| format!("{name}: {e}"))
+        } else {
+            Err(format!(
+                "{name}: not a model file (neither the binary format, which starts with MTRN, nor JSON)"
+            ))
+        }
+    }
+
+    /// The core's binary model file.
+    pub fn to_binary(&self) -> Result<Vec<u8>, String> {
+        let mut out = vec![0u8; model_file::encoded_len(&self.layers)];
+        let n = model_file::encode(&self.layers, &self.params, &mut out).map_err(|e| e.to_string())?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Parses the core's binary model file.
+    pub fn from_binary(bytes: &[u8]) -> Result<SavedModel, String> {
+        let f = ModelFile::parse(bytes).map_err(|e| e.to_string())?;
+        let layers: Vec<Dense> = f.layers().collect();
+        let mut params = vec![0.0f32; f.params_len()];
+        f.read_params(&mut params).map_err(|e| e.to_string())?;
+        Ok(SavedModel {
+            layers,
+            params,
+            loss: None,
+            features: Vec::new(),
+            targets: Vec::new(),
+            classes: None,
+        })
+    }
+
+    /// The JSON model file.
+    pub fn to_json(&self) -> Result<String, String> {
+        let mut layers = Vec::new();
+        let mut rest = self.params.as_slice();
+        for l in &self.layers {
+            if rest.len() < l.params_len() {
+                return Err("internal: parameters shorter than the shape".into());
+            }
+            let (w, tail) = rest.split_at(l.weights_len());
+            let (b, tail) = tail.split_at(l.outputs);
+            rest = tail;
+            layers.push(JsonLayer {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                activation: l.activation.name().into(),
+                weight: w.chunks(l.inputs.max(1)).map(<[f32]>::to_vec).collect(),
+                bias: b.to_vec(),
+            });
+        }
+        let m = JsonModel {
+            format: FORMAT.into(),
+            version: 1,
+            loss: self.loss.map(|l| l.name().to_string()),
+            features: self.features.clone(),
+            targets: self.targets.clone(),
+            classes: self.classes.clone(),
+            layers,
+        };
+        serde_json::to_string_pretty(&m)
+            .map(|s| s + "\n")
+            .map_err(|e| e.to_string())
+    }
+
+    /// Parses and checks a JSON model file.
+    pub fn from_json(bytes: &[u8]) -> Result<SavedModel, String> {
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        let m: JsonModel = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            format!(
+                "line {}, column {}: field `{path}`: {inner}",
+                inner.line(),
+                inner.column()
+            )
+        })?;
+        if m.format != FORMAT || m.version != 1 {
+            return Err(format!(
+                "field `format`/`version`: {:?} version {} (this program reads {FORMAT:?} version 1)",
+                m.format, m.version
+            ));
+        }
+        let loss = m
+            .loss
+            .as_deref()
+            .map(|l| spec::loss(l, "field `loss`"))
+            .transpose()?;
+        let mut layers = Vec::new();
+        let mut params = Vec::new();
+        for (i, l) in m.layers.iter().enumerate() {
+            let act = spec::activation(&l.activation, &format!("field `layers[{i}].activation`"))?;
+            layers.push(Dense::new(l.inputs, l.outputs, act));
+            if l.weight.len() != l.outputs {
+                return Err(format!(
+                    "field `layers[{i}].weight`: {} rows, the layer has {} outputs",
+                    l.weight.len(),
+                    l.outputs
+                ));
+            }
+            for (r, row) in l.weight.iter().enumerate() {
+                if row.len() != l.inputs {
+                    return Err(format!(
+                        "field `layers[{i}].weight[{r}]`: {} values, the layer has {} inputs",
+                        row.len(),
+                        l.inputs
+                    ));
+                }
+                finite(row, &format!("layers[{i}].weight[{r}]"))?;
+                params.extend_from_slice(row);
+            }
+            if l.bias.len() != l.outputs {
+                return Err(format!(
+                    "field `layers[{i}].bias`: {} values, the layer has {} outputs",
+                    l.bias.len(),
+                    l.outputs
+                ));
+            }
+            finite(&l.bias, &format!("layers[{i}].bias"))?;
+            params.extend_from_slice(&l.bias);
+        }
+        microtrain::shape::validate(&layers).map_err(|e| format!("field `layers`: {e}"))?;
+        let (inputs, outputs) = (
+            microtrain::shape::inputs(&layers),
+            microtrain::shape::outputs(&layers),
+        );
+        if !m.features.is_empty() && m.features.len() != inputs {
+            return Err(format!(
+                "field `features`: {} names, the model has {inputs} inputs",
+                m.features.len()
+            ));
+        }
+        if let Some(c) = &m.classes {
+            if c.len() != outputs {
+                return Err(format!(
+                    "field `classes`: {} names, the model has {outputs} outputs",
+                    c.len()
+                ));
+            }
+        }
+        Ok(SavedModel {
+            layers,
+            params,
+            loss,
+            features: m.features,
+            targets: m.targets,
+            classes: m.classes,
+        })
+    }
+}
+
+fn finite(v: &[f32], field: &str) -> Result<(), String> {
+    match v.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(format!("field `{field}[{i}]`: not a finite f32 value")),
+        None => Ok(()),
+    }
+}
+
+fn is_json(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use microtrain::{Activation, Rng};
+
+    fn model() -> SavedModel {
+        let layers = vec![
+            Dense::new(3, 4, Activation::Tanh),
+            Dense::new(4, 2, Activation::Identity),
+        ];
+        let mut rng = Rng::new(9);
+        // Values over many magnitudes, to exercise the shortest-decimal round trip.
+        let params = (0..microtrain::shape::params_len(&layers))
+            .map(|i| rng.symmetric(1.0) * 10f32.powi(i as i32 % 13 - 6))
+            .collect();
+        SavedModel {
+            layers,
+            params,
+            loss: Some(Loss::SoftmaxCrossEntropy),
+            features: vec!["a".into(), "b".into(), "c".into()],
+            targets: vec!["y".into()],
+            classes: Some(vec!["no".into(), "yes".into()]),
+        }
+    }
+
+    #[test]
+    fn json_and_binary_round_trip_bit_for_bit() {
+        let m = model();
+        let j = SavedModel::from_json(m.to_json().unwrap_or_default().as_bytes());
+        assert_eq!(j.as_ref(), Ok(&m));
+        let b = SavedModel::from_binary(&m.to_binary().unwrap_or_default()).map(|b| b.params);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(b.map(|p| bits(&p)), Ok(bits(&m.params)));
+    }
+
+    #[test]
+    fn many_random_floats_survive_json() {
+        let mut rng = Rng::new(1);
+        let mut v = Vec::new();
+        while v.len() < 200_000 {
+            let x = f32::from_bits(rng.next_u64() as u32);
+            if x.is_finite() {
+                v.push(x);
+            }
+        }
+        let text = serde_json::to_string(&v).unwrap_or_default();
+        let back: Vec<f32> = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(back.len(), v.len());
+        assert!(back.iter().zip(&v).all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+
+    #[test]
+    fn bad_json_names_the_field() {
+        let text = m_text().replace("\"tanh\"", "\"swish\"");
+        let e = SavedModel::from_json(text.as_bytes()).unwrap_err();
+        assert!(e.contains("layers[0].activation"), "{e}");
+        let text = m_text().replacen("\"bias\": [", "\"bias\": [1e39, ", 1);
+        let e = SavedModel::from_json(text.as_bytes()).unwrap_err();
+        assert!(e.contains("layers[0].bias"), "{e}");
+    }
+
+    fn m_text() -> String {
+        model().to_json().unwrap_or_default()
+    }
+}

@@ -1,0 +1,361 @@
+//! `microtrain-sim train`: trains a model on a CSV file (or the bundled Iris data) with
+//! the core's trainer and writes it as a `.mtm` (firmware) and/or `.json` file.
+//!
+//! Random streams, all from `--seed`: the initial weights ([`microtrain::Trainer::init_params`]),
+//! the train/validation split and the per-epoch shuffles each use their own
+//! [`microtrain::Rng`], so the same seed gives the same numbers on every machine.
+
+use crate::data::{self, Columns, Task};
+use crate::experiment::{percent, split_and_scale};
+use crate::fit::{self, EpochLog, FitOptions};
+use crate::model::HostModel;
+use crate::optargs::{self, OptimizerArgs};
+use crate::progress::EpochBar;
+use crate::savedmodel::SavedModel;
+use crate::shapeargs::{describe, ShapeArgs};
+use crate::standardize;
+use crate::table::Table;
+use crate::{iris, spec};
+use microtrain::{Activation, Loss, Order};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Row order per epoch.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OrderArg {
+    /// A fresh seeded permutation every epoch.
+    Shuffled,
+    /// File order.
+    Sequential,
+    /// Rows drawn with replacement.
+    WithReplacement,
+}
+
+impl From<OrderArg> for Order {
+    fn from(o: OrderArg) -> Order {
+        match o {
+            OrderArg::Shuffled => Order::Shuffled,
+            OrderArg::Sequential => Order::Sequential,
+            OrderArg::WithReplacement => Order::WithReplacement,
+        }
+    }
+}
+
+/// Options of `train`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// CSV file with a header line (default: the bundled Iris data, target `species`).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Feature columns, comma-separated (default: every column but the target).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Target column (classification: class names or numbers; regression: one or more numeric columns,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub target: Option<Vec<String>>,
+    /// Classification or regression (default: classification if any target value is not a number).
+    #[arg(long, value_enum)]
+    pub task: Option<Task>,
+    /// Class names in model-output order, comma-separated (default: sorted by name).
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Option<Vec<String>>,
+    #[command(flatten)]
+    pub shape: ShapeArgs,
+    /// Loss: softmax_cross_entropy (default for classification), mse (default for regression),
+    /// binary_cross_entropy (sigmoid outputs).
+    #[arg(long)]
+    pub loss: Option<String>,
+    #[command(flatten)]
+    pub opt: OptimizerArgs,
+    /// Learning-rate schedule over optimizer steps: constant, exponential:gamma=G,
+    /// step:step_size=N,gamma=G, inverse_time:decay=D.
+    #[arg(long, default_value = "constant")]
+    pub schedule: String,
+    /// Rows per optimizer step: a number (1 = stochastic gradient descent) or `all` (batch descent).
+    #[arg(long, default_value = "16")]
+    pub batch_size: String,
+    /// Passes over the training rows.
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    /// Seed of the initial weights, the validation split and the shuffling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Clip the gradient to this global L2 norm before each step.
+    #[arg(long, allow_hyphen_values = true)]
+    pub clip_norm: Option<f32>,
+    /// Fraction of the rows held out for validation, in [0, 1).
+    #[arg(long, default_value_t = 0.2, allow_hyphen_values = true)]
+    pub val_split: f64,
+    /// Row order in each epoch.
+    #[arg(long, value_enum, default_value = "shuffled")]
+    pub order: OrderArg,
+    /// Do not standardize the features (by default they are scaled to mean 0, standard deviation 1
+    /// on the training rows, and the scaling is folded into the saved model's first layer).
+    #[arg(long)]
+    pub no_standardize: bool,
+    /// Write the trained model: FILE.json (JSON, keeps column and class names) or any other name
+    /// (the binary .mtm format a firmware loads). Repeat for several files.
+    #[arg(long)]
+    pub out: Vec<PathBuf>,
+    /// Start from this model file (fine-tuning) instead of random weights; its shape is kept.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
+    /// Print the metrics every N epochs (default: every epoch up to 20 epochs, else about 10 lines).
+    #[arg(long)]
+    pub print_every: Option<usize>,
+}
+
+/// Runs `train`.
+pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
+    let table = match &a.data {
+        Some(p) => Table::read(p)?,
+        None => iris::table()?,
+    };
+    let init = a.init.as_ref().map(|p| SavedModel::load(p)).transpose()?;
+    let init_name = a
+        .init
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let cols = columns(a, init.as_ref(), &init_name)?;
+    let prepared = data::prepare(&table, &cols)?;
+    if let Some(m) = &init {
+        check_init_fits(m, &prepared, &init_name, a.classes.is_some())?;
+    }
+    let loss = match (&a.loss, &init) {
+        (Some(l), _) => spec::loss(l, "--loss")?,
+        (None, Some(SavedModel { loss: Some(l), .. })) => *l,
+        _ if prepared.classes.is_some() => Loss::SoftmaxCrossEntropy,
+        _ => Loss::Mse,
+    };
+    let layers = match &init {
+        Some(m) => m.layers.clone(),
+        None => {
+            let out_act = loss.required_activation().unwrap_or(Activation::Identity);
+            a.shape.build(prepared.inputs(), prepared.outputs(), out_act)?
+        }
+    };
+    let opt = a.opt.build()?;
+    let schedule = optargs::schedule(&a.schedule)?;
+    let split = split_and_scale(&prepared, a.val_split, a.seed, !a.no_standardize)?;
+    let batch_size = batch_size(&a.batch_size, split.train.rows())?;
+    let train_ds = split.train.dataset()?;
+    let val_ds = split.val.dataset()?;
+
+    let mut model = HostModel::new(layers.clone(), &opt);
+    let mut t = model.trainer(opt, loss).map_err(|e| format!("model: {e}"))?;
+    t.set_schedule(schedule).map_err(|e| format!("--schedule: {e}"))?;
+    t.set_clip_norm(a.clip_norm)
+        .map_err(|e| format!("--clip-norm: {e}"))?;
+    match &init {
+        Some(m) => {
+            let mut p = m.params.clone();
+            if let Some(s) = &split.scaler {
+                standardize::unfold(&layers, &mut p, s);
+            }
+            t.load_params(&p).map_err(|e| format!("{init_name}: {e}"))?;
+        }
+        None => t.init_params(a.seed),
+    }
+
+    let source = &table.source;
+    println!(
+        "{source}: {} rows ({} training, {} validation), {} features -> {}",
+        prepared.rows(),
+        split.train.rows(),
+        split.val.rows(),
+        prepared.inputs(),
+        match &prepared.classes {
+            Some(c) => format!("{} classes ({}, sorted as listed)", c.len(), c.join(", ")),
+            None => format!("{} regression target(s)", prepared.outputs()),
+        }
+    );
+    println!(
+        "model {}, {} parameters; {} loss; {:?}; batch {batch_size}, {} epochs, seed {}",
+        describe(&layers),
+        microtrain::shape::params_len(&layers),
+        loss.name(),
+        opt,
+        a.epochs,
+        a.seed
+    );
+    let every = a
+        .print_every
+        .unwrap_or(if a.epochs <= 20 { 1 } else { a.epochs.div_ceil(10) })
+        .max(1);
+    let opts = FitOptions {
+        epochs: a.epochs,
+        batch_size,
+        order: a.order.into(),
+        seed: a.seed,
+    };
+    let classify = prepared.classes.is_some();
+    let bar = EpochBar::new(a.epochs);
+    let val_rows = split.val.rows();
+    let run = fit::fit(&mut t, &train_ds, Some(&val_ds), &opts, |log| {
+        if log.epoch > 0 {
+            bar.epoch_done(format!("loss {:.4}", log.train.loss));
+        }
+        if log.epoch % every == 0 || log.epoch == a.epochs {
+            bar.println(&epoch_line(log, a.epochs, classify, val_rows));
+        }
+    })?;
+    bar.finish();
+    if let Some(why) = &run.diverged {
+        eprintln!("error: training diverged at {why}; try a smaller --lr or --clip-norm. No model written.");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("final:");
+    print_final(&mut t, &train_ds, "training", classify, split.train.rows())?;
+    if val_rows > 0 {
+        print_final(&mut t, &val_ds, "validation", classify, val_rows)?;
+    }
+    let mut params = t.params().to_vec();
+    if let Some(s) = &split.scaler {
+        standardize::fold(&layers, &mut params, s);
+    }
+    let saved = SavedModel {
+        layers,
+        params,
+        loss: Some(loss),
+        features: prepared.feature_names.clone(),
+        targets: prepared.target_names.clone(),
+        classes: prepared.classes.clone(),
+    };
+    for p in &a.out {
+        saved.save(p)?;
+        println!("wrote {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The columns to read: the options, else the model's names, else the defaults.
+fn columns(a: &TrainArgs, init: Option<&SavedModel>, init_name: &str) -> Result<Columns, String> {
+    let mut cols = if a.data.is_none() {
+        iris::columns()
+    } else {
+        Columns::default()
+    };
+    if let Some(m) = init {
+        if !m.features.is_empty() {
+            cols.features = Some(m.features.clone());
+        }
+        if !m.targets.is_empty() {
+            cols.targets = m.targets.clone();
+        }
+        if m.classes.is_some() {
+            cols.classes = m.classes.clone();
+            cols.task = Some(Task::Classify);
+        }
+    }
+    if let Some(f) = &a.features {
+        cols.features = Some(f.clone());
+    }
+    if let Some(t) = &a.target {
+        cols.targets = t.clone();
+    }
+    if let Some(task) = a.task {
+        cols.task = Some(task);
+    }
+    if let Some(c) = &a.classes {
+        if let Some(mc) = init.and_then(|m| m.classes.as_ref()) {
+            if mc != c {
+                return Err(format!(
+                    "--classes: {} does not match the classes of {init_name}: {}",
+                    c.join(","),
+                    mc.join(",")
+                ));
+            }
+        }
+        cols.classes = Some(c.clone());
+        cols.task = Some(Task::Classify);
+    }
+    if cols.targets.is_empty() {
+        return Err("--target: name the target column of --data".into());
+    }
+    Ok(cols)
+}
+
+fn check_init_fits(
+    m: &SavedModel,
+    p: &data::Prepared,
+    name: &str,
+    classes_given: bool,
+) -> Result<(), String> {
+    let (inputs, outputs) = (
+        microtrain::shape::inputs(&m.layers),
+        microtrain::shape::outputs(&m.layers),
+    );
+    if p.classes.is_some() && m.classes.is_none() && !classes_given {
+        return Err(format!(
+            "{name}: this model file stores no class names; give --classes in the model's output order, \
+             or fine-tune from the .json model file"
+        ));
+    }
+    if inputs != p.inputs() {
+        return Err(format!(
+            "{name}: the model takes {inputs} inputs, the data has {} features",
+            p.inputs()
+        ));
+    }
+    if outputs != p.outputs() {
+        return Err(format!(
+            "{name}: the model has {outputs} outputs, the data needs {} (one per class or target)",
+            p.outputs()
+        ));
+    }
+    Ok(())
+}
+
+/// Parses `--batch-size`.
+pub fn batch_size(text: &str, rows: usize) -> Result<usize, String> {
+    if text == "all" {
+        return Ok(rows);
+    }
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "--batch-size: {text:?} is not a whole number >= 1 or `all`"
+        )),
+    }
+}
+
+/// One epoch's line of output.
+pub fn epoch_line(log: &EpochLog, epochs: usize, classify: bool, val_rows: usize) -> String {
+    let w = epochs.to_string().len();
+    let mut s = format!("epoch {:>w$}/{epochs}  loss {:.4}", log.epoch, log.train.loss);
+    if classify {
+        s.push_str(&format!(
+            "  accuracy {:5.1} %",
+            f64::from(log.train.accuracy) * 100.0
+        ));
+    }
+    if let Some(v) = log.val.filter(|_| val_rows > 0) {
+        s.push_str(&format!("  | validation loss {:.4}", v.loss));
+        if classify {
+            s.push_str(&format!("  accuracy {:5.1} %", f64::from(v.accuracy) * 100.0));
+        }
+    }
+    s
+}
+
+fn print_final(
+    t: &mut microtrain::Trainer<'_, microtrain::AnyOptimizer>,
+    ds: &microtrain::Dataset<'_>,
+    what: &str,
+    classify: bool,
+    rows: usize,
+) -> Result<(), String> {
+    let m = microtrain::evaluate(t, ds).map_err(|e| e.to_string())?;
+    if classify {
+        println!(
+            "  {what:<10} loss {:.4}  accuracy {}",
+            m.loss,
+            percent(m.accuracy, rows)
+        );
+    } else {
+        println!("  {what:<10} loss {:.4}  RMSE {:.4}", m.loss, fit::rmse(t, ds)?);
+    }
+    Ok(())
+}
