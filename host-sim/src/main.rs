@@ -12,8 +12,10 @@ mod demo;
 mod experiment;
 mod fit;
 mod iris;
+mod memory;
 mod model;
 mod optargs;
+mod predict;
 mod progress;
 mod savedmodel;
 mod shapeargs;
@@ -39,6 +41,10 @@ struct Cli {
 enum Command {
     /// Train a model on a CSV file (or the bundled Iris data) and write it for the firmware.
     Train(Box<train::TrainArgs>),
+    /// The exact RAM a device needs to train a model shape with an optimizer, and whether it fits.
+    Memory(Box<memory::MemoryArgs>),
+    /// Run a saved model on the rows of a CSV file; prints every output and its exact bits.
+    Predict(predict::PredictArgs),
     /// Replay every *.json training run recorded with PyTorch in DIR and compare.
     Conformance {
         /// Directory of conformance cases.
@@ -51,6 +57,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => demo::run().map(|()| ExitCode::SUCCESS),
         Some(Command::Train(a)) => train::run(&a),
+        Some(Command::Memory(a)) => memory::run(&a).map(|()| ExitCode::SUCCESS),
+        Some(Command::Predict(a)) => predict::run(&a).map(|()| ExitCode::SUCCESS),
         Some(Command::Conformance { dir }) => {
             conformance::run_dir(&dir).map(|ok| if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
