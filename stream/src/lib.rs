@@ -1,3 +1,53 @@
-//! Online learning from a 3-axis accelerometer stream (placeholder, being written).
+//! # microtrain-stream
+//!
+//! Online learning from a 3-axis accelerometer stream, independent of any board:
+//! the firmware (QEMU and the BBC micro:bit v2) and the simulator's `stream` command
+//! run this crate's code, so the host can test everything the device does, down to the
+//! bits of the final weights.
+//!
+//! ```text
+//!  Accelerometer::read ──► Validator ──► Window (32 readings, heapless)
+//!   (sensor trait)       (bad data is      │ full
+//!                         counted, dropped) ▼
+//!                              features (9) ──► Learner::predict ──► prediction / metrics
+//!                                          └──► Learner::learn (one Adam step) if labelled
+//! ```
+//!
+//! - [`sensor`]: the application's sensor trait and readings.
+//! - [`validate`]: NaN, saturated, stuck readings and bus errors, counted and skipped.
+//! - [`window`], [`features`]: fixed-rate windows and their features.
+//! - [`model`]: the 9-16-3 MLP, its static storage type, the [`Learner`].
+//! - [`app`]: the whole per-window loop, [`App`].
+//! - [`metrics`]: sliding and overall accuracy, mean loss.
+//! - [`sim`]: the seeded simulated accelerometer with its concept change.
+//! - [`config`], [`scenario`]: the simulated run, its bounds and its [`Report`].
+//! - [`checksum`]: FNV-1a over the weights' bits.
+//!
+//! No allocator, no `unsafe`; with the `defmt` feature every report type is
+//! `defmt::Format`.
 #![no_std]
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod app;
+pub mod checksum;
+pub mod config;
+pub mod features;
+pub mod metrics;
+pub mod model;
+pub mod scenario;
+pub mod sensor;
+pub mod sim;
+pub mod validate;
+pub mod window;
+
+pub use app::{App, WindowOutcome};
+pub use checksum::weights_checksum;
+pub use config::Config;
+pub use model::{Learner, ModelStorage, EMPTY_STORAGE};
+pub use scenario::{run, Bounds, Event, Report};
+pub use sensor::{Accelerometer, Reading, SensorError};
+pub use sim::SimAccelerometer;

@@ -1,0 +1,223 @@
+//! The application, board-independent: screen readings, fill windows, predict every
+//! window, learn from labelled ones, keep metrics.
+//!
+//! A board's loop is
+//!
+//! ```text
+//! loop {
+//!     if app.push(sensor.read()) {                 // window full?
+//!         let label = buttons();                   // Some(class) while a button is held
+//!         let out = app.finish_window(label, label)?;
+//!         show(out.predicted);
+//!     }
+//! }
+//! ```
+
+use crate::features::{features, FEATURES};
+use crate::metrics::Metrics;
+use crate::model::Learner;
+use crate::sensor::{Reading, SensorError};
+use crate::validate::{BadCounts, BadReading, Validator};
+use crate::window::Window;
+use microtrain::StepError;
+
+/// What happened with one window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct WindowOutcome {
+    /// The model's prediction, made before any training on this window.
+    pub predicted: usize,
+    /// Whether the prediction was right (when the truth was known).
+    pub correct: Option<bool>,
+    /// The training loss (when the window was labelled and trained on).
+    pub loss: Option<f32>,
+}
+
+/// The whole application state (the model's storage lives outside, in a `static` on a
+/// device).
+#[derive(Debug)]
+pub struct App<'a> {
+    learner: Learner<'a>,
+    validator: Validator,
+    window: Window,
+    metrics: Metrics,
+    windows: u32,
+    unlabelled: u32,
+}
+
+impl<'a> App<'a> {
+    /// The application around a model, for a sensor of full scale `full_scale_g`.
+    pub fn new(learner: Learner<'a>, full_scale_g: f32) -> Self {
+        App {
+            learner,
+            validator: Validator::new(full_scale_g),
+            window: Window::new(),
+            metrics: Metrics::new(),
+            windows: 0,
+            unlabelled: 0,
+        }
+    }
+
+    /// Takes one read of the sensor. Bad data is counted and dropped here, so it never
+    /// reaches the window or the model. Returns `true` when a window is full.
+    pub fn push(&mut self, read: Result<Reading, SensorError>) -> bool {
+        match self.validator.check(read) {
+            Ok(r) => self.window.push(r),
+            Err(_) => self.window.is_full(),
+        }
+    }
+
+    /// Like [`push`](Self::push), but also says why a reading was rejected.
+    pub fn push_checked(&mut self, read: Result<Reading, SensorError>) -> Result<bool, BadReading> {
+        let r = self.validator.check(read)?;
+        Ok(self.window.push(r))
+    }
+
+    /// The features of the current window.
+    pub fn current_features(&self) -> [f32; FEATURES] {
+        features(self.window.samples())
+    }
+
+    /// Closes the current (full) window: predicts its class, scores the prediction
+    /// against `truth` if known, takes one optimizer step if `label` is given, and
+    /// starts the next window.
+    pub fn finish_window(
+        &mut self,
+        label: Option<usize>,
+        truth: Option<usize>,
+    ) -> Result<WindowOutcome, StepError> {
+        let x = self.current_features();
+        self.window.clear();
+        let predicted = self.learner.predict(&x)?;
+        let correct = truth.map(|t| t == predicted);
+        if let Some(c) = correct {
+            self.metrics.score(c);
+        }
+        let loss = match label {
+            Some(l) => {
+                let loss = self.learner.learn(&x, l)?;
+                self.metrics.add_loss(loss);
+                Some(loss)
+            }
+            None => {
+                self.unlabelled = self.unlabelled.saturating_add(1);
+                None
+            }
+        };
+        self.windows = self.windows.saturating_add(1);
+        Ok(WindowOutcome {
+            predicted,
+            correct,
+            loss,
+        })
+    }
+
+    /// The running metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Mutable running metrics (to take the mean loss of a reporting period).
+    pub fn metrics_mut(&mut self) -> &mut Metrics {
+        &mut self.metrics
+    }
+
+    /// The rejected readings so far.
+    pub fn bad_counts(&self) -> BadCounts {
+        self.validator.counts()
+    }
+
+    /// Windows closed so far.
+    pub fn windows(&self) -> u32 {
+        self.windows
+    }
+
+    /// Windows predicted without a label.
+    pub fn unlabelled(&self) -> u32 {
+        self.unlabelled
+    }
+
+    /// The model.
+    pub fn learner(&self) -> &Learner<'a> {
+        &self.learner
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ModelStorage, EMPTY_STORAGE};
+    use crate::window::WINDOW_LEN;
+
+    fn app(s: &mut ModelStorage) -> App<'_> {
+        App::new(Learner::new(s, 3).unwrap(), 2.0)
+    }
+
+    fn reading(i: usize) -> Reading {
+        let t = i as f32 * 0.01;
+        [t, 0.5 - t, 0.9]
+    }
+
+    #[test]
+    fn bad_readings_never_reach_the_window_or_the_model() {
+        let mut s1 = EMPTY_STORAGE;
+        let mut s2 = EMPTY_STORAGE;
+        let (mut clean, mut dirty) = (app(&mut s1), app(&mut s2));
+        let bad: [Result<Reading, SensorError>; 4] = [
+            Err(SensorError::Bus),
+            Ok([f32::NAN, 0.0, 1.0]),
+            Ok([0.0, 2.0, 0.0]),
+            Ok([0.0, 0.0, f32::NEG_INFINITY]),
+        ];
+        for i in 0..WINDOW_LEN {
+            let full = clean.push(Ok(reading(i)));
+            for b in bad {
+                assert!(!dirty.push(b));
+            }
+            assert_eq!(dirty.push(Ok(reading(i))), full);
+        }
+        assert_eq!(clean.current_features(), dirty.current_features());
+        let a = clean.finish_window(Some(1), Some(1)).unwrap();
+        let b = dirty.finish_window(Some(1), Some(1)).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(clean.learner().params(), dirty.learner().params());
+        assert_eq!(
+            clean.learner().optimizer_state(),
+            dirty.learner().optimizer_state()
+        );
+        let c = dirty.bad_counts();
+        let n = WINDOW_LEN as u32;
+        assert_eq!((c.bus, c.non_finite, c.saturated, c.stuck), (n, 2 * n, n, 0));
+        assert_eq!(clean.bad_counts().total(), 0);
+    }
+
+    #[test]
+    fn a_stuck_sensor_is_skipped_and_the_model_is_untouched_by_it() {
+        let mut s = EMPTY_STORAGE;
+        let mut a = app(&mut s);
+        for _ in 0..10 {
+            let _ = a.push(Ok([0.1, 0.2, 0.3]));
+        }
+        assert_eq!(a.push_checked(Ok([0.1, 0.2, 0.3])), Err(BadReading::Stuck));
+        assert_eq!(a.bad_counts().stuck, 11 - (crate::validate::STUCK_RUN - 1));
+        assert_eq!(a.learner().steps(), 0);
+    }
+
+    #[test]
+    fn labelled_windows_train_and_unlabelled_only_predict() {
+        let mut s = EMPTY_STORAGE;
+        let mut a = app(&mut s);
+        for w in 0..4 {
+            for i in 0..WINDOW_LEN {
+                let _ = a.push(Ok(reading(i + w)));
+            }
+            let label = if w % 2 == 0 { Some(0) } else { None };
+            let out = a.finish_window(label, Some(0)).unwrap();
+            assert_eq!(out.loss.is_some(), label.is_some());
+            assert!(out.predicted < crate::model::CLASSES);
+        }
+        assert_eq!(a.learner().steps(), 2);
+        assert_eq!((a.windows(), a.unlabelled()), (4, 2));
+        assert_eq!(a.metrics().overall().total, 4);
+    }
+}

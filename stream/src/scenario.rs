@@ -1,0 +1,344 @@
+//! The simulated scenario, run the same way by the simulator and by the QEMU firmware:
+//! the stream of [`SimAccelerometer`] through the [`App`], the regime change halfway,
+//! the phase accuracies, the verdict and the weights checksum.
+
+use crate::app::App;
+use crate::checksum::weights_checksum;
+use crate::config::Config;
+use crate::metrics::Accuracy;
+use crate::sensor::Accelerometer;
+use crate::sim::SimAccelerometer;
+use crate::validate::BadCounts;
+use crate::window::WINDOW_LEN;
+use microtrain::StepError;
+
+/// Windows right after the change over which the drop is measured.
+pub const AFTER_WINDOWS: u32 = 20;
+
+/// Reads allowed per window before the sensor is declared dead.
+const MAX_READS_PER_WINDOW: usize = 8 * WINDOW_LEN;
+
+/// The seed of the simulated stream for a run seed (the model's weights use the run
+/// seed itself).
+pub fn stream_seed(seed: u64) -> u64 {
+    seed ^ 0x5EED_0F5E_A5A5_0001
+}
+
+/// Something worth logging during a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Event {
+    /// Running metrics, every `log_every` windows.
+    Progress {
+        /// Windows done.
+        window: u32,
+        /// Accuracy over the last [`RECENT`] windows.
+        recent: Accuracy,
+        /// Mean training loss since the last progress event.
+        mean_loss: f32,
+        /// Rejected readings so far.
+        bad: BadCounts,
+    },
+    /// The stream changed regime before this window.
+    RegimeChange {
+        /// First window of the new regime.
+        window: u32,
+    },
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Report {
+    /// Windows run.
+    pub windows: u32,
+    /// Optimizer steps taken (labelled windows).
+    pub steps: u32,
+    /// Windows predicted without a label.
+    pub unlabelled: u32,
+    /// Accuracy over the last [`RECENT`] windows before the change.
+    pub before: Accuracy,
+    /// Accuracy over the first [`AFTER_WINDOWS`] windows after the change.
+    pub after_change: Accuracy,
+    /// Accuracy over the last [`RECENT`] windows of the run.
+    pub end: Accuracy,
+    /// Accuracy over the whole run.
+    pub overall: Accuracy,
+    /// Rejected readings.
+    pub bad: BadCounts,
+    /// [`weights_checksum`] of the final parameters.
+    pub checksum: u32,
+}
+
+/// The bounds a run must meet, in percent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Bounds {
+    /// Accuracy over the last [`RECENT`] windows before the change, at least.
+    pub min_before_pct: u32,
+    /// Accuracy over the first [`AFTER_WINDOWS`] windows after the change, at least
+    /// this many points below the accuracy before it: the change hurt.
+    pub min_drop_pct: u32,
+    /// Accuracy over the last [`RECENT`] windows of the run, at least: the model
+    /// recovered.
+    pub min_end_pct: u32,
+}
+
+impl Bounds {
+    /// 80 % before the change, a drop of at least 20 points right after it, 80 % at
+    /// the end.
+    pub const DEFAULT: Bounds = Bounds {
+        min_before_pct: 80,
+        min_drop_pct: 20,
+        min_end_pct: 80,
+    };
+}
+
+/// Which bound a run missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Miss {
+    /// Accuracy before the change below `min_before`.
+    Before,
+    /// No drop of `min_drop` right after the change.
+    NoDrop,
+    /// Accuracy at the end below `min_end`.
+    End,
+}
+
+impl Report {
+    /// The verdict: every bound met, or the first one missed.
+    pub fn check(&self, b: &Bounds) -> Result<(), Miss> {
+        let before = self.before.percent();
+        if before < b.min_before_pct {
+            return Err(Miss::Before);
+        }
+        if self.after_change.percent().saturating_add(b.min_drop_pct) > before {
+            return Err(Miss::NoDrop);
+        }
+        if self.end.percent() < b.min_end_pct {
+            return Err(Miss::End);
+        }
+        Ok(())
+    }
+}
+
+/// Why a run stopped early.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RunError {
+    /// The settings are inconsistent.
+    Config(crate::config::ConfigError),
+    /// The model rejected a window (cannot happen with screened readings; reported,
+    /// never ignored).
+    Step(StepError),
+    /// No full window after [`MAX_READS_PER_WINDOW`] reads.
+    SensorDead {
+        /// The window that never filled.
+        window: u32,
+    },
+}
+
+/// A sensor that also knows the truth: the scenario's source of windows.
+pub trait Source: Accelerometer {
+    /// Starts window `index`.
+    fn begin_window(&mut self, index: u32);
+    /// The true class of the current window.
+    fn truth(&self) -> usize;
+}
+
+impl Source for SimAccelerometer {
+    fn begin_window(&mut self, index: u32) {
+        SimAccelerometer::begin_window(self, index);
+    }
+
+    fn truth(&self) -> usize {
+        SimAccelerometer::truth(self)
+    }
+}
+
+/// Runs the scenario of `cfg` on `app` (a fresh model) with the simulated stream of
+/// `cfg.seed`, calling `on_event` with the running metrics, and returns what it
+/// measured.
+pub fn run(cfg: &Config, app: &mut App<'_>, on_event: impl FnMut(&Event)) -> Result<Report, RunError> {
+    let mut sim = SimAccelerometer::new(stream_seed(cfg.seed), cfg.change_at);
+    run_source(cfg, app, &mut sim, on_event)
+}
+
+/// [`run`] over any [`Source`].
+pub fn run_source<S: Source>(
+    cfg: &Config,
+    app: &mut App<'_>,
+    sim: &mut S,
+    mut on_event: impl FnMut(&Event),
+) -> Result<Report, RunError> {
+    cfg.validate().map_err(RunError::Config)?;
+    let mut before = Accuracy::default();
+    let mut after_change = Accuracy::default();
+    let after_end = cfg.change_at.saturating_add(AFTER_WINDOWS);
+    for w in 0..cfg.windows {
+        if w == cfg.change_at {
+            on_event(&Event::RegimeChange { window: w });
+        }
+        sim.begin_window(w);
+        let mut reads = 0;
+        while !app.push(sim.read()) {
+            reads += 1;
+            if reads > MAX_READS_PER_WINDOW {
+                return Err(RunError::SensorDead { window: w });
+            }
+        }
+        let label = (w % cfg.label_every == 0).then(|| sim.truth());
+        let out = app
+            .finish_window(label, Some(sim.truth()))
+            .map_err(RunError::Step)?;
+        if (cfg.change_at..after_end).contains(&w) {
+            after_change.add(out.correct == Some(true));
+        }
+        let done = w + 1;
+        if done == cfg.change_at {
+            before = app.metrics().recent();
+        }
+        if done % cfg.log_every == 0 {
+            let mean_loss = app.metrics_mut().take_mean_loss();
+            on_event(&Event::Progress {
+                window: done,
+                recent: app.metrics().recent(),
+                mean_loss,
+                bad: app.bad_counts(),
+            });
+        }
+    }
+    Ok(Report {
+        windows: app.windows(),
+        steps: app.learner().steps(),
+        unlabelled: app.unlabelled(),
+        before,
+        after_change,
+        end: app.metrics().recent(),
+        overall: app.metrics().overall(),
+        bad: app.bad_counts(),
+        checksum: weights_checksum(app.learner().params()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Learner, EMPTY_STORAGE};
+    use crate::sim::FULL_SCALE_G;
+
+    fn run_seed(seed: u64) -> Report {
+        let mut s = EMPTY_STORAGE;
+        let mut app = App::new(Learner::new(&mut s, seed).unwrap(), FULL_SCALE_G);
+        let cfg = Config {
+            seed,
+            ..Config::DEFAULT
+        };
+        run(&cfg, &mut app, |_| {}).unwrap()
+    }
+
+    #[test]
+    fn the_default_scenario_learns_drops_and_recovers_on_many_seeds() {
+        for seed in (0..20).chain([42]) {
+            let r = run_seed(seed);
+            assert_eq!(r.check(&Bounds::DEFAULT), Ok(()), "seed {seed}: {r:?}");
+            assert_eq!(r.windows, 600);
+            assert_eq!(r.steps, 300);
+            assert_eq!(r.unlabelled, 300);
+            assert!(r.bad.bus > 0 && r.bad.non_finite > 0 && r.bad.saturated > 0 && r.bad.stuck > 0);
+        }
+    }
+
+    #[test]
+    fn runs_are_repeatable_and_seeds_matter() {
+        let a = run_seed(42);
+        assert_eq!(a, run_seed(42));
+        assert_ne!(a.checksum, run_seed(43).checksum);
+    }
+
+    #[test]
+    fn the_verdict_names_the_missed_bound() {
+        let good = run_seed(42);
+        let b = Bounds::DEFAULT;
+        let mut r = good;
+        r.before = Accuracy {
+            correct: 39,
+            total: 50,
+        };
+        assert_eq!(r.check(&b), Err(Miss::Before));
+        let mut r = good;
+        r.before = Accuracy {
+            correct: 45,
+            total: 50,
+        };
+        r.after_change = Accuracy {
+            correct: 15,
+            total: 20,
+        };
+        assert_eq!(r.check(&b), Err(Miss::NoDrop));
+        r.after_change = Accuracy {
+            correct: 14,
+            total: 20,
+        };
+        assert_eq!(r.check(&b), Ok(()));
+        let mut r = good;
+        r.end = Accuracy {
+            correct: 39,
+            total: 50,
+        };
+        assert_eq!(r.check(&b), Err(Miss::End));
+    }
+
+    #[test]
+    fn events_come_at_the_change_and_every_log_period() {
+        let mut s = EMPTY_STORAGE;
+        let mut app = App::new(Learner::new(&mut s, 5).unwrap(), FULL_SCALE_G);
+        let cfg = Config {
+            seed: 5,
+            windows: 200,
+            change_at: 100,
+            log_every: 40,
+            ..Config::DEFAULT
+        };
+        let mut progress = 0;
+        let mut change = None;
+        run(&cfg, &mut app, |e| match e {
+            Event::Progress { window, .. } => {
+                progress += 1;
+                assert_eq!(window % 40, 0);
+            }
+            Event::RegimeChange { window } => change = Some(*window),
+        })
+        .unwrap();
+        assert_eq!((progress, change), (5, Some(100)));
+    }
+
+    #[test]
+    fn a_dead_sensor_ends_the_run_with_an_error() {
+        struct Dead;
+        impl Accelerometer for Dead {
+            fn read(&mut self) -> Result<crate::sensor::Reading, crate::sensor::SensorError> {
+                Err(crate::sensor::SensorError::Bus)
+            }
+        }
+        impl Source for Dead {
+            fn begin_window(&mut self, _: u32) {}
+            fn truth(&self) -> usize {
+                0
+            }
+        }
+        let mut s = EMPTY_STORAGE;
+        let mut app = App::new(Learner::new(&mut s, 5).unwrap(), FULL_SCALE_G);
+        let before = app.learner().params().to_vec();
+        let r = run_source(&Config::DEFAULT, &mut app, &mut Dead, |_| {});
+        assert_eq!(r, Err(RunError::SensorDead { window: 0 }));
+        assert_eq!(app.bad_counts().bus, MAX_READS_PER_WINDOW as u32 + 1);
+        assert_eq!(app.learner().params(), &before[..]);
+        let bad = Config {
+            windows: 10,
+            ..Config::DEFAULT
+        };
+        assert!(matches!(run(&bad, &mut app, |_| {}), Err(RunError::Config(_))));
+    }
+}
