@@ -293,12 +293,11 @@ pub fn fit_epoch<O: Optimizer>(
     indices: &mut [u32],
 ) -> Result<EpochStats, EpochError> {
     let n = data.len();
-    if batch_size == 0 || n == 0 || n > u32::MAX as usize {
-        return Err(EpochError::Config(ConfigError::BufferTooSmall {
-            buffer: Buffer::Indices,
-            needed: 1,
-            provided: 0,
-        }));
+    if batch_size == 0 {
+        return Err(EpochError::ZeroBatchSize);
+    }
+    if n == 0 || n > u32::MAX as usize {
+        return Err(EpochError::DatasetSize { rows: n });
     }
     let needed = order.indices_needed(n, batch_size);
     let provided = indices.len();
