@@ -1,0 +1,464 @@
+//! [`Checkpointer`]: two slots in a flash region, written alternately.
+
+use crate::error::{ConfigError, OptimizerField, RestoreError, SaveError};
+use crate::format::{self, Header, COMMIT, CRC, HEADER_LEN, LAYER_LEN, MAGIC, MAX_LAYERS, VERSION};
+use crate::io::{ReadErr, Reader, Writer};
+use crate::optimizer_id::{CheckpointOptimizer, OptimizerId};
+use crate::CHUNK;
+use embedded_storage::nor_flash::NorFlash;
+use microtrain::{shape, Dense, Trainer};
+
+/// Where a complete checkpoint is and what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CheckpointInfo {
+    /// The slot, 0 or 1.
+    pub slot: u8,
+    /// Its sequence number (one more than the checkpoint before it).
+    pub sequence: u32,
+    /// The trainer's step count when it was saved.
+    pub step: u32,
+    /// Its format version (a newer build may have written it).
+    pub version: u16,
+}
+
+/// What [`Checkpointer::restore`] returns: the checkpoint that was restored.
+pub type RestoreInfo = CheckpointInfo;
+
+/// The newest complete slot, once the slots have been scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Not scanned yet, or a save failed halfway.
+    Unknown,
+    /// Scanned: the newest complete checkpoint, if any.
+    Known(Option<CheckpointInfo>),
+}
+
+/// Saves and restores a [`Trainer`]'s parameters, optimizer state and step count in
+/// two alternating slots of a flash region (see the [crate docs](crate)).
+#[derive(Debug)]
+pub struct Checkpointer<F> {
+    flash: F,
+    start: u32,
+    slot_len: usize,
+    scan: Scan,
+}
+
+/// `true` when sequence number `a` is newer than `b` (wrapping, as TCP's).
+fn newer(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
+}
+
+/// Bytes a checkpoint of this shape occupies in a slot, commit marker included, on a
+/// flash with write size `write_size`.
+pub const fn slot_bytes(layers: &[Dense], state_per_param: usize, write_size: usize) -> usize {
+    let p = shape::params_len(layers);
+    match format::total_len(layers.len(), p, p.saturating_mul(state_per_param)) {
+        Some(t) => match format::marker_span(t, write_size) {
+            Some((_, end)) => end,
+            None => usize::MAX,
+        },
+        None => usize::MAX,
+    }
+}
+
+/// The smallest region (two slots, each a whole number of erase units) for a
+/// checkpoint of this shape on a flash with the given write and erase sizes.
+pub const fn region_len(
+    layers: &[Dense],
+    state_per_param: usize,
+    write_size: usize,
+    erase_size: usize,
+) -> usize {
+    match format::align_up(slot_bytes(layers, state_per_param, write_size), erase_size) {
+        Some(s) => s.saturating_mul(2),
+        None => usize::MAX,
+    }
+}
+
+/// Floats of scratch [`Checkpointer::restore`] needs: parameters plus optimizer state.
+pub const fn scratch_len(layers: &[Dense], state_per_param: usize) -> usize {
+    let p = shape::params_len(layers);
+    p.saturating_add(p.saturating_mul(state_per_param))
+}
+
+fn read_err<E>(e: ReadErr<E>) -> Option<E> {
+    match e {
+        ReadErr::Flash(e) => Some(e),
+        ReadErr::End => None,
+    }
+}
+
+fn optimizer_mismatch(stored: &OptimizerId, expected: &OptimizerId) -> Option<OptimizerField> {
+    if stored.code != expected.code {
+        return Some(OptimizerField::Kind);
+    }
+    if stored.state_per_param != expected.state_per_param {
+        return Some(OptimizerField::StatePerParam);
+    }
+    if stored.hyper_len != expected.hyper_len {
+        return Some(OptimizerField::HyperCount);
+    }
+    let differs = stored
+        .hyper
+        .iter()
+        .zip(expected.hyper.iter())
+        .position(|(a, b)| a != b);
+    differs.map(OptimizerField::Hyper)
+}
+
+impl<F: NorFlash> Checkpointer<F> {
+    /// Checkpoints in the `region_len` bytes of `flash` at `region_start`: two slots
+    /// of `region_len / 2` bytes rounded down to the erase size. The region must start
+    /// on an erase boundary and hold at least two erase units.
+    pub fn new(flash: F, region_start: u32, region_len: u32) -> Result<Self, ConfigError> {
+        let (r, w, e) = (F::READ_SIZE, F::WRITE_SIZE, F::ERASE_SIZE);
+        let fits = |x: usize| (1..=CHUNK).contains(&x) && CHUNK % x == 0 && e % x == 0;
+        if !fits(r) || !fits(w) || e == 0 {
+            return Err(ConfigError::Geometry {
+                read: r,
+                write: w,
+                erase: e,
+            });
+        }
+        if region_start as usize % e != 0 {
+            return Err(ConfigError::Unaligned {
+                start: region_start,
+                erase: e,
+            });
+        }
+        let slot_len = (region_len as usize / 2) / e * e;
+        let capacity = flash.capacity();
+        let end = (region_start as usize).checked_add(slot_len.saturating_mul(2));
+        if slot_len == 0 || end.is_none_or(|end| end > capacity || end > u32::MAX as usize) {
+            return Err(ConfigError::Region {
+                start: region_start,
+                len: region_len,
+                capacity,
+            });
+        }
+        Ok(Checkpointer {
+            flash,
+            start: region_start,
+            slot_len,
+            scan: Scan::Unknown,
+        })
+    }
+
+    /// Bytes of one slot.
+    pub fn slot_len(&self) -> usize {
+        self.slot_len
+    }
+
+    /// The flash.
+    pub fn flash(&self) -> &F {
+        &self.flash
+    }
+
+    /// The flash, mutably (what is written behind the checkpointer's back is noticed
+    /// only at the next [`restore`](Self::restore) or [`newest`](Self::newest)).
+    pub fn flash_mut(&mut self) -> &mut F {
+        self.scan = Scan::Unknown;
+        &mut self.flash
+    }
+
+    /// Gives the flash back.
+    pub fn into_inner(self) -> F {
+        self.flash
+    }
+
+    fn base(&self, slot: u8) -> u32 {
+        self.start + (self.slot_len as u32) * u32::from(slot)
+    }
+
+    /// Checks one slot: header, CRC over the whole checkpoint, commit marker.
+    /// `Ok(None)` when the slot does not hold a complete checkpoint.
+    fn check_slot(&mut self, slot: u8) -> Result<Option<(CheckpointInfo, Header)>, F::Error> {
+        let base = self.base(slot);
+        let mut rd = Reader::new(&mut self.flash, base, self.slot_len);
+        match check_slot(&mut rd) {
+            Ok(Some(h)) => Ok(Some((
+                CheckpointInfo {
+                    slot,
+                    sequence: h.sequence,
+                    step: h.step,
+                    version: h.version,
+                },
+                h,
+            ))),
+            Ok(None) => Ok(None),
+            Err(e) => read_err(e).map_or(Ok(None), Err),
+        }
+    }
+
+    /// Scans both slots and returns the newest complete checkpoint, with its header.
+    fn scan_slots(&mut self) -> Result<Option<(CheckpointInfo, Header)>, F::Error> {
+        self.scan = Scan::Unknown;
+        let a = self.check_slot(0)?;
+        let b = self.check_slot(1)?;
+        let best = match (a, b) {
+            (Some(a), Some(b)) => Some(if newer(b.0.sequence, a.0.sequence) { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        self.scan = Scan::Known(best.map(|(i, _)| i));
+        Ok(best)
+    }
+
+    /// The newest complete checkpoint on flash, if any (scans both slots, CRC
+    /// included).
+    pub fn newest(&mut self) -> Result<Option<CheckpointInfo>, F::Error> {
+        Ok(self.scan_slots()?.map(|(i, _)| i))
+    }
+
+    /// Saves `trainer`'s parameters, optimizer state (with the optimizer's identity)
+    /// and step count into the slot that does not hold the newest complete checkpoint.
+    /// That checkpoint stays intact until the new one is complete: a power cut at any
+    /// point leaves one of the two.
+    pub fn save<O: CheckpointOptimizer>(
+        &mut self,
+        trainer: &Trainer<'_, O>,
+    ) -> Result<CheckpointInfo, SaveError<F::Error>> {
+        let layers = trainer.layers();
+        let (params, state) = (trainer.params(), trainer.state());
+        if layers.is_empty() || layers.len() > MAX_LAYERS {
+            return Err(SaveError::Shape);
+        }
+        let total = format::total_len(layers.len(), params.len(), state.len()).ok_or(SaveError::Shape)?;
+        let (_, end) = format::marker_span(total, F::WRITE_SIZE).ok_or(SaveError::Shape)?;
+        if end > self.slot_len {
+            return Err(SaveError::TooLarge {
+                needed: end,
+                slot: self.slot_len,
+            });
+        }
+        let newest = match self.scan {
+            Scan::Known(n) => n,
+            Scan::Unknown => self.scan_slots().map_err(SaveError::Flash)?.map(|(i, _)| i),
+        };
+        let (slot, sequence) = match newest {
+            Some(n) => (1 - n.slot.min(1), n.sequence.wrapping_add(1)),
+            None => (0, 1),
+        };
+        let header = Header {
+            version: VERSION,
+            flags: 0,
+            total_len: total as u32,
+            sequence,
+            step: trainer.step_count(),
+            layers: layers.len() as u16,
+            loss: format::loss_code(trainer.loss()),
+            optimizer: trainer.optimizer().id(),
+            reserved: 0,
+            params: u32::try_from(params.len()).map_err(|_| SaveError::Shape)?,
+            state: u32::try_from(state.len()).map_err(|_| SaveError::Shape)?,
+        };
+        if layers.iter().any(|l| format::layer_record(l).is_none()) {
+            return Err(SaveError::Shape);
+        }
+        // From here on the slot is being rewritten: if anything fails, rescan next time.
+        self.scan = Scan::Unknown;
+        let base = self.base(slot);
+        let erase_end = format::align_up(end, F::ERASE_SIZE).ok_or(SaveError::Shape)?;
+        self.flash
+            .erase(base, base + erase_end as u32)
+            .map_err(SaveError::Flash)?;
+        let mut w = Writer::new(&mut self.flash, base);
+        w.put(&header.encode()).map_err(SaveError::Flash)?;
+        for r in layers.iter().filter_map(format::layer_record) {
+            w.put(&r).map_err(SaveError::Flash)?;
+        }
+        for v in params.iter().chain(state.iter()) {
+            w.put(&v.to_le_bytes()).map_err(SaveError::Flash)?;
+        }
+        let crc = w.crc();
+        w.put_raw(&crc.to_le_bytes()).map_err(SaveError::Flash)?;
+        w.write_separately(&COMMIT).map_err(SaveError::Flash)?;
+        let info = CheckpointInfo {
+            slot,
+            sequence,
+            step: header.step,
+            version: VERSION,
+        };
+        self.scan = Scan::Known(Some(info));
+        Ok(info)
+    }
+
+    /// Restores the newest complete checkpoint into `trainer`: parameters, optimizer
+    /// state and step count, bit for bit as saved.
+    ///
+    /// Both slots are checked first (CRC over each whole checkpoint); the newest
+    /// complete one must match the trainer's shape, loss and optimizer identity.
+    /// Then a second pass reads the values into `scratch` (at least
+    /// [`scratch_len`] floats), checking the CRC again, and one call to
+    /// [`Trainer::restore`] installs them. On any error the trainer is untouched.
+    pub fn restore<O: CheckpointOptimizer>(
+        &mut self,
+        trainer: &mut Trainer<'_, O>,
+        scratch: &mut [f32],
+    ) -> Result<RestoreInfo, RestoreError<F::Error>> {
+        let (info, h) = self
+            .scan_slots()
+            .map_err(RestoreError::Flash)?
+            .ok_or(RestoreError::NoCheckpoint)?;
+        if h.version != VERSION {
+            return Err(RestoreError::Version { found: h.version });
+        }
+        let layers = trainer.layers();
+        let (p, s) = (trainer.params().len(), trainer.state().len());
+        check_header(&h, layers, p, s, trainer.loss(), &trainer.optimizer().id())?;
+        let provided = scratch.len();
+        let needed = p + s;
+        let (pbuf, rest) = scratch
+            .split_at_mut_checked(p)
+            .ok_or(RestoreError::Scratch { needed, provided })?;
+        let sbuf = rest
+            .get_mut(..s)
+            .ok_or(RestoreError::Scratch { needed, provided })?;
+        let base = self.base(info.slot);
+        let mut rd = Reader::new(&mut self.flash, base, self.slot_len);
+        read_values(&mut rd, layers, pbuf, sbuf, h.total_len as usize).map_err(|e| match e {
+            Fail::Read(ReadErr::Flash(e)) => RestoreError::Flash(e),
+            Fail::Read(ReadErr::End) => RestoreError::Corrupt {
+                offset: h.total_len as usize,
+            },
+            Fail::Restore(r) => r,
+        })?;
+        trainer
+            .restore(pbuf, sbuf, h.step)
+            .map_err(RestoreError::Rejected)?;
+        Ok(info)
+    }
+}
+
+/// A failure of the reading pass.
+enum Fail<E> {
+    Read(ReadErr<E>),
+    Restore(RestoreError<E>),
+}
+
+impl<E> From<ReadErr<E>> for Fail<E> {
+    fn from(e: ReadErr<E>) -> Self {
+        Fail::Read(e)
+    }
+}
+
+/// Header, CRC and marker of the slot under `rd`; `Ok(None)` if it is not complete.
+fn check_slot<F: NorFlash>(rd: &mut Reader<'_, F>) -> Result<Option<Header>, ReadErr<F::Error>> {
+    let mut hb = [0u8; HEADER_LEN];
+    rd.read(&mut hb)?;
+    if hb.get(..4) != Some(&MAGIC[..]) {
+        return Ok(None);
+    }
+    let h = Header::decode(&hb);
+    let total = h.total_len as usize;
+    if total < HEADER_LEN + 4 {
+        return Ok(None);
+    }
+    let Some((marker, end)) = format::marker_span(total, F::WRITE_SIZE) else {
+        return Ok(None);
+    };
+    if end > rd.len() {
+        return Ok(None);
+    }
+    let mut d = CRC.digest();
+    d.update(&hb);
+    rd.digest(&mut d, total - 4 - HEADER_LEN)?;
+    let mut stored = [0u8; 4];
+    rd.read(&mut stored)?;
+    if u32::from_le_bytes(stored) != d.finalize() {
+        return Ok(None);
+    }
+    rd.seek(marker);
+    let mut m = [0u8; 4];
+    rd.read(&mut m)?;
+    Ok((m == COMMIT).then_some(h))
+}
+
+/// Checks a complete slot's header against the trainer.
+fn check_header<E>(
+    h: &Header,
+    layers: &[Dense],
+    params: usize,
+    state: usize,
+    loss: microtrain::Loss,
+    opt: &OptimizerId,
+) -> Result<(), RestoreError<E>> {
+    if h.flags != 0 {
+        return Err(RestoreError::Corrupt { offset: 6 });
+    }
+    if h.reserved != 0 {
+        return Err(RestoreError::Corrupt { offset: 26 });
+    }
+    if usize::from(h.layers) != layers.len() {
+        return Err(RestoreError::LayerCount {
+            stored: usize::from(h.layers),
+            expected: layers.len(),
+        });
+    }
+    let loss = format::loss_code(loss);
+    if h.loss != loss {
+        return Err(RestoreError::Loss {
+            stored: h.loss,
+            expected: loss,
+        });
+    }
+    if let Some(field) = optimizer_mismatch(&h.optimizer, opt) {
+        return Err(RestoreError::Optimizer { field });
+    }
+    if h.params as usize != params {
+        return Err(RestoreError::ParamCount {
+            stored: h.params as usize,
+            expected: params,
+        });
+    }
+    if h.state as usize != state {
+        return Err(RestoreError::StateCount {
+            stored: h.state as usize,
+            expected: state,
+        });
+    }
+    if format::total_len(layers.len(), params, state) != Some(h.total_len as usize) {
+        return Err(RestoreError::Corrupt { offset: 8 });
+    }
+    Ok(())
+}
+
+/// The second pass: CRC again, layer records against the model, values into the
+/// buffers (finite only).
+fn read_values<F: NorFlash>(
+    rd: &mut Reader<'_, F>,
+    layers: &[Dense],
+    pbuf: &mut [f32],
+    sbuf: &mut [f32],
+    total: usize,
+) -> Result<(), Fail<F::Error>> {
+    let mut d = CRC.digest();
+    rd.digest(&mut d, HEADER_LEN)?;
+    for (index, l) in layers.iter().enumerate() {
+        let mut r = [0u8; LAYER_LEN];
+        rd.read(&mut r)?;
+        d.update(&r);
+        if format::layer_record(l) != Some(r) {
+            return Err(Fail::Restore(RestoreError::Layer { index }));
+        }
+    }
+    for v in pbuf.iter_mut().chain(sbuf.iter_mut()) {
+        let offset = rd.pos();
+        let mut b = [0u8; 4];
+        rd.read(&mut b)?;
+        d.update(&b);
+        let x = f32::from_le_bytes(b);
+        if !x.is_finite() {
+            return Err(Fail::Restore(RestoreError::NonFinite { offset }));
+        }
+        *v = x;
+    }
+    let mut stored = [0u8; 4];
+    rd.read(&mut stored)?;
+    if rd.pos() != total || u32::from_le_bytes(stored) != d.finalize() {
+        return Err(Fail::Restore(RestoreError::Corrupt {
+            offset: total.saturating_sub(4),
+        }));
+    }
+    Ok(())
+}
