@@ -1,0 +1,383 @@
+#!/usr/bin/env python3
+"""Record a microtrain conformance case with PyTorch.
+
+Trains a small MLP with torch.optim exactly as tests/conformance/FORMAT.md describes
+(float32 on the CPU, foreach=False, the scheduled learning rate written to
+param_group['lr'] before every step, each batch's loss recorded before its update,
+consecutive batches without shuffling) and writes the case as JSON, with every
+hyperparameter spelled out.
+
+Usage:
+
+    python3 tools/record_case.py --name NAME \\
+        --layers 4-8-3 --activations tanh,identity \\
+        --loss softmax_cross_entropy \\
+        --optimizer adam --lr 0.01 [--beta1 0.9 --beta2 0.999 --eps 1e-8 ...] \\
+        [--schedule exponential --gamma 0.95] \\
+        --batch-size 16 --epochs 3 --seed 7 \\
+        --data iris [--standardize] [--permute] \\
+        --out tests/conformance/cases/NAME.json
+
+    python3 tools/record_case.py --name sgd_mlp_relu_mse --layers 3-5-2 \\
+        --activations relu,identity --loss mse --optimizer sgd --lr 0.05 \\
+        --momentum 0.9 --nesterov --data synthetic --rows 24 --batch-size 5 \\
+        --epochs 4 --seed 3 --out /tmp/case.json
+
+Options:
+
+  --layers        widths, input first: 4-8-3 is two layers, 4->8 and 8->3.
+  --activations   one per layer: identity, sigmoid, tanh, relu. binary_cross_entropy
+                  needs a sigmoid last layer, softmax_cross_entropy an identity one.
+  --loss          mse, binary_cross_entropy, softmax_cross_entropy.
+  --optimizer     sgd, adagrad, adadelta, rmsprop, adam, adamw, radam; its
+                  hyperparameters (PyTorch's names, with - for _) default to PyTorch's
+                  defaults and are all written to the case. An option that the
+                  optimizer does not have is an error.
+  --schedule      constant (default), exponential (--gamma), step (--step-size,
+                  --gamma), inverse_time (--decay).
+  --data          synthetic (--rows rows; targets by loss: a noisy linear map for mse,
+                  thresholded noisy linear maps for binary_cross_entropy, Gaussian
+                  blobs with one-hot targets for softmax_cross_entropy) or iris
+                  (sklearn.datasets.load_iris, 150 rows, one-hot species; needs
+                  --layers 4-...-3; --standardize with the mean and population std,
+                  --permute to shuffle the rows once with the seed).
+  --seed          seeds torch (initial parameters: nn.Linear's default init) and the
+                  data.
+  --rtol/--atol   the case's tolerance (defaults 1e-4 and 1e-5).
+  --out           output file (refused if it exists, unless --force); default stdout.
+
+The arguments are checked before torch is imported, so `--help` and argument errors
+work without it. Needs torch (and scikit-learn for --data iris).
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
+LOSSES = ("mse", "binary_cross_entropy", "softmax_cross_entropy")
+REQUIRED_LAST = {"binary_cross_entropy": "sigmoid", "softmax_cross_entropy": "identity"}
+
+# Each optimizer's hyperparameters in PyTorch's order, with PyTorch's defaults (SGD's lr
+# has none in PyTorch: it must be given).
+OPTIMIZERS = {
+    "sgd": {"lr": None, "momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0},
+    "adagrad": {"lr": 0.01, "lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0, "eps": 1e-10},
+    "adadelta": {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0},
+    "rmsprop": {"lr": 0.01, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False},
+    "adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False},
+    "adamw": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "amsgrad": False},
+    "radam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+}
+BOOL_HPS = ("nesterov", "centered", "amsgrad")
+FLOAT_HPS = sorted({k for hps in OPTIMIZERS.values() for k in hps} - set(BOOL_HPS))
+
+SCHEDULES = {"constant": (), "exponential": ("gamma",), "step": ("step_size", "gamma"), "inverse_time": ("decay",)}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description="Record a microtrain conformance case with PyTorch.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("Options:")[1],
+    )
+    p.add_argument("--name", required=True)
+    p.add_argument("--description", default="", help="free text put before the generated description")
+    p.add_argument("--layers", required=True)
+    p.add_argument("--activations", required=True)
+    p.add_argument("--loss", required=True, choices=LOSSES)
+    p.add_argument("--optimizer", required=True, choices=sorted(OPTIMIZERS))
+    for hp in FLOAT_HPS:
+        p.add_argument("--" + hp.replace("_", "-"), dest=hp, type=float, default=None)
+    for hp in BOOL_HPS:
+        p.add_argument("--" + hp, dest=hp, action="store_const", const=True, default=None)
+    p.add_argument("--schedule", default="constant", choices=sorted(SCHEDULES))
+    p.add_argument("--gamma", type=float)
+    p.add_argument("--step-size", dest="step_size", type=int)
+    p.add_argument("--decay", type=float)
+    p.add_argument("--batch-size", dest="batch_size", type=int, required=True)
+    p.add_argument("--epochs", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--data", required=True, choices=("synthetic", "iris"))
+    p.add_argument("--rows", type=int, help="rows of synthetic data")
+    p.add_argument("--standardize", action="store_true", help="iris: standardize the features")
+    p.add_argument("--permute", action="store_true", help="iris: shuffle the rows once (seeded)")
+    p.add_argument("--rtol", type=float, default=1e-4)
+    p.add_argument("--atol", type=float, default=1e-5)
+    p.add_argument("--out")
+    p.add_argument("--force", action="store_true", help="overwrite --out")
+    return p.parse_args(argv)
+
+
+class UsageError(Exception):
+    """A bad combination of options; the message names the option."""
+
+
+def check(args):
+    """Validates the options and returns (widths, activations, hyperparameters, schedule)."""
+    try:
+        widths = [int(w) for w in args.layers.split("-")]
+    except ValueError:
+        raise UsageError(f"--layers {args.layers!r}: expected widths like 4-8-3")
+    if len(widths) < 2 or min(widths) < 1:
+        raise UsageError(f"--layers {args.layers!r}: need at least two widths, each >= 1")
+    acts = args.activations.split(",")
+    if len(acts) != len(widths) - 1:
+        raise UsageError(f"--activations: {len(acts)} given, the model has {len(widths) - 1} layers")
+    for i, a in enumerate(acts):
+        if a not in ACTIVATIONS:
+            raise UsageError(f"--activations: layer {i}: unknown activation {a!r} (known: {', '.join(ACTIVATIONS)})")
+    need = REQUIRED_LAST.get(args.loss)
+    if need and acts[-1] != need:
+        raise UsageError(f"--activations: {args.loss} needs {need} on the last layer, not {acts[-1]}")
+    if args.loss == "softmax_cross_entropy" and widths[-1] < 2:
+        raise UsageError("--layers: softmax_cross_entropy needs at least 2 outputs")
+
+    known = OPTIMIZERS[args.optimizer]
+    hps = {}
+    for hp in FLOAT_HPS + list(BOOL_HPS):
+        if hp not in known and getattr(args, hp) is not None:
+            raise UsageError(f"--{hp.replace('_', '-')}: {args.optimizer} has no such hyperparameter")
+    for hp, default in known.items():
+        given = getattr(args, hp)
+        value = given if given is not None else default
+        if value is None:
+            raise UsageError(f"--{hp}: required for {args.optimizer}")
+        hps[hp] = value
+    if hps["lr"] < 0:
+        raise UsageError("--lr: must be >= 0")
+    for b in ("beta1", "beta2"):
+        if b in hps and not 0.0 <= hps[b] < 1.0:
+            raise UsageError(f"--{b}: need 0 <= {b} < 1")
+    if args.optimizer == "sgd" and hps["nesterov"] and (hps["momentum"] <= 0 or hps["dampening"] != 0):
+        raise UsageError("--nesterov: needs --momentum > 0 and --dampening 0")
+
+    sched = {"name": args.schedule}
+    for key in ("gamma", "step_size", "decay"):
+        value = getattr(args, key)
+        if key in SCHEDULES[args.schedule]:
+            if value is None:
+                raise UsageError(f"--{key.replace('_', '-')}: required by --schedule {args.schedule}")
+            sched[key] = value
+        elif value is not None:
+            raise UsageError(f"--{key.replace('_', '-')}: not used by --schedule {args.schedule}")
+    if "step_size" in sched and sched["step_size"] < 1:
+        raise UsageError("--step-size: must be >= 1")
+
+    if args.batch_size < 1 or args.epochs < 1:
+        raise UsageError("--batch-size and --epochs: must be >= 1")
+    if args.data == "synthetic":
+        if not args.rows or args.rows < 1:
+            raise UsageError("--rows: required (>= 1) with --data synthetic")
+        if args.standardize or args.permute:
+            raise UsageError("--standardize/--permute: only with --data iris")
+    else:
+        if args.rows is not None:
+            raise UsageError("--rows: Iris has 150 rows")
+        if widths[0] != 4 or widths[-1] != 3:
+            raise UsageError(f"--layers {args.layers}: Iris needs 4 inputs and 3 outputs")
+    if args.out and os.path.exists(args.out) and not args.force:
+        raise UsageError(f"--out {args.out}: exists (use --force to overwrite)")
+    return widths, acts, hps, sched
+
+
+def lr_at(lr, sched, t):
+    """The learning rate at step t (t = 0, 1, ...), in Python floats as FORMAT.md."""
+    name = sched["name"]
+    if name == "constant":
+        return lr
+    if name == "exponential":
+        return lr * sched["gamma"] ** t
+    if name == "step":
+        return lr * sched["gamma"] ** (t // sched["step_size"])
+    return lr / (1.0 + sched["decay"] * t)
+
+
+def make_optimizer(torch, name, params, hps):
+    """torch.optim optimizer with every hyperparameter explicit and foreach=False."""
+    o = torch.optim
+    if name == "sgd":
+        return o.SGD(params, lr=hps["lr"], momentum=hps["momentum"], dampening=hps["dampening"],
+                     nesterov=hps["nesterov"], weight_decay=hps["weight_decay"], foreach=False)
+    if name == "adagrad":
+        return o.Adagrad(params, lr=hps["lr"], lr_decay=hps["lr_decay"], weight_decay=hps["weight_decay"],
+                         initial_accumulator_value=hps["initial_accumulator_value"], eps=hps["eps"],
+                         foreach=False)
+    if name == "adadelta":
+        return o.Adadelta(params, lr=hps["lr"], rho=hps["rho"], eps=hps["eps"],
+                          weight_decay=hps["weight_decay"], foreach=False)
+    if name == "rmsprop":
+        return o.RMSprop(params, lr=hps["lr"], alpha=hps["alpha"], eps=hps["eps"],
+                         weight_decay=hps["weight_decay"], momentum=hps["momentum"],
+                         centered=hps["centered"], foreach=False)
+    betas = (hps["beta1"], hps["beta2"])
+    if name == "adam":
+        return o.Adam(params, lr=hps["lr"], betas=betas, eps=hps["eps"], weight_decay=hps["weight_decay"],
+                      amsgrad=hps["amsgrad"], foreach=False)
+    if name == "adamw":
+        return o.AdamW(params, lr=hps["lr"], betas=betas, eps=hps["eps"], weight_decay=hps["weight_decay"],
+                       amsgrad=hps["amsgrad"], foreach=False)
+    return o.RAdam(params, lr=hps["lr"], betas=betas, eps=hps["eps"], weight_decay=hps["weight_decay"],
+                   decoupled_weight_decay=False, foreach=False)
+
+
+def make_data(torch, args, widths):
+    """(x, y, description): float32 tensors and how they were made."""
+    n_in, n_out = widths[0], widths[-1]
+    g = torch.Generator().manual_seed(args.seed + 1_000_003)
+    if args.data == "iris":
+        from sklearn.datasets import load_iris
+
+        iris = load_iris()
+        x = torch.tensor(iris.data, dtype=torch.float64)
+        if args.standardize:
+            x = (x - x.mean(dim=0)) / x.std(dim=0, unbiased=False)
+        labels = torch.tensor(iris.target, dtype=torch.int64)
+        if args.permute:
+            perm = torch.randperm(len(labels), generator=g)
+            x, labels = x[perm], labels[perm]
+        y = torch.nn.functional.one_hot(labels, 3).to(torch.float32)
+        what = "Iris (sklearn.datasets.load_iris, 150 rows, {}, {}, one-hot species targets)".format(
+            "features standardized with the mean and population std of all rows" if args.standardize
+            else "raw features in cm",
+            f"rows permuted once by torch.randperm (seed {args.seed} + 1000003)" if args.permute
+            else "rows in dataset order",
+        )
+        return x.to(torch.float32), y, what
+    rows = args.rows
+    x = torch.randn(rows, n_in, generator=g)
+    if args.loss == "mse":
+        a = torch.randn(n_out, n_in, generator=g)
+        c = torch.randn(n_out, generator=g)
+        y = x @ a.T + c + 0.1 * torch.randn(rows, n_out, generator=g)
+        what = "x ~ N(0,1), y = x A^T + c + 0.1 noise"
+    elif args.loss == "binary_cross_entropy":
+        w = torch.randn(n_out, n_in, generator=g)
+        c = 0.5 * torch.randn(n_out, generator=g)
+        y = ((x @ w.T + c + 0.3 * torch.randn(rows, n_out, generator=g)) > 0).to(torch.float32)
+        what = "x ~ N(0,1), y_k = [w_k.x + c_k + 0.3 noise > 0]"
+    else:
+        centers = 2.0 * torch.randn(n_out, n_in, generator=g)
+        labels = torch.arange(rows) % n_out
+        labels = labels[torch.randperm(rows, generator=g)]
+        x = centers[labels] + x
+        y = torch.nn.functional.one_hot(labels, n_out).to(torch.float32)
+        what = "Gaussian blobs: centers ~ N(0, 2^2), x = center + N(0,1), one-hot y"
+    what = f"synthetic, {rows} rows (torch generator seed {args.seed} + 1000003): {what}"
+    return x.to(torch.float32), y.to(torch.float32), what
+
+
+def layer_params(model):
+    """[{"weight": rows, "bias": values}, ...] of the model's nn.Linear layers."""
+    out = []
+    for m in model:
+        if hasattr(m, "weight"):
+            out.append({"weight": m.weight.detach().tolist(), "bias": m.bias.detach().tolist()})
+    return out
+
+
+def record(args):
+    widths, acts, hps, sched = check(args)
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    torch.set_default_dtype(torch.float32)
+
+    torch.manual_seed(args.seed)
+    mods = []
+    act_mod = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+    for i, a in enumerate(acts):
+        mods.append(nn.Linear(widths[i], widths[i + 1]))
+        mods.append(act_mod[a]())
+    model = nn.Sequential(*mods)
+    init = layer_params(model)
+
+    x, y, data_desc = make_data(torch, args, widths)
+    loss_fn = {"mse": nn.MSELoss(), "binary_cross_entropy": nn.BCELoss(),
+               "softmax_cross_entropy": nn.CrossEntropyLoss()}[args.loss]
+    opt = make_optimizer(torch, args.optimizer, model.parameters(), hps)
+
+    n = x.shape[0]
+    losses = []
+    t = 0
+    for _ in range(args.epochs):
+        for start in range(0, n, args.batch_size):
+            xb, yb = x[start:start + args.batch_size], y[start:start + args.batch_size]
+            for group in opt.param_groups:
+                group["lr"] = lr_at(hps["lr"], sched, t)
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            losses.append(loss.item())
+            loss.backward()
+            opt.step()
+            t += 1
+
+    steps_per_epoch = -(-n // args.batch_size)
+    hp_text = ", ".join(f"{k} {v}" for k, v in hps.items())
+    sched_text = ", ".join(f"{k} {v}" for k, v in sched.items())
+    description = (
+        (args.description + " " if args.description else "")
+        + f"{args.optimizer} ({hp_text}), {args.loss}, schedule {sched_text}. "
+        + f"Net {args.layers} ({', '.join(acts)}). Batches of {args.batch_size} of {n} rows "
+        + f"({steps_per_epoch} steps per epoch), {args.epochs} epochs = {t} steps. Data: {data_desc}. "
+        + f"init: PyTorch default nn.Linear init (U(+-1/sqrt(fan_in))) after torch.manual_seed({args.seed}). "
+        + f"Recorded with torch {torch.__version__} (float32, CPU, foreach=False, "
+        + "lr written to param_group['lr'] before each step) by tools/record_case.py."
+    )
+    return {
+        "format": 1,
+        "name": args.name,
+        "description": description,
+        "model": [{"inputs": widths[i], "outputs": widths[i + 1], "activation": a} for i, a in enumerate(acts)],
+        "loss": args.loss,
+        "optimizer": {"name": args.optimizer, **hps},
+        "schedule": sched,
+        "batch_size": args.batch_size,
+        "epochs": args.epochs,
+        "init": init,
+        "x": x.tolist(),
+        "y": y.tolist(),
+        "expected": {"losses": losses, "final": layer_params(model)},
+        "rtol": args.rtol,
+        "atol": args.atol,
+    }
+
+
+def write(case, out):
+    """Writes the case to `out` atomically (a temp file renamed), or to stdout."""
+    text = json.dumps(case, indent=1) + "\n"
+    if not out:
+        sys.stdout.write(text)
+        return
+    directory = os.path.dirname(os.path.abspath(out))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".record_case.", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        case = record(args)
+    except UsageError as e:
+        print(f"record_case.py: error: {e}", file=sys.stderr)
+        return 2
+    except ImportError as e:
+        print(f"record_case.py: error: {e.name or e} is not installed (pip install torch scikit-learn)",
+              file=sys.stderr)
+        return 2
+    write(case, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
