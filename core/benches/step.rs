@@ -58,7 +58,10 @@ fn bench_one<O: Optimizer + Copy>(c: &mut Criterion, shape: &str, layers: &[Dens
             let rows = data.range(0, batch);
             b.iter(|| black_box(t.train_batch(black_box(&rows))))
         });
-        assert!(t.train_batch(&data.range(0, batch)).is_ok(), "every measured step was a real step");
+        assert!(
+            t.train_batch(&data.range(0, batch)).is_ok(),
+            "every measured step was a real step"
+        );
     }
     group.finish();
 }

@@ -217,7 +217,9 @@ fn overflowing_loss_is_rejected() {
     let mut b = Bufs::new(&l, &opt);
     let mut t = Trainer::new(&l, b.buffers(), opt, Loss::Mse).expect("valid");
     warm_up(&mut t, Loss::Mse);
-    let e = rejected(&mut t, |t| t.train_sample(&[1e30, 1e30, 1e30], Target::Values(&[0.0, 0.0])));
+    let e = rejected(&mut t, |t| {
+        t.train_sample(&[1e30, 1e30, 1e30], Target::Values(&[0.0, 0.0]))
+    });
     assert_eq!(e, StepError::NonFiniteLoss);
     assert_eq!(t.rejected_steps(), 1);
 }
@@ -228,8 +230,14 @@ fn empty_batch() {
     with_trainer(Loss::SoftmaxCrossEntropy, |t| {
         assert_eq!(rejected(t, |t| t.train_batch(&data)), StepError::EmptyBatch);
         let full = Dataset::new(&[0.0; 3], 3, Targets::Classes(&[0])).expect("one row");
-        assert_eq!(rejected(t, |t| t.train_batch(&full.rows(&[]))), StepError::EmptyBatch);
-        assert_eq!(rejected(t, |t| t.train_batch(&full.range(0, 0))), StepError::EmptyBatch);
+        assert_eq!(
+            rejected(t, |t| t.train_batch(&full.rows(&[]))),
+            StepError::EmptyBatch
+        );
+        assert_eq!(
+            rejected(t, |t| t.train_batch(&full.range(0, 0))),
+            StepError::EmptyBatch
+        );
     });
 }
 
@@ -238,7 +246,10 @@ fn dataset_index_out_of_range() {
     let xs: Vec<f32> = (0..15).map(|i| i as f32 * 0.1).collect();
     let labels = [0u16, 1, 0, 1, 1];
     let data = Dataset::new(&xs, 3, Targets::Classes(&labels)).expect("5 rows");
-    assert_eq!(data.row(5).err(), Some(StepError::IndexOutOfRange { index: 5, len: 5 }));
+    assert_eq!(
+        data.row(5).err(),
+        Some(StepError::IndexOutOfRange { index: 5, len: 5 })
+    );
     assert_eq!(
         data.row(usize::MAX).err(),
         Some(StepError::IndexOutOfRange {
@@ -323,7 +334,10 @@ fn bad_shapes() {
         Trainer::new(&[], b.buffers(), opt, Loss::Mse).err(),
         Some(ConfigError::NoLayers)
     );
-    let l = [Dense::new(3, 4, Activation::Tanh), Dense::new(5, 2, Activation::Identity)];
+    let l = [
+        Dense::new(3, 4, Activation::Tanh),
+        Dense::new(5, 2, Activation::Identity),
+    ];
     let mut b = Bufs::new(&l, &opt);
     assert_eq!(
         Trainer::new(&l, b.buffers(), opt, Loss::Mse).err(),
@@ -354,7 +368,8 @@ fn bad_hyperparameters_at_construction_and_later() {
         other => panic!("expected a beta1 error, got {other:?}"),
     }
     with_trainer(Loss::Mse, |t| {
-        t.set_schedule(Schedule::Exponential { gamma: 0.5 }).expect("valid");
+        t.set_schedule(Schedule::Exponential { gamma: 0.5 })
+            .expect("valid");
         let lr = t.current_lr();
         let e = rejected(t, |t| {
             t.set_schedule(Schedule::Step {
@@ -440,15 +455,21 @@ fn an_epoch_with_a_bad_row_takes_no_step() {
         }
         let mut rng = Rng::new(3);
         let mut idx = [0u32; 10];
-        let e = rejected(t, |t| fit_epoch(t, &data, 0, Order::Sequential, &mut rng, &mut idx));
+        let e = rejected(t, |t| {
+            fit_epoch(t, &data, 0, Order::Sequential, &mut rng, &mut idx)
+        });
         assert_eq!(e, EpochError::ZeroBatchSize);
         let empty = Dataset::new(&[], 3, Targets::Values { y: &[], width: 2 }).expect("empty");
-        let e = rejected(t, |t| fit_epoch(t, &empty, 2, Order::Sequential, &mut rng, &mut idx));
+        let e = rejected(t, |t| {
+            fit_epoch(t, &empty, 2, Order::Sequential, &mut rng, &mut idx)
+        });
         assert_eq!(e, EpochError::DatasetSize { rows: 0 });
         let mut short = [0u32; 9];
         let good: Vec<f32> = (0..30).map(|i| (i as f32).cos()).collect();
         let data = Dataset::new(&good, 3, Targets::Values { y: &y, width: 2 }).expect("10 rows");
-        let e = rejected(t, |t| fit_epoch(t, &data, 2, Order::Shuffled, &mut rng, &mut short));
+        let e = rejected(t, |t| {
+            fit_epoch(t, &data, 2, Order::Shuffled, &mut rng, &mut short)
+        });
         assert_eq!(
             e,
             EpochError::Config(ConfigError::BufferTooSmall {

@@ -62,7 +62,11 @@ fn pre_activations(layers: &[Dense], params: &[f32], x: &[f32]) -> Vec<f64> {
         let z: Vec<f64> = (0..l.outputs)
             .map(|r| {
                 let row = &w[r * l.inputs..(r + 1) * l.inputs];
-                row.iter().zip(&input).map(|(w, x)| f64::from(*w) * x).sum::<f64>() + f64::from(b[r])
+                row.iter()
+                    .zip(&input)
+                    .map(|(w, x)| f64::from(*w) * x)
+                    .sum::<f64>()
+                    + f64::from(b[r])
             })
             .collect();
         input = z.iter().map(|z| act_f64(l.activation, *z)).collect();
@@ -73,7 +77,10 @@ fn pre_activations(layers: &[Dense], params: &[f32], x: &[f32]) -> Vec<f64> {
 
 /// The activation of each entry of [`pre_activations`].
 fn activations_of(layers: &[Dense]) -> Vec<Activation> {
-    layers.iter().flat_map(|l| std::iter::repeat_n(l.activation, l.outputs)).collect()
+    layers
+        .iter()
+        .flat_map(|l| std::iter::repeat_n(l.activation, l.outputs))
+        .collect()
 }
 
 /// Data for a case: inputs in `[-2, 2)`, targets as the loss needs them.
@@ -123,7 +130,10 @@ fn check(case: &Case) -> Result<Outcome, String> {
     let targets = if case.loss == Loss::SoftmaxCrossEntropy && case.labels {
         Targets::Classes(&labels)
     } else {
-        Targets::Values { y: &ys, width: outputs }
+        Targets::Values {
+            y: &ys,
+            width: outputs,
+        }
     };
     let set = Dataset::new(&xs, inputs, targets).ok_or("dataset")?;
     let p0 = t.params().to_vec();
@@ -277,7 +287,10 @@ fn every_activation_and_loss_is_covered() {
                         break;
                     }
                 }
-                assert_eq!(checked, 6, "{loss:?} hidden {hidden:?} last {last:?}: too many rejected");
+                assert_eq!(
+                    checked, 6,
+                    "{loss:?} hidden {hidden:?} last {last:?}: too many rejected"
+                );
             }
         }
     }
@@ -299,7 +312,8 @@ fn the_tolerance_catches_a_wrong_gradient() {
     t.init_params(3);
     let x = [0.5, -1.0, 1.5];
     let y = [0.9, 0.1];
-    t.train_sample(&x, microtrain::Target::Values(&y)).expect("finite");
+    t.train_sample(&x, microtrain::Target::Values(&y))
+        .expect("finite");
     let g = t.grads().to_vec();
     let p0 = t.params().to_vec();
     let mut worst_scaled = 0.0f64;
@@ -316,5 +330,8 @@ fn the_tolerance_catches_a_wrong_gradient() {
         let tol = tolerance(fd, wrong);
         worst_scaled = worst_scaled.max((wrong - fd).abs() / tol);
     }
-    assert!(worst_scaled > 1.0, "a 10 % error went unnoticed (worst ratio {worst_scaled})");
+    assert!(
+        worst_scaled > 1.0,
+        "a 10 % error went unnoticed (worst ratio {worst_scaled})"
+    );
 }

@@ -53,7 +53,10 @@ fn iris() -> (Vec<f32>, Vec<u16>) {
         let fields: Vec<&str> = line.trim().split(',').collect();
         assert_eq!(fields.len(), 5, "line {}: {line}", n + 2);
         for f in &fields[..4] {
-            x.push(f.parse::<f64>().unwrap_or_else(|e| panic!("line {}: {f}: {e}", n + 2)));
+            x.push(
+                f.parse::<f64>()
+                    .unwrap_or_else(|e| panic!("line {}: {f}: {e}", n + 2)),
+            );
         }
         y.push(match fields[4] {
             "setosa" => 0,
@@ -67,7 +70,10 @@ fn iris() -> (Vec<f32>, Vec<u16>) {
         let col: Vec<f64> = x.iter().skip(c).step_by(4).copied().collect();
         let mean = col.iter().sum::<f64>() / col.len() as f64;
         let std = (col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / col.len() as f64).sqrt();
-        x.iter_mut().skip(c).step_by(4).for_each(|v| *v = (*v - mean) / std);
+        x.iter_mut()
+            .skip(c)
+            .step_by(4)
+            .for_each(|v| *v = (*v - mean) / std);
     }
     (x.into_iter().map(|v| v as f32).collect(), y)
 }
@@ -94,7 +100,11 @@ fn train<O: Optimizer>(opt: O, batch_size: usize, order: Order, epochs: usize) -
     for _ in 0..epochs {
         let stats = fit_epoch(&mut t, &data, batch_size, order, &mut rng, &mut idx).expect("good data");
         assert!(stats.loss.is_finite());
-        assert_eq!(stats.steps as usize, 150usize.div_ceil(batch_size), "one step per batch");
+        assert_eq!(
+            stats.steps as usize,
+            150usize.div_ceil(batch_size),
+            "one step per batch"
+        );
         acc.push(evaluate(&mut t, &data).expect("good data").accuracy);
     }
     acc
@@ -104,7 +114,10 @@ fn train<O: Optimizer>(opt: O, batch_size: usize, order: Order, epochs: usize) -
 fn reaches_95<O: Optimizer>(name: &str, opt: O, batch_size: usize, order: Order, epochs: usize) {
     let acc = train(opt, batch_size, order, epochs);
     let first = acc.iter().position(|a| *a >= 0.95).map(|e| e + 1);
-    println!("{name}: first epoch at >= 95 %: {first:?}, final accuracy {:.3}", acc[epochs - 1]);
+    println!(
+        "{name}: first epoch at >= 95 %: {first:?}, final accuracy {:.3}",
+        acc[epochs - 1]
+    );
     assert!(
         acc[epochs - 1] >= 0.95,
         "{name}: training accuracy {:.3} after {epochs} epochs (history {acc:?})",
@@ -162,12 +175,24 @@ fn stochastic_descent() {
 
 #[test]
 fn minibatch_descent_sequential() {
-    reaches_95("Adam minibatch sequential", Adam::new(0.02), 16, Order::Sequential, 20);
+    reaches_95(
+        "Adam minibatch sequential",
+        Adam::new(0.02),
+        16,
+        Order::Sequential,
+        20,
+    );
 }
 
 #[test]
 fn minibatches_with_replacement() {
-    reaches_95("Adam with replacement", Adam::new(0.02), 16, Order::WithReplacement, 20);
+    reaches_95(
+        "Adam with replacement",
+        Adam::new(0.02),
+        16,
+        Order::WithReplacement,
+        20,
+    );
 }
 
 #[test]
@@ -177,7 +202,10 @@ fn the_data_is_standardized() {
         let col: Vec<f64> = x.iter().skip(c).step_by(4).map(|v| f64::from(*v)).collect();
         let mean = col.iter().sum::<f64>() / 150.0;
         let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 150.0;
-        assert!(mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-5, "column {c}: {mean}, {var}");
+        assert!(
+            mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-5,
+            "column {c}: {mean}, {var}"
+        );
     }
     assert_eq!(y.iter().filter(|c| **c == 2).count(), 50);
 }
