@@ -5,10 +5,32 @@
 //! lengths cannot panic: the loops stop at the shorter slice (callers validate lengths
 //! before they get here).
 
-/// `sum(a[i] * b[i])`, summed from the first element on.
+/// `sum(a[i] * b[i])` over the common length.
+///
+/// Summed in four interleaved partial sums (elements `4k`, `4k+1`, `4k+2`, `4k+3`),
+/// added as `(s0 + s1) + (s2 + s3)` and then the remainder in order. The fixed order
+/// makes the result the same on every target; the independent sums let a
+/// single-issue FPU overlap its additions and keep loop overhead to a quarter.
 #[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y)
+    let n = a.len().min(b.len());
+    let (a, b) = (a.get(..n).unwrap_or(&[]), b.get(..n).unwrap_or(&[]));
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    let mut s = [0.0f32; 4];
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        if let ([x0, x1, x2, x3], [y0, y1, y2, y3]) = (x, y) {
+            s[0] += x0 * y0;
+            s[1] += x1 * y1;
+            s[2] += x2 * y2;
+            s[3] += x3 * y3;
+        }
+    }
+    let head = (s[0] + s[1]) + (s[2] + s[3]);
+    ca.remainder()
+        .iter()
+        .zip(cb.remainder())
+        .fold(head, |acc, (x, y)| acc + x * y)
 }
 
 /// `out[i] = dot(W[i, :], x) + b[i]` for a row-major `W` of `out.len()` rows of
@@ -34,29 +56,70 @@ pub fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
     }
 }
 
-/// `out[j] = sum_i W[i, j] * d[i]` (`W^T d`) for a row-major `W` with `out.len()`
-/// columns, combined element-wise with `out`'s old value through `f(old, sum)`.
-///
-/// Used in place: `out` holds a layer's input activations and receives the error term
-/// of that input, `f'(a_j) * (W^T d)_j`.
+/// One pass over a dense layer's rows for the backward pass: for each row `i`,
+/// `gw[i, :] += d[i] * x`, `gb[i] += d[i]` (as [`outer_acc`]) and
+/// `s += d[i] * W[i, :]`, so that on return `s = W^T d` (summed over `i` in order,
+/// starting from zero).
 #[inline]
-pub fn transposed_map(w: &[f32], d: &[f32], out: &mut [f32], f: impl Fn(f32, f32) -> f32) {
-    let cols = out.len().max(1);
-    for (j, o) in out.iter_mut().enumerate() {
-        let s = w
-            .iter()
-            .skip(j)
-            .step_by(cols)
-            .zip(d)
-            .fold(0.0, |s, (wij, di)| s + wij * di);
-        *o = f(*o, s);
+pub fn outer_acc_and_back(gw: &mut [f32], gb: &mut [f32], w: &[f32], d: &[f32], x: &[f32], s: &mut [f32]) {
+    let cols = x.len().max(1);
+    s.iter_mut().for_each(|v| *v = 0.0);
+    let rows = gw
+        .chunks_exact_mut(cols)
+        .zip(w.chunks_exact(cols))
+        .zip(gb.iter_mut())
+        .zip(d);
+    for (((g_row, w_row), g_b), di) in rows {
+        for (((g, xj), wij), sj) in g_row.iter_mut().zip(x).zip(w_row).zip(s.iter_mut()) {
+            *g += di * xj;
+            *sj += wij * di;
+        }
+        *g_b += di;
     }
 }
 
-/// `true` when every element is finite; otherwise the index of the first that is not.
+/// `s = W^T d` for a row-major `W` with `s.len()` columns, summed over the rows in
+/// order from zero (the same bits as [`outer_acc_and_back`]'s `s`).
+#[inline]
+pub fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
+    let cols = s.len().max(1);
+    s.iter_mut().for_each(|v| *v = 0.0);
+    for (w_row, di) in w.chunks_exact(cols).zip(d) {
+        for (sj, wij) in s.iter_mut().zip(w_row) {
+            *sj += wij * di;
+        }
+    }
+}
+
+/// The largest `|v[i]|` (0 for an empty slice; NaN never wins a comparison).
+#[inline]
+pub fn max_abs(v: &[f32]) -> f32 {
+    v.iter().fold(0.0f32, |m, x| m.max(x.abs()))
+}
+
+/// `None` when every element is finite; otherwise the index of the first that is not.
+///
+/// The fast path sums `0 * v[i]`: zero for every finite value, NaN as soon as one is
+/// infinite or NaN (IEEE 754: `0 * inf` and `0 * NaN` are NaN, and NaN propagates
+/// through the sum). Only when that sum is NaN is the index searched for.
 #[inline]
 pub fn first_non_finite(v: &[f32]) -> Option<usize> {
-    v.iter().position(|x| !x.is_finite())
+    let mut chunks = v.chunks_exact(4);
+    let mut s = [0.0f32; 4];
+    for c in &mut chunks {
+        if let [a, b, c, d] = c {
+            s[0] += 0.0 * a;
+            s[1] += 0.0 * b;
+            s[2] += 0.0 * c;
+            s[3] += 0.0 * d;
+        }
+    }
+    let tail = chunks.remainder().iter().fold(0.0f32, |acc, x| acc + 0.0 * x);
+    if ((s[0] + s[1]) + (s[2] + s[3]) + tail).is_nan() {
+        v.iter().position(|x| !x.is_finite())
+    } else {
+        None
+    }
 }
 
 /// `sqrt(sum(v[i]^2))` accumulated in `f32`.

@@ -12,7 +12,7 @@
 //! | parameters | [`params_len`] = `sum(outputs * inputs + outputs)` |
 //! | gradients | [`params_len`] (same layout) |
 //! | optimizer state | [`params_len`] x the optimizer's `state_per_param` |
-//! | activations | [`activations_len`] = `sum(outputs)` (one sample; the backward pass reuses it for the errors) |
+//! | activations | [`activations_len`] = `2 sum(outputs)`: one sample's outputs and error terms, whatever the batch size |
 
 use crate::error::ConfigError;
 use crate::Activation;
@@ -61,11 +61,18 @@ pub const fn params_len(layers: &[Dense]) -> usize {
     n
 }
 
-/// Number of activation floats for one sample: `sum(outputs)`.
+/// Number of activation floats for one sample: `2 * sum(outputs)`.
 ///
-/// The forward pass keeps each layer's output; the backward pass overwrites each with
-/// that layer's error term, so no second buffer is needed.
+/// The forward pass keeps each layer's output `a_l`; the backward pass puts each
+/// layer's error term `delta_l` beside it. One sample whatever the batch size, since a
+/// batch is accumulated one sample at a time.
 pub const fn activations_len(layers: &[Dense]) -> usize {
+    outputs_len(layers).saturating_mul(2)
+}
+
+/// Sum of the layers' outputs: the floats of one sample's activations (and as many of
+/// its error terms).
+pub const fn outputs_len(layers: &[Dense]) -> usize {
     let mut n = 0usize;
     let mut rest = layers;
     while let [first, tail @ ..] = rest {

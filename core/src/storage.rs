@@ -103,8 +103,8 @@ impl<const P: usize, const S: usize, const A: usize> Storage<P, S, A> {
 /// ];
 /// const OPT: Adam = Adam::new(0.01);
 /// type IrisStorage = storage_for!(&LAYERS, OPT);
-/// // 67 parameters, 67 gradients, 134 Adam moments, 11 activations.
-/// assert_eq!(core::mem::size_of::<IrisStorage>(), (67 + 67 + 134 + 11) * 4);
+/// // 67 parameters, 67 gradients, 134 Adam moments, 2 x 11 activations.
+/// assert_eq!(core::mem::size_of::<IrisStorage>(), (67 + 67 + 134 + 22) * 4);
 /// ```
 #[macro_export]
 macro_rules! storage_for {

@@ -274,8 +274,27 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// The slice of the activation buffer that holds the model's output.
     fn output_range(&self) -> core::ops::Range<usize> {
-        let a = self.acts.len();
+        let a = shape::outputs_len(self.layers).min(self.acts.len());
         a.saturating_sub(self.outputs())..a
+    }
+
+    /// Copies the model's output into the last layer's error slot and lets the loss
+    /// turn it into `dL/dz` there (scaled by `inv`). Returns the sample's loss.
+    fn loss_into_delta(&mut self, target: &Target<'_>, inv: f32) -> f32 {
+        let out = self.output_range();
+        let outs = shape::outputs_len(self.layers);
+        let last_act = self
+            .layers
+            .last()
+            .map_or(crate::Activation::Identity, |l| l.activation);
+        let (a, d) = self.acts.split_at_mut(outs.min(self.acts.len()));
+        match (a.get(out.clone()), d.get_mut(out)) {
+            (Some(y), Some(delta)) => {
+                delta.copy_from_slice(y);
+                self.loss.loss_and_delta(last_act, delta, target, inv)
+            }
+            _ => f32::NAN,
+        }
     }
 
     /// Runs the model on one input and writes its output (after the last activation;
@@ -327,6 +346,16 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             self.check_input(x, i)?;
             self.loss.check_target(&t, outputs, i)?;
         }
+        let lr = self.current_lr();
+        let k = self.step.saturating_add(1);
+        if n == 1 && self.clip_norm.is_none() {
+            let (x, t) = batch.sample(0)?;
+            let loss = self
+                .fused_step(x, &t, lr, k)
+                .inspect_err(|_| self.count_rejected())?;
+            self.step = k;
+            return Ok(loss);
+        }
         let loss = self.accumulate(batch, n)?;
         let verdict = if !loss.is_finite() {
             Err(StepError::NonFiniteLoss)
@@ -335,10 +364,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         } else {
             Ok(())
         };
-        if let Err(e) = verdict {
-            self.rejected = self.rejected.saturating_add(1);
-            return Err(e);
-        }
+        verdict.inspect_err(|_| self.count_rejected())?;
         if let Some(max_norm) = self.clip_norm {
             let norm = kernels::l2_norm(self.grads);
             let coef = max_norm / (norm + 1e-6);
@@ -346,29 +372,75 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
                 kernels::scale(self.grads, coef);
             }
         }
-        let lr = self.current_lr();
-        let k = self.step.saturating_add(1);
         self.opt.step(self.params, self.grads, self.state, lr, k);
         self.step = k;
         Ok(loss)
+    }
+
+    fn count_rejected(&mut self) {
+        self.rejected = self.rejected.saturating_add(1);
+    }
+
+    /// One sample, no clipping: the error terms of every layer first, all checked, then
+    /// each parameter updated as its gradient `delta_i x_j` is formed (and written to
+    /// `grads`). The same bits as accumulating the gradient first.
+    fn fused_step(&mut self, x: &[f32], t: &Target<'_>, lr: f64, k: u32) -> Result<f32, StepError> {
+        dense::forward(self.layers, self.params, x, self.acts);
+        let loss = self.loss_into_delta(t, 1.0);
+        if !loss.is_finite() {
+            return Err(StepError::NonFiniteLoss);
+        }
+        dense::backward_deltas(self.layers, self.params, self.acts);
+        self.check_fused_gradient(x)?;
+        let sc = self.opt.scalars(lr, k);
+        dense::update_fused(
+            self.layers,
+            self.params,
+            self.grads,
+            self.state,
+            x,
+            self.acts,
+            &self.opt,
+            &sc,
+        );
+        Ok(loss)
+    }
+
+    /// Before a fused update: every activation and error term is finite, and for each
+    /// layer `max|delta| * max|input|` is finite, so every gradient `delta_i x_j` is.
+    fn check_fused_gradient(&self, x: &[f32]) -> Result<(), StepError> {
+        let outs = shape::outputs_len(self.layers);
+        let (a, d) = self.acts.split_at(outs.min(self.acts.len()));
+        let mut p_start = 0usize;
+        let mut o_start = 0usize;
+        let mut input: &[f32] = x;
+        for l in self.layers {
+            let o_end = o_start.saturating_add(l.outputs);
+            let delta = d.get(o_start..o_end).unwrap_or(&[]);
+            let bad = StepError::NonFiniteGradient { index: p_start };
+            let dm = kernels::max_abs(delta);
+            if kernels::first_non_finite(delta).is_some() || !(dm * kernels::max_abs(input)).is_finite() {
+                return Err(bad);
+            }
+            input = a.get(o_start..o_end).unwrap_or(&[]);
+            if kernels::first_non_finite(input).is_some() {
+                return Err(bad);
+            }
+            p_start = p_start.saturating_add(l.params_len());
+            o_start = o_end;
+        }
+        Ok(())
     }
 
     /// Steps 2 of the module docs: the batch's gradient into `grads`, and its loss.
     fn accumulate<B: Batch + ?Sized>(&mut self, batch: &B, n: usize) -> Result<f32, StepError> {
         self.grads.iter_mut().for_each(|g| *g = 0.0);
         let inv = 1.0 / n as f32;
-        let last_act = self
-            .layers
-            .last()
-            .map_or(crate::Activation::Identity, |l| l.activation);
-        let range = self.output_range();
         let mut total = 0.0f32;
         for i in 0..n {
             let (x, t) = batch.sample(i)?;
             dense::forward(self.layers, self.params, x, self.acts);
-            if let Some(out) = self.acts.get_mut(range.clone()) {
-                total += self.loss.loss_and_delta(last_act, out, &t, inv);
-            }
+            total += self.loss_into_delta(&t, inv);
             dense::backward(self.layers, self.params, self.grads, x, self.acts);
         }
         Ok(total * inv)

@@ -301,7 +301,8 @@ fn every_activation_and_loss_is_covered() {
 fn the_tolerance_catches_a_wrong_gradient() {
     let layers = shape(&[3, 4, 2], &[Activation::Tanh], Loss::Mse, Activation::Sigmoid);
     let p = microtrain::shape::params_len(&layers);
-    let (mut params, mut grads, mut acts) = (vec![0.0; p], vec![0.0; p], vec![0.0; 6]);
+    let a = microtrain::shape::activations_len(&layers);
+    let (mut params, mut grads, mut acts) = (vec![0.0; p], vec![0.0; p], vec![0.0; a]);
     let buffers = microtrain::Buffers {
         params: &mut params,
         grads: &mut grads,

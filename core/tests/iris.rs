@@ -216,7 +216,7 @@ fn an_untrained_model_is_not_already_at_95() {
     // measure learning.
     let (x, y) = iris();
     let data = Dataset::new(&x, 4, Targets::Classes(&y)).expect("150 rows");
-    let (mut params, mut grads, mut acts) = (vec![0.0; 67], vec![0.0; 67], vec![0.0; 11]);
+    let (mut params, mut grads, mut acts) = (vec![0.0; 67], vec![0.0; 67], vec![0.0; 22]);
     let buffers = Buffers {
         params: &mut params,
         grads: &mut grads,

@@ -634,7 +634,7 @@ fn other_hyperparameters_name_their_field() {
 #[test]
 fn trainer_new_reports_the_bad_hyperparameter() {
     let layers = [Dense::new(2, 1, Activation::Identity)];
-    let (mut p, mut g, mut s, mut a) = ([0.0f32; 3], [0.0f32; 3], [0.0f32; 6], [0.0f32; 1]);
+    let (mut p, mut g, mut s, mut a) = ([0.0f32; 3], [0.0f32; 3], [0.0f32; 6], [0.0f32; 2]);
     let buffers = Buffers {
         params: &mut p,
         grads: &mut g,
@@ -722,7 +722,7 @@ fn trainer_follows_its_schedule_and_adagrad_decay_stacks_on_it() {
     // One weight, no bias term in the data: y = w x with x = 1, MSE against 0, so the
     // gradient is 2 w. Adagrad with lr_decay: lr_t / (1 + (k-1) lr_decay), as PyTorch.
     let layers = [Dense::new(1, 1, Activation::Identity)];
-    let (mut p, mut g, mut s, mut a) = ([0.0f32; 2], [0.0f32; 2], [0.0f32; 2], [0.0f32; 1]);
+    let (mut p, mut g, mut s, mut a) = ([0.0f32; 2], [0.0f32; 2], [0.0f32; 2], [0.0f32; 2]);
     let buffers = Buffers {
         params: &mut p,
         grads: &mut g,

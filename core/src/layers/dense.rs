@@ -1,18 +1,17 @@
 //! Fully connected layers, `a = act(W x + b)`, forward and backward through a stack.
 //!
 //! Layout: `params` holds, per layer, `W` (`outputs x inputs`, row-major) then `b`.
-//! `acts` holds, per layer, its output `a_l` (one sample). The backward pass overwrites
-//! each `a_l` with the layer's error term `delta_l = dL/dz_l`, in place:
+//! `acts` holds one sample's outputs `a_1 .. a_L`, then the error terms
+//! `delta_1 .. delta_L` (`delta_l = dL/dz_l`), the same sizes:
 //!
 //! ```text
 //! dL/dW_l += delta_l a_{l-1}^T        dL/db_l += delta_l
 //! delta_{l-1} = f'_{l-1}(a_{l-1}) * (W_l^T delta_l)
 //! ```
-//!
-//! The weight gradient of layer `l` is taken before `a_{l-1}` is overwritten.
 
 use crate::kernels;
-use crate::shape::Dense;
+use crate::optim::{Optimizer, StepScalars};
+use crate::shape::{self, Dense};
 
 /// Splits off the first `n` elements of a mutable slice without panicking.
 #[inline]
@@ -52,45 +51,163 @@ pub fn forward<'a>(layers: &[Dense], params: &[f32], x: &'a [f32], acts: &'a mut
     }
 }
 
-/// Runs the backward pass of one sample and adds its gradient to `grads`.
-///
-/// On entry, `acts` holds the forward pass's outputs, except the last layer's slice,
-/// which holds `dL/dz_L` for this sample (the loss writes it). `x` is the sample's
-/// input. On return, `acts` holds garbage (the error terms).
-pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], acts: &mut [f32]) {
-    // Walk the layers from the last to the first, keeping for each its parameter
-    // offset and activation offset (computed forward once, then used backwards).
-    let mut p_end = crate::shape::params_len(layers)
-        .min(params.len())
-        .min(grads.len());
-    let mut a_end = crate::shape::activations_len(layers).min(acts.len());
+/// The per-layer slices of the flat buffers, walked from the last layer to the first.
+struct LayerSlices<'p, 'a> {
+    /// The layer.
+    layer: &'p Dense,
+    /// Offset of the layer's parameters in the flat parameter vector.
+    p_start: usize,
+    /// The layer's error term `delta_l` (`outputs` floats).
+    delta: &'a [f32],
+    /// The previous layer's activation `a_{l-1}` and error term `delta_{l-1}`, for
+    /// hidden layers.
+    prev: Option<(&'a [f32], &'a mut [f32], crate::Activation)>,
+}
+
+/// Calls `f` for each layer from the last to the first with its slices of `acts`
+/// (laid out as `[a_1 .. a_L | delta_1 .. delta_L]`, see [`shape::activations_len`]).
+fn for_each_layer_rev<'p>(layers: &'p [Dense], acts: &mut [f32], mut f: impl FnMut(LayerSlices<'p, '_>)) {
+    let outs = shape::outputs_len(layers);
+    let (a_all, d_all) = acts.split_at_mut(outs.min(acts.len()));
+    let mut p_end = shape::params_len(layers);
+    let mut o_end = outs;
     for (idx, l) in layers.iter().enumerate().rev() {
         let p_start = p_end.saturating_sub(l.params_len());
-        let a_start = a_end.saturating_sub(l.outputs);
-        let (Some(w_and_b), Some(g_w_and_b)) = (params.get(p_start..p_end), grads.get_mut(p_start..p_end))
-        else {
+        let o_start = o_end.saturating_sub(l.outputs);
+        let (d_before, d_here) = d_all.split_at_mut(o_start.min(d_all.len()));
+        let Some(delta) = d_here.get(..l.outputs) else {
             return;
         };
-        let (w, _) = w_and_b.split_at(l.weights_len().min(w_and_b.len()));
-        let (gw, gb) = g_w_and_b.split_at_mut(l.weights_len().min(g_w_and_b.len()));
-        let (before, here) = acts.split_at_mut(a_start.min(acts.len()));
-        let Some(delta) = here.get(..l.outputs) else {
+        let prev = match idx.checked_sub(1).and_then(|i| layers.get(i)) {
+            None => None,
+            Some(pl) => {
+                let prev_start = o_start.saturating_sub(l.inputs);
+                let (Some(a_prev), Some(d_prev)) =
+                    (a_all.get(prev_start..o_start), d_before.get_mut(prev_start..))
+                else {
+                    return;
+                };
+                Some((a_prev, d_prev, pl.activation))
+            }
+        };
+        f(LayerSlices {
+            layer: l,
+            p_start,
+            delta,
+            prev,
+        });
+        p_end = p_start;
+        o_end = o_start;
+    }
+}
+
+/// `delta_{l-1} = f'_{l-1}(a_{l-1}) * s` in place, where `delta_prev` holds `s`.
+#[inline]
+fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crate::Activation) {
+    for (d, a) in delta_prev.iter_mut().zip(a_prev) {
+        *d *= act.derivative_from_output(*a);
+    }
+}
+
+/// Runs the backward pass of one sample and adds its gradient to `grads`.
+///
+/// On entry, `acts` holds the forward pass's activations `a_l` and, in the last
+/// layer's error slot, `delta_L = dL/dz_L` for this sample (the loss writes it). `x`
+/// is the sample's input. For each layer, one pass over the rows of `W` adds
+/// `delta_i x` to the weight gradient and `delta_i W[i, :]` into the previous layer's
+/// error slot, which then becomes `delta_{l-1} = f'(a_{l-1}) * (W^T delta_l)`.
+pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], acts: &mut [f32]) {
+    for_each_layer_rev(layers, acts, |ls| {
+        let l = ls.layer;
+        let range = ls.p_start..ls.p_start.saturating_add(l.params_len());
+        let (Some(wb), Some(gwb)) = (params.get(range.clone()), grads.get_mut(range)) else {
             return;
         };
-        if idx == 0 {
-            kernels::outer_acc(gw, gb, delta, x);
-        } else {
-            let prev_act = layers.get(idx - 1).map(|p| p.activation);
-            let prev_start = a_start.saturating_sub(l.inputs);
-            let Some(input) = before.get_mut(prev_start..) else {
-                return;
-            };
-            kernels::outer_acc(gw, gb, delta, input);
-            if let Some(act) = prev_act {
-                kernels::transposed_map(w, delta, input, |a, s| act.derivative_from_output(a) * s);
+        let (w, _) = wb.split_at(l.weights_len().min(wb.len()));
+        let (gw, gb) = gwb.split_at_mut(l.weights_len().min(gwb.len()));
+        match ls.prev {
+            None => kernels::outer_acc(gw, gb, ls.delta, x),
+            Some((a_prev, d_prev, act)) => {
+                kernels::outer_acc_and_back(gw, gb, w, ls.delta, a_prev, d_prev);
+                apply_derivative(d_prev, a_prev, act);
             }
         }
-        p_end = p_start;
-        a_end = a_start;
-    }
+    });
+}
+
+/// The error terms of every layer for one sample, without touching any gradient:
+/// `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)` from the last layer down.
+pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
+    for_each_layer_rev(layers, acts, |ls| {
+        let l = ls.layer;
+        let Some((a_prev, d_prev, act)) = ls.prev else {
+            return;
+        };
+        let w = params
+            .get(ls.p_start..ls.p_start.saturating_add(l.weights_len()))
+            .unwrap_or(&[]);
+        kernels::transposed(w, ls.delta, d_prev);
+        apply_derivative(d_prev, a_prev, act);
+    });
+}
+
+/// For one sample whose error terms are all in `acts` (after [`backward_deltas`]):
+/// updates every parameter with `opt` as its gradient is formed (`g = delta_i x_j`
+/// for a weight, `delta_i` for a bias), writing each gradient into `grads` as well.
+/// No gradient buffer is read, and each weight is loaded once.
+#[allow(clippy::too_many_arguments)]
+pub fn update_fused<O: Optimizer>(
+    layers: &[Dense],
+    params: &mut [f32],
+    grads: &mut [f32],
+    state: &mut [f32],
+    x: &[f32],
+    acts: &mut [f32],
+    opt: &O,
+    sc: &StepScalars,
+) {
+    let spp = opt.state_per_param();
+    for_each_layer_rev(layers, acts, |ls| {
+        let l = ls.layer;
+        let range = ls.p_start..ls.p_start.saturating_add(l.params_len());
+        let s_range = ls.p_start.saturating_mul(spp)..range.end.saturating_mul(spp);
+        let (Some(wb), Some(gwb), Some(st)) = (
+            params.get_mut(range.clone()),
+            grads.get_mut(range),
+            state.get_mut(s_range),
+        ) else {
+            return;
+        };
+        let input: &[f32] = match &ls.prev {
+            Some((a_prev, _, _)) => a_prev,
+            None => x,
+        };
+        let cols = l.inputs.max(1);
+        let (w, b) = wb.split_at_mut(l.weights_len().min(wb.len()));
+        let (gw, gb) = gwb.split_at_mut(l.weights_len().min(gwb.len()));
+        let (sw, sb) = st.split_at_mut(l.weights_len().saturating_mul(spp).min(st.len()));
+        let s_cols = cols.saturating_mul(spp).max(1);
+        let mut s_rows = sw.chunks_exact_mut(s_cols);
+        for ((w_row, g_row), di) in w
+            .chunks_exact_mut(cols)
+            .zip(gw.chunks_exact_mut(cols))
+            .zip(ls.delta)
+        {
+            let s_row = if spp == 0 {
+                &mut [][..]
+            } else {
+                s_rows.next().unwrap_or(&mut [])
+            };
+            let g = input.iter().zip(g_row.iter_mut()).map(|(a, slot)| {
+                *slot = di * a;
+                *slot
+            });
+            opt.update(sc, w_row, g, s_row);
+        }
+        let g = ls.delta.iter().zip(gb.iter_mut()).map(|(d, slot)| {
+            *slot = *d;
+            *d
+        });
+        opt.update(sc, b, g, sb);
+    });
 }

@@ -40,16 +40,30 @@ pub fn value(z: &[f32], target: &Target<'_>) -> f32 {
 }
 
 /// Writes `dL/dz` over `z` and returns the sample's cross-entropy.
+///
+/// One pass of exponentials: `e_k = exp(z_k - m)`, `S = sum e_k`, the loss from
+/// `ln S`, and `softmax_k = e_k / S` (as PyTorch computes softmax).
 pub fn loss_and_delta(z: &mut [f32], target: &Target<'_>, inv_batch: f32) -> f32 {
-    let loss = value(z, target);
-    let (m, lse) = shifted_log_sum_exp(z);
-    let y_sum = match target {
-        Target::Class(_) => 1.0,
-        Target::Values(v) => v.iter().sum(),
-    };
+    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+    let mut sum = 0.0f32;
+    let mut weighted = 0.0f32; // sum_k y_k (z_k - m)
+    let mut y_sum = 0.0f32;
     for (k, zk) in z.iter_mut().enumerate() {
-        let s = math::exp(*zk - m - lse);
-        *zk = inv_batch * (s * y_sum - target.value(k));
+        let y = target.value(k);
+        let shifted = *zk - m;
+        if y != 0.0 {
+            weighted += y * shifted;
+            y_sum += y;
+        }
+        *zk = math::exp(shifted);
+        sum += *zk;
+    }
+    let lse = math::ln(sum);
+    let loss = y_sum * lse - weighted;
+    let inv_sum = inv_batch / sum;
+    let scale = y_sum * inv_sum;
+    for (k, e) in z.iter_mut().enumerate() {
+        *e = *e * scale - inv_batch * target.value(k);
     }
     loss
 }

@@ -14,7 +14,7 @@
 //! The course's slide writes `RMS[x] = sqrt(E[x^2] + eps)`, the same as above with `eps`
 //! inside both square roots.
 
-use super::{check, check_common, Optimizer};
+use super::{check, check_common, Optimizer, StepScalars};
 use crate::error::HyperparameterError;
 use crate::math;
 
@@ -70,13 +70,26 @@ impl Optimizer for Adadelta {
         check("rho", self.rho, (0.0..=1.0).contains(&self.rho), "0 <= rho <= 1")
     }
 
-    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, _k: u32) {
-        let lr = lr as f32;
-        let (rho, eps, wd) = (self.rho, self.eps, self.weight_decay);
+    /// `lr` = `lr_t`.
+    fn scalars(&self, lr: f64, _k: u32) -> StepScalars {
+        StepScalars {
+            lr: lr as f32,
+            ..StepScalars::default()
+        }
+    }
+
+    fn update<G: Iterator<Item = f32>>(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        grads: G,
+        state: &mut [f32],
+    ) {
+        let (lr, rho, eps, wd) = (sc.lr, self.rho, self.eps, self.weight_decay);
         let one_m_rho = 1.0 - rho;
         for ((p, g), s) in params.iter_mut().zip(grads).zip(state.chunks_exact_mut(2)) {
             let [v, u] = s else { continue };
-            let g = if wd != 0.0 { g + wd * *p } else { *g };
+            let g = if wd != 0.0 { g + wd * *p } else { g };
             *v = *v * rho + one_m_rho * (g * g);
             let std = math::sqrt(*v + eps);
             let dx = math::sqrt(*u + eps) / std * g;

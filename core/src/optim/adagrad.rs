@@ -14,7 +14,7 @@
 //! inside the square root; PyTorch (and this crate) add `eps` outside it. The two differ
 //! only while `G` is of the order of `eps`.
 
-use super::{check, check_common, Optimizer};
+use super::{check, check_common, Optimizer, StepScalars};
 use crate::error::HyperparameterError;
 use crate::math;
 
@@ -83,12 +83,25 @@ impl Optimizer for Adagrad {
         state.iter_mut().for_each(|s| *s = self.initial_accumulator_value);
     }
 
-    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
-        let clr = (lr / (1.0 + f64::from(k.saturating_sub(1)) * f64::from(self.lr_decay))) as f32;
-        let wd = self.weight_decay;
-        let eps = self.eps;
+    /// `lr` = `lr_t / (1 + (k - 1) lr_decay)`.
+    fn scalars(&self, lr: f64, k: u32) -> StepScalars {
+        let clr = lr / (1.0 + f64::from(k.saturating_sub(1)) * f64::from(self.lr_decay));
+        StepScalars {
+            lr: clr as f32,
+            ..StepScalars::default()
+        }
+    }
+
+    fn update<G: Iterator<Item = f32>>(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        grads: G,
+        state: &mut [f32],
+    ) {
+        let (clr, wd, eps) = (sc.lr, self.weight_decay, self.eps);
         for ((p, g), s) in params.iter_mut().zip(grads).zip(state.iter_mut()) {
-            let g = if wd != 0.0 { g + wd * *p } else { *g };
+            let g = if wd != 0.0 { g + wd * *p } else { g };
             *s += g * g;
             *p -= clr * (g / (math::sqrt(*s) + eps));
         }

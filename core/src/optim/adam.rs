@@ -12,10 +12,11 @@
 //!
 //! The course's slide writes the bias-corrected moments `m_hat = m / (1 - beta1^t)`,
 //! `v_hat = v / (1 - beta2^t)` and `p <- p - eta m_hat / (sqrt(v_hat) + eps)`: the same
-//! rule with the corrections folded into two per-step scalars, which are computed once
-//! per step in `f64`.
+//! rule with the corrections folded into two per-step scalars, computed once per step
+//! by [`math::one_minus_pow`](crate::math::one_minus_pow) (single precision, without
+//! cancellation).
 
-use super::{check, check_common, lerp, Optimizer};
+use super::{check, check_common, lerp, Optimizer, StepScalars};
 use crate::error::HyperparameterError;
 use crate::math;
 
@@ -75,43 +76,58 @@ pub(crate) fn validate_betas(
     check("beta2", beta2, (0.0..1.0).contains(&beta2), "0 <= beta2 < 1")
 }
 
+/// Adam's per-step scalars: `lr` = `lr_t / (1 - beta1^k)`, `a` = `sqrt(1 - beta2^k)`.
+pub(crate) fn adam_scalars(beta1: f32, beta2: f32, lr: f64, k: u32) -> StepScalars {
+    let bc1 = math::one_minus_pow(beta1, k);
+    let bc2_sqrt = math::sqrt(math::one_minus_pow(beta2, k));
+    StepScalars {
+        lr: lr as f32 / bc1,
+        a: bc2_sqrt,
+        ..StepScalars::default()
+    }
+}
+
 /// The Adam update shared by [`Adam`] and [`AdamW`](super::AdamW): `wd` is the L2
 /// penalty added to the gradient (0 for AdamW, which decays the weights itself).
-pub(crate) fn adam_step(
+pub(crate) fn adam_update<G: Iterator<Item = f32>>(
     c: &Adam,
     wd: f32,
+    sc: &StepScalars,
     params: &mut [f32],
-    grads: &[f32],
+    grads: G,
     state: &mut [f32],
-    lr: f64,
-    k: u32,
 ) {
-    let bc1 = 1.0 - math::powi64(f64::from(c.beta1), k);
-    let bc2_sqrt = math::sqrt64(1.0 - math::powi64(f64::from(c.beta2), k));
-    let step_size = (lr / bc1) as f32;
-    let bc2_sqrt = bc2_sqrt as f32;
+    let (step_size, bc2_sqrt) = (sc.lr, sc.a);
     let (b2, eps) = (c.beta2, c.eps);
     let w1 = 1.0 - c.beta1;
     let w2 = 1.0 - b2;
-    let n = c.state_per_param();
-    for ((p, g), s) in params.iter_mut().zip(grads).zip(state.chunks_exact_mut(n)) {
-        let g = if wd != 0.0 { g + wd * *p } else { *g };
-        let (m, v, vmax) = match s {
-            [m, v] => (m, v, None),
-            [m, v, vmax] => (m, v, Some(vmax)),
-            _ => continue,
-        };
+    // The same arithmetic as PyTorch's single-tensor Adam, in two halves: the moments,
+    // then the parameter from `m` and the second moment the denominator uses (`v`, or
+    // AMSGrad's running maximum of it).
+    let moments = |p: f32, g: f32, m: &mut f32, v: &mut f32| {
+        let g = if wd != 0.0 { g + wd * p } else { g };
         *m = lerp(*m, g, w1);
         *v = *v * b2 + w2 * (g * g);
-        let v_used = match vmax {
-            Some(vm) => {
-                *vm = vm.max(*v);
-                *vm
+    };
+    let apply = |p: &mut f32, m: f32, vm: f32| {
+        let denom = math::sqrt(vm) / bc2_sqrt + eps;
+        *p -= step_size * (m / denom);
+    };
+    if c.amsgrad {
+        for ((p, g), s) in params.iter_mut().zip(grads).zip(state.chunks_exact_mut(3)) {
+            if let [m, v, vmax] = s {
+                moments(*p, g, m, v);
+                *vmax = vmax.max(*v);
+                apply(p, *m, *vmax);
             }
-            None => *v,
-        };
-        let denom = math::sqrt(v_used) / bc2_sqrt + eps;
-        *p -= step_size * (*m / denom);
+        }
+    } else {
+        for ((p, g), s) in params.iter_mut().zip(grads).zip(state.chunks_exact_mut(2)) {
+            if let [m, v] = s {
+                moments(*p, g, m, v);
+                apply(p, *m, *v);
+            }
+        }
     }
 }
 
@@ -128,7 +144,18 @@ impl Optimizer for Adam {
         validate_betas(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
     }
 
-    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
-        adam_step(self, self.weight_decay, params, grads, state, lr, k);
+    /// `lr` = `lr_t / (1 - beta1^k)`, `a` = `sqrt(1 - beta2^k)`.
+    fn scalars(&self, lr: f64, k: u32) -> StepScalars {
+        adam_scalars(self.beta1, self.beta2, lr, k)
+    }
+
+    fn update<G: Iterator<Item = f32>>(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        grads: G,
+        state: &mut [f32],
+    ) {
+        adam_update(self, self.weight_decay, sc, params, grads, state);
     }
 }

@@ -10,8 +10,8 @@
 //! decay is thus not scaled by Adam's adaptive denominator, which is the point of the
 //! method (Loshchilov & Hutter). PyTorch's default `weight_decay` here is 0.01.
 
-use super::adam::{adam_step, validate_betas};
-use super::{Adam, Optimizer};
+use super::adam::{adam_scalars, adam_update, validate_betas};
+use super::{Adam, Optimizer, StepScalars};
 use crate::error::HyperparameterError;
 
 /// AdamW hyperparameters, PyTorch's defaults.
@@ -81,11 +81,27 @@ impl Optimizer for AdamW {
         validate_betas(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
     }
 
-    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
-        if self.weight_decay != 0.0 {
-            let keep = (1.0 - lr * f64::from(self.weight_decay)) as f32;
-            params.iter_mut().for_each(|p| *p *= keep);
+    /// As [`Adam`], plus `b` = `1 - lr_t * weight_decay`, the decay factor.
+    fn scalars(&self, lr: f64, k: u32) -> StepScalars {
+        let keep = (1.0 - lr * f64::from(self.weight_decay)) as f32;
+        StepScalars {
+            b: keep,
+            ..adam_scalars(self.beta1, self.beta2, lr, k)
         }
-        adam_step(&self.as_adam(), 0.0, params, grads, state, lr, k);
+    }
+
+    fn update<G: Iterator<Item = f32>>(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        grads: G,
+        state: &mut [f32],
+    ) {
+        if self.weight_decay != 0.0 {
+            // Decay first (PyTorch's order); the gradient was taken before the step, so
+            // it does not depend on the decayed value.
+            params.iter_mut().for_each(|p| *p *= sc.b);
+        }
+        adam_update(&self.as_adam(), 0.0, sc, params, grads, state);
     }
 }

@@ -2,7 +2,7 @@
 //! from a file or the command line). A firmware that knows its optimizer at compile
 //! time uses the concrete type instead and links only that one.
 
-use super::{Adadelta, Adagrad, Adam, AdamW, Optimizer, RAdam, RMSprop, Sgd};
+use super::{Adadelta, Adagrad, Adam, AdamW, Optimizer, RAdam, RMSprop, Sgd, StepScalars};
 use crate::error::HyperparameterError;
 
 /// Any of the crate's optimizers.
@@ -97,8 +97,18 @@ impl Optimizer for AnyOptimizer {
         dispatch!(self, o => o.init_state(state))
     }
 
-    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
-        dispatch!(self, o => o.step(params, grads, state, lr, k))
+    fn scalars(&self, lr: f64, k: u32) -> StepScalars {
+        dispatch!(self, o => o.scalars(lr, k))
+    }
+
+    fn update<G: Iterator<Item = f32>>(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        grads: G,
+        state: &mut [f32],
+    ) {
+        dispatch!(self, o => o.update(sc, params, grads, state))
     }
 }
 

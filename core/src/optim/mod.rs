@@ -43,7 +43,33 @@ pub use sgd::Sgd;
 
 use crate::error::HyperparameterError;
 
+/// Scalars an optimizer computes once per step from the learning rate `lr_t` and the
+/// 1-based step `k` (bias corrections, Adagrad's decayed rate, RAdam's
+/// rectification...), so that the loop over the parameters is pure `f32` arithmetic.
+/// Each optimizer's docs say what its fields hold.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct StepScalars {
+    /// The step size applied to the update.
+    pub lr: f32,
+    /// First optimizer-specific scalar.
+    pub a: f32,
+    /// Second optimizer-specific scalar.
+    pub b: f32,
+    /// Third optimizer-specific scalar.
+    pub c: f32,
+    /// Optimizer-specific flag (SGD: first step; RAdam: rectified).
+    pub flag: bool,
+}
+
 /// A gradient-descent update rule.
+///
+/// An update is split in two: [`scalars`](Optimizer::scalars) once per step, then
+/// [`update`](Optimizer::update) over any run of parameters with their gradients and
+/// state. The trainer calls `update` on the whole parameter vector with the stored
+/// gradient, or, for a batch of one sample, row by row with the gradient computed on
+/// the fly (`g = delta_i * x_j`), which needs no gradient buffer. Both give the same
+/// bits.
 pub trait Optimizer {
     /// Number of `f32` of state this optimizer keeps per parameter.
     fn state_per_param(&self) -> usize;
@@ -59,11 +85,27 @@ pub trait Optimizer {
         state.iter_mut().for_each(|s| *s = 0.0);
     }
 
-    /// Updates `params` from `grads` (the gradient of the batch's mean loss) at 1-based
-    /// step `k` with learning rate `lr`. `state` holds `params.len() *
-    /// state_per_param()` floats. Lengths are checked by the caller; with wrong
-    /// lengths the loop stops at the shortest slice and nothing panics.
-    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32);
+    /// The per-step scalars for 1-based step `k` at learning rate `lr` (the schedule's
+    /// `lr_t`).
+    fn scalars(&self, lr: f64, k: u32) -> StepScalars;
+
+    /// Updates each parameter from its gradient (the gradient of the batch's mean loss;
+    /// the weight-decay term is added here) and its `state_per_param()` state floats.
+    /// The loop stops at the shortest of the three; nothing panics.
+    fn update<G: Iterator<Item = f32>>(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        grads: G,
+        state: &mut [f32],
+    );
+
+    /// One whole step: [`scalars`](Optimizer::scalars) then
+    /// [`update`](Optimizer::update) over all of `params` with `grads`.
+    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
+        let sc = self.scalars(lr, k);
+        self.update(&sc, params, grads.iter().copied(), state);
+    }
 }
 
 /// Returns an error naming `name` and its `rule` unless `ok` holds and `value` is

@@ -21,7 +21,7 @@
 //! not rectified.
 
 use super::adam::validate_betas;
-use super::{lerp, Optimizer};
+use super::{lerp, Optimizer, StepScalars};
 use crate::error::HyperparameterError;
 use crate::math;
 
@@ -91,26 +91,43 @@ impl Optimizer for RAdam {
         validate_betas(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
     }
 
-    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
+    /// `lr` = `lr_t`, `a` = `1 - beta1^k`, `b` = `sqrt(1 - beta2^k)`, `c` = `r_k`,
+    /// `flag` = rectified (`rho_k > 5`). Computed in `f64` (see the module docs).
+    fn scalars(&self, lr: f64, k: u32) -> StepScalars {
         let bc1 = (1.0 - math::powi64(f64::from(self.beta1), k)) as f32;
         let bc2_sqrt = math::sqrt64(1.0 - math::powi64(f64::from(self.beta2), k)) as f32;
-        let rect = self.rectification(k).map(|r| r as f32);
-        let lr = lr as f32;
+        let rect = self.rectification(k);
+        StepScalars {
+            lr: lr as f32,
+            a: bc1,
+            b: bc2_sqrt,
+            c: rect.unwrap_or(0.0) as f32,
+            flag: rect.is_some(),
+        }
+    }
+
+    fn update<G: Iterator<Item = f32>>(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        grads: G,
+        state: &mut [f32],
+    ) {
+        let (lr, bc1, bc2_sqrt, r) = (sc.lr, sc.a, sc.b, sc.c);
         let (b2, eps, wd) = (self.beta2, self.eps, self.weight_decay);
         let w1 = 1.0 - self.beta1;
         let w2 = 1.0 - b2;
         for ((p, g), s) in params.iter_mut().zip(grads).zip(state.chunks_exact_mut(2)) {
             let [m, v] = s else { continue };
-            let g = if wd != 0.0 { g + wd * *p } else { *g };
+            let g = if wd != 0.0 { g + wd * *p } else { g };
             *m = lerp(*m, g, w1);
             *v = *v * b2 + w2 * (g * g);
             let m_hat = *m / bc1;
-            match rect {
-                Some(r) => {
-                    let adaptive = bc2_sqrt / (math::sqrt(*v) + eps);
-                    *p -= m_hat * lr * adaptive * r;
-                }
-                None => *p -= m_hat * lr,
+            if sc.flag {
+                let adaptive = bc2_sqrt / (math::sqrt(*v) + eps);
+                *p -= m_hat * lr * adaptive * r;
+            } else {
+                *p -= m_hat * lr;
             }
         }
     }

@@ -16,7 +16,7 @@
 //! inside the square root; PyTorch (and this crate) put it outside and default `alpha`
 //! to 0.99.
 
-use super::{check, check_common, lerp, Optimizer};
+use super::{check, check_common, lerp, Optimizer, StepScalars};
 use crate::error::HyperparameterError;
 use crate::math;
 
@@ -79,14 +79,28 @@ impl Optimizer for RMSprop {
         check("momentum", self.momentum, self.momentum >= 0.0, "momentum >= 0")
     }
 
-    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, _k: u32) {
-        let lr = lr as f32;
+    /// `lr` = `lr_t`.
+    fn scalars(&self, lr: f64, _k: u32) -> StepScalars {
+        StepScalars {
+            lr: lr as f32,
+            ..StepScalars::default()
+        }
+    }
+
+    fn update<G: Iterator<Item = f32>>(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        grads: G,
+        state: &mut [f32],
+    ) {
+        let lr = sc.lr;
         let (alpha, eps, wd, mu) = (self.alpha, self.eps, self.weight_decay, self.momentum);
         let one_m_alpha = 1.0 - alpha;
         let has_mom = mu > 0.0;
         let n = RMSprop::state_per_param(self);
         for ((p, g), s) in params.iter_mut().zip(grads).zip(state.chunks_exact_mut(n)) {
-            let g = if wd != 0.0 { g + wd * *p } else { *g };
+            let g = if wd != 0.0 { g + wd * *p } else { g };
             let (v, rest) = match s.split_first_mut() {
                 Some(x) => x,
                 None => continue,

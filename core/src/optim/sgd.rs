@@ -20,7 +20,7 @@
 //! Batch, stochastic and minibatch descent are all this optimizer: the difference is
 //! only how many samples make each gradient (see [`crate::data`]).
 
-use super::{check, check_common, Optimizer};
+use super::{check, check_common, Optimizer, StepScalars};
 use crate::error::HyperparameterError;
 
 /// SGD hyperparameters. Defaults as PyTorch, except `lr`, which PyTorch requires and
@@ -115,23 +115,35 @@ impl Optimizer for Sgd {
         Ok(())
     }
 
-    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
-        let lr = lr as f32;
-        let wd = self.weight_decay;
+    /// `lr` = `lr_t`; `flag` = first step (the momentum buffer starts as the gradient).
+    fn scalars(&self, lr: f64, k: u32) -> StepScalars {
+        StepScalars {
+            lr: lr as f32,
+            flag: k <= 1,
+            ..StepScalars::default()
+        }
+    }
+
+    fn update<G: Iterator<Item = f32>>(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        grads: G,
+        state: &mut [f32],
+    ) {
+        let (lr, wd) = (sc.lr, self.weight_decay);
         if self.momentum == 0.0 {
             for (p, g) in params.iter_mut().zip(grads) {
-                let d = if wd != 0.0 { g + wd * *p } else { *g };
+                let d = if wd != 0.0 { g + wd * *p } else { g };
                 *p -= lr * d;
             }
             return;
         }
-        let mu = self.momentum;
-        let keep = 1.0 - self.dampening;
-        let first = k <= 1;
+        let (mu, keep, first, nesterov) = (self.momentum, 1.0 - self.dampening, sc.flag, self.nesterov);
         for ((p, g), b) in params.iter_mut().zip(grads).zip(state.iter_mut()) {
-            let d = if wd != 0.0 { g + wd * *p } else { *g };
+            let d = if wd != 0.0 { g + wd * *p } else { g };
             *b = if first { d } else { mu * *b + keep * d };
-            let dir = if self.nesterov { d + mu * *b } else { *b };
+            let dir = if nesterov { d + mu * *b } else { *b };
             *p -= lr * dir;
         }
     }
