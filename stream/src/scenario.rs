@@ -28,6 +28,15 @@ pub fn stream_seed(seed: u64) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Event {
+    /// A window was closed (every window; for plots).
+    Window {
+        /// Windows done.
+        window: u32,
+        /// What happened with it.
+        outcome: crate::app::WindowOutcome,
+        /// Accuracy over the last [`RECENT`](crate::metrics::RECENT) windows.
+        recent: Accuracy,
+    },
     /// Running metrics, every `log_every` windows.
     Progress {
         /// Windows done.
@@ -196,6 +205,11 @@ pub fn run_source<S: Source>(
             after_change.add(out.correct == Some(true));
         }
         let done = w + 1;
+        on_event(&Event::Window {
+            window: done,
+            outcome: out,
+            recent: app.metrics().recent(),
+        });
         if done == cfg.change_at {
             before = app.metrics().recent();
         }
@@ -303,15 +317,17 @@ mod tests {
         };
         let mut progress = 0;
         let mut change = None;
+        let mut windows = 0;
         run(&cfg, &mut app, |e| match e {
             Event::Progress { window, .. } => {
                 progress += 1;
                 assert_eq!(window % 40, 0);
             }
             Event::RegimeChange { window } => change = Some(*window),
+            Event::Window { .. } => windows += 1,
         })
         .unwrap();
-        assert_eq!((progress, change), (5, Some(100)));
+        assert_eq!((progress, change, windows), (5, Some(100), 200));
     }
 
     #[test]

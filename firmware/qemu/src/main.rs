@@ -23,7 +23,11 @@ fn main() -> ! {
     static mut ARGS: [u8; 256] = [0; 256];
     stack::paint();
     let ok = run(STORAGE, ARGS);
-    info!("stack peak {=u32} bytes (of {=u32} free for the stack)", stack::peak(), stack::size());
+    info!(
+        "stack peak {=u32} bytes (of {=u32} free for the stack)",
+        stack::peak(),
+        stack::size()
+    );
     info!("verdict {=str}", if ok { "pass" } else { "FAIL" });
     exit(ok)
 }
@@ -38,10 +42,7 @@ fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> bool {
     }
     info!(
         "stream: seed {=u64}, {=u32} windows, change at {=u32}, label every {=u32}",
-        cfg.seed,
-        cfg.windows,
-        cfg.change_at,
-        cfg.label_every
+        cfg.seed, cfg.windows, cfg.change_at, cfg.label_every
     );
     let learner = match Learner::new(storage, cfg.seed) {
         Ok(l) => l,
@@ -61,23 +62,13 @@ fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> bool {
     let (b, a, e, o) = (report.before, report.after_change, report.end, report.overall);
     info!(
         "result before {=u32}/{=u32} after {=u32}/{=u32} end {=u32}/{=u32} overall {=u32}/{=u32}",
-        b.correct,
-        b.total,
-        a.correct,
-        a.total,
-        e.correct,
-        e.total,
-        o.correct,
-        o.total
+        b.correct, b.total, a.correct, a.total, e.correct, e.total, o.correct, o.total
     );
     info!("steps {=u32} unlabelled {=u32}", report.steps, report.unlabelled);
     let bad = report.bad;
     info!(
         "bad readings: nan {=u32} saturated {=u32} stuck {=u32} bus {=u32}",
-        bad.non_finite,
-        bad.saturated,
-        bad.stuck,
-        bad.bus
+        bad.non_finite, bad.saturated, bad.stuck, bad.bus
     );
     info!("checksum {=u32:#010x}", report.checksum);
     match report.check(&Bounds::DEFAULT) {
@@ -105,6 +96,7 @@ fn log_event(e: &Event) {
             bad.total()
         ),
         Event::RegimeChange { window } => info!("regime change at window {=u32}", window),
+        Event::Window { .. } => {}
     }
 }
 
