@@ -6,21 +6,28 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod atomic;
+mod compare;
 mod conformance;
+mod contour;
 mod data;
 mod demo;
 mod experiment;
 mod fit;
 mod iris;
+mod lines;
+mod lineup;
+mod lrsweep;
 mod memory;
 mod model;
 mod optargs;
+mod plot;
 mod predict;
 mod progress;
 mod savedmodel;
 mod shapeargs;
 mod spec;
 mod standardize;
+mod surface;
 mod table;
 mod train;
 
@@ -41,6 +48,9 @@ struct Cli {
 enum Command {
     /// Train a model on a CSV file (or the bundled Iris data) and write it for the firmware.
     Train(Box<train::TrainArgs>),
+    /// Run every optimizer on the same data and weights: a table, loss curves, paths on a test
+    /// surface, and one optimizer at several learning rates (PNG and SVG figures).
+    Compare(Box<compare::CompareArgs>),
     /// The exact RAM a device needs to train a model shape with an optimizer, and whether it fits.
     Memory(Box<memory::MemoryArgs>),
     /// Run a saved model on the rows of a CSV file; prints every output and its exact bits.
@@ -57,6 +67,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => demo::run().map(|()| ExitCode::SUCCESS),
         Some(Command::Train(a)) => train::run(&a),
+        Some(Command::Compare(a)) => compare::run(&a).map(|()| ExitCode::SUCCESS),
         Some(Command::Memory(a)) => memory::run(&a).map(|()| ExitCode::SUCCESS),
         Some(Command::Predict(a)) => predict::run(&a).map(|()| ExitCode::SUCCESS),
         Some(Command::Conformance { dir }) => {

@@ -1,0 +1,86 @@
+//! A figure of curves over epochs on a logarithmic y axis (loss curves), with a legend;
+//! a run that diverged ends with a cross where it stopped.
+
+use crate::plot::{color, err, Figure, FONT};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// One curve.
+#[derive(Debug, Clone)]
+pub struct Curve {
+    /// Legend text.
+    pub label: String,
+    /// Points `(x, y)`, `y > 0`.
+    pub points: Vec<(f64, f64)>,
+    /// Draw a cross at the last point (the run diverged after it).
+    pub diverged: bool,
+}
+
+/// Curves on a log-y chart.
+#[derive(Debug, Clone)]
+pub struct LineChart {
+    /// Title at the top.
+    pub title: String,
+    /// X axis label.
+    pub x_label: String,
+    /// Y axis label.
+    pub y_label: String,
+    /// The curves.
+    pub curves: Vec<Curve>,
+}
+
+impl Figure for LineChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).map_err(err)?;
+        let pts = || self.curves.iter().flat_map(|c| c.points.iter());
+        let x_max = pts().map(|p| p.0).fold(1.0f64, f64::max);
+        let ys: Vec<f64> = pts().map(|p| p.1).filter(|y| y.is_finite() && *y > 0.0).collect();
+        let y_min = ys.iter().copied().fold(f64::INFINITY, f64::min).max(1e-6);
+        let y_max = ys.iter().copied().fold(0.0f64, f64::max).max(y_min * 10.0);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, 24))
+            .margin(16)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..x_max, (y_min * 0.8..y_max * 1.25).log_scale())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .y_label_formatter(&|v| format!("{v:.3}"))
+            .draw()
+            .map_err(err)?;
+        for (i, c) in self.curves.iter().enumerate() {
+            let col = color(i);
+            let style = ShapeStyle::from(&col).stroke_width(2);
+            let points: Vec<(f64, f64)> = c
+                .points
+                .iter()
+                .copied()
+                .filter(|p| p.1 > 0.0 && p.1.is_finite())
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), style))
+                .map_err(err)?
+                .label(&c.label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+            if let (true, Some(last)) = (c.diverged, points.last()) {
+                chart
+                    .draw_series(std::iter::once(Cross::new(*last, 8, col.stroke_width(3))))
+                    .map_err(err)?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        Ok(())
+    }
+}

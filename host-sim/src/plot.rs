@@ -1,0 +1,77 @@
+//! Writing figures as PNG and SVG with `plotters`, atomically, with the bundled DejaVu
+//! Sans font (so text renders on any machine, without system font libraries).
+//!
+//! A figure implements [`Figure`] once, generic over the drawing backend, and
+//! [`save`] renders it to both formats.
+
+use crate::atomic;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+/// The font family name every figure uses.
+pub const FONT: &str = "sans-serif";
+const FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+/// Figure size in pixels.
+pub const SIZE: (u32, u32) = (1000, 700);
+
+/// Distinct line colors (the "tab10" palette) for up to ten series.
+pub const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// The color of series `i`.
+pub fn color(i: usize) -> RGBColor {
+    COLORS[i % COLORS.len()]
+}
+
+/// Something drawable on any backend.
+pub trait Figure {
+    /// Draws the figure on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are a valid TrueType font shipped with the crate; if registration
+        // failed anyway, text would be missing from PNGs but nothing else breaks.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES);
+    });
+}
+
+/// Renders `fig` to `base.png` and `base.svg`; returns both paths.
+pub fn save(fig: &impl Figure, base: &Path) -> Result<Vec<PathBuf>, String> {
+    register_font();
+    let png = base.with_extension("png");
+    atomic::write_with(&png, ".png", |tmp| {
+        let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
+        fig.draw(&root)?;
+        root.present().map_err(|e| format!("cannot write the PNG: {e}"))
+    })?;
+    let svg = base.with_extension("svg");
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        fig.draw(&root)?;
+        root.present()
+            .map_err(|e| format!("{}: cannot render: {e}", svg.display()))?;
+    }
+    atomic::write(&svg, text.as_bytes())?;
+    Ok(vec![png, svg])
+}
+
+/// Maps a plotters error to a message.
+pub fn err<E: std::fmt::Display>(e: E) -> String {
+    format!("drawing failed: {e}")
+}
