@@ -84,9 +84,22 @@ pub fn run(a: &MemoryArgs) -> Result<(), String> {
         p * spp,
         p * spp * 4
     );
-    println!("  {:<18} {:>8} floats {:>9} bytes   (one sample, any batch size)", "activations", acts, acts * 4);
-    println!("  {:<18} {:>8} floats {:>9} bytes", "total for training", total / 4, total);
-    println!("  inference only (parameters + activations): {} bytes", (p + acts) * 4);
+    println!(
+        "  {:<18} {:>8} floats {:>9} bytes   (one sample, any batch size)",
+        "activations",
+        acts,
+        acts * 4
+    );
+    println!(
+        "  {:<18} {:>8} floats {:>9} bytes",
+        "total for training",
+        total / 4,
+        total
+    );
+    println!(
+        "  inference only (parameters + activations): {} bytes",
+        (p + acts) * 4
+    );
     println!("  (the core's exact buffers; the firmware's stack, sensor buffers and code come on top)");
     match &a.ram {
         Some(r) => {

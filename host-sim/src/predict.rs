@@ -46,11 +46,15 @@ pub fn run(a: &PredictArgs) -> Result<(), String> {
     // Prediction needs no optimizer state; MSE accepts any output layer.
     let opt = AnyOptimizer::from(Sgd::new(0.0));
     let mut model = HostModel::new(m.layers.clone(), &opt);
-    let mut t = model.trainer(opt, Loss::Mse).map_err(|e| format!("{}: {e}", a.model.display()))?;
-    t.load_params(&m.params).map_err(|e| format!("{}: {e}", a.model.display()))?;
+    let mut t = model
+        .trainer(opt, Loss::Mse)
+        .map_err(|e| format!("{}: {e}", a.model.display()))?;
+    t.load_params(&m.params)
+        .map_err(|e| format!("{}: {e}", a.model.display()))?;
     let mut out = vec![0.0f32; t.outputs()];
     for (row, xr) in table.rows.iter().zip(x.chunks_exact(inputs)) {
-        t.predict(xr, &mut out).map_err(|e| format!("{}: line {}: {e}", table.source, row.line))?;
+        t.predict(xr, &mut out)
+            .map_err(|e| format!("{}: line {}: {e}", table.source, row.line))?;
         let bits: Vec<String> = out.iter().map(|v| format!("{:08x}", v.to_bits())).collect();
         let class = m
             .classes
