@@ -27,6 +27,7 @@ mod savedmodel;
 mod shapeargs;
 mod spec;
 mod standardize;
+mod stream;
 mod surface;
 mod table;
 mod train;
@@ -55,6 +56,8 @@ enum Command {
     Memory(Box<memory::MemoryArgs>),
     /// Run a saved model on the rows of a CSV file; prints every output and its exact bits.
     Predict(predict::PredictArgs),
+    /// Online learning from an accelerometer stream, as the firmware runs it (simulated or from a CSV).
+    Stream(stream::StreamArgs),
     /// Replay every *.json training run recorded with PyTorch in DIR and compare.
     Conformance {
         /// Directory of conformance cases.
@@ -65,11 +68,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => demo::run().map(|()| ExitCode::SUCCESS),
+        None => demo::run().and_then(|()| stream::demo()).map(|()| ExitCode::SUCCESS),
         Some(Command::Train(a)) => train::run(&a),
         Some(Command::Compare(a)) => compare::run(&a).map(|()| ExitCode::SUCCESS),
         Some(Command::Memory(a)) => memory::run(&a).map(|()| ExitCode::SUCCESS),
         Some(Command::Predict(a)) => predict::run(&a).map(|()| ExitCode::SUCCESS),
+        Some(Command::Stream(a)) => stream::run(&a).map(|()| ExitCode::SUCCESS),
         Some(Command::Conformance { dir }) => {
             conformance::run_dir(&dir).map(|ok| if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
