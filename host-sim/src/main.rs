@@ -68,7 +68,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => demo::run().and_then(|()| stream::demo()).map(|()| ExitCode::SUCCESS),
+        None => demo::run()
+            .and_then(|()| stream::demo())
+            .map(|()| ExitCode::SUCCESS),
         Some(Command::Train(a)) => train::run(&a),
         Some(Command::Compare(a)) => compare::run(&a).map(|()| ExitCode::SUCCESS),
         Some(Command::Memory(a)) => memory::run(&a).map(|()| ExitCode::SUCCESS),
