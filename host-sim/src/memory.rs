@@ -60,6 +60,11 @@ pub fn parse_ram(text: &str) -> Result<usize, String> {
 
 /// Runs `memory`.
 pub fn run(a: &MemoryArgs) -> Result<(), String> {
+    let ram = a
+        .ram
+        .as_deref()
+        .map(|r| parse_ram(r).map(|b| (r, b)))
+        .transpose()?;
     let layers: Vec<Dense> = match &a.model {
         Some(p) => SavedModel::load(p)?.layers,
         None => {
@@ -101,11 +106,8 @@ pub fn run(a: &MemoryArgs) -> Result<(), String> {
         (p + acts) * 4
     );
     println!("  (the core's exact buffers; the firmware's stack, sensor buffers and code come on top)");
-    match &a.ram {
-        Some(r) => {
-            let ram = parse_ram(r)?;
-            println!("{}", verdict(total, ram, r));
-        }
+    match ram {
+        Some((label, bytes)) => println!("{}", verdict(total, bytes, label)),
         None => {
             for r in ["16K", "64K", "256K"] {
                 println!("{}", verdict(total, parse_ram(r)?, r));
