@@ -178,7 +178,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
         println!("{}", row(name, opt, &run, &setup, a.target_loss)?);
     }
     let chart = LineChart {
-        title: format!("{}: training loss per epoch", setup.description),
+        title: format!("{} optimizers on {}", entries.len(), setup.description),
         x_label: "epoch".into(),
         y_label: format!("training loss ({}, log scale)", setup.loss.name()),
         curves,

@@ -79,7 +79,7 @@ pub fn run(
         println!("  best: {}", curves[i].label);
     }
     let chart = LineChart {
-        title: format!("{}: {name} at {} learning rates", setup.description, lrs.len()),
+        title: format!("Which learning rate? {name} on {}", setup.description),
         x_label: "epoch".into(),
         y_label: format!("training loss ({}, log scale)", setup.loss.name()),
         curves,

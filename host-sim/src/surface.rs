@@ -298,3 +298,40 @@ pub fn run(which: SurfaceArg, dir: &Path) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        for s in &SURFACES {
+            for &(x, y) in &[(-1.2, 0.7), (0.3, -0.4), (2.1, 1.3)] {
+                let h = 1e-6;
+                let dx = ((s.f)(x + h, y) - (s.f)(x - h, y)) / (2.0 * h);
+                let dy = ((s.f)(x, y + h) - (s.f)(x, y - h)) / (2.0 * h);
+                let (gx, gy) = (s.grad)(x, y);
+                assert!(
+                    (gx - dx).abs() <= 1e-4 * (1.0 + dx.abs()),
+                    "{} d/dx at ({x}, {y})",
+                    s.name
+                );
+                assert!(
+                    (gy - dy).abs() <= 1e-4 * (1.0 + dy.abs()),
+                    "{} d/dy at ({x}, {y})",
+                    s.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn momentum_reaches_the_rosenbrock_valley_floor() {
+        let s = &SURFACES[0];
+        let opt = AnyOptimizer::from(microtrain::Sgd::momentum(s.lrs.0, 0.9));
+        let (points, end) = walk(s, &opt);
+        let (x, y) = points.last().copied().unwrap_or_default();
+        assert!((s.f)(x, y) < 0.1, "{end}");
+        assert_eq!(points.len(), s.steps as usize + 1);
+    }
+}

@@ -167,7 +167,16 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
         split.val.rows(),
         prepared.inputs(),
         match &prepared.classes {
-            Some(c) => format!("{} classes ({}, sorted as listed)", c.len(), c.join(", ")),
+            Some(c) => format!(
+                "{} classes, one output each, in {} order: {}",
+                c.len(),
+                if cols.classes.is_some() {
+                    "the given"
+                } else {
+                    "sorted"
+                },
+                c.join(", ")
+            ),
             None => format!("{} regression target(s)", prepared.outputs()),
         }
     );

@@ -41,7 +41,8 @@ fn iris_reaches_95_percent_training_accuracy() {
     let val = number_after(final_line(&out.stdout, "validation"), "accuracy");
     assert!(val >= 80.0, "validation accuracy {val} %");
     assert!(
-        out.stdout.contains("3 classes (setosa, versicolor, virginica"),
+        out.stdout
+            .contains("3 classes, one output each, in sorted order: setosa, versicolor, virginica"),
         "{}",
         out.stdout
     );
