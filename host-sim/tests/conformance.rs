@@ -118,7 +118,10 @@ fn malformed_cases_name_the_file_and_the_field() {
     let line = fail_line(&stdout, "lr_is_a_string.json");
     assert!(line.contains("optimizer.lr"), "the field is not named: {line}");
     let line = fail_line(&stdout, "swish.json");
-    assert!(line.contains("model[0].activation"), "the field is not named: {line}");
+    assert!(
+        line.contains("model[0].activation"),
+        "the field is not named: {line}"
+    );
     assert!(line.contains("swish"), "the bad value is not shown: {line}");
 }
 
