@@ -7,6 +7,12 @@
 //! | Rosenbrock | `(1 - x)^2 + 100 (y - x^2)^2` | (1, 1) | (-1.5, 2) |
 //! | Beale | `(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2` | (3, 0.5) | (1, 1.5) |
 //! | saddle | `x^2 - y^2` | none (a saddle at 0) | (-1.5, 0.001) |
+//!
+//! Each optimizer family gets one learning rate per surface ([`Surface::lrs`]). A path
+//! stops when it leaves the view (on the saddle, that is the escape). RAdam's first
+//! steps, until its variance estimate can be rectified (step 6 with the default betas),
+//! are plain momentum steps of `lr` times the gradient, exactly as in PyTorch: on the
+//! steep Rosenbrock and Beale surfaces they jump out of the view at once.
 
 use crate::compare::print_files;
 use crate::contour::{self, Grid, Segment};

@@ -236,6 +236,13 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
         saved.save(p)?;
         println!("wrote {}", p.display());
     }
+    println!(
+        "on a device: {} bytes of RAM to train this model with {} ({} to run it)",
+        microtrain::shape::training_bytes(&saved.layers, opt.state_per_param()),
+        a.opt.optimizer,
+        (microtrain::shape::params_len(&saved.layers) + microtrain::shape::activations_len(&saved.layers))
+            * 4
+    );
     Ok(ExitCode::SUCCESS)
 }
 
