@@ -168,15 +168,26 @@ pub fn run_case(path: &Path) -> Outcome {
         Ok(c) => c,
         Err(e) => {
             let field = e.path().to_string();
-            return fail(
-                file.clone(),
-                format!("{file}: field `{field}`: {}", e.into_inner()),
-            );
+            let msg = e.into_inner();
+            let msg = if field == "." {
+                format!("{file}: {msg}")
+            } else {
+                format!("{file}: field `{field}`: {msg}")
+            };
+            return fail(file.clone(), msg);
         }
     };
     match replay(&case) {
         Ok(o) => o,
         Err(e) => fail(case.name.clone(), format!("{file}: {e}")),
+    }
+}
+
+/// `"optimizer.lr: expected a number"` as ``"field `optimizer.lr`: expected a number"``.
+fn quote_field(e: &str) -> String {
+    match e.split_once(": ") {
+        Some((path, msg)) => format!("field `{path}`: {msg}"),
+        None => format!("field {e}"),
     }
 }
 
@@ -194,8 +205,8 @@ fn replay(case: &CaseFile) -> Result<Outcome, String> {
     }
     microtrain::shape::validate(&layers).map_err(|e| format!("field `model`: {e}"))?;
     let loss = spec::loss(&case.loss, "field `loss`")?;
-    let opt = spec::optimizer(&case.optimizer, "optimizer").map_err(|e| format!("field `{e}"))?;
-    let schedule = spec::schedule(&case.schedule, "schedule").map_err(|e| format!("field `{e}"))?;
+    let opt = spec::optimizer(&case.optimizer, "optimizer").map_err(|e| quote_field(&e))?;
+    let schedule = spec::schedule(&case.schedule, "schedule").map_err(|e| quote_field(&e))?;
     if case.batch_size == 0 {
         return Err("field `batch_size`: must be at least 1".into());
     }
@@ -313,6 +324,7 @@ pub fn run_dir(dir: &Path) -> Result<bool, String> {
     for f in &files {
         let o = run_case(f);
         match &o.error {
+            Some(e) if e.starts_with(&o.name) => println!("FAIL {e}"),
             Some(e) => println!("FAIL {}: {e}", o.name),
             None => println!(
                 "{} {}: worst {:.3} of tolerance at {} (max relative deviation {:.2e})",
