@@ -14,7 +14,10 @@ fn firmware_dir() -> PathBuf {
 }
 
 fn require_tool(tool: &str, version_arg: &str) {
-    let found = Command::new(tool).arg(version_arg).output().is_ok_and(|o| o.status.success());
+    let found = Command::new(tool)
+        .arg(version_arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
     assert!(
         found,
         "{tool} is not installed (or not on PATH): this test runs the firmware under QEMU and decodes \
@@ -68,7 +71,13 @@ fn checksum(lines: &[String], who: &str, text: &str) -> String {
 
 fn host_run(seed: u64, windows: u32) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_microtrain-sim"))
-        .args(["stream", "--seed", &seed.to_string(), "--windows", &windows.to_string()])
+        .args([
+            "stream",
+            "--seed",
+            &seed.to_string(),
+            "--windows",
+            &windows.to_string(),
+        ])
         .output()
         .expect("cannot run microtrain-sim");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -109,14 +118,20 @@ fn simulator_and_qemu_firmware_agree_bit_for_bit() {
         let host = host_run(seed, windows);
         let device = device_run(elf, seed, windows);
         let (h, d) = (key_lines(&host), key_lines(&device));
-        let (hc, dc) = (checksum(&h, "the simulator", &host), checksum(&d, "the firmware", &device));
+        let (hc, dc) = (
+            checksum(&h, "the simulator", &host),
+            checksum(&d, "the firmware", &device),
+        );
         assert_eq!(
             hc,
             dc,
             "seed {seed}: the simulator's final weights checksum differs from the firmware's on {}",
             elf.display()
         );
-        assert_eq!(h, d, "seed {seed}: the simulator and the firmware logged different metrics");
+        assert_eq!(
+            h, d,
+            "seed {seed}: the simulator and the firmware logged different metrics"
+        );
         seen.push(hc);
     }
     // Different seeds give different weights: the comparison is not vacuous.
