@@ -28,6 +28,13 @@
 //! the trainer untouched. Truncated, corrupted or oversized slots are errors, never
 //! panics or out-of-bounds reads.
 //!
+//! ## What a checkpoint does not hold
+//!
+//! The learning-rate schedule's *position* is the step count, which is saved; its
+//! *configuration* ([`Schedule`](microtrain::Schedule)) and the gradient clipping norm
+//! are not (the trainer has no getter for them): set them on the fresh trainer as
+//! before the reset. Nor is the count of rejected steps. The loss is saved and checked.
+//!
 //! ## Example
 //!
 //! [`MemFlash`] is a NOR flash in RAM; a firmware passes its HAL's flash driver
