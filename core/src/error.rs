@@ -131,7 +131,9 @@ pub enum StepError {
     },
     /// The batch's loss is not finite.
     NonFiniteLoss,
-    /// A gradient is not finite (index into the flat parameter vector).
+    /// A gradient is not finite, or so large (`|g| >= 2^61`, see
+    /// [`GRADIENT_LIMIT`](crate::kernels::GRADIENT_LIMIT)) that training has diverged
+    /// (index into the flat parameter vector).
     NonFiniteGradient {
         /// Index of the first non-finite gradient.
         index: usize,
@@ -214,7 +216,7 @@ impl core::fmt::Display for StepError {
             } => write!(f, "sample {sample}: label {label} is out of range (0..{classes})"),
             StepError::NonFiniteLoss => write!(f, "the loss is not finite"),
             StepError::NonFiniteGradient { index } => {
-                write!(f, "gradient {index} is not finite")
+                write!(f, "gradient {index} is not finite or beyond 2^61 (diverged)")
             }
             StepError::IndexOutOfRange { index, len } => {
                 write!(f, "row {index} is past the end of the dataset ({len} rows)")

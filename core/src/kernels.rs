@@ -91,10 +91,56 @@ pub fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
     }
 }
 
-/// The largest `|v[i]|` (0 for an empty slice; NaN never wins a comparison).
+/// The largest `|v[i]|` (0 for an empty slice; NaN never wins a comparison). Written
+/// with comparisons: `f32::max` is a library call on FPUs without `VMAXNM`.
 #[inline]
 pub fn max_abs(v: &[f32]) -> f32 {
-    v.iter().fold(0.0f32, |m, x| m.max(x.abs()))
+    v.iter().fold(0.0f32, |m, x| {
+        let a = x.abs();
+        if a > m {
+            a
+        } else {
+            m
+        }
+    })
+}
+
+/// The largest gradient magnitude a step accepts: `2^61` (about 2.3e18), exclusive.
+///
+/// A gradient this large means training has diverged, and accepting it could make the
+/// optimizer's own arithmetic overflow (`g^2` in Adam, RMSprop and Adagrad; a momentum
+/// buffer) and leave infinite parameters after a step that looked fine. Below it,
+/// `g^2 < 2^122` stays far from `f32::MAX` (about `2^128`).
+pub const GRADIENT_LIMIT: f32 = 2_305_843_009_213_693_952.0;
+
+/// `None` when every element is finite and below [`GRADIENT_LIMIT`] in magnitude;
+/// otherwise the index of the first that is not.
+///
+/// The fast path sums `0 * (v[i] * 2^67)`: scaling by a power of two is exact, and
+/// overflows to infinity exactly when `|v[i]| >= 2^61`, so the sum is NaN as soon as
+/// one element is out of range or not finite, and zero otherwise.
+#[inline]
+pub fn first_out_of_range(v: &[f32]) -> Option<usize> {
+    const SCALE: f32 = 147_573_952_589_676_412_928.0; // 2^67
+    let mut chunks = v.chunks_exact(4);
+    let mut s = [0.0f32; 4];
+    for c in &mut chunks {
+        if let [a, b, c, d] = c {
+            s[0] += 0.0 * (a * SCALE);
+            s[1] += 0.0 * (b * SCALE);
+            s[2] += 0.0 * (c * SCALE);
+            s[3] += 0.0 * (d * SCALE);
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(0.0f32, |acc, x| acc + 0.0 * (x * SCALE));
+    if ((s[0] + s[1]) + (s[2] + s[3]) + tail).is_nan() {
+        v.iter().position(|x| x.is_nan() || x.abs() >= GRADIENT_LIMIT)
+    } else {
+        None
+    }
 }
 
 /// `None` when every element is finite; otherwise the index of the first that is not.
@@ -132,4 +178,44 @@ pub fn l2_norm(v: &[f32]) -> f32 {
 #[inline]
 pub fn scale(v: &mut [f32], s: f32) {
     v.iter_mut().for_each(|x| *x *= s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gradient_limit_is_exactly_two_to_the_61() {
+        assert_eq!(GRADIENT_LIMIT, 2.0f32.powi(61));
+        let below = f32::from_bits(GRADIENT_LIMIT.to_bits() - 1);
+        for v in [0.0, -0.0, 1.0, -1e-45, below, -below] {
+            assert_eq!(first_out_of_range(&[1.0, 2.0, 3.0, 4.0, v]), None, "{v:e}");
+            assert_eq!(first_out_of_range(&[v]), None, "{v:e}");
+        }
+        for v in [
+            GRADIENT_LIMIT,
+            -GRADIENT_LIMIT,
+            f32::MAX,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+        ] {
+            assert_eq!(
+                first_out_of_range(&[0.0, 1.0, 2.0, 3.0, 4.0, v, 0.0]),
+                Some(5),
+                "{v:e}"
+            );
+            assert_eq!(first_out_of_range(&[v, 1.0]), Some(0), "{v:e}");
+        }
+    }
+
+    #[test]
+    fn first_non_finite_finds_the_first() {
+        assert_eq!(first_non_finite(&[1.0, f32::MAX, -0.0]), None);
+        assert_eq!(
+            first_non_finite(&[1.0, 2.0, 3.0, 4.0, 5.0, f32::NAN, f32::INFINITY]),
+            Some(5)
+        );
+        assert_eq!(first_non_finite(&[f32::NEG_INFINITY]), Some(0));
+    }
 }

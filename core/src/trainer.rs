@@ -7,7 +7,9 @@
 //! 2. **Accumulate** the gradient of the batch's mean loss, one sample at a time:
 //!    forward pass, loss and its error term (already divided by `B`), backward pass.
 //!    Only the gradient and activation buffers are written.
-//! 3. **Check** that the loss and every gradient are finite; otherwise return an
+//! 3. **Check** that the loss and every gradient are finite, and every gradient below
+//!    [`kernels::GRADIENT_LIMIT`] in magnitude (so the optimizer's arithmetic cannot
+//!    overflow); otherwise return an
 //!    error, with parameters and optimizer state untouched.
 //! 4. Optionally **clip** the gradient by its global L2 norm.
 //! 5. **Update** the parameters with the optimizer at the schedule's learning rate.
@@ -359,7 +361,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let loss = self.accumulate(batch, n)?;
         let verdict = if !loss.is_finite() {
             Err(StepError::NonFiniteLoss)
-        } else if let Some(index) = kernels::first_non_finite(self.grads) {
+        } else if let Some(index) = kernels::first_out_of_range(self.grads) {
             Err(StepError::NonFiniteGradient { index })
         } else {
             Ok(())
@@ -407,7 +409,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     }
 
     /// Before a fused update: every activation and error term is finite, and for each
-    /// layer `max|delta| * max|input|` is finite, so every gradient `delta_i x_j` is.
+    /// layer `max|delta| * max(1, max|input|)` is below [`kernels::GRADIENT_LIMIT`], so
+    /// every gradient `delta_i x_j` (and bias gradient `delta_i`) is.
     fn check_fused_gradient(&self, x: &[f32]) -> Result<(), StepError> {
         let outs = shape::outputs_len(self.layers);
         let (a, d) = self.acts.split_at(outs.min(self.acts.len()));
@@ -419,7 +422,11 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             let delta = d.get(o_start..o_end).unwrap_or(&[]);
             let bad = StepError::NonFiniteGradient { index: p_start };
             let dm = kernels::max_abs(delta);
-            if kernels::first_non_finite(delta).is_some() || !(dm * kernels::max_abs(input)).is_finite() {
+            let bound = dm * kernels::max_abs(input).max(1.0);
+            if kernels::first_non_finite(delta).is_some()
+                || bound.is_nan()
+                || bound >= kernels::GRADIENT_LIMIT
+            {
                 return Err(bad);
             }
             input = a.get(o_start..o_end).unwrap_or(&[]);

@@ -224,6 +224,34 @@ fn overflowing_loss_is_rejected() {
     assert_eq!(t.rejected_steps(), 1);
 }
 
+/// A finite but huge gradient (beyond 2^61) is divergence: rejected before the
+/// optimizer's arithmetic can overflow (here `0.9 b + g` in a momentum buffer, which
+/// used to leave `-inf` parameters after an accepted step), both on the single-sample
+/// path and on the batch path.
+#[test]
+fn huge_finite_gradients_are_rejected_before_they_overflow_the_optimizer() {
+    let l = [Dense::new(1, 1, Activation::Identity)];
+    for batch in [1usize, 2] {
+        let opt = Sgd::momentum(1e-40, 0.9);
+        let mut b = Bufs::new(&l, &opt);
+        let mut t = Trainer::new(&l, b.buffers(), opt, Loss::Mse).expect("valid");
+        t.load_params(&[1.0, 0.0]).expect("finite");
+        // A warm-up step with a sane sample so the momentum buffer is in use.
+        t.train_sample(&[1.0], Target::Values(&[0.0]))
+            .expect("a good sample");
+        let xs = vec![1.3e19f32; batch];
+        let ys = vec![0.0f32; batch];
+        let data = Dataset::new(&xs, 1, Targets::Values { y: &ys, width: 1 }).expect("consistent");
+        let e = rejected(&mut t, |t| t.train_batch(&data));
+        assert!(
+            matches!(e, StepError::NonFiniteGradient { .. }),
+            "batch {batch}: {e:?}"
+        );
+        assert!(t.params().iter().all(|p| p.is_finite()));
+        assert_eq!(t.rejected_steps(), 1);
+    }
+}
+
 #[test]
 fn empty_batch() {
     let data = Dataset::new(&[], 3, Targets::Classes(&[])).expect("an empty dataset is a dataset");
