@@ -138,6 +138,14 @@ pub enum StepError {
         /// Index of the first non-finite gradient.
         index: usize,
     },
+    /// The output buffer given to a prediction holds `provided` floats; the model has
+    /// `needed` outputs.
+    OutputTooSmall {
+        /// Outputs of the model.
+        needed: usize,
+        /// Floats in the buffer.
+        provided: usize,
+    },
     /// The sample index `index` is past the end of the dataset (`len` rows).
     IndexOutOfRange {
         /// The index.
@@ -217,6 +225,12 @@ impl core::fmt::Display for StepError {
             StepError::NonFiniteLoss => write!(f, "the loss is not finite"),
             StepError::NonFiniteGradient { index } => {
                 write!(f, "gradient {index} is not finite or beyond 2^61 (diverged)")
+            }
+            StepError::OutputTooSmall { needed, provided } => {
+                write!(
+                    f,
+                    "output buffer holds {provided} floats, the model has {needed} outputs"
+                )
             }
             StepError::IndexOutOfRange { index, len } => {
                 write!(f, "row {index} is past the end of the dataset ({len} rows)")

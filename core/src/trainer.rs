@@ -305,10 +305,9 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.check_input(x, 0)?;
         let o = self.outputs();
         let got = out.len();
-        let out = out.get_mut(..o).ok_or(StepError::TargetLength {
-            sample: 0,
-            expected: o,
-            got,
+        let out = out.get_mut(..o).ok_or(StepError::OutputTooSmall {
+            needed: o,
+            provided: got,
         })?;
         dense::forward(self.layers, self.params, x, self.acts);
         if let Some(y) = self.acts.get(self.output_range()) {

@@ -444,10 +444,9 @@ fn prediction_rejects_bad_input_and_short_output() {
         let e = rejected(t, |t| t.predict(&[0.0; 3], &mut short));
         assert_eq!(
             e,
-            StepError::TargetLength {
-                sample: 0,
-                expected: 2,
-                got: 1
+            StepError::OutputTooSmall {
+                needed: 2,
+                provided: 1
             }
         );
         let e = rejected(t, |t| t.sample_loss(&[0.0; 4], &Target::Values(&[0.0, 0.0])));
