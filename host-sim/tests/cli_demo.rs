@@ -31,3 +31,34 @@ fn demo_is_deterministic() {
     let b = run(&[]);
     assert_eq!(a.stdout, b.stdout);
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_microtrain-sim"))
+        .args(["compare", "--surface", "none", "--out-dir"])
+        .arg(tempfile::tempdir().expect("temp dir").path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // Read one byte, then close the pipe, as `| head -c 1` would.
+    let mut first = [0u8; 1];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("some output");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    let status = child.wait().expect("ends");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(matches!(status.code(), Some(0 | 141)), "{status:?}");
+}
