@@ -265,6 +265,35 @@ mod tests {
     }
 
     #[test]
+    fn plots_the_running_accuracy_to_png_and_svg() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("acc.png");
+        let args = StreamArgs {
+            seed: 3,
+            windows: 600,
+            change_at: None,
+            label_every: 2,
+            log_every: 100,
+            source: SourceKind::Sim,
+            csv: None,
+            plot: Some(base.clone()),
+        };
+        run(&args).unwrap();
+        let png = std::fs::read(&base).unwrap();
+        assert_eq!(&png[..4], b"\x89PNG");
+        let svg = std::fs::read_to_string(base.with_extension("svg")).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("regime change"));
+        // Too short a first phase (50 labels) for this seed: the verdict says which
+        // bound was missed, and the plot is still written.
+        let short = StreamArgs { windows: 200, ..args };
+        let e = run(&short).unwrap_err();
+        assert!(
+            e.starts_with("missed bound Before") && e.contains("got 76%"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn bad_options_are_named() {
         let args = StreamArgs {
             seed: 1,
