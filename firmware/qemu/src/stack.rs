@@ -20,6 +20,12 @@ fn bounds() -> (usize, usize) {
     )
 }
 
+/// The address of the top of the stack (its first, highest word is just below).
+#[allow(dead_code)] // used by the bench binary only
+pub fn top() -> u32 {
+    bounds().1 as u32
+}
+
 /// Bytes between the end of `.bss` and the top of RAM.
 pub fn size() -> u32 {
     let (low, high) = bounds();

@@ -1,0 +1,187 @@
+//! Instruction, RAM and stack figures of one training step, for `firmware/qemu/bench/run`.
+//!
+//! For each workload: a warm-up step, then a region with zero steps and a region with
+//! `STEPS` steps, each between calls to the marker functions `bench_start` and
+//! `bench_stop`. The QEMU plugin (`bench/insn_count.c`) counts the guest instructions
+//! executed in each region; the difference of the two, divided by the steps (and by
+//! the batch for batched workloads), is the cost of a step with nothing else in it.
+//! The firmware logs each workload's training RAM (the bytes of its storage) and the
+//! peak stack of its steps (stack painting below the caller's stack pointer).
+#![no_std]
+#![no_main]
+
+#[path = "../stack.rs"]
+#[allow(dead_code)] // the bench uses only part of it
+mod stack;
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
+use defmt_semihosting as _;
+use microtrain::{
+    storage_for, Activation, Adam, Buffers, Dataset, Dense, Loss, Optimizer, Sgd, Storage, Target, Targets,
+    Trainer,
+};
+
+const IRIS: [Dense; 2] = [
+    Dense::new(4, 8, Activation::Relu),
+    Dense::new(8, 3, Activation::Identity),
+];
+const MLP64: [Dense; 2] = [
+    Dense::new(64, 128, Activation::Relu),
+    Dense::new(128, 10, Activation::Identity),
+];
+const ADAM: Adam = Adam::new(0.001);
+const SGD: Sgd = Sgd::new(0.01);
+const ROWS: usize = 32;
+
+/// Marks the start of a counted region. Never inlined, and different from
+/// `bench_stop` so that the linker cannot fold the two.
+#[inline(never)]
+#[no_mangle]
+pub extern "C" fn bench_start() {
+    cortex_m::asm::nop();
+}
+
+/// Marks the end of a counted region.
+#[inline(never)]
+#[no_mangle]
+pub extern "C" fn bench_stop() {
+    cortex_m::asm::nop();
+    cortex_m::asm::nop();
+}
+
+/// Runs one workload: `steps` optimizer steps of `batch` rows.
+#[allow(clippy::too_many_arguments)]
+fn workload<O: Optimizer>(
+    name: &str,
+    layers: &[Dense],
+    buffers: Buffers<'_>,
+    ram: usize,
+    opt: O,
+    x: &[f32],
+    labels: &[u16],
+    batch: usize,
+    steps: u32,
+) -> bool {
+    let Ok(mut t) = Trainer::new(layers, buffers, opt, Loss::SoftmaxCrossEntropy) else {
+        defmt::error!("{=str}: the storage does not fit the model", name);
+        return false;
+    };
+    t.init_params(1);
+    let inputs = layers[0].inputs;
+    let Some(data) = Dataset::new(&x[..inputs * batch], inputs, Targets::Classes(&labels[..batch])) else {
+        defmt::error!("{=str}: bad dataset", name);
+        return false;
+    };
+    let step = |t: &mut Trainer<'_, O>| {
+        if batch == 1 {
+            t.train_sample(&x[..inputs], Target::Class(usize::from(labels[0])))
+        } else {
+            t.train_batch(&data)
+        }
+    };
+    if step(&mut t).is_err() {
+        defmt::error!("{=str}: warm-up step rejected", name);
+        return false;
+    }
+    bench_start();
+    bench_stop();
+    let sp = cortex_m::register::msp::read();
+    stack::paint();
+    let mut ok = true;
+    bench_start();
+    for _ in 0..steps {
+        ok &= step(&mut t).is_ok();
+    }
+    bench_stop();
+    // The deepest the steps went below this function's stack pointer.
+    let step_stack = stack::peak().saturating_sub(stack::top().saturating_sub(sp));
+    defmt::println!(
+        "workload {=str} steps {=u32} batch {=u32} ram {=u32} stack {=u32} ok {=bool}",
+        name,
+        steps,
+        batch as u32,
+        ram as u32,
+        step_stack,
+        ok
+    );
+    ok
+}
+
+#[entry]
+fn main() -> ! {
+    static mut IRIS_ADAM: storage_for!(&IRIS, ADAM) = Storage::sized_for(&IRIS, ADAM.state_per_param());
+    static mut IRIS_SGD: storage_for!(&IRIS, SGD) = Storage::sized_for(&IRIS, SGD.state_per_param());
+    static mut MLP_ADAM: storage_for!(&MLP64, ADAM) = Storage::sized_for(&MLP64, ADAM.state_per_param());
+    static mut X: [f32; 64 * ROWS] = [0.0; 64 * ROWS];
+    static mut LABELS: [u16; ROWS] = [0; ROWS];
+    for (i, v) in X.iter_mut().enumerate() {
+        *v = ((i * 37 % 101) as f32) / 50.0 - 1.0;
+    }
+    for (i, l) in LABELS.iter_mut().enumerate() {
+        *l = (i % 3) as u16;
+    }
+    let (x, labels): (&[f32], &[u16]) = (X, LABELS);
+    let sizes = [
+        core::mem::size_of_val(IRIS_ADAM),
+        core::mem::size_of_val(IRIS_SGD),
+        core::mem::size_of_val(MLP_ADAM),
+    ];
+    let mut ok = true;
+    ok &= workload(
+        "iris-adam-b1",
+        &IRIS,
+        IRIS_ADAM.buffers(),
+        sizes[0],
+        ADAM,
+        x,
+        labels,
+        1,
+        20,
+    );
+    ok &= workload(
+        "iris-sgd-b1",
+        &IRIS,
+        IRIS_SGD.buffers(),
+        sizes[1],
+        SGD,
+        x,
+        labels,
+        1,
+        20,
+    );
+    ok &= workload(
+        "mlp64-adam-b1",
+        &MLP64,
+        MLP_ADAM.buffers(),
+        sizes[2],
+        ADAM,
+        x,
+        labels,
+        1,
+        3,
+    );
+    ok &= workload(
+        "mlp64-adam-b32",
+        &MLP64,
+        MLP_ADAM.buffers(),
+        sizes[2],
+        ADAM,
+        x,
+        labels,
+        ROWS,
+        1,
+    );
+    debug::exit(if ok { EXIT_SUCCESS } else { EXIT_FAILURE });
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    debug::exit(EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}

@@ -1,0 +1,45 @@
+//! Flash probe, with training: the same skeleton as `size-base`, plus a 4-8-3 MLP
+//! trained with Adam and softmax cross-entropy, one step per sample, and a prediction.
+//! `bench/run` reports the difference of the two `.text` sizes: the flash that
+//! training with Adam adds to a firmware.
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
+use defmt_semihosting as _;
+use microtrain::{storage_for, Activation, Adam, Dense, Loss, Storage, Target, Trainer};
+
+const LAYERS: [Dense; 2] = [
+    Dense::new(4, 8, Activation::Relu),
+    Dense::new(8, 3, Activation::Identity),
+];
+const OPT: Adam = Adam::new(0.01);
+
+#[entry]
+fn main() -> ! {
+    static mut MODEL: storage_for!(&LAYERS, OPT) = Storage::sized_for(&LAYERS, OPT.state_per_param());
+    let x = core::hint::black_box([0.5f32, -0.25, 1.0, 0.125]);
+    let label = core::hint::black_box(2usize);
+    let mut ok = false;
+    if let Ok(mut t) = Trainer::new(&LAYERS, MODEL.buffers(), OPT, Loss::SoftmaxCrossEntropy) {
+        t.init_params(1);
+        ok = t.train_sample(&x, Target::Class(label)).is_ok();
+        let mut out = [0.0f32; 3];
+        ok &= t.predict(&x, &mut out).is_ok();
+        core::hint::black_box(out);
+    }
+    defmt::println!("done {=bool}", ok);
+    debug::exit(if ok { EXIT_SUCCESS } else { EXIT_FAILURE });
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    debug::exit(EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
