@@ -59,7 +59,7 @@ impl Activation {
             Activation::Identity => {}
             Activation::Sigmoid => z.iter_mut().for_each(|v| *v = sigmoid(*v)),
             Activation::Tanh => z.iter_mut().for_each(|v| *v = math::tanh(*v)),
-            Activation::Relu => z.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::Relu => z.iter_mut().for_each(|v| *v = math::max(*v, 0.0)),
         }
     }
 

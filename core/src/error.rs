@@ -4,7 +4,7 @@
 //! the parameters and the optimizer state are bit-for-bit what they were before it.
 
 /// A model, optimizer or buffer that cannot be put together (returned when a
-/// [`Trainer`](crate::Trainer) or [`Network`](crate::Network) is built).
+/// [`Trainer`](crate::Trainer) is built).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ConfigError {

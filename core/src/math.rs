@@ -26,6 +26,20 @@ pub fn exp(x: f32) -> f32 {
     }
 }
 
+/// The larger of `a` and `b` by a plain comparison (`b` when `b > a`, else `a`).
+///
+/// `f32::max` becomes a call to `fmaxf` on FPUs without `VMAXNM` (Cortex-M4F, M7); this
+/// is a compare and a conditional move. Unlike `fmaxf`, a NaN in `a` is kept; the core
+/// only calls it on values already checked to be finite or on infinities.
+#[inline]
+pub fn max(a: f32, b: f32) -> f32 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
 /// Natural logarithm (always `libm`'s, see the module docs).
 #[inline]
 pub fn ln(x: f32) -> f32 {

@@ -276,7 +276,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// The slice of the activation buffer that holds the model's output.
     fn output_range(&self) -> core::ops::Range<usize> {
-        let a = shape::outputs_len(self.layers).min(self.acts.len());
+        let a = self.acts.len() / 2; // the outputs; the error terms follow
         a.saturating_sub(self.outputs())..a
     }
 
@@ -284,7 +284,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// turn it into `dL/dz` there (scaled by `inv`). Returns the sample's loss.
     fn loss_into_delta(&mut self, target: &Target<'_>, inv: f32) -> f32 {
         let out = self.output_range();
-        let outs = shape::outputs_len(self.layers);
+        let outs = self.acts.len() / 2;
         let last_act = self
             .layers
             .last()
@@ -411,8 +411,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// layer `max|delta| * max(1, max|input|)` is below [`kernels::GRADIENT_LIMIT`], so
     /// every gradient `delta_i x_j` (and bias gradient `delta_i`) is.
     fn check_fused_gradient(&self, x: &[f32]) -> Result<(), StepError> {
-        let outs = shape::outputs_len(self.layers);
-        let (a, d) = self.acts.split_at(outs.min(self.acts.len()));
+        let (a, d) = self.acts.split_at(self.acts.len() / 2);
         let mut p_start = 0usize;
         let mut o_start = 0usize;
         let mut input: &[f32] = x;

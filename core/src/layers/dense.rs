@@ -11,7 +11,7 @@
 
 use crate::kernels;
 use crate::optim::{Optimizer, StepScalars};
-use crate::shape::{self, Dense};
+use crate::shape::Dense;
 
 /// Splits off the first `n` elements of a mutable slice without panicking.
 #[inline]
@@ -65,11 +65,19 @@ struct LayerSlices<'p, 'a> {
 }
 
 /// Calls `f` for each layer from the last to the first with its slices of `acts`
-/// (laid out as `[a_1 .. a_L | delta_1 .. delta_L]`, see [`shape::activations_len`]).
-fn for_each_layer_rev<'p>(layers: &'p [Dense], acts: &mut [f32], mut f: impl FnMut(LayerSlices<'p, '_>)) {
-    let outs = shape::outputs_len(layers);
-    let (a_all, d_all) = acts.split_at_mut(outs.min(acts.len()));
-    let mut p_end = shape::params_len(layers);
+/// (laid out as `[a_1 .. a_L | delta_1 .. delta_L]`, exactly
+/// [`crate::shape::activations_len`] long) and its parameter offset (`p_total` is
+/// [`crate::shape::params_len`]; the trainer passes its exact buffer lengths, so no shape sum is
+/// recomputed per step).
+fn for_each_layer_rev<'p>(
+    layers: &'p [Dense],
+    p_total: usize,
+    acts: &mut [f32],
+    mut f: impl FnMut(LayerSlices<'p, '_>),
+) {
+    let outs = acts.len() / 2;
+    let (a_all, d_all) = acts.split_at_mut(outs);
+    let mut p_end = p_total;
     let mut o_end = outs;
     for (idx, l) in layers.iter().enumerate().rev() {
         let p_start = p_end.saturating_sub(l.params_len());
@@ -117,7 +125,7 @@ fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crate::Activati
 /// `delta_i x` to the weight gradient and `delta_i W[i, :]` into the previous layer's
 /// error slot, which then becomes `delta_{l-1} = f'(a_{l-1}) * (W^T delta_l)`.
 pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], acts: &mut [f32]) {
-    for_each_layer_rev(layers, acts, |ls| {
+    for_each_layer_rev(layers, params.len(), acts, |ls| {
         let l = ls.layer;
         let range = ls.p_start..ls.p_start.saturating_add(l.params_len());
         let (Some(wb), Some(gwb)) = (params.get(range.clone()), grads.get_mut(range)) else {
@@ -138,7 +146,7 @@ pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], 
 /// The error terms of every layer for one sample, without touching any gradient:
 /// `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)` from the last layer down.
 pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
-    for_each_layer_rev(layers, acts, |ls| {
+    for_each_layer_rev(layers, params.len(), acts, |ls| {
         let l = ls.layer;
         let Some((a_prev, d_prev, act)) = ls.prev else {
             return;
@@ -167,7 +175,7 @@ pub fn update_fused<O: Optimizer>(
     sc: &StepScalars,
 ) {
     let spp = opt.state_per_param();
-    for_each_layer_rev(layers, acts, |ls| {
+    for_each_layer_rev(layers, params.len(), acts, |ls| {
         let l = ls.layer;
         let range = ls.p_start..ls.p_start.saturating_add(l.params_len());
         let s_range = ls.p_start.saturating_mul(spp)..range.end.saturating_mul(spp);

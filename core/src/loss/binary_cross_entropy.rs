@@ -22,7 +22,7 @@ use crate::math;
 /// `max(ln x, -100)`, PyTorch's clamp.
 #[inline]
 fn clamped_ln(x: f32) -> f32 {
-    math::ln(x).max(-100.0)
+    math::max(math::ln(x), -100.0)
 }
 
 /// The sample's mean binary cross-entropy over its `K` outputs.

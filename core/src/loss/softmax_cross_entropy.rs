@@ -18,7 +18,7 @@ use crate::math;
 /// `(max z, ln sum_j e^{z_j - max z})`.
 #[inline]
 fn shifted_log_sum_exp(z: &[f32]) -> (f32, f32) {
-    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| math::max(m, *v));
     let s = z.iter().fold(0.0f32, |s, v| s + math::exp(v - m));
     (m, math::ln(s))
 }
@@ -44,7 +44,7 @@ pub fn value(z: &[f32], target: &Target<'_>) -> f32 {
 /// One pass of exponentials: `e_k = exp(z_k - m)`, `S = sum e_k`, the loss from
 /// `ln S`, and `softmax_k = e_k / S` (as PyTorch computes softmax).
 pub fn loss_and_delta(z: &mut [f32], target: &Target<'_>, inv_batch: f32) -> f32 {
-    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| math::max(m, *v));
     let mut sum = 0.0f32;
     let mut weighted = 0.0f32; // sum_k y_k (z_k - m)
     let mut y_sum = 0.0f32;

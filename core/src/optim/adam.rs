@@ -13,7 +13,7 @@
 //! The course's slide writes the bias-corrected moments `m_hat = m / (1 - beta1^t)`,
 //! `v_hat = v / (1 - beta2^t)` and `p <- p - eta m_hat / (sqrt(v_hat) + eps)`: the same
 //! rule with the corrections folded into two per-step scalars, computed once per step
-//! by [`math::one_minus_pow`](crate::math::one_minus_pow) (single precision, without
+//! by [`crate::math::one_minus_pow`] (single precision, without
 //! cancellation).
 
 use super::{check, check_common, lerp, Optimizer, StepScalars};
@@ -138,7 +138,7 @@ fn adam_loop<const WD: bool, const AMS: bool, G: Iterator<Item = f32>>(
         *v = *v * b2 + w2 * (g * g);
         let vm = match rest.first_mut() {
             Some(vmax) if AMS => {
-                *vmax = vmax.max(*v);
+                *vmax = math::max(*vmax, *v);
                 *vmax
             }
             _ => *v,
