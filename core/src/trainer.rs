@@ -182,6 +182,25 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.loss
     }
 
+    /// The learning-rate schedule.
+    pub fn schedule(&self) -> Schedule {
+        self.schedule
+    }
+
+    /// The gradient clipping norm, if clipping is on.
+    pub fn clip_norm(&self) -> Option<f32> {
+        self.clip_norm
+    }
+
+    /// The model's output from the last forward pass: after
+    /// [`predict`](Self::predict) or [`sample_loss`](Self::sample_loss), or after a
+    /// training step the output for its last sample **with the parameters before the
+    /// update** — so a device can score its prediction and learn from the same sample
+    /// with one forward pass (prequential evaluation).
+    pub fn last_output(&self) -> &[f32] {
+        self.acts.get(self.output_range()).unwrap_or(&[])
+    }
+
     /// The number of optimizer steps taken (the schedule's `t` of the next step).
     pub fn step_count(&self) -> u32 {
         self.step

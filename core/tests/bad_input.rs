@@ -507,3 +507,22 @@ fn an_epoch_with_a_bad_row_takes_no_step() {
         );
     });
 }
+
+/// After a step, `last_output` is the sample's output before the update: the same bits
+/// as `predict` gave with the old parameters.
+#[test]
+fn last_output_is_the_prediction_before_the_update() {
+    for loss in [Loss::Mse, Loss::BinaryCrossEntropy, Loss::SoftmaxCrossEntropy] {
+        with_trainer(loss, |t| {
+            let x = [0.3, -0.7, 0.2];
+            let mut before = [0.0f32; 2];
+            t.predict(&x, &mut before).expect("finite input");
+            t.train_sample(&x, Target::Values(&good_target(loss)))
+                .expect("a good sample");
+            assert_eq!(t.last_output(), &before[..], "{loss:?}");
+            let mut after = [0.0f32; 2];
+            t.predict(&x, &mut after).expect("finite input");
+            assert_ne!(after, before, "{loss:?}: the step changed the model");
+        });
+    }
+}
