@@ -138,6 +138,13 @@ pub enum StepError {
         /// Index of the first non-finite gradient.
         index: usize,
     },
+    /// A step on `batch` samples (or with gradient clipping on) needs a gradient
+    /// buffer, and this trainer was built without one (online-only storage takes one
+    /// sample per step).
+    NeedsGradientBuffer {
+        /// Samples in the batch.
+        batch: usize,
+    },
     /// The output buffer given to a prediction holds `provided` floats; the model has
     /// `needed` outputs.
     OutputTooSmall {
@@ -226,6 +233,10 @@ impl core::fmt::Display for StepError {
             StepError::NonFiniteGradient { index } => {
                 write!(f, "gradient {index} is not finite or beyond 2^61 (diverged)")
             }
+            StepError::NeedsGradientBuffer { batch } => write!(
+                f,
+                "a step on {batch} samples or with clipping needs a gradient buffer (online-only storage)"
+            ),
             StepError::OutputTooSmall { needed, provided } => {
                 write!(
                     f,

@@ -130,7 +130,7 @@ pub use optim::{Adadelta, Adagrad, Adam, AdamW, AnyOptimizer, Optimizer, RAdam, 
 pub use rng::Rng;
 pub use schedule::Schedule;
 pub use shape::Dense;
-pub use storage::{Buffers, Storage};
+pub use storage::{Buffers, OnlineStorage, Storage};
 pub use trainer::Trainer;
 
 /// The README's examples, compiled and run as doctests.

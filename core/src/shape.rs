@@ -108,6 +108,12 @@ pub const fn training_bytes(layers: &[Dense], state_per_param: usize) -> usize {
     floats.saturating_mul(core::mem::size_of::<f32>())
 }
 
+/// Bytes of the training RAM of a model trained online only (one sample per step, see
+/// [`OnlineStorage`](crate::OnlineStorage)): [`training_bytes`] without the gradient.
+pub const fn online_training_bytes(layers: &[Dense], state_per_param: usize) -> usize {
+    training_bytes(layers, state_per_param).saturating_sub(params_len(layers).saturating_mul(4))
+}
+
 /// Checks that consecutive layers fit together and that none is empty.
 pub fn validate(layers: &[Dense]) -> Result<(), ConfigError> {
     if layers.is_empty() {

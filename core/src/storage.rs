@@ -93,6 +93,84 @@ impl<const P: usize, const S: usize, const A: usize> Storage<P, S, A> {
     }
 }
 
+/// Fixed-size storage for online learning only, without a gradient buffer: `P`
+/// parameters, `S` optimizer state floats and `A` activation floats, `(P + S + A) * 4`
+/// bytes.
+///
+/// A trainer over it takes single-sample steps (the way a device learns from a
+/// stream): each parameter is updated as soon as its gradient is formed, so the
+/// gradient is never stored. That saves `4 P` bytes, a quarter of the training RAM with
+/// Adam. A batch of more than one sample, or gradient clipping, needs the gradient
+/// buffer and is refused with
+/// [`StepError::NeedsGradientBuffer`](crate::StepError::NeedsGradientBuffer).
+/// [`online_storage_for!`](crate::online_storage_for) names the exact type.
+#[derive(Debug, Clone)]
+pub struct OnlineStorage<const P: usize, const S: usize, const A: usize> {
+    params: [f32; P],
+    state: [f32; S],
+    acts: [f32; A],
+}
+
+impl<const P: usize, const S: usize, const A: usize> Default for OnlineStorage<P, S, A> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const P: usize, const S: usize, const A: usize> OnlineStorage<P, S, A> {
+    /// Zeroed storage.
+    pub const fn new() -> Self {
+        OnlineStorage {
+            params: [0.0; P],
+            state: [0.0; S],
+            acts: [0.0; A],
+        }
+    }
+
+    /// Zeroed storage, checked against a shape at compile time (as
+    /// [`Storage::sized_for`]).
+    #[allow(clippy::panic)]
+    pub const fn sized_for(layers: &[Dense], state_per_param: usize) -> Self {
+        if P < params_len(layers) {
+            panic!("OnlineStorage: too few parameter floats for this shape");
+        }
+        if S < params_len(layers).saturating_mul(state_per_param) {
+            panic!("OnlineStorage: too few optimizer state floats for this shape and optimizer");
+        }
+        if A < activations_len(layers) {
+            panic!("OnlineStorage: too few activation floats for this shape");
+        }
+        Self::new()
+    }
+
+    /// Views of the buffers (the gradient buffer is empty).
+    pub fn buffers(&mut self) -> Buffers<'_> {
+        Buffers {
+            params: &mut self.params,
+            grads: &mut [],
+            state: &mut self.state,
+            acts: &mut self.acts,
+        }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+}
+
+/// The exact [`OnlineStorage`] type for a shape and an optimizer config.
+#[macro_export]
+macro_rules! online_storage_for {
+    ($layers:expr, $opt:expr) => {
+        $crate::OnlineStorage<
+            { $crate::shape::params_len($layers) },
+            { $crate::shape::params_len($layers) * $opt.state_per_param() },
+            { $crate::shape::activations_len($layers) },
+        >
+    };
+}
+
 /// The exact [`Storage`] type for a shape (`&[Dense]`) and an optimizer config:
 ///
 /// ```

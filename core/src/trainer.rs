@@ -76,7 +76,12 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let s = p.saturating_mul(opt.state_per_param());
         let a = shape::activations_len(layers);
         let params = prefix(buffers.params, p, Buffer::Params)?;
-        let grads = prefix(buffers.grads, p, Buffer::Grads)?;
+        // An empty gradient buffer is the online-only mode (see `OnlineStorage`).
+        let grads = if buffers.grads.is_empty() {
+            buffers.grads
+        } else {
+            prefix(buffers.grads, p, Buffer::Grads)?
+        };
         let state = prefix(buffers.state, s, Buffer::State)?;
         let acts = prefix(buffers.acts, a, Buffer::Activations)?;
         opt.init_state(state);
@@ -162,9 +167,16 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.params
     }
 
-    /// The gradient of the last step (after clipping).
+    /// The gradient of the last step (after clipping); empty for a trainer built
+    /// without a gradient buffer (online-only, see [`OnlineStorage`](crate::OnlineStorage)).
     pub fn grads(&self) -> &[f32] {
         self.grads
+    }
+
+    /// `true` when the trainer has no gradient buffer and so takes only single-sample
+    /// steps without clipping (see [`OnlineStorage`](crate::OnlineStorage)).
+    pub fn is_online_only(&self) -> bool {
+        self.grads.is_empty()
     }
 
     /// The optimizer state.
@@ -368,7 +380,11 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         }
         let lr = self.current_lr();
         let k = self.step.saturating_add(1);
-        if n == 1 && self.clip_norm.is_none() {
+        let fused = n == 1 && self.clip_norm.is_none();
+        if !fused && self.grads.is_empty() {
+            return Err(StepError::NeedsGradientBuffer { batch: n });
+        }
+        if fused {
             let (x, t) = batch.sample(0)?;
             let loss = self
                 .fused_step(x, &t, lr, k)

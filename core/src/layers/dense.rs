@@ -161,7 +161,8 @@ pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
 
 /// For one sample whose error terms are all in `acts` (after [`backward_deltas`]):
 /// updates every parameter with `opt` as its gradient is formed (`g = delta_i x_j`
-/// for a weight, `delta_i` for a bias), writing each gradient into `grads` as well.
+/// for a weight, `delta_i` for a bias), writing each gradient into `grads` as well
+/// (unless `grads` is empty: online-only storage).
 /// No gradient buffer is read, and each weight is loaded once.
 #[allow(clippy::too_many_arguments)]
 pub fn update_fused<O: Optimizer>(
@@ -179,11 +180,13 @@ pub fn update_fused<O: Optimizer>(
         let l = ls.layer;
         let range = ls.p_start..ls.p_start.saturating_add(l.params_len());
         let s_range = ls.p_start.saturating_mul(spp)..range.end.saturating_mul(spp);
-        let (Some(wb), Some(gwb), Some(st)) = (
-            params.get_mut(range.clone()),
-            grads.get_mut(range),
-            state.get_mut(s_range),
-        ) else {
+        let online = grads.is_empty();
+        let gwb = if online {
+            Some(&mut [][..])
+        } else {
+            grads.get_mut(range.clone())
+        };
+        let (Some(wb), Some(gwb), Some(st)) = (params.get_mut(range), gwb, state.get_mut(s_range)) else {
             return;
         };
         let input: &[f32] = match &ls.prev {
@@ -196,6 +199,19 @@ pub fn update_fused<O: Optimizer>(
         let (sw, sb) = st.split_at_mut(l.weights_len().saturating_mul(spp).min(st.len()));
         let s_cols = cols.saturating_mul(spp).max(1);
         let mut s_rows = sw.chunks_exact_mut(s_cols);
+        if online {
+            // Online-only: no gradient buffer to write to.
+            for (w_row, di) in w.chunks_exact_mut(cols).zip(ls.delta) {
+                let s_row = if spp == 0 {
+                    &mut [][..]
+                } else {
+                    s_rows.next().unwrap_or(&mut [])
+                };
+                opt.update(sc, w_row, input.iter().map(|a| di * a), s_row);
+            }
+            opt.update(sc, b, ls.delta.iter().copied(), sb);
+            return;
+        }
         for ((w_row, g_row), di) in w
             .chunks_exact_mut(cols)
             .zip(gw.chunks_exact_mut(cols))

@@ -18,8 +18,8 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use defmt_semihosting as _;
 use microtrain::{
-    storage_for, Activation, Adam, Buffers, Dataset, Dense, Loss, Optimizer, Sgd, Storage, Target, Targets,
-    Trainer,
+    online_storage_for, storage_for, Activation, Adam, Buffers, Dataset, Dense, Loss, OnlineStorage,
+    Optimizer, Sgd, Storage, Target, Targets, Trainer,
 };
 
 const IRIS: [Dense; 2] = [
@@ -112,6 +112,10 @@ fn workload<O: Optimizer>(
 fn main() -> ! {
     static mut IRIS_ADAM: storage_for!(&IRIS, ADAM) = Storage::sized_for(&IRIS, ADAM.state_per_param());
     static mut IRIS_SGD: storage_for!(&IRIS, SGD) = Storage::sized_for(&IRIS, SGD.state_per_param());
+    static mut IRIS_ADAM_ONLINE: online_storage_for!(&IRIS, ADAM) =
+        OnlineStorage::sized_for(&IRIS, ADAM.state_per_param());
+    static mut MLP_ADAM_ONLINE: online_storage_for!(&MLP64, ADAM) =
+        OnlineStorage::sized_for(&MLP64, ADAM.state_per_param());
     static mut MLP_ADAM: storage_for!(&MLP64, ADAM) = Storage::sized_for(&MLP64, ADAM.state_per_param());
     static mut X: [f32; 64 * ROWS] = [0.0; 64 * ROWS];
     static mut LABELS: [u16; ROWS] = [0; ROWS];
@@ -126,6 +130,8 @@ fn main() -> ! {
         core::mem::size_of_val(IRIS_ADAM),
         core::mem::size_of_val(IRIS_SGD),
         core::mem::size_of_val(MLP_ADAM),
+        core::mem::size_of_val(IRIS_ADAM_ONLINE),
+        core::mem::size_of_val(MLP_ADAM_ONLINE),
     ];
     let mut ok = true;
     ok &= workload(
@@ -155,6 +161,28 @@ fn main() -> ! {
         &MLP64,
         MLP_ADAM.buffers(),
         sizes[2],
+        ADAM,
+        x,
+        labels,
+        1,
+        3,
+    );
+    ok &= workload(
+        "iris-adam-b1-online",
+        &IRIS,
+        IRIS_ADAM_ONLINE.buffers(),
+        sizes[3],
+        ADAM,
+        x,
+        labels,
+        1,
+        20,
+    );
+    ok &= workload(
+        "mlp64-adam-b1-online",
+        &MLP64,
+        MLP_ADAM_ONLINE.buffers(),
+        sizes[4],
         ADAM,
         x,
         labels,
