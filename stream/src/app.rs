@@ -112,6 +112,16 @@ impl<'a> App<'a> {
         })
     }
 
+    /// Closes the current window without predicting or training on it: it is only
+    /// counted in [`windows`](Self::windows). Replaying a stream's reads through
+    /// [`push`](Self::push) and this method brings the screening of readings to the
+    /// same state as the original run (a restarted device fast-forwarding to where
+    /// its checkpoint was taken).
+    pub fn skip_window(&mut self) {
+        self.window.clear();
+        self.windows = self.windows.saturating_add(1);
+    }
+
     /// The running metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
@@ -127,7 +137,7 @@ impl<'a> App<'a> {
         self.validator.counts()
     }
 
-    /// Windows closed so far.
+    /// Windows closed so far (skipped ones included).
     pub fn windows(&self) -> u32 {
         self.windows
     }

@@ -73,6 +73,16 @@ impl<'a> Learner<'a> {
     pub fn steps(&self) -> u32 {
         self.trainer.step_count()
     }
+
+    /// The trainer (to save a checkpoint of it).
+    pub fn trainer(&self) -> &Trainer<'a, Adam> {
+        &self.trainer
+    }
+
+    /// The trainer, mutably (to restore a checkpoint into it).
+    pub fn trainer_mut(&mut self) -> &mut Trainer<'a, Adam> {
+        &mut self.trainer
+    }
 }
 
 #[cfg(test)]

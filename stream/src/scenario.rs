@@ -2,10 +2,10 @@
 //! the stream of [`SimAccelerometer`] through the [`App`], the regime change halfway,
 //! the phase accuracies, the verdict and the weights checksum.
 
-use crate::app::App;
+use crate::app::{App, WindowOutcome};
 use crate::checksum::weights_checksum;
 use crate::config::Config;
-use crate::metrics::Accuracy;
+use crate::metrics::{Accuracy, RECENT};
 use crate::sensor::Accelerometer;
 use crate::sim::SimAccelerometer;
 use crate::validate::BadCounts;
@@ -132,6 +132,44 @@ impl Report {
     }
 }
 
+impl Report {
+    /// The verdict of a run that started at window `start` of `cfg`'s scenario (a
+    /// device resumed from a checkpoint: the windows before `start` were skipped, not
+    /// scored). Only the phases it saw whole are checked: the accuracy before the
+    /// change if it saw the [`RECENT`] windows before it, the drop if it also saw the
+    /// change, the end if it saw the last [`RECENT`] windows. `start == 0` is
+    /// [`check`](Self::check).
+    pub fn check_from(&self, b: &Bounds, cfg: &Config, start: u32) -> Result<(), Miss> {
+        if start == 0 {
+            return self.check(b);
+        }
+        let recent = RECENT as u32;
+        let saw_before = start.saturating_add(recent) <= cfg.change_at;
+        let before = self.before.percent();
+        if saw_before && before < b.min_before_pct {
+            return Err(Miss::Before);
+        }
+        if saw_before && self.after_change.percent().saturating_add(b.min_drop_pct) > before {
+            return Err(Miss::NoDrop);
+        }
+        if start.saturating_add(recent) <= cfg.windows && self.end.percent() < b.min_end_pct {
+            return Err(Miss::End);
+        }
+        Ok(())
+    }
+}
+
+/// The window a run resumes at after a checkpoint taken right after its `steps`-th
+/// optimizer step (0: the start). Step `k` (from 1) trains on labelled window
+/// `(k - 1) * label_every`, so the next window is the one after it. Exact for
+/// checkpoints saved right after a training step of the same `cfg`.
+pub fn resume_window(cfg: &Config, steps: u32) -> u32 {
+    match steps.checked_sub(1) {
+        Some(k) => k.saturating_mul(cfg.label_every).saturating_add(1),
+        None => 0,
+    }
+}
+
 /// Why a run stopped early.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -170,7 +208,7 @@ impl Source for SimAccelerometer {
 /// `cfg.seed`, calling `on_event` with the running metrics, and returns what it
 /// measured.
 pub fn run(cfg: &Config, app: &mut App<'_>, on_event: impl FnMut(&Event)) -> Result<Report, RunError> {
-    let mut sim = SimAccelerometer::new(stream_seed(cfg.seed), cfg.change_at);
+    let mut sim = Scenario::simulated_source(cfg);
     run_source(cfg, app, &mut sim, on_event)
 }
 
@@ -181,14 +219,54 @@ pub fn run_source<S: Source>(
     sim: &mut S,
     mut on_event: impl FnMut(&Event),
 ) -> Result<Report, RunError> {
-    cfg.validate().map_err(RunError::Config)?;
-    let mut before = Accuracy::default();
-    let mut after_change = Accuracy::default();
-    let after_end = cfg.change_at.saturating_add(AFTER_WINDOWS);
-    for w in 0..cfg.windows {
-        if w == cfg.change_at {
-            on_event(&Event::RegimeChange { window: w });
-        }
+    let mut sc = Scenario::new(cfg)?;
+    while !sc.finished() {
+        sc.step(app, sim, &mut on_event)?;
+    }
+    Ok(sc.report(app))
+}
+
+/// The scenario one window at a time: what [`run`] does in a loop, for a firmware
+/// that acts between windows (saves a checkpoint, stops) or resumes in the middle of
+/// the stream ([`skip`](Self::skip) the windows before it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scenario {
+    cfg: Config,
+    next: u32,
+    before: Accuracy,
+    after_change: Accuracy,
+}
+
+impl Scenario {
+    /// The scenario of `cfg`, at window 0.
+    pub fn new(cfg: &Config) -> Result<Self, RunError> {
+        cfg.validate().map_err(RunError::Config)?;
+        Ok(Scenario {
+            cfg: *cfg,
+            next: 0,
+            before: Accuracy::default(),
+            after_change: Accuracy::default(),
+        })
+    }
+
+    /// The simulated stream of `cfg`'s seed, as [`run`] uses it.
+    pub fn simulated_source(cfg: &Config) -> SimAccelerometer {
+        SimAccelerometer::new(stream_seed(cfg.seed), cfg.change_at)
+    }
+
+    /// The index of the next window.
+    pub fn next_window(&self) -> u32 {
+        self.next
+    }
+
+    /// Whether every window of the run is done.
+    pub fn finished(&self) -> bool {
+        self.next >= self.cfg.windows
+    }
+
+    /// Starts the next window and feeds its reads to `app` until it is full.
+    fn fill<S: Source>(&self, app: &mut App<'_>, sim: &mut S) -> Result<(), RunError> {
+        let w = self.next;
         sim.begin_window(w);
         let mut reads = 0;
         while !app.push(sim.read()) {
@@ -197,21 +275,49 @@ pub fn run_source<S: Source>(
                 return Err(RunError::SensorDead { window: w });
             }
         }
+        Ok(())
+    }
+
+    /// Fast-forwards over the next window: its reads go through `app` (so the
+    /// sensor and the screening of readings end up as in the original run), but it
+    /// is neither predicted, scored nor trained on, and no event is sent.
+    pub fn skip<S: Source>(&mut self, app: &mut App<'_>, sim: &mut S) -> Result<(), RunError> {
+        self.fill(app, sim)?;
+        app.skip_window();
+        self.next = self.next.saturating_add(1);
+        Ok(())
+    }
+
+    /// Runs the next window: predicts it, scores it, trains on it if it is labelled,
+    /// and sends its events.
+    pub fn step<S: Source>(
+        &mut self,
+        app: &mut App<'_>,
+        sim: &mut S,
+        mut on_event: impl FnMut(&Event),
+    ) -> Result<WindowOutcome, RunError> {
+        let (cfg, w) = (&self.cfg, self.next);
+        if w == cfg.change_at {
+            on_event(&Event::RegimeChange { window: w });
+        }
+        self.fill(app, sim)?;
         let label = (w % cfg.label_every == 0).then(|| sim.truth());
         let out = app
             .finish_window(label, Some(sim.truth()))
             .map_err(RunError::Step)?;
+        let after_end = cfg.change_at.saturating_add(AFTER_WINDOWS);
         if (cfg.change_at..after_end).contains(&w) {
-            after_change.add(out.correct == Some(true));
+            self.after_change.add(out.correct == Some(true));
         }
         let done = w + 1;
+        self.next = done;
         on_event(&Event::Window {
             window: done,
             outcome: out,
             recent: app.metrics().recent(),
         });
         if done == cfg.change_at {
-            before = app.metrics().recent();
+            self.before = app.metrics().recent();
         }
         if done % cfg.log_every == 0 {
             let mean_loss = app.metrics_mut().take_mean_loss();
@@ -222,18 +328,23 @@ pub fn run_source<S: Source>(
                 bad: app.bad_counts(),
             });
         }
+        Ok(out)
     }
-    Ok(Report {
-        windows: app.windows(),
-        steps: app.learner().steps(),
-        unlabelled: app.unlabelled(),
-        before,
-        after_change,
-        end: app.metrics().recent(),
-        overall: app.metrics().overall(),
-        bad: app.bad_counts(),
-        checksum: weights_checksum(app.learner().params()),
-    })
+
+    /// What the windows run so far measured.
+    pub fn report(&self, app: &App<'_>) -> Report {
+        Report {
+            windows: app.windows(),
+            steps: app.learner().steps(),
+            unlabelled: app.unlabelled(),
+            before: self.before,
+            after_change: self.after_change,
+            end: app.metrics().recent(),
+            overall: app.metrics().overall(),
+            bad: app.bad_counts(),
+            checksum: weights_checksum(app.learner().params()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -328,6 +439,99 @@ mod tests {
         })
         .unwrap();
         assert_eq!((progress, change, windows), (5, Some(100), 200));
+    }
+
+    /// A run stopped after window `stop` and resumed from the model state of its
+    /// last step (as a checkpoint restores it), the windows before skipped.
+    fn stop_and_resume(seed: u64, label_every: u32, stop: u32) -> (Report, u32) {
+        let cfg = Config {
+            seed,
+            label_every,
+            ..Config::DEFAULT
+        };
+        let mut s1 = EMPTY_STORAGE;
+        let mut first = App::new(Learner::new(&mut s1, seed).unwrap(), FULL_SCALE_G);
+        let (mut sc, mut sim) = (Scenario::new(&cfg).unwrap(), Scenario::simulated_source(&cfg));
+        let mut saved = None;
+        while sc.next_window() < stop {
+            let out = sc.step(&mut first, &mut sim, |_| {}).unwrap();
+            if out.loss.is_some() {
+                let l = first.learner();
+                saved = Some((l.params().to_vec(), l.optimizer_state().to_vec(), l.steps()));
+            }
+        }
+        let (params, state, steps) = saved.unwrap();
+        let mut s2 = EMPTY_STORAGE;
+        let mut learner = Learner::new(&mut s2, seed).unwrap();
+        learner.trainer_mut().restore(&params, &state, steps).unwrap();
+        let mut app = App::new(learner, FULL_SCALE_G);
+        let start = resume_window(&cfg, steps);
+        let (mut sc, mut sim) = (Scenario::new(&cfg).unwrap(), Scenario::simulated_source(&cfg));
+        while sc.next_window() < start {
+            sc.skip(&mut app, &mut sim).unwrap();
+        }
+        assert_eq!(app.learner().steps(), steps);
+        while !sc.finished() {
+            sc.step(&mut app, &mut sim, |_| {}).unwrap();
+        }
+        (sc.report(&app), start)
+    }
+
+    #[test]
+    fn a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one() {
+        for (seed, label_every, stop) in [(42, 2, 421), (42, 2, 120), (7, 3, 500), (3, 1, 77)] {
+            let whole = run(
+                &Config {
+                    seed,
+                    label_every,
+                    ..Config::DEFAULT
+                },
+                &mut App::new(Learner::new(&mut EMPTY_STORAGE, seed).unwrap(), FULL_SCALE_G),
+                |_| {},
+            )
+            .unwrap();
+            let (resumed, start) = stop_and_resume(seed, label_every, stop);
+            assert!(start > 0 && start <= stop, "{start}");
+            assert_eq!(resumed.checksum, whole.checksum, "seed {seed} stop {stop}");
+            assert_eq!((resumed.steps, resumed.windows), (whole.steps, whole.windows));
+            assert_eq!(resumed.bad, whole.bad, "the skipped reads were screened the same");
+            assert_eq!(resumed.end, whole.end);
+        }
+        assert_eq!(run_seed(42).checksum, 0xeb07_e0ab);
+    }
+
+    #[test]
+    fn the_resume_window_follows_the_last_labelled_window() {
+        let cfg = Config {
+            label_every: 3,
+            ..Config::DEFAULT
+        };
+        assert_eq!(resume_window(&cfg, 0), 0);
+        assert_eq!(resume_window(&cfg, 1), 1);
+        assert_eq!(resume_window(&cfg, 4), 10);
+        assert_eq!(resume_window(&cfg, u32::MAX), u32::MAX);
+    }
+
+    #[test]
+    fn a_resumed_run_is_judged_on_the_phases_it_saw() {
+        let cfg = Config::DEFAULT;
+        let good = run_seed(42);
+        let b = Bounds::DEFAULT;
+        let mut late = good;
+        late.before = Accuracy::default();
+        late.after_change = Accuracy::default();
+        assert_eq!(late.check(&b), Err(Miss::Before));
+        assert_eq!(late.check_from(&b, &cfg, 0), Err(Miss::Before));
+        assert_eq!(late.check_from(&b, &cfg, 400), Ok(()));
+        assert_eq!(late.check_from(&b, &cfg, 251), Ok(()));
+        assert_eq!(late.check_from(&b, &cfg, 250), Err(Miss::Before));
+        late.end.correct = 10;
+        assert_eq!(late.check_from(&b, &cfg, 550), Err(Miss::End));
+        assert_eq!(late.check_from(&b, &cfg, 551), Ok(()));
+        let mut no_drop = good;
+        no_drop.after_change = no_drop.before;
+        assert_eq!(no_drop.check_from(&b, &cfg, 100), Err(Miss::NoDrop));
+        assert_eq!(good.check_from(&b, &cfg, 100), Ok(()));
     }
 
     #[test]
