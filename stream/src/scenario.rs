@@ -480,16 +480,14 @@ mod tests {
     #[test]
     fn a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one() {
         for (seed, label_every, stop) in [(42, 2, 421), (42, 2, 120), (7, 3, 500), (3, 1, 77)] {
-            let whole = run(
-                &Config {
-                    seed,
-                    label_every,
-                    ..Config::DEFAULT
-                },
-                &mut App::new(Learner::new(&mut EMPTY_STORAGE, seed).unwrap(), FULL_SCALE_G),
-                |_| {},
-            )
-            .unwrap();
+            let cfg = Config {
+                seed,
+                label_every,
+                ..Config::DEFAULT
+            };
+            let mut s = EMPTY_STORAGE;
+            let mut app = App::new(Learner::new(&mut s, seed).unwrap(), FULL_SCALE_G);
+            let whole = run(&cfg, &mut app, |_| {}).unwrap();
             let (resumed, start) = stop_and_resume(seed, label_every, stop);
             assert!(start > 0 && start <= stop, "{start}");
             assert_eq!(resumed.checksum, whole.checksum, "seed {seed} stop {stop}");
