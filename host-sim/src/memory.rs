@@ -102,6 +102,10 @@ pub fn run(a: &MemoryArgs) -> Result<(), String> {
         total
     );
     println!(
+        "  online only (one sample per step, no gradient buffer, `OnlineStorage`): {} bytes",
+        microtrain::shape::online_training_bytes(&layers, spp)
+    );
+    println!(
         "  inference only (parameters + activations): {} bytes",
         (p + acts) * 4
     );

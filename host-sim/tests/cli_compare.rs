@@ -148,6 +148,14 @@ fn memory_gives_exact_bytes_and_a_verdict() {
     );
     assert!(out.stdout.contains(&format!("{total} bytes")), "{}", out.stdout);
     assert!(out.stdout.contains("FITS in 16K (16384 bytes)"), "{}", out.stdout);
+    let online = microtrain::shape::online_training_bytes(&layers, 2);
+    assert_eq!(online, total - p * 4);
+    assert!(
+        out.stdout
+            .contains(&format!("no gradient buffer, `OnlineStorage`): {online} bytes")),
+        "{}",
+        out.stdout
+    );
     let out = run(&[
         "memory",
         "--inputs",
