@@ -22,6 +22,20 @@ pub struct CheckpointInfo {
     pub version: u16,
 }
 
+/// What one slot of the region holds ([`Checkpointer::slots`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SlotState {
+    /// Its header bytes are erased (`0xFF`): nothing was ever saved there, or only
+    /// the erase of a save happened.
+    Erased,
+    /// A complete checkpoint (CRC and commit marker match).
+    Complete(CheckpointInfo),
+    /// Neither: a save interrupted after its erase, or corrupted bytes. A restore
+    /// ignores it.
+    Damaged,
+}
+
 /// What [`Checkpointer::restore`] returns: the checkpoint that was restored.
 pub type RestoreInfo = CheckpointInfo;
 
@@ -202,6 +216,28 @@ impl<F: NorFlash> Checkpointer<F> {
         };
         self.scan = Scan::Known(best.map(|(i, _)| i));
         Ok(best)
+    }
+
+    /// What each of the two slots holds (each is read whole, CRC included), to
+    /// report damaged slots; [`restore`](Self::restore) needs no call to it.
+    pub fn slots(&mut self) -> Result<[SlotState; 2], F::Error> {
+        let mut out = [SlotState::Erased; 2];
+        for (slot, state) in (0u8..).zip(out.iter_mut()) {
+            *state = match self.check_slot(slot)? {
+                Some((info, _)) => SlotState::Complete(info),
+                None => {
+                    let mut hb = [0u8; HEADER_LEN];
+                    let base = self.base(slot);
+                    let mut rd = Reader::new(&mut self.flash, base, self.slot_len);
+                    match rd.read(&mut hb) {
+                        Ok(()) if hb.iter().all(|b| *b == 0xFF) => SlotState::Erased,
+                        Ok(()) | Err(ReadErr::End) => SlotState::Damaged,
+                        Err(ReadErr::Flash(e)) => return Err(e),
+                    }
+                }
+            };
+        }
+        Ok(out)
     }
 
     /// The newest complete checkpoint on flash, if any (scans both slots, CRC

@@ -97,7 +97,9 @@ mod io;
 pub mod mem_flash;
 pub mod optimizer_id;
 
-pub use checkpointer::{region_len, scratch_len, slot_bytes, CheckpointInfo, Checkpointer, RestoreInfo};
+pub use checkpointer::{
+    region_len, scratch_len, slot_bytes, CheckpointInfo, Checkpointer, RestoreInfo, SlotState,
+};
 pub use error::{ConfigError, OptimizerField, RestoreError, SaveError};
 pub use mem_flash::{MemFlash, MemFlashError};
 pub use optimizer_id::{CheckpointOptimizer, OptimizerId};
