@@ -5,16 +5,32 @@
 #![no_std]
 #![no_main]
 
+mod checkpoints;
 mod cmdline;
+mod file_flash;
+mod hostfile;
+mod options;
 mod stack;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use defmt::{error, info};
 use defmt_semihosting as _;
-use microtrain_stream::scenario::{self, Bounds, Event};
+use microtrain_stream::scenario::{Bounds, Event, Scenario};
 use microtrain_stream::sim::FULL_SCALE_G;
-use microtrain_stream::{App, Config, Learner, ModelStorage, EMPTY_STORAGE};
+use microtrain_stream::{weights_checksum, App, Learner, ModelStorage, EMPTY_STORAGE};
+use options::Options;
+
+/// How a run ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every bound the run could measure was met.
+    Pass,
+    /// A bound was missed, or something failed.
+    Fail,
+    /// `stop_at` ended it early: no verdict.
+    Stopped,
+}
 
 #[entry]
 fn main() -> ! {
@@ -22,24 +38,30 @@ fn main() -> ! {
     static mut STORAGE: ModelStorage = EMPTY_STORAGE;
     static mut ARGS: [u8; 256] = [0; 256];
     stack::paint();
-    let ok = run(STORAGE, ARGS);
+    let outcome = run(STORAGE, ARGS);
     info!(
         "stack peak {=u32} bytes (of {=u32} free for the stack)",
         stack::peak(),
         stack::size()
     );
-    info!("verdict {=str}", if ok { "pass" } else { "FAIL" });
-    exit(ok)
+    match outcome {
+        Outcome::Pass => info!("verdict pass"),
+        Outcome::Fail => info!("verdict FAIL"),
+        Outcome::Stopped => info!("no verdict (stopped early)"),
+    }
+    exit(outcome != Outcome::Fail)
 }
 
-fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> bool {
-    let mut cfg = Config::DEFAULT;
-    if let Some(line) = cmdline::read(args) {
-        if let Err(e) = cfg.apply_args(line) {
+fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> Outcome {
+    let line = cmdline::read(args).unwrap_or("");
+    let opts = match options::parse(line) {
+        Ok(o) => o,
+        Err(e) => {
             error!("bad command line {=str}: {}", line, e);
-            return false;
+            return Outcome::Fail;
         }
-    }
+    };
+    let cfg = &opts.cfg;
     info!(
         "stream: seed {=u64}, {=u32} windows, change at {=u32}, label every {=u32}",
         cfg.seed, cfg.windows, cfg.change_at, cfg.label_every
@@ -48,17 +70,61 @@ fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> bool {
         Ok(l) => l,
         Err(e) => {
             error!("model: {}", e);
-            return false;
+            return Outcome::Fail;
         }
     };
-    let mut app = App::new(learner, FULL_SCALE_G);
-    let report = match scenario::run(&cfg, &mut app, log_event) {
-        Ok(r) => r,
+    match opts.flash {
+        None => drive(&opts, App::new(learner, FULL_SCALE_G), 0, |_| true),
+        Some(path) => checkpoints::run(path, &opts, learner),
+    }
+}
+
+/// Runs the scenario from window `start` (the windows before it are replayed through
+/// the app without being predicted, scored or trained on) to its end or to
+/// `stop_at`, calling `on_step` after every training step (`false`: fail now), then
+/// logs the results and judges them.
+pub fn drive(
+    opts: &Options<'_>,
+    mut app: App<'_>,
+    start: u32,
+    mut on_step: impl FnMut(&App<'_>) -> bool,
+) -> Outcome {
+    let cfg = &opts.cfg;
+    let mut sc = match Scenario::new(cfg) {
+        Ok(s) => s,
         Err(e) => {
             error!("run stopped: {}", e);
-            return false;
+            return Outcome::Fail;
         }
     };
+    let mut sim = Scenario::simulated_source(cfg);
+    let stop = opts.stop_at.map_or(cfg.windows, |s| s.min(cfg.windows));
+    while sc.next_window() < start.min(cfg.windows) {
+        if let Err(e) = sc.skip(&mut app, &mut sim) {
+            error!("run stopped: {}", e);
+            return Outcome::Fail;
+        }
+    }
+    while sc.next_window() < stop {
+        match sc.step(&mut app, &mut sim, log_event) {
+            Ok(out) if out.loss.is_some() && !on_step(&app) => return Outcome::Fail,
+            Ok(_) => {}
+            Err(e) => {
+                error!("run stopped: {}", e);
+                return Outcome::Fail;
+            }
+        }
+    }
+    if stop < cfg.windows {
+        info!(
+            "stopped after window {=u32} (stop_at): step {=u32}, checksum {=u32:#010x}",
+            sc.next_window(),
+            app.learner().steps(),
+            weights_checksum(app.learner().params())
+        );
+        return Outcome::Stopped;
+    }
+    let report = sc.report(&app);
     let (b, a, e, o) = (report.before, report.after_change, report.end, report.overall);
     info!(
         "result before {=u32}/{=u32} after {=u32}/{=u32} end {=u32}/{=u32} overall {=u32}/{=u32}",
@@ -71,11 +137,11 @@ fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> bool {
         bad.non_finite, bad.saturated, bad.stuck, bad.bus
     );
     info!("checksum {=u32:#010x}", report.checksum);
-    match report.check(&Bounds::DEFAULT) {
-        Ok(()) => true,
+    match report.check_from(&Bounds::DEFAULT, cfg, start) {
+        Ok(()) => Outcome::Pass,
         Err(miss) => {
             error!("missed bound {} ({})", miss, Bounds::DEFAULT);
-            false
+            Outcome::Fail
         }
     }
 }
