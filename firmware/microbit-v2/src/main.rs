@@ -5,10 +5,15 @@
 //! held, learned with one Adam step: **A** = walk, **B** = shake, **A and B** = rest.
 //! Bad readings (I2C errors, NaN, saturated or stuck values) are counted and skipped.
 //! Logs go out through defmt over RTT; all model memory is one `static`.
+//!
+//! Checkpoints: at boot the newest checkpoint in the last two flash pages is restored
+//! (so what was taught survives a reset or a power cut); after every
+//! [`CHECKPOINT_EVERY`]-th training step a new one is saved.
 #![no_std]
 #![no_main]
 
 mod accel;
+mod checkpoints;
 mod leds;
 #[path = "../../qemu/src/stack.rs"]
 mod stack;
@@ -32,6 +37,10 @@ use panic_probe as _;
 const SEED: u64 = 42;
 /// Log the running metrics every this many windows (about 32 s).
 const LOG_EVERY: u32 = 50;
+/// Training steps (labelled windows) between two checkpoints: about 32 s of holding
+/// a button. Each save erases one page; the nRF52833's pages last at least 10 000
+/// erases, so 100 labelled windows per page cycle give a million labelled windows.
+const CHECKPOINT_EVERY: u32 = 50;
 /// Milliseconds the display is refreshed between two polls of the sensor.
 const REFRESH_MS: u32 = 4;
 
@@ -68,13 +77,18 @@ fn main() -> ! {
     };
     let mut display = Display::new(board.display_pins);
     let (mut button_a, mut button_b) = (board.buttons.button_a, board.buttons.button_b);
-    let learner = match Learner::new(STORAGE, SEED) {
+    let mut learner = match Learner::new(STORAGE, SEED) {
         Ok(l) => l,
         Err(e) => {
             error!("model: {}", e);
             halt()
         }
     };
+    // Without the checkpoint pages the application still runs, without checkpoints.
+    let mut ckpt = checkpoints::open(board.NVMC);
+    if let Some(c) = ckpt.as_mut() {
+        checkpoints::restore(c, &mut learner);
+    }
     let mut app = App::new(learner, FULL_SCALE_G);
     info!("microtrain on micro:bit v2: hold A = walk, B = shake, A+B = rest to teach");
     let (mut shown, mut labelling) = (0usize, false);
@@ -90,7 +104,15 @@ fn main() -> ! {
         let given = label(&mut button_a, &mut button_b);
         labelling = given.is_some();
         match app.finish_window(given, given) {
-            Ok(out) => shown = out.predicted,
+            Ok(out) => {
+                shown = out.predicted;
+                let steps = app.learner().steps();
+                if let (Some(c), Some(_)) = (ckpt.as_mut(), out.loss) {
+                    if steps % CHECKPOINT_EVERY == 0 {
+                        checkpoints::save(c, app.learner());
+                    }
+                }
+            }
             Err(e) => warn!("window rejected: {}", e),
         }
         if app.windows() % LOG_EVERY == 0 {
