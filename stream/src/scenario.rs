@@ -34,14 +34,14 @@ pub enum Event {
         window: u32,
         /// What happened with it.
         outcome: crate::app::WindowOutcome,
-        /// Accuracy over the last [`RECENT`](crate::metrics::RECENT) windows.
+        /// Accuracy over the last [`RECENT`] windows.
         recent: Accuracy,
     },
     /// Running metrics, every `log_every` windows.
     Progress {
         /// Windows done.
         window: u32,
-        /// Accuracy over the last [`RECENT`](crate::metrics::RECENT) windows.
+        /// Accuracy over the last [`RECENT`] windows.
         recent: Accuracy,
         /// Mean training loss since the last progress event.
         mean_loss: f32,
@@ -65,11 +65,11 @@ pub struct Report {
     pub steps: u32,
     /// Windows predicted without a label.
     pub unlabelled: u32,
-    /// Accuracy over the last [`RECENT`](crate::metrics::RECENT) windows before the change.
+    /// Accuracy over the last [`RECENT`] windows before the change.
     pub before: Accuracy,
     /// Accuracy over the first [`AFTER_WINDOWS`] windows after the change.
     pub after_change: Accuracy,
-    /// Accuracy over the last [`RECENT`](crate::metrics::RECENT) windows of the run.
+    /// Accuracy over the last [`RECENT`] windows of the run.
     pub end: Accuracy,
     /// Accuracy over the whole run.
     pub overall: Accuracy,
@@ -83,12 +83,12 @@ pub struct Report {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Bounds {
-    /// Accuracy over the last [`RECENT`](crate::metrics::RECENT) windows before the change, at least.
+    /// Accuracy over the last [`RECENT`] windows before the change, at least.
     pub min_before_pct: u32,
     /// Accuracy over the first [`AFTER_WINDOWS`] windows after the change, at least
     /// this many points below the accuracy before it: the change hurt.
     pub min_drop_pct: u32,
-    /// Accuracy over the last [`RECENT`](crate::metrics::RECENT) windows of the run, at least: the model
+    /// Accuracy over the last [`RECENT`] windows of the run, at least: the model
     /// recovered.
     pub min_end_pct: u32,
 }
