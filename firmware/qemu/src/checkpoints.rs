@@ -6,7 +6,7 @@
 //! stopped anywhere and started again on the same file ends with the same weights as
 //! a run that was never stopped.
 
-use crate::file_flash::{FileFlash, Mem, PAGE_SIZE, REGION, WRITE_SIZE};
+use crate::file_flash::{FileFlash, LoadError, Mem, PAGE_SIZE, REGION, WRITE_SIZE};
 use crate::options::Options;
 use crate::{drive, Outcome};
 use defmt::{error, info, warn};
@@ -40,8 +40,15 @@ pub fn run(path: &str, opts: &Options<'_>, mut learner: Learner<'_>) -> Outcome 
     let mut mem = Mem::new();
     let (mut flash, created) = match FileFlash::open(path, &mut mem) {
         Ok(f) => f,
-        Err(e) => {
-            error!("flash file {=str}: {} (expected {=usize} bytes)", path, e, REGION);
+        Err(LoadError::Size { found }) => {
+            error!(
+                "flash file {=str} has {=usize} bytes, not {=usize}: not this firmware's flash image (left as it is)",
+                path, found, REGION
+            );
+            return Outcome::Fail;
+        }
+        Err(LoadError::File(e)) => {
+            error!("flash file {=str}: {}", path, e);
             return Outcome::Fail;
         }
     };
