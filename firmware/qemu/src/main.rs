@@ -1,7 +1,9 @@
 //! The accelerometer online-learning firmware for QEMU: the simulated stream of
 //! `microtrain-stream`, a 9-16-3 MLP trained one Adam step per labelled window, a
 //! regime change halfway. Logs through defmt over semihosting; the exit status is the
-//! verdict (0: every bound met).
+//! verdict (0: every bound met; also 0 for a run ended early by `stop_at`).
+//! With `flash=PATH` it keeps checkpoints in an emulated flash saved in a host file and
+//! resumes from them at boot ([`checkpoints`]); the command line is in [`options`].
 #![no_std]
 #![no_main]
 
