@@ -154,6 +154,30 @@ proptest! {
         });
     }
 
+    /// Subnormal inputs and targets are valid numbers: the step is taken, and the model
+    /// and its state stay finite.
+    #[test]
+    fn subnormal_inputs_and_targets_are_ordinary_data(
+        loss in prop::sample::select(Loss::ALL.to_vec()),
+        bits in prop::array::uniform3(1u32..0x0080_0000),
+        neg in prop::array::uniform3(any::<bool>()),
+        target_bits in 1u32..0x0080_0000,
+    ) {
+        let sub = |b: u32, n: bool| f32::from_bits(b | if n { 0x8000_0000 } else { 0 });
+        let x = [sub(bits[0], neg[0]), sub(bits[1], neg[1]), sub(bits[2], neg[2])];
+        assert!(x.iter().all(|v| v.is_subnormal()));
+        with_trainer(loss, |t| {
+            let mut y = good_target(loss);
+            if loss != Loss::SoftmaxCrossEntropy {
+                y[1] = f32::from_bits(target_bits);
+            }
+            let l = t.train_sample(&x, Target::Values(&y)).expect("subnormals are data");
+            assert!(l.is_finite());
+            assert!(t.params().iter().chain(t.state()).all(|p| p.is_finite()));
+            assert_eq!(t.step_count(), 4);
+        });
+    }
+
     /// A NaN, infinite or out-of-range target value: `BadTarget` naming sample and index.
     #[test]
     fn bad_target_values(
