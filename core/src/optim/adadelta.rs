@@ -70,14 +70,6 @@ impl Optimizer for Adadelta {
         check("rho", self.rho, (0.0..=1.0).contains(&self.rho), "0 <= rho <= 1")
     }
 
-    /// `lr` = `lr_t`.
-    fn scalars(&self, lr: f64, _k: u32) -> StepScalars {
-        StepScalars {
-            lr: lr as f32,
-            ..StepScalars::default()
-        }
-    }
-
     fn update<G: Iterator<Item = f32>>(
         &self,
         sc: &StepScalars,

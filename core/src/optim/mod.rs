@@ -86,8 +86,14 @@ pub trait Optimizer {
     }
 
     /// The per-step scalars for 1-based step `k` at learning rate `lr` (the schedule's
-    /// `lr_t`).
-    fn scalars(&self, lr: f64, k: u32) -> StepScalars;
+    /// `lr_t`). By default just `lr` (as `f32`), for the optimizers whose update has no
+    /// other per-step scalar (Adadelta, RMSprop).
+    fn scalars(&self, lr: f64, _k: u32) -> StepScalars {
+        StepScalars {
+            lr: lr as f32,
+            ..StepScalars::default()
+        }
+    }
 
     /// Updates each parameter from its gradient (the gradient of the batch's mean loss;
     /// the weight-decay term is added here) and its `state_per_param()` state floats.

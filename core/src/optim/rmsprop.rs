@@ -79,14 +79,6 @@ impl Optimizer for RMSprop {
         check("momentum", self.momentum, self.momentum >= 0.0, "momentum >= 0")
     }
 
-    /// `lr` = `lr_t`.
-    fn scalars(&self, lr: f64, _k: u32) -> StepScalars {
-        StepScalars {
-            lr: lr as f32,
-            ..StepScalars::default()
-        }
-    }
-
     fn update<G: Iterator<Item = f32>>(
         &self,
         sc: &StepScalars,
