@@ -15,6 +15,11 @@ pub enum ConfigError {
         /// Index of the layer (0 = first).
         layer: usize,
     },
+    /// The model's sizes overflow the address space from layer `layer` on.
+    TooLarge {
+        /// Index of the layer.
+        layer: usize,
+    },
     /// Layer `layer` takes `inputs` values but the layer before it gives `expected`.
     LayerMismatch {
         /// Index of the layer whose input size is wrong.
@@ -168,6 +173,9 @@ impl core::fmt::Display for ConfigError {
             ConfigError::NoLayers => write!(f, "the model has no layers"),
             ConfigError::EmptyLayer { layer } => {
                 write!(f, "layer {layer} has zero inputs or outputs")
+            }
+            ConfigError::TooLarge { layer } => {
+                write!(f, "layer {layer} makes the model too large to address")
             }
             ConfigError::LayerMismatch {
                 layer,

@@ -39,9 +39,10 @@ impl Dense {
         }
     }
 
-    /// Number of weights, `outputs * inputs`.
+    /// Number of weights, `outputs * inputs` (wrapping on overflow, which
+    /// [`validate`] rejects: a trainer only ever sees shapes whose sizes fit).
     pub const fn weights_len(&self) -> usize {
-        self.outputs.saturating_mul(self.inputs)
+        self.outputs.wrapping_mul(self.inputs)
     }
 
     /// Number of parameters, `outputs * inputs + outputs`.
@@ -120,10 +121,19 @@ pub fn validate(layers: &[Dense]) -> Result<(), ConfigError> {
         return Err(ConfigError::NoLayers);
     }
     let mut prev: Option<usize> = None;
+    let mut total = 0usize;
     for (i, l) in layers.iter().enumerate() {
         if l.inputs == 0 || l.outputs == 0 {
             return Err(ConfigError::EmptyLayer { layer: i });
         }
+        total = l
+            .outputs
+            .checked_mul(l.inputs)
+            .and_then(|w| w.checked_add(l.outputs))
+            .and_then(|n| n.checked_add(total))
+            .and_then(|n| n.checked_mul(16)) // room for 4 buffers of 4-byte floats
+            .map(|n| n / 16)
+            .ok_or(ConfigError::TooLarge { layer: i })?;
         if let Some(p) = prev {
             if p != l.inputs {
                 return Err(ConfigError::LayerMismatch {

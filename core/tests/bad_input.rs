@@ -405,6 +405,22 @@ fn bad_shapes() {
         Trainer::new(&l, b.buffers(), opt, Loss::Mse).err(),
         Some(ConfigError::EmptyLayer { layer: 0 })
     );
+    // Sizes that overflow the address space are refused before any buffer is looked at.
+    let l = [
+        Dense::new(3, 4, Activation::Tanh),
+        Dense::new(4, usize::MAX / 2, Activation::Identity),
+    ];
+    let (mut p, mut g, mut a) = ([0.0f32; 8], [0.0f32; 8], [0.0f32; 8]);
+    let buffers = Buffers {
+        params: &mut p,
+        grads: &mut g,
+        state: &mut [],
+        acts: &mut a,
+    };
+    assert_eq!(
+        Trainer::new(&l, buffers, opt, Loss::Mse).err(),
+        Some(ConfigError::TooLarge { layer: 1 })
+    );
 }
 
 #[test]
