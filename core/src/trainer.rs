@@ -9,10 +9,16 @@
 //!    Only the gradient and activation buffers are written.
 //! 3. **Check** that the loss and every gradient are finite, and every gradient below
 //!    [`kernels::GRADIENT_LIMIT`] in magnitude (so the optimizer's arithmetic cannot
-//!    overflow); otherwise return an
-//!    error, with parameters and optimizer state untouched.
+//!    overflow); otherwise return an error, with parameters and optimizer state
+//!    untouched, and count the step as rejected.
 //! 4. Optionally **clip** the gradient by its global L2 norm.
 //! 5. **Update** the parameters with the optimizer at the schedule's learning rate.
+//!
+//! A step on a **single sample** without clipping (online learning) takes a shorter
+//! path with the same bits: the error terms of every layer are computed and checked
+//! first (step 3's guarantee: all finite, every `|delta_i x_j|` below the limit), then
+//! each parameter is updated as soon as its gradient `delta_i x_j` is formed. With
+//! [`OnlineStorage`](crate::OnlineStorage) the gradient is never stored at all.
 //!
 //! Because samples are processed one at a time, the activation buffer holds one sample
 //! whatever the batch size, and a batch need not be contiguous in memory (see
