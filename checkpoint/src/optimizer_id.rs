@@ -49,102 +49,50 @@ pub trait CheckpointOptimizer: Optimizer {
     fn id(&self) -> OptimizerId;
 }
 
-fn b(x: bool) -> u32 {
-    u32::from(x)
+/// A hyperparameter as an identity word: an `f32`'s bits, a `bool` as 0 or 1.
+trait Word {
+    fn word(self) -> u32;
 }
 
-impl CheckpointOptimizer for Sgd {
-    fn id(&self) -> OptimizerId {
-        let w = [
-            self.lr.to_bits(),
-            self.momentum.to_bits(),
-            self.dampening.to_bits(),
-            b(self.nesterov),
-            self.weight_decay.to_bits(),
-        ];
-        OptimizerId::new(1, Sgd::state_per_param(self), &w)
+impl Word for f32 {
+    fn word(self) -> u32 {
+        self.to_bits()
     }
 }
 
-impl CheckpointOptimizer for Adagrad {
-    fn id(&self) -> OptimizerId {
-        let w = [
-            self.lr.to_bits(),
-            self.lr_decay.to_bits(),
-            self.weight_decay.to_bits(),
-            self.initial_accumulator_value.to_bits(),
-            self.eps.to_bits(),
-        ];
-        OptimizerId::new(2, Adagrad::state_per_param(self), &w)
+impl Word for bool {
+    fn word(self) -> u32 {
+        u32::from(self)
     }
 }
 
-impl CheckpointOptimizer for Adadelta {
-    fn id(&self) -> OptimizerId {
-        let w = [
-            self.lr.to_bits(),
-            self.rho.to_bits(),
-            self.eps.to_bits(),
-            self.weight_decay.to_bits(),
-        ];
-        OptimizerId::new(3, Adadelta::state_per_param(self), &w)
-    }
+/// `CheckpointOptimizer` for a config struct: its kind code, then its hyperparameter
+/// fields in the order they are stored.
+macro_rules! identity {
+    ($t:ident, $code:literal, $($field:ident),+) => {
+        impl CheckpointOptimizer for $t {
+            fn id(&self) -> OptimizerId {
+                OptimizerId::new($code, $t::state_per_param(self), &[$(self.$field.word()),+])
+            }
+        }
+    };
 }
 
-impl CheckpointOptimizer for RMSprop {
-    fn id(&self) -> OptimizerId {
-        let w = [
-            self.lr.to_bits(),
-            self.alpha.to_bits(),
-            self.eps.to_bits(),
-            self.weight_decay.to_bits(),
-            self.momentum.to_bits(),
-            b(self.centered),
-        ];
-        OptimizerId::new(4, RMSprop::state_per_param(self), &w)
-    }
-}
-
-impl CheckpointOptimizer for Adam {
-    fn id(&self) -> OptimizerId {
-        let w = [
-            self.lr.to_bits(),
-            self.beta1.to_bits(),
-            self.beta2.to_bits(),
-            self.eps.to_bits(),
-            self.weight_decay.to_bits(),
-            b(self.amsgrad),
-        ];
-        OptimizerId::new(5, Adam::state_per_param(self), &w)
-    }
-}
-
-impl CheckpointOptimizer for AdamW {
-    fn id(&self) -> OptimizerId {
-        let w = [
-            self.lr.to_bits(),
-            self.beta1.to_bits(),
-            self.beta2.to_bits(),
-            self.eps.to_bits(),
-            self.weight_decay.to_bits(),
-            b(self.amsgrad),
-        ];
-        OptimizerId::new(6, AdamW::state_per_param(self), &w)
-    }
-}
-
-impl CheckpointOptimizer for RAdam {
-    fn id(&self) -> OptimizerId {
-        let w = [
-            self.lr.to_bits(),
-            self.beta1.to_bits(),
-            self.beta2.to_bits(),
-            self.eps.to_bits(),
-            self.weight_decay.to_bits(),
-        ];
-        OptimizerId::new(7, RAdam::state_per_param(self), &w)
-    }
-}
+identity!(Sgd, 1, lr, momentum, dampening, nesterov, weight_decay);
+identity!(
+    Adagrad,
+    2,
+    lr,
+    lr_decay,
+    weight_decay,
+    initial_accumulator_value,
+    eps
+);
+identity!(Adadelta, 3, lr, rho, eps, weight_decay);
+identity!(RMSprop, 4, lr, alpha, eps, weight_decay, momentum, centered);
+identity!(Adam, 5, lr, beta1, beta2, eps, weight_decay, amsgrad);
+identity!(AdamW, 6, lr, beta1, beta2, eps, weight_decay, amsgrad);
+identity!(RAdam, 7, lr, beta1, beta2, eps, weight_decay);
 
 /// The same identity as the concrete optimizer inside, so a checkpoint saved by a
 /// firmware with `Adam` restores into a host tool with `AnyOptimizer::Adam`.

@@ -28,16 +28,8 @@ pub struct Learner<'a> {
     trainer: Trainer<'a, Adam>,
 }
 
-/// Index of the largest value (the first one on ties; 0 for an empty slice).
-pub fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, x) in v.iter().enumerate() {
-        if v.get(best).is_some_and(|b| x > b) {
-            best = i;
-        }
-    }
-    best
-}
+/// Index of the largest value (the first one on ties; 0 for an empty slice): the core's.
+pub use microtrain::data::argmax;
 
 impl<'a> Learner<'a> {
     /// A freshly initialised model (weights drawn from `seed`) over `storage`.
