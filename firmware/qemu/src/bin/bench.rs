@@ -14,8 +14,10 @@
 #[allow(dead_code)] // the bench uses only part of it
 mod stack;
 
+#[path = "../halt.rs"]
+mod halt;
+
 use cortex_m_rt::entry;
-use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use defmt_semihosting as _;
 use microtrain::{
     online_storage_for, storage_for, Activation, Adam, Buffers, Dataset, Dense, Loss, OnlineStorage,
@@ -200,16 +202,5 @@ fn main() -> ! {
         ROWS,
         1,
     );
-    debug::exit(if ok { EXIT_SUCCESS } else { EXIT_FAILURE });
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    debug::exit(EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    halt::exit(ok)
 }

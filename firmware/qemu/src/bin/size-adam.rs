@@ -5,8 +5,10 @@
 #![no_std]
 #![no_main]
 
+#[path = "../halt.rs"]
+mod halt;
+
 use cortex_m_rt::entry;
-use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use defmt_semihosting as _;
 use microtrain::{storage_for, Activation, Adam, Dense, Loss, Storage, Target, Trainer};
 
@@ -30,16 +32,5 @@ fn main() -> ! {
         core::hint::black_box(out);
     }
     defmt::println!("done {=bool}", ok);
-    debug::exit(if ok { EXIT_SUCCESS } else { EXIT_FAILURE });
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    debug::exit(EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    halt::exit(ok)
 }
