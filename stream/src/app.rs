@@ -88,22 +88,23 @@ impl<'a> App<'a> {
     ) -> Result<WindowOutcome, StepError> {
         let x = self.current_features();
         self.window.clear();
-        let predicted = self.learner.predict(&x)?;
+        // Labelled: the step's own forward pass gives the prediction (made before the
+        // update, so it is scored as an unseen window).
+        let (predicted, loss) = match label {
+            Some(l) => {
+                let (predicted, loss) = self.learner.predict_then_learn(&x, l)?;
+                self.metrics.add_loss(loss);
+                (predicted, Some(loss))
+            }
+            None => {
+                self.unlabelled = self.unlabelled.saturating_add(1);
+                (self.learner.predict(&x)?, None)
+            }
+        };
         let correct = truth.map(|t| t == predicted);
         if let Some(c) = correct {
             self.metrics.score(c);
         }
-        let loss = match label {
-            Some(l) => {
-                let loss = self.learner.learn(&x, l)?;
-                self.metrics.add_loss(loss);
-                Some(loss)
-            }
-            None => {
-                self.unlabelled = self.unlabelled.saturating_add(1);
-                None
-            }
-        };
         self.windows = self.windows.saturating_add(1);
         Ok(WindowOutcome {
             predicted,

@@ -51,6 +51,19 @@ impl<'a> Learner<'a> {
         self.trainer.train_sample(x, Target::Class(label))
     }
 
+    /// The predicted class of `x` with the model as it was, then one optimizer step
+    /// towards `label`: the same as [`predict`](Self::predict) followed by
+    /// [`learn`](Self::learn), with one forward pass instead of two (the step's
+    /// forward pass is the prediction). Returns the class and the loss.
+    pub fn predict_then_learn(
+        &mut self,
+        x: &[f32; FEATURES],
+        label: usize,
+    ) -> Result<(usize, f32), StepError> {
+        let loss = self.trainer.train_sample(x, Target::Class(label))?;
+        Ok((argmax(self.trainer.last_output()), loss))
+    }
+
     /// The parameters.
     pub fn params(&self) -> &[f32] {
         self.trainer.params()
