@@ -51,6 +51,22 @@ pub struct Trainer<'a, O: Optimizer> {
     rejected: u32,
 }
 
+/// Checks values meant to replace a buffer of `len` floats: the same length, all
+/// finite. `which` is reported as the error's `sample` (0 parameters, 1 state).
+fn check_replacement(values: &[f32], len: usize, which: usize) -> Result<(), StepError> {
+    if values.len() != len {
+        return Err(StepError::InputLength {
+            sample: which,
+            expected: len,
+            got: values.len(),
+        });
+    }
+    match kernels::first_non_finite(values) {
+        Some(index) => Err(StepError::NonFiniteInput { sample: which, index }),
+        None => Ok(()),
+    }
+}
+
 /// Takes the first `n` floats of a buffer, or says which buffer is too small.
 fn prefix(b: &mut [f32], n: usize, buffer: Buffer) -> Result<&mut [f32], ConfigError> {
     let provided = b.len();
@@ -143,16 +159,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// Replaces the parameters by `params` (same layout). Rejected, with nothing
     /// changed, if the length is wrong or a value is not finite.
     pub fn load_params(&mut self, params: &[f32]) -> Result<(), StepError> {
-        if params.len() != self.params.len() {
-            return Err(StepError::InputLength {
-                sample: 0,
-                expected: self.params.len(),
-                got: params.len(),
-            });
-        }
-        if let Some(index) = kernels::first_non_finite(params) {
-            return Err(StepError::NonFiniteInput { sample: 0, index });
-        }
+        check_replacement(params, self.params.len(), 0)?;
         self.params.copy_from_slice(params);
         Ok(())
     }
@@ -241,26 +248,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// checkpoint). All three are checked first (lengths, finite values); on an error
     /// nothing changes.
     pub fn restore(&mut self, params: &[f32], state: &[f32], step: u32) -> Result<(), StepError> {
-        if params.len() != self.params.len() {
-            return Err(StepError::InputLength {
-                sample: 0,
-                expected: self.params.len(),
-                got: params.len(),
-            });
-        }
-        if state.len() != self.state.len() {
-            return Err(StepError::InputLength {
-                sample: 1,
-                expected: self.state.len(),
-                got: state.len(),
-            });
-        }
-        if let Some(index) = kernels::first_non_finite(params) {
-            return Err(StepError::NonFiniteInput { sample: 0, index });
-        }
-        if let Some(index) = kernels::first_non_finite(state) {
-            return Err(StepError::NonFiniteInput { sample: 1, index });
-        }
+        check_replacement(params, self.params.len(), 0)?;
+        check_replacement(state, self.state.len(), 1)?;
         self.params.copy_from_slice(params);
         self.state.copy_from_slice(state);
         self.step = step;
