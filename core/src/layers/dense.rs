@@ -161,8 +161,8 @@ pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
 
 /// For one sample whose error terms are all in `acts` (after [`backward_deltas`]):
 /// updates every parameter with `opt` as its gradient is formed (`g = delta_i x_j`
-/// for a weight, `delta_i` for a bias), writing each gradient into `grads` as well
-/// (unless `grads` is empty: online-only storage).
+/// for a weight, `delta_i` for a bias; see [`Optimizer::update_outer`]), writing each
+/// gradient into `grads` as well (unless `grads` is empty: online-only storage).
 /// No gradient buffer is read, and each weight is loaded once.
 #[allow(clippy::too_many_arguments)]
 pub fn update_fused<O: Optimizer>(
@@ -176,11 +176,11 @@ pub fn update_fused<O: Optimizer>(
     sc: &StepScalars,
 ) {
     let spp = opt.state_per_param();
+    let online = grads.is_empty();
     for_each_layer_rev(layers, params.len(), acts, |ls| {
         let l = ls.layer;
         let range = ls.p_start..ls.p_start.saturating_add(l.params_len());
         let s_range = ls.p_start.saturating_mul(spp)..range.end.saturating_mul(spp);
-        let online = grads.is_empty();
         let gwb = if online {
             Some(&mut [][..])
         } else {
@@ -193,45 +193,10 @@ pub fn update_fused<O: Optimizer>(
             Some((a_prev, _, _)) => a_prev,
             None => x,
         };
-        let cols = l.inputs.max(1);
         let (w, b) = wb.split_at_mut(l.weights_len().min(wb.len()));
         let (gw, gb) = gwb.split_at_mut(l.weights_len().min(gwb.len()));
         let (sw, sb) = st.split_at_mut(l.weights_len().saturating_mul(spp).min(st.len()));
-        let s_cols = cols.saturating_mul(spp).max(1);
-        let mut s_rows = sw.chunks_exact_mut(s_cols);
-        if online {
-            // Online-only: no gradient buffer to write to.
-            for (w_row, di) in w.chunks_exact_mut(cols).zip(ls.delta) {
-                let s_row = if spp == 0 {
-                    &mut [][..]
-                } else {
-                    s_rows.next().unwrap_or(&mut [])
-                };
-                opt.update(sc, w_row, input.iter().map(|a| di * a), s_row);
-            }
-            opt.update(sc, b, ls.delta.iter().copied(), sb);
-            return;
-        }
-        for ((w_row, g_row), di) in w
-            .chunks_exact_mut(cols)
-            .zip(gw.chunks_exact_mut(cols))
-            .zip(ls.delta)
-        {
-            let s_row = if spp == 0 {
-                &mut [][..]
-            } else {
-                s_rows.next().unwrap_or(&mut [])
-            };
-            let g = input.iter().zip(g_row.iter_mut()).map(|(a, slot)| {
-                *slot = di * a;
-                *slot
-            });
-            opt.update(sc, w_row, g, s_row);
-        }
-        let g = ls.delta.iter().zip(gb.iter_mut()).map(|(d, slot)| {
-            *slot = *d;
-            *d
-        });
-        opt.update(sc, b, g, sb);
+        opt.update_outer(sc, w, sw, gw, ls.delta, input);
+        opt.update_outer(sc, b, sb, gb, &[1.0], ls.delta);
     });
 }

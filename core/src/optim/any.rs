@@ -110,6 +110,18 @@ impl Optimizer for AnyOptimizer {
     ) {
         dispatch!(self, o => o.update(sc, params, grads, state))
     }
+
+    fn update_outer(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        state: &mut [f32],
+        grads: &mut [f32],
+        d: &[f32],
+        x: &[f32],
+    ) {
+        dispatch!(self, o => o.update_outer(sc, params, state, grads, d, x))
+    }
 }
 
 macro_rules! from_config {

@@ -31,6 +31,8 @@ pub mod any;
 pub mod radam;
 pub mod rmsprop;
 pub mod sgd;
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+mod vfp;
 
 pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
@@ -106,11 +108,70 @@ pub trait Optimizer {
         state: &mut [f32],
     );
 
+    /// Updates `d.len()` rows of `x.len()` parameters (row-major) whose gradient is
+    /// the outer product `d x^T`: `g[i][j] = d[i] * x[j]`, formed here, in `f32`, and
+    /// written to `grads` as well unless `grads` is empty. This is the single-sample
+    /// update of a dense layer's weights (`d` its error term, `x` its input); its bias
+    /// is the case `d = [1.0]`, `x = delta` (`1 * delta_i` is exactly `delta_i`).
+    ///
+    /// The same bits as [`update`](Optimizer::update) on the formed gradient. The
+    /// default runs `update` row by row; an optimizer may provide a faster kernel.
+    fn update_outer(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        state: &mut [f32],
+        grads: &mut [f32],
+        d: &[f32],
+        x: &[f32],
+    ) {
+        outer_rows(self, sc, params, state, grads, d, x);
+    }
+
     /// One whole step: [`scalars`](Optimizer::scalars) then
     /// [`update`](Optimizer::update) over all of `params` with `grads`.
     fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
         let sc = self.scalars(lr, k);
         self.update(&sc, params, grads.iter().copied(), state);
+    }
+}
+
+/// [`Optimizer::update_outer`] row by row with [`Optimizer::update`]. Never inlined:
+/// where an FPU kernel covers the common case, this portable path stays out of the
+/// caller's frame.
+#[inline(never)]
+pub(crate) fn outer_rows<O: Optimizer + ?Sized>(
+    opt: &O,
+    sc: &StepScalars,
+    params: &mut [f32],
+    state: &mut [f32],
+    grads: &mut [f32],
+    d: &[f32],
+    x: &[f32],
+) {
+    let cols = x.len();
+    if cols == 0 {
+        return;
+    }
+    let spp = opt.state_per_param();
+    let mut s_rows = state.chunks_exact_mut(cols.saturating_mul(spp).max(1));
+    let mut g_rows = grads.chunks_exact_mut(cols);
+    for (row, di) in params.chunks_exact_mut(cols).zip(d) {
+        let s_row = if spp == 0 {
+            &mut [][..]
+        } else {
+            s_rows.next().unwrap_or(&mut [])
+        };
+        match g_rows.next() {
+            Some(g_row) => {
+                let g = x.iter().zip(g_row).map(|(a, slot)| {
+                    *slot = di * a;
+                    *slot
+                });
+                opt.update(sc, row, g, s_row);
+            }
+            None => opt.update(sc, row, x.iter().map(|a| di * a), s_row),
+        }
     }
 }
 

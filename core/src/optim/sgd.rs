@@ -147,4 +147,29 @@ impl Optimizer for Sgd {
             *p -= lr * dir;
         }
     }
+
+    fn update_outer(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        state: &mut [f32],
+        grads: &mut [f32],
+        d: &[f32],
+        x: &[f32],
+    ) {
+        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+        if self.momentum == 0.0 && self.weight_decay == 0.0 {
+            let k = [sc.lr, 0.0, 0.0, 0.0, 0.0, 0.0];
+            if super::vfp::update_outer(super::vfp::Rule::Sgd, &k, params, state, grads, d, x) {
+                return;
+            }
+        }
+        super::outer_rows(self, sc, params, state, grads, d, x);
+    }
+
+    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
+        // `1 * g` is exactly `g`: the batch update is the outer-product kernel's row.
+        let sc = self.scalars(lr, k);
+        self.update_outer(&sc, params, state, &mut [], &[1.0], grads);
+    }
 }

@@ -5,6 +5,9 @@
 //! lengths cannot panic: the loops stop at the shorter slice (callers validate lengths
 //! before they get here).
 
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+mod vfp;
+
 /// `sum(a[i] * b[i])` over the common length.
 ///
 /// Summed in four interleaved partial sums (elements `4k`, `4k+1`, `4k+2`, `4k+3`),
@@ -35,8 +38,15 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// `out[i] = dot(W[i, :], x) + b[i]` for a row-major `W` of `out.len()` rows of
 /// `x.len()` columns.
+///
+/// On Cortex-M cores with a single-precision FPU this runs as one assembly loop with
+/// the same bits (see `kernels/vfp.rs`).
 #[inline]
 pub fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    if vfp::affine(w, b, x, out) {
+        return;
+    }
     let cols = x.len().max(1);
     for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(cols)).zip(b) {
         *o = dot(row, x) + bias;
@@ -47,6 +57,11 @@ pub fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
 /// a dense layer's accumulated gradient.
 #[inline]
 pub fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    if gb.len() == d.len() && vfp::outer_acc(gw, d, x) {
+        gb.iter_mut().zip(d).for_each(|(g, di)| *g += di);
+        return;
+    }
     let cols = x.len().max(1);
     for ((row, g_b), di) in gw.chunks_exact_mut(cols).zip(gb.iter_mut()).zip(d) {
         for (g, xj) in row.iter_mut().zip(x) {
