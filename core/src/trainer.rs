@@ -318,7 +318,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let (a, d) = self.acts.split_at_mut(outs.min(self.acts.len()));
         match (a.get(out.clone()), d.get_mut(out)) {
             (Some(y), Some(delta)) => {
-                delta.copy_from_slice(y);
+                // An element loop: a few floats, cheaper than a `memcpy` call.
+                delta.iter_mut().zip(y).for_each(|(d, v)| *d = *v);
                 self.loss.loss_and_delta(last_act, delta, target, inv)
             }
             _ => f32::NAN,
@@ -357,7 +358,23 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// One optimizer step on one sample as it arrives (stochastic / online learning).
     /// Returns the sample's loss before the update.
     pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
-        self.train_batch(&crate::data::One { x, target })
+        if self.clip_norm.is_some() {
+            return self.train_batch(&crate::data::One { x, target });
+        }
+        self.check_input(x, 0)?;
+        self.loss.check_target(&target, self.outputs(), 0)?;
+        self.single_step(x, &target)
+    }
+
+    /// A checked sample, no clipping: the fused step, counted.
+    fn single_step(&mut self, x: &[f32], t: &Target<'_>) -> Result<f32, StepError> {
+        let lr = self.current_lr();
+        let k = self.step.saturating_add(1);
+        let loss = self
+            .fused_step(x, t, lr, k)
+            .inspect_err(|_| self.count_rejected())?;
+        self.step = k;
+        Ok(loss)
     }
 
     /// One optimizer step on a batch. Returns the batch's mean loss before the update.
@@ -373,20 +390,15 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             self.check_input(x, i)?;
             self.loss.check_target(&t, outputs, i)?;
         }
-        let lr = self.current_lr();
-        let k = self.step.saturating_add(1);
-        let fused = n == 1 && self.clip_norm.is_none();
-        if !fused && self.grads.is_empty() {
+        if n == 1 && self.clip_norm.is_none() {
+            let (x, t) = batch.sample(0)?;
+            return self.single_step(x, &t);
+        }
+        if self.grads.is_empty() {
             return Err(StepError::NeedsGradientBuffer { batch: n });
         }
-        if fused {
-            let (x, t) = batch.sample(0)?;
-            let loss = self
-                .fused_step(x, &t, lr, k)
-                .inspect_err(|_| self.count_rejected())?;
-            self.step = k;
-            return Ok(loss);
-        }
+        let lr = self.current_lr();
+        let k = self.step.saturating_add(1);
         let loss = self.accumulate(batch, n)?;
         let verdict = if !loss.is_finite() {
             Err(StepError::NonFiniteLoss)
@@ -430,39 +442,35 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             self.grads,
             self.state,
             x,
-            self.acts,
+            &*self.acts,
             &self.opt,
             &sc,
         );
         Ok(loss)
     }
 
-    /// Before a fused update: every activation and error term is finite, and for each
-    /// layer `max|delta| * max(1, max|input|)` is below [`kernels::GRADIENT_LIMIT`], so
-    /// every gradient `delta_i x_j` (and bias gradient `delta_i`) is.
+    /// Before a fused update: for each layer, `sum|delta| * max(1, sum|input|)` is
+    /// below [`kernels::GRADIENT_LIMIT`] (and not NaN). The sums bound every `|delta_i|`
+    /// and `|x_j|`, so every gradient `delta_i x_j` (and bias gradient `delta_i`) is
+    /// finite and in range; a NaN or infinite term makes its sum NaN or infinite. `x`
+    /// was checked finite with the sample.
     fn check_fused_gradient(&self, x: &[f32]) -> Result<(), StepError> {
-        let (a, d) = self.acts.split_at(self.acts.len() / 2);
+        let (mut a, mut d) = self.acts.split_at(self.acts.len() / 2);
+        let mut input_sum = kernels::sum_abs(x);
         let mut p_start = 0usize;
-        let mut o_start = 0usize;
-        let mut input: &[f32] = x;
         for l in self.layers {
-            let o_end = o_start.saturating_add(l.outputs);
-            let delta = d.get(o_start..o_end).unwrap_or(&[]);
-            let bad = StepError::NonFiniteGradient { index: p_start };
-            let dm = kernels::max_abs(delta);
-            let bound = dm * kernels::max_abs(input).max(1.0);
-            if kernels::first_non_finite(delta).is_some()
-                || bound.is_nan()
-                || bound >= kernels::GRADIENT_LIMIT
-            {
-                return Err(bad);
+            let (delta, rest) = d.split_at(l.outputs.min(d.len()));
+            d = rest;
+            // `s < 1` is false for NaN, which then carries into the bound.
+            let scale = if input_sum < 1.0 { 1.0 } else { input_sum };
+            let bound = kernels::sum_abs(delta) * scale;
+            if bound.is_nan() || bound >= kernels::GRADIENT_LIMIT {
+                return Err(StepError::NonFiniteGradient { index: p_start });
             }
-            input = a.get(o_start..o_end).unwrap_or(&[]);
-            if kernels::first_non_finite(input).is_some() {
-                return Err(bad);
-            }
+            let (out, rest) = a.split_at(l.outputs.min(a.len()));
+            a = rest;
+            input_sum = kernels::sum_abs(out);
             p_start = p_start.saturating_add(l.params_len());
-            o_start = o_end;
         }
         Ok(())
     }

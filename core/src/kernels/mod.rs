@@ -6,7 +6,7 @@
 //! before they get here).
 
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-mod vfp;
+pub(crate) mod vfp;
 
 /// `sum(a[i] * b[i])` over the common length.
 ///
@@ -44,13 +44,26 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[inline]
 pub fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    if vfp::affine(w, b, x, out) {
+    if vfp::affine(w, b, x, out, false) {
         return;
     }
     let cols = x.len().max(1);
     for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(cols)).zip(b) {
         *o = dot(row, x) + bias;
     }
+}
+
+/// [`affine`] followed by ReLU, `out[i] = max(out[i], 0)` (as
+/// [`crate::Activation::Relu`] applies it: a negative value becomes +0, NaN and -0
+/// stay). One pass on Cortex-M cores with a single-precision FPU.
+#[inline]
+pub fn affine_relu(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    if vfp::affine(w, b, x, out, true) {
+        return;
+    }
+    affine(w, b, x, out);
+    crate::Activation::Relu.apply(out);
 }
 
 /// `gw[i, j] += d[i] * x[j]` and `gb[i] += d[i]`: the gradient of one sample added to
@@ -97,6 +110,10 @@ pub fn outer_acc_and_back(gw: &mut [f32], gb: &mut [f32], w: &[f32], d: &[f32], 
 /// order from zero (the same bits as [`outer_acc_and_back`]'s `s`).
 #[inline]
 pub fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    if vfp::transposed(w, d, s) {
+        return;
+    }
     let cols = s.len().max(1);
     s.iter_mut().for_each(|v| *v = 0.0);
     for (w_row, di) in w.chunks_exact(cols).zip(d) {
@@ -118,6 +135,14 @@ pub fn max_abs(v: &[f32]) -> f32 {
             m
         }
     })
+}
+
+/// `sum(|v[i]|)` in `f32`: a bound on every `|v[i]|` that is infinite or NaN as soon
+/// as one element is (and infinite when the sum overflows). One cheap pass that both
+/// bounds and checks a slice.
+#[inline]
+pub fn sum_abs(v: &[f32]) -> f32 {
+    v.iter().fold(0.0f32, |s, x| s + x.abs())
 }
 
 /// The largest gradient magnitude a step accepts: `2^61` (about 2.3e18), exclusive.

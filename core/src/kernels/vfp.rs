@@ -1,20 +1,42 @@
-//! The dense layer's forward and gradient-accumulation kernels in FPU assembly, for Cortex-M cores with a
-//! single-precision FPU (`thumbv7em-none-eabihf`, `thumbv8m.main-none-eabihf`).
+//! The dense layer's forward, error-propagation and gradient-accumulation kernels in
+//! FPU assembly, for Cortex-M cores with a single-precision FPU
+//! (`thumbv7em-none-eabihf`, `thumbv8m.main-none-eabihf`).
 //!
-//! Stable Rust cannot name FPU registers in inline assembly on a single-precision FPU,
-//! and LLVM loads each float with its own `VLDR`. This loop loads four weights and
-//! four inputs with one `VLDM` each: 8 instructions per 4 multiply-adds instead of
-//! about 17. The arithmetic is [`super::affine`]'s, in the same order (four partial
-//! sums from zero, `(s0 + s1) + (s2 + s3)`, the remainder in order, then the bias;
-//! `VMLA` rounds the product before adding, as `VMUL` then `VADD` do), so the bits
-//! are the same as on the host. The firmware tests check it end to end: the QEMU
-//! Cortex-M4F build ends with the host's checksum.
+//! LLVM loads and stores each float with its own `VLDR`/`VSTR`; these loops move four
+//! at a time with one `VLDM`/`VSTM`: the forward pass costs 8 instructions per 4
+//! multiply-adds instead of about 17. Each kernel's arithmetic is its portable
+//! counterpart's in `kernels/mod.rs`, in the same order (`VMLA` rounds the product
+//! before adding, as `VMUL` then `VADD` do), so the bits are the same as on the host.
+//! The firmware tests check it: the QEMU Cortex-M4F build ends with the host's
+//! checksum, and the `kernels` self-test compares every kernel with the portable loop
+//! bit for bit.
 
-/// `out[i] = dot(W[i, :], x) + b[i]` (see [`super::affine`]). Returns `false`, having
-/// touched nothing, unless `w` is exactly `out.len() x x.len()`, `b` has `out.len()`
+/// `asm!` with FPU registers declared clobbered: `s0_s15;` or `s0_s23;` first. Stable
+/// Rust rejects FPU registers as operands on a single-precision FPU but accepts them
+/// as explicit clobbers (`out("sN") _`), so the compiler saves what it must around
+/// the block; the blocks touch no stack.
+macro_rules! fpu_asm {
+    (s0_s15; $tmpl:expr, $($ops:tt)*) => {
+        core::arch::asm!(
+            $tmpl, $($ops)*
+            out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _,
+            out("s6") _, out("s7") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _,
+            out("s12") _, out("s13") _, out("s14") _, out("s15") _, options(nostack)
+        )
+    };
+    (s0_s23; $tmpl:expr, $($ops:tt)*) => {
+        fpu_asm!(s0_s15; $tmpl, $($ops)*
+            out("s16") _, out("s17") _, out("s18") _, out("s19") _, out("s20") _,
+            out("s21") _, out("s22") _, out("s23") _,)
+    };
+}
+pub(crate) use fpu_asm;
+
+/// `out[i] = dot(W[i, :], x) + b[i]` (see [`super::affine`]), then ReLU
+/// (`math::max(out[i], 0)`) when `relu`. Returns `false`, having touched nothing, unless `w` is exactly `out.len() x x.len()`, `b` has `out.len()`
 /// floats and neither dimension is zero; the caller then takes the portable loop.
 #[allow(unsafe_code)]
-pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) -> bool {
+pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: bool) -> bool {
     let (rows, cols) = (out.len(), x.len());
     if rows == 0 || cols == 0 || b.len() != rows || rows.checked_mul(cols) != Some(w.len()) {
         return false;
@@ -25,47 +47,56 @@ pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) -> bool {
     // of `b`, and writes one float of `out`: `rows` rows, each within its slice (lengths
     // checked above; `rows >= 1`, and both inner loops are skipped when their count is
     // zero). `out` is a `&mut` slice distinct from the inputs. The FPU registers it uses
-    // (s16-s27) are saved with `vpush` and restored with `vpop` (hence no `nostack`);
-    // every core register it changes is an operand. The hard-float ABI guarantees an
+    // (s0-s11) are declared clobbered, every core register it changes is an operand, and
+    // it touches no stack. The hard-float ABI guarantees an
     // enabled FPU.
     unsafe {
-        core::arch::asm!(
-            "vpush {{s16-s27}}",
+        fpu_asm!(
+            s0_s15;
+                        "movs {j}, #0",
+            "vmov s12, {j}",
             "2:",
             "movs {j}, #0",
-            "vmov s16, s17, {j}, {j}",
-            "vmov s18, s19, {j}, {j}",
+            "vmov s0, s1, {j}, {j}",
+            "vmov s2, s3, {j}, {j}",
             "mov {xp}, {x}",
             "movs {j}, {chunks}",
             "beq 4f",
             "3:",
-            "vldmia {w}!, {{s20-s23}}",
-            "vldmia {xp}!, {{s24-s27}}",
-            "vmla.f32 s16, s20, s24",
-            "vmla.f32 s17, s21, s25",
-            "vmla.f32 s18, s22, s26",
-            "vmla.f32 s19, s23, s27",
+            "vldmia {w}!, {{s4-s7}}",
+            "vldmia {xp}!, {{s8-s11}}",
+            "vmla.f32 s0, s4, s8",
+            "vmla.f32 s1, s5, s9",
+            "vmla.f32 s2, s6, s10",
+            "vmla.f32 s3, s7, s11",
             "subs {j}, {j}, #1",
             "bne 3b",
             "4:",
-            "vadd.f32 s16, s16, s17",
-            "vadd.f32 s18, s18, s19",
-            "vadd.f32 s16, s16, s18",
+            "vadd.f32 s0, s0, s1",
+            "vadd.f32 s2, s2, s3",
+            "vadd.f32 s0, s0, s2",
             "movs {j}, {rem}",
             "beq 6f",
             "5:",
-            "vldmia {w}!, {{s20}}",
-            "vldmia {xp}!, {{s24}}",
-            "vmla.f32 s16, s20, s24",
+            "vldmia {w}!, {{s4}}",
+            "vldmia {xp}!, {{s8}}",
+            "vmla.f32 s0, s4, s8",
             "subs {j}, {j}, #1",
             "bne 5b",
             "6:",
-            "vldmia {b}!, {{s20}}",
-            "vadd.f32 s16, s16, s20",
-            "vstmia {out}!, {{s16}}",
+            "vldmia {b}!, {{s4}}",
+            "vadd.f32 s0, s0, s4",
+            "cbz {relu}, 7f",
+            // ReLU as `math::max(v, 0)`: only a value below zero becomes +0 (`mi` is
+            // false for NaN and for -0, which both stay).
+            "vcmp.f32 s0, #0",
+            "vmrs APSR_nzcv, fpscr",
+            "it mi",
+            "vmovmi.f32 s0, s12",
+            "7:",
+            "vstmia {out}!, {{s0}}",
             "subs {rows}, {rows}, #1",
             "bne 2b",
-            "vpop {{s16-s27}}",
             w = inout(reg) w.as_ptr() => _,
             b = inout(reg) b.as_ptr() => _,
             out = inout(reg) out.as_mut_ptr() => _,
@@ -73,6 +104,7 @@ pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) -> bool {
             x = in(reg) x.as_ptr(),
             chunks = in(reg) chunks,
             rem = in(reg) rem,
+            relu = in(reg) u32::from(relu),
             xp = out(reg) _,
             j = out(reg) _,
         );
@@ -95,41 +127,40 @@ pub(crate) fn outer_acc(gw: &mut [f32], d: &[f32], x: &[f32]) -> bool {
     // its start, and reads and writes `cols` floats of `gw` (consecutive rows, `rows *
     // cols` in all, the length of `gw`, checked above; `rows >= 1`, and both inner
     // loops are skipped when their count is zero). `gw` is a `&mut` slice distinct
-    // from the inputs. s16-s27 are saved with `vpush` and restored with `vpop` (hence
-    // no `nostack`); every core register changed is an operand; the hard-float ABI
+    // from the inputs. The FPU registers used (s0-s11) are declared clobbered, every
+    // core register changed is an operand, and no stack is touched; the hard-float ABI
     // guarantees an enabled FPU.
     unsafe {
-        core::arch::asm!(
-            "vpush {{s16-s27}}",
-            "2:",
-            "vldmia {d}!, {{s16}}",
+        fpu_asm!(
+            s0_s15;
+                        "2:",
+            "vldmia {d}!, {{s0}}",
             "mov {xp}, {x}",
             "movs {j}, {chunks}",
             "beq 4f",
             "3:",
-            "vldmia {g}, {{s20-s23}}",
-            "vldmia {xp}!, {{s24-s27}}",
-            "vmla.f32 s20, s16, s24",
-            "vmla.f32 s21, s16, s25",
-            "vmla.f32 s22, s16, s26",
-            "vmla.f32 s23, s16, s27",
-            "vstmia {g}!, {{s20-s23}}",
+            "vldmia {g}, {{s4-s7}}",
+            "vldmia {xp}!, {{s8-s11}}",
+            "vmla.f32 s4, s0, s8",
+            "vmla.f32 s5, s0, s9",
+            "vmla.f32 s6, s0, s10",
+            "vmla.f32 s7, s0, s11",
+            "vstmia {g}!, {{s4-s7}}",
             "subs {j}, {j}, #1",
             "bne 3b",
             "4:",
             "movs {j}, {rem}",
             "beq 6f",
             "5:",
-            "vldr s20, [{g}]",
-            "vldmia {xp}!, {{s24}}",
-            "vmla.f32 s20, s16, s24",
-            "vstmia {g}!, {{s20}}",
+            "vldr s4, [{g}]",
+            "vldmia {xp}!, {{s8}}",
+            "vmla.f32 s4, s0, s8",
+            "vstmia {g}!, {{s4}}",
             "subs {j}, {j}, #1",
             "bne 5b",
             "6:",
             "subs {rows}, {rows}, #1",
             "bne 2b",
-            "vpop {{s16-s27}}",
             g = inout(reg) gw.as_mut_ptr() => _,
             d = inout(reg) d.as_ptr() => _,
             rows = inout(reg) rows => _,
@@ -137,6 +168,85 @@ pub(crate) fn outer_acc(gw: &mut [f32], d: &[f32], x: &[f32]) -> bool {
             chunks = in(reg) chunks,
             rem = in(reg) rem,
             xp = out(reg) _,
+            j = out(reg) _,
+        );
+    }
+    true
+}
+
+/// `s = W^T d` for a row-major `W` of `d.len()` rows and `s.len()` columns, summed over
+/// the rows in order from zero ([`super::transposed`], same bits). Returns `false`,
+/// having touched nothing, unless `w` is exactly `d.len() x s.len()` and neither
+/// dimension is zero.
+#[allow(unsafe_code)]
+pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) -> bool {
+    let (rows, cols) = (d.len(), s.len());
+    if rows == 0 || cols == 0 || rows.checked_mul(cols) != Some(w.len()) {
+        return false;
+    }
+    let (chunks, rem) = (cols / 4, cols % 4);
+    // SAFETY: the block writes `cols` zeros to `s`, then per row reads one float of `d`
+    // and `cols` floats of `w` (consecutive rows, `rows * cols` in all, the length of
+    // `w`) and reads and writes the `cols` floats of `s` from its start: all within the
+    // slices (lengths checked above; `rows >= 1`, and the inner loops are skipped when
+    // their count is zero). `s` is a `&mut` slice distinct from the inputs. The FPU
+    // registers used (s0-s11) are declared clobbered, every core register changed is an
+    // operand, and no stack is touched; the hard-float ABI guarantees an enabled FPU.
+    unsafe {
+        fpu_asm!(
+            s0_s15;
+                        "movs {j}, #0",
+            "vmov s0, s1, {j}, {j}",
+            "vmov s2, s3, {j}, {j}",
+            "mov {sp_}, {s}",
+            "movs {j}, {chunks}",
+            "beq 8f",
+            "7:",
+            "vstmia {sp_}!, {{s0-s3}}",
+            "subs {j}, {j}, #1",
+            "bne 7b",
+            "8:",
+            "movs {j}, {rem}",
+            "beq 2f",
+            "9:",
+            "vstmia {sp_}!, {{s0}}",
+            "subs {j}, {j}, #1",
+            "bne 9b",
+            "2:",
+            "vldmia {d}!, {{s0}}",
+            "mov {sp_}, {s}",
+            "movs {j}, {chunks}",
+            "beq 4f",
+            "3:",
+            "vldmia {sp_}, {{s4-s7}}",
+            "vldmia {w}!, {{s8-s11}}",
+            "vmla.f32 s4, s8, s0",
+            "vmla.f32 s5, s9, s0",
+            "vmla.f32 s6, s10, s0",
+            "vmla.f32 s7, s11, s0",
+            "vstmia {sp_}!, {{s4-s7}}",
+            "subs {j}, {j}, #1",
+            "bne 3b",
+            "4:",
+            "movs {j}, {rem}",
+            "beq 6f",
+            "5:",
+            "vldr s4, [{sp_}]",
+            "vldmia {w}!, {{s8}}",
+            "vmla.f32 s4, s8, s0",
+            "vstmia {sp_}!, {{s4}}",
+            "subs {j}, {j}, #1",
+            "bne 5b",
+            "6:",
+            "subs {rows}, {rows}, #1",
+            "bne 2b",
+            w = inout(reg) w.as_ptr() => _,
+            d = inout(reg) d.as_ptr() => _,
+            rows = inout(reg) rows => _,
+            s = in(reg) s.as_mut_ptr(),
+            chunks = in(reg) chunks,
+            rem = in(reg) rem,
+            sp_ = out(reg) _,
             j = out(reg) _,
         );
     }

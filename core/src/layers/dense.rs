@@ -45,8 +45,12 @@ pub fn forward<'a>(layers: &[Dense], params: &[f32], x: &'a [f32], acts: &'a mut
         let w = take(&mut p, l.weights_len());
         let b = take(&mut p, l.outputs);
         let o = take_mut(&mut rest, l.outputs);
-        kernels::affine(w, b, input, o);
-        l.activation.apply(o);
+        if l.activation == crate::Activation::Relu {
+            kernels::affine_relu(w, b, input, o);
+        } else {
+            kernels::affine(w, b, input, o);
+            l.activation.apply(o);
+        }
         input = o;
     }
 }
@@ -112,8 +116,19 @@ fn for_each_layer_rev<'p>(
 /// `delta_{l-1} = f'_{l-1}(a_{l-1}) * s` in place, where `delta_prev` holds `s`.
 #[inline]
 fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crate::Activation) {
-    for (d, a) in delta_prev.iter_mut().zip(a_prev) {
-        *d *= act.derivative_from_output(*a);
+    let pairs = delta_prev.iter_mut().zip(a_prev);
+    // One loop per activation, so the choice is made once, not per element.
+    match act {
+        crate::Activation::Identity => {}
+        crate::Activation::Relu => {
+            pairs.for_each(|(d, a)| *d *= crate::Activation::Relu.derivative_from_output(*a))
+        }
+        crate::Activation::Sigmoid => {
+            pairs.for_each(|(d, a)| *d *= crate::Activation::Sigmoid.derivative_from_output(*a))
+        }
+        crate::Activation::Tanh => {
+            pairs.for_each(|(d, a)| *d *= crate::Activation::Tanh.derivative_from_output(*a))
+        }
     }
 }
 
@@ -163,7 +178,8 @@ pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
 /// updates every parameter with `opt` as its gradient is formed (`g = delta_i x_j`
 /// for a weight, `delta_i` for a bias; see [`Optimizer::update_outer`]), writing each
 /// gradient into `grads` as well (unless `grads` is empty: online-only storage).
-/// No gradient buffer is read, and each weight is loaded once.
+/// No gradient buffer is read, and each weight is loaded once. The layers are walked
+/// from the first: every error term is already known, so the order does not matter.
 #[allow(clippy::too_many_arguments)]
 pub fn update_fused<O: Optimizer>(
     layers: &[Dense],
@@ -171,32 +187,25 @@ pub fn update_fused<O: Optimizer>(
     grads: &mut [f32],
     state: &mut [f32],
     x: &[f32],
-    acts: &mut [f32],
+    acts: &[f32],
     opt: &O,
     sc: &StepScalars,
 ) {
     let spp = opt.state_per_param();
-    let online = grads.is_empty();
-    for_each_layer_rev(layers, params.len(), acts, |ls| {
-        let l = ls.layer;
-        let range = ls.p_start..ls.p_start.saturating_add(l.params_len());
-        let s_range = ls.p_start.saturating_mul(spp)..range.end.saturating_mul(spp);
-        let gwb = if online {
-            Some(&mut [][..])
-        } else {
-            grads.get_mut(range.clone())
-        };
-        let (Some(wb), Some(gwb), Some(st)) = (params.get_mut(range), gwb, state.get_mut(s_range)) else {
-            return;
-        };
-        let input: &[f32] = match &ls.prev {
-            Some((a_prev, _, _)) => a_prev,
-            None => x,
-        };
-        let (w, b) = wb.split_at_mut(l.weights_len().min(wb.len()));
-        let (gw, gb) = gwb.split_at_mut(l.weights_len().min(gwb.len()));
-        let (sw, sb) = st.split_at_mut(l.weights_len().saturating_mul(spp).min(st.len()));
-        opt.update_outer(sc, w, sw, gw, ls.delta, input);
-        opt.update_outer(sc, b, sb, gb, &[1.0], ls.delta);
-    });
+    let (mut a, mut d) = acts.split_at(acts.len() / 2);
+    let (mut p, mut g, mut s) = (params, grads, state);
+    let mut input = x;
+    for l in layers {
+        let (wl, bl) = (l.weights_len(), l.outputs);
+        let w = take_mut(&mut p, wl);
+        let b = take_mut(&mut p, bl);
+        let gw = take_mut(&mut g, wl);
+        let gb = take_mut(&mut g, bl);
+        let sw = take_mut(&mut s, wl.saturating_mul(spp));
+        let sb = take_mut(&mut s, bl.saturating_mul(spp));
+        let delta = take(&mut d, bl);
+        opt.update_outer(sc, w, sw, gw, delta, input);
+        opt.update_outer(sc, b, sb, gb, &[1.0], delta);
+        input = take(&mut a, bl);
+    }
 }
