@@ -359,11 +359,18 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// Returns the sample's loss before the update.
     pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
         if self.clip_norm.is_some() {
-            return self.train_batch(&crate::data::One { x, target });
+            return self.train_sample_clipped(x, target);
         }
         self.check_input(x, 0)?;
         self.loss.check_target(&target, self.outputs(), 0)?;
         self.single_step(x, &target)
+    }
+
+    /// A sample with clipping: the batch path (kept out of line, so that the common
+    /// single-sample step does not carry its stack frame).
+    #[inline(never)]
+    fn train_sample_clipped(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
+        self.train_batch(&crate::data::One { x, target })
     }
 
     /// A checked sample, no clipping: the fused step, counted.
