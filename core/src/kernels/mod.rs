@@ -44,12 +44,13 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[inline]
 pub fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    if vfp::affine(w, b, x, out, false) {
-        return;
-    }
-    let cols = x.len().max(1);
-    for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(cols)).zip(b) {
-        *o = dot(row, x) + bias;
+    vfp::affine(w, b, x, out, false);
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+    {
+        let cols = x.len().max(1);
+        for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(cols)).zip(b) {
+            *o = dot(row, x) + bias;
+        }
     }
 }
 
@@ -59,11 +60,12 @@ pub fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
 #[inline]
 pub fn affine_relu(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    if vfp::affine(w, b, x, out, true) {
-        return;
+    vfp::affine(w, b, x, out, true);
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+    {
+        affine(w, b, x, out);
+        crate::Activation::Relu.apply(out);
     }
-    affine(w, b, x, out);
-    crate::Activation::Relu.apply(out);
 }
 
 /// `gw[i, j] += d[i] * x[j]` and `gb[i] += d[i]`: the gradient of one sample added to
@@ -71,16 +73,16 @@ pub fn affine_relu(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
 #[inline]
 pub fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    if gb.len() == d.len() && vfp::outer_acc(gw, d, x) {
-        gb.iter_mut().zip(d).for_each(|(g, di)| *g += di);
-        return;
-    }
-    let cols = x.len().max(1);
-    for ((row, g_b), di) in gw.chunks_exact_mut(cols).zip(gb.iter_mut()).zip(d) {
-        for (g, xj) in row.iter_mut().zip(x) {
-            *g += di * xj;
+    vfp::outer_acc(gw, gb, d, x);
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+    {
+        let cols = x.len().max(1);
+        for ((row, g_b), di) in gw.chunks_exact_mut(cols).zip(gb.iter_mut()).zip(d) {
+            for (g, xj) in row.iter_mut().zip(x) {
+                *g += di * xj;
+            }
+            *g_b += di;
         }
-        *g_b += di;
     }
 }
 
@@ -111,14 +113,15 @@ pub fn outer_acc_and_back(gw: &mut [f32], gb: &mut [f32], w: &[f32], d: &[f32], 
 #[inline]
 pub fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    if vfp::transposed(w, d, s) {
-        return;
-    }
-    let cols = s.len().max(1);
-    s.iter_mut().for_each(|v| *v = 0.0);
-    for (w_row, di) in w.chunks_exact(cols).zip(d) {
-        for (sj, wij) in s.iter_mut().zip(w_row) {
-            *sj += wij * di;
+    vfp::transposed(w, d, s);
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+    {
+        let cols = s.len().max(1);
+        s.iter_mut().for_each(|v| *v = 0.0);
+        for (w_row, di) in w.chunks_exact(cols).zip(d) {
+            for (sj, wij) in s.iter_mut().zip(w_row) {
+                *sj += wij * di;
+            }
         }
     }
 }

@@ -33,13 +33,28 @@ macro_rules! fpu_asm {
 pub(crate) use fpu_asm;
 
 /// `out[i] = dot(W[i, :], x) + b[i]` (see [`super::affine`]), then ReLU
-/// (`math::max(out[i], 0)`) when `relu`. Returns `false`, having touched nothing, unless `w` is exactly `out.len() x x.len()`, `b` has `out.len()`
-/// floats and neither dimension is zero; the caller then takes the portable loop.
+/// (`math::max(out[i], 0)`) when `relu`; over as many rows as every slice holds, as the
+/// portable loop.
 #[allow(unsafe_code)]
-pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: bool) -> bool {
-    let (rows, cols) = (out.len(), x.len());
-    if rows == 0 || cols == 0 || b.len() != rows || rows.checked_mul(cols) != Some(w.len()) {
-        return false;
+pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: bool) {
+    let cols = x.len();
+    if cols == 0 {
+        // As the portable loop: one-float rows, an empty dot product (+0), the bias.
+        for (o, bias) in out.iter_mut().zip(b).take(w.len()) {
+            *o = 0.0 + bias;
+            if relu {
+                *o = crate::math::max(*o, 0.0);
+            }
+        }
+        return;
+    }
+    // The rows the portable loop's `zip` would run: no more than each slice holds.
+    let rows = out.len().min(b.len()).min(w.len() / cols);
+    let (Some(out), Some(b), Some(w)) = (out.get_mut(..rows), b.get(..rows), w.get(..rows * cols)) else {
+        return;
+    };
+    if rows == 0 {
+        return;
     }
     let (chunks, rem) = (cols / 4, cols % 4);
     // SAFETY: per row, the block reads `cols` floats of `w` (consecutive rows, `rows *
@@ -86,7 +101,8 @@ pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: boo
             "6:",
             "vldmia {b}!, {{s4}}",
             "vadd.f32 s0, s0, s4",
-            "cbz {relu}, 7f",
+            "cmp {relu}, #0",
+            "beq 7f",
             // ReLU as `math::max(v, 0)`: only a value below zero becomes +0 (`mi` is
             // false for NaN and for -0, which both stay).
             "vcmp.f32 s0, #0",
@@ -109,18 +125,22 @@ pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: boo
             j = out(reg) _,
         );
     }
-    true
 }
 
-/// `gw[i, :] += d[i] * x` for every row `i` (the weight part of
-/// [`super::outer_acc`], same bits: `VMLA` rounds the product before adding). Returns
-/// `false`, having touched nothing, unless `gw` is exactly `d.len() x x.len()` and
-/// neither dimension is zero.
+/// `gw[i, :] += d[i] * x` and `gb[i] += d[i]` for every row `i` ([`super::outer_acc`],
+/// same bits: `VMLA` rounds the product before adding), over as many rows as every
+/// slice holds, as the portable loop.
 #[allow(unsafe_code)]
-pub(crate) fn outer_acc(gw: &mut [f32], d: &[f32], x: &[f32]) -> bool {
-    let (rows, cols) = (d.len(), x.len());
-    if rows == 0 || cols == 0 || rows.checked_mul(cols) != Some(gw.len()) {
-        return false;
+pub(crate) fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
+    let cols = x.len().max(1);
+    // The rows the portable loop's `zip` would run; the bias gradient first.
+    let rows = gb.len().min(d.len()).min(gw.len() / cols);
+    gb.iter_mut().zip(d).take(rows).for_each(|(g, di)| *g += di);
+    let (Some(gw), Some(d)) = (gw.get_mut(..rows * cols), d.get(..rows)) else {
+        return;
+    };
+    if rows == 0 || x.is_empty() {
+        return;
     }
     let (chunks, rem) = (cols / 4, cols % 4);
     // SAFETY: per row, the block reads one float of `d` and `cols` floats of `x` from
@@ -171,18 +191,22 @@ pub(crate) fn outer_acc(gw: &mut [f32], d: &[f32], x: &[f32]) -> bool {
             j = out(reg) _,
         );
     }
-    true
 }
 
-/// `s = W^T d` for a row-major `W` of `d.len()` rows and `s.len()` columns, summed over
-/// the rows in order from zero ([`super::transposed`], same bits). Returns `false`,
-/// having touched nothing, unless `w` is exactly `d.len() x s.len()` and neither
-/// dimension is zero.
+/// `s = W^T d` for a row-major `W` of `s.len()` columns, summed over the rows in order
+/// from zero ([`super::transposed`], same bits), over as many rows as `w` and `d`
+/// hold, as the portable loop.
 #[allow(unsafe_code)]
-pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) -> bool {
-    let (rows, cols) = (d.len(), s.len());
-    if rows == 0 || cols == 0 || rows.checked_mul(cols) != Some(w.len()) {
-        return false;
+pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
+    let cols = s.len();
+    // The rows the portable loop's `zip` would run.
+    let rows = d.len().min(w.len() / cols.max(1));
+    let (Some(w), Some(d)) = (w.get(..rows * cols), d.get(..rows)) else {
+        return;
+    };
+    if rows == 0 || cols == 0 {
+        s.iter_mut().for_each(|v| *v = 0.0);
+        return;
     }
     let (chunks, rem) = (cols / 4, cols % 4);
     // SAFETY: the block writes `cols` zeros to `s`, then per row reads one float of `d`
@@ -250,5 +274,4 @@ pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) -> bool {
             j = out(reg) _,
         );
     }
-    true
 }

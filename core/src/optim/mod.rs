@@ -138,7 +138,8 @@ pub trait Optimizer {
 
 /// [`Optimizer::update_outer`] row by row with [`Optimizer::update`]. Never inlined:
 /// where an FPU kernel covers the common case, this portable path stays out of the
-/// caller's frame.
+/// caller's frame. Every row's gradient comes from one iterator type, [`scaled`], so
+/// that an optimizer's `update` is compiled once for it (flash).
 #[inline(never)]
 pub(crate) fn outer_rows<O: Optimizer + ?Sized>(
     opt: &O,
@@ -162,17 +163,18 @@ pub(crate) fn outer_rows<O: Optimizer + ?Sized>(
         } else {
             s_rows.next().unwrap_or(&mut [])
         };
-        match g_rows.next() {
-            Some(g_row) => {
-                let g = x.iter().zip(g_row).map(|(a, slot)| {
-                    *slot = di * a;
-                    *slot
-                });
-                opt.update(sc, row, g, s_row);
-            }
-            None => opt.update(sc, row, x.iter().map(|a| di * a), s_row),
+        if let Some(g_row) = g_rows.next() {
+            g_row.iter_mut().zip(scaled(*di, x)).for_each(|(slot, g)| *slot = g);
         }
+        opt.update(sc, row, scaled(*di, x), s_row);
     }
+}
+
+/// `d * x[j]` for each `j`: the gradient row of a weight row (and, with `d = 1`, any
+/// gradient slice: `1 * g` is exactly `g`).
+#[inline]
+pub(crate) fn scaled(d: f32, x: &[f32]) -> impl Iterator<Item = f32> + '_ {
+    x.iter().map(move |a| d * a)
 }
 
 /// Returns an error naming `name` and its `rule` unless `ok` holds and `value` is
