@@ -28,7 +28,7 @@ use crate::data::Batch;
 use crate::error::{Buffer, ConfigError, StepError};
 use crate::layers::dense;
 use crate::loss::{Loss, Target};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, StepScalars};
 use crate::rng::Rng;
 use crate::schedule::Schedule;
 use crate::shape::{self, Dense};
@@ -366,6 +366,15 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.single_step(x, &target)
     }
 
+    /// The optimizer's scalars for step `k` at the schedule's learning rate; with a
+    /// constant schedule, without `f64` arithmetic (the same values).
+    fn step_scalars(&self, k: u32) -> StepScalars {
+        match self.schedule {
+            Schedule::Constant => self.opt.scalars_f32(self.opt.lr(), k),
+            _ => self.opt.scalars(self.current_lr(), k),
+        }
+    }
+
     /// A sample with clipping: the batch path (kept out of line, so that the common
     /// single-sample step does not carry its stack frame).
     #[inline(never)]
@@ -375,11 +384,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// A checked sample, no clipping: the fused step, counted.
     fn single_step(&mut self, x: &[f32], t: &Target<'_>) -> Result<f32, StepError> {
-        let lr = self.current_lr();
         let k = self.step.saturating_add(1);
-        let loss = self
-            .fused_step(x, t, lr, k)
-            .inspect_err(|_| self.count_rejected())?;
+        let loss = self.fused_step(x, t, k).inspect_err(|_| self.count_rejected())?;
         self.step = k;
         Ok(loss)
     }
@@ -434,7 +440,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// One sample, no clipping: the error terms of every layer first, all checked, then
     /// each parameter updated as its gradient `delta_i x_j` is formed (and written to
     /// `grads`). The same bits as accumulating the gradient first.
-    fn fused_step(&mut self, x: &[f32], t: &Target<'_>, lr: f64, k: u32) -> Result<f32, StepError> {
+    fn fused_step(&mut self, x: &[f32], t: &Target<'_>, k: u32) -> Result<f32, StepError> {
         dense::forward(self.layers, self.params, x, self.acts);
         let loss = self.loss_into_delta(t, 1.0);
         if !loss.is_finite() {
@@ -442,7 +448,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         }
         dense::backward_deltas(self.layers, self.params, self.acts);
         self.check_fused_gradient(x)?;
-        let sc = self.opt.scalars(lr, k);
+        let sc = self.step_scalars(k);
         dense::update_fused(
             self.layers,
             self.params,

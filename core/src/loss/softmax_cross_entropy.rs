@@ -44,6 +44,11 @@ pub fn value(z: &[f32], target: &Target<'_>) -> f32 {
 /// One pass of exponentials: `e_k = exp(z_k - m)`, `S = sum e_k`, the loss from
 /// `ln S`, and `softmax_k = e_k / S` (as PyTorch computes softmax).
 pub fn loss_and_delta(z: &mut [f32], target: &Target<'_>, inv_batch: f32) -> f32 {
+    if let Target::Class(c) = *target {
+        if c < z.len() {
+            return class_loss_and_delta(z, c, inv_batch);
+        }
+    }
     let m = z.iter().fold(f32::NEG_INFINITY, |m, v| math::max(m, *v));
     let mut sum = 0.0f32;
     let mut weighted = 0.0f32; // sum_k y_k (z_k - m)
@@ -66,4 +71,53 @@ pub fn loss_and_delta(z: &mut [f32], target: &Target<'_>, inv_batch: f32) -> f32
         *e = *e * scale - inv_batch * target.value(k);
     }
     loss
+}
+
+/// [`loss_and_delta`] for a class label `c < z.len()`: the same arithmetic with the
+/// one-hot target's zeros and ones left out (`1 * v`, `v - 0` and `v - 1 * u` are
+/// exactly `v`, `v` and `v - u`), so the same bits, without a target lookup per class.
+fn class_loss_and_delta(z: &mut [f32], c: usize, inv_batch: f32) -> f32 {
+    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| math::max(m, *v));
+    let shifted_c = z.get(c).map_or(0.0, |zc| zc - m);
+    let mut sum = 0.0f32;
+    for zk in z.iter_mut() {
+        *zk = math::exp(*zk - m);
+        sum += *zk;
+    }
+    let loss = math::ln(sum) - shifted_c;
+    let scale = inv_batch / sum;
+    z.iter_mut().for_each(|e| *e *= scale);
+    if let Some(ec) = z.get_mut(c) {
+        *ec -= inv_batch;
+    }
+    loss
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The class-label shortcut gives the same bits as the general path on the
+    /// equivalent one-hot row.
+    #[test]
+    fn class_labels_match_one_hot_rows_bit_for_bit() {
+        let mut rng = crate::Rng::new(11);
+        for n in 1..8 {
+            for _ in 0..200 {
+                let z: [f32; 8] = core::array::from_fn(|_| rng.symmetric(30.0));
+                for c in 0..n {
+                    let mut onehot = [0.0f32; 8];
+                    onehot[c] = 1.0;
+                    let (mut a, mut b) = (z, z);
+                    let inv = 1.0 / (1 + c) as f32;
+                    let la = loss_and_delta(&mut a[..n], &Target::Class(c), inv);
+                    let lb = loss_and_delta(&mut b[..n], &Target::Values(&onehot[..n]), inv);
+                    assert_eq!(la.to_bits(), lb.to_bits(), "loss, n {n} c {c}");
+                    for k in 0..n {
+                        assert_eq!(a[k].to_bits(), b[k].to_bits(), "delta {k}, n {n} c {c}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -77,11 +77,11 @@ pub(crate) fn validate_betas(
 }
 
 /// Adam's per-step scalars: `lr` = `lr_t / (1 - beta1^k)`, `a` = `sqrt(1 - beta2^k)`.
-pub(crate) fn adam_scalars(beta1: f32, beta2: f32, lr: f64, k: u32) -> StepScalars {
+pub(crate) fn adam_scalars(beta1: f32, beta2: f32, lr: f32, k: u32) -> StepScalars {
     let bc1 = math::one_minus_pow(beta1, k);
     let bc2_sqrt = math::sqrt(math::one_minus_pow(beta2, k));
     StepScalars {
-        lr: lr as f32 / bc1,
+        lr: lr / bc1,
         a: bc2_sqrt,
         ..StepScalars::default()
     }
@@ -163,6 +163,10 @@ impl Optimizer for Adam {
 
     /// `lr` = `lr_t / (1 - beta1^k)`, `a` = `sqrt(1 - beta2^k)`.
     fn scalars(&self, lr: f64, k: u32) -> StepScalars {
+        adam_scalars(self.beta1, self.beta2, lr as f32, k)
+    }
+
+    fn scalars_f32(&self, lr: f32, k: u32) -> StepScalars {
         adam_scalars(self.beta1, self.beta2, lr, k)
     }
 

@@ -86,7 +86,7 @@ impl Optimizer for AdamW {
         let keep = (1.0 - lr * f64::from(self.weight_decay)) as f32;
         StepScalars {
             b: keep,
-            ..adam_scalars(self.beta1, self.beta2, lr, k)
+            ..adam_scalars(self.beta1, self.beta2, lr as f32, k)
         }
     }
 

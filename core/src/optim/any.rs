@@ -101,6 +101,10 @@ impl Optimizer for AnyOptimizer {
         dispatch!(self, o => o.scalars(lr, k))
     }
 
+    fn scalars_f32(&self, lr: f32, k: u32) -> StepScalars {
+        dispatch!(self, o => o.scalars_f32(lr, k))
+    }
+
     fn update<G: Iterator<Item = f32>>(
         &self,
         sc: &StepScalars,

@@ -97,6 +97,14 @@ pub trait Optimizer {
         }
     }
 
+    /// [`scalars`](Optimizer::scalars) for a learning rate that is already an `f32` (a
+    /// constant schedule): the same result as `scalars(f64::from(lr), k)`. Optimizers
+    /// whose scalars need no `f64` arithmetic provide it without any, which saves the
+    /// software double-precision conversions on an FPU without them.
+    fn scalars_f32(&self, lr: f32, k: u32) -> StepScalars {
+        self.scalars(f64::from(lr), k)
+    }
+
     /// Updates each parameter from its gradient (the gradient of the batch's mean loss;
     /// the weight-decay term is added here) and its `state_per_param()` state floats.
     /// The loop stops at the shortest of the three; nothing panics.
@@ -164,7 +172,10 @@ pub(crate) fn outer_rows<O: Optimizer + ?Sized>(
             s_rows.next().unwrap_or(&mut [])
         };
         if let Some(g_row) = g_rows.next() {
-            g_row.iter_mut().zip(scaled(*di, x)).for_each(|(slot, g)| *slot = g);
+            g_row
+                .iter_mut()
+                .zip(scaled(*di, x))
+                .for_each(|(slot, g)| *slot = g);
         }
         opt.update(sc, row, scaled(*di, x), s_row);
     }

@@ -117,8 +117,12 @@ impl Optimizer for Sgd {
 
     /// `lr` = `lr_t`; `flag` = first step (the momentum buffer starts as the gradient).
     fn scalars(&self, lr: f64, k: u32) -> StepScalars {
+        self.scalars_f32(lr as f32, k)
+    }
+
+    fn scalars_f32(&self, lr: f32, k: u32) -> StepScalars {
         StepScalars {
-            lr: lr as f32,
+            lr,
             flag: k <= 1,
             ..StepScalars::default()
         }
