@@ -120,9 +120,14 @@ fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crate::Activati
     // One loop per activation, so the choice is made once, not per element.
     match act {
         crate::Activation::Identity => {}
-        crate::Activation::Relu => {
-            pairs.for_each(|(d, a)| *d *= crate::Activation::Relu.derivative_from_output(*a))
-        }
+        // `d * 1` is `d`: only an inactive unit's term is touched (`d * 0`).
+        // NaN is not above zero: its term becomes `d * 0`, as the derivative says.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        crate::Activation::Relu => pairs.for_each(|(d, a)| {
+            if !(*a > 0.0) {
+                *d *= 0.0;
+            }
+        }),
         crate::Activation::Sigmoid => {
             pairs.for_each(|(d, a)| *d *= crate::Activation::Sigmoid.derivative_from_output(*a))
         }

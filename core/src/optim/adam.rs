@@ -199,7 +199,7 @@ impl Optimizer for Adam {
                 self.eps,
                 sc.lr,
             ];
-            if super::vfp::update_outer(super::vfp::Rule::Adam, &k, params, state, grads, d, x) {
+            if super::vfp::update_outer(super::vfp::Rule::Adam(&k), params, state, grads, d, x) {
                 return;
             }
         }

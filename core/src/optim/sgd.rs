@@ -162,11 +162,11 @@ impl Optimizer for Sgd {
         x: &[f32],
     ) {
         #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.momentum == 0.0 && self.weight_decay == 0.0 {
-            let k = [sc.lr, 0.0, 0.0, 0.0, 0.0, 0.0];
-            if super::vfp::update_outer(super::vfp::Rule::Sgd, &k, params, state, grads, d, x) {
-                return;
-            }
+        if self.momentum == 0.0
+            && self.weight_decay == 0.0
+            && super::vfp::update_outer(super::vfp::Rule::Sgd(sc.lr), params, state, grads, d, x)
+        {
+            return;
         }
         super::outer_rows(self, sc, params, state, grads, d, x);
     }

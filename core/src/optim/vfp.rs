@@ -27,16 +27,16 @@
 
 /// The per-step constants a block loads. Adam (into s16-s21):
 /// `[1 - beta1, beta2, 1 - beta2, sqrt(1 - beta2^k), eps, lr / (1 - beta1^k)]`;
-/// SGD (into s0): `[lr, 0, 0, 0, 0, 0]`.
+/// SGD passes its learning rate alone (into s0).
 pub(crate) type Consts = [f32; 6];
 
-/// Which update a block runs.
+/// Which update a block runs, with its per-step constants.
 #[derive(Clone, Copy)]
-pub(crate) enum Rule {
+pub(crate) enum Rule<'k> {
     /// Adam without weight decay or AMSGrad, `1 - beta1 < 0.5`; state `[m, v]`.
-    Adam,
-    /// SGD without momentum or weight decay; no state.
-    Sgd,
+    Adam(&'k Consts),
+    /// SGD without momentum or weight decay, at this learning rate; no state.
+    Sgd(f32),
 }
 
 use crate::kernels::vfp::fpu_asm;
@@ -147,7 +147,7 @@ macro_rules! adam_block {
 macro_rules! sgd_block {
     ($store4:literal, $store1:literal) => {
         concat!(
-            "vldr s0, [{kx}]\n",
+            "vmov s0, {lr}\n",
             "2:\n",
             "vldmia {d}!, {{s1}}\n",
             "mov {kx}, {x}\n",
@@ -193,8 +193,7 @@ macro_rules! sgd_block {
 /// not fit the shape; the caller then takes the portable loop.
 #[allow(unsafe_code)]
 pub(crate) fn update_outer(
-    rule: Rule,
-    k: &Consts,
+    rule: Rule<'_>,
     params: &mut [f32],
     state: &mut [f32],
     grads: &mut [f32],
@@ -206,23 +205,22 @@ pub(crate) fn update_outer(
         return false;
     };
     let spp = match rule {
-        Rule::Adam => 2,
-        Rule::Sgd => 0,
+        Rule::Adam(_) => 2,
+        Rule::Sgd(_) => 0,
     };
     let store = !grads.is_empty();
     if n == 0 || params.len() != n || state.len() != n.saturating_mul(spp) || (store && grads.len() != n) {
         return false;
     }
     let (chunks, rem) = (cols / 4, cols % 4);
-    let (p, s, g, dp, xp, kp) = (
+    let (p, s, g, dp, xp) = (
         params.as_mut_ptr(),
         state.as_mut_ptr(),
         grads.as_mut_ptr(),
         d.as_ptr(),
         x.as_ptr(),
-        k.as_ptr(),
     );
-    // SAFETY: the block reads the constants, `rows` floats from `d`, `cols` from `x`
+    // SAFETY: the block reads Adam's six constants (SGD's rate is an operand), `rows` floats from `d`, `cols` from `x`
     // once per row, and reads and writes `rows * cols` floats of `params` (and
     // `2 * rows * cols` of `state` for Adam), writing `rows * cols` floats of `grads`
     // in the storing variants: all within the slices, whose lengths were checked above
@@ -230,38 +228,38 @@ pub(crate) fn update_outer(
     // loop is skipped when its count is zero, and together they cover `cols`).
     // `params`, `state` and `grads` are distinct `&mut` slices, so nothing else aliases
     // them. Every FPU register used (s0-s23 for Adam, s0-s15 for SGD) is declared
-    // clobbered and every core
-    // register changed is an operand; the block touches no stack. The hard-float ABI
+    // clobbered and every core register changed is an operand; the block touches no
+    // stack. The hard-float ABI
     // guarantees an enabled FPU.
     unsafe {
         match (rule, store) {
-            (Rule::Adam, true) => fpu_asm!(
+            (Rule::Adam(k), true) => fpu_asm!(
                 s0_s23;
                 adam_block!("vstmia {g}!, {{s0-s3}}\n", "vstmia {g}!, {{s0}}\n"),
-                kx = inout(reg) kp => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
+                kx = inout(reg) k.as_ptr() => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
                 x = in(reg) xp, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
                 p = inout(reg) p => _, s = inout(reg) s => _, g = inout(reg) g => _,
             ),
-            (Rule::Adam, false) => fpu_asm!(
+            (Rule::Adam(k), false) => fpu_asm!(
                 s0_s23;
                 adam_block!("", ""),
-                kx = inout(reg) kp => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
+                kx = inout(reg) k.as_ptr() => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
                 x = in(reg) xp, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
                 p = inout(reg) p => _, s = inout(reg) s => _,
             ),
-            (Rule::Sgd, true) => fpu_asm!(
+            (Rule::Sgd(lr), true) => fpu_asm!(
                 s0_s15;
                 sgd_block!("vstmia {g}!, {{s4-s7}}\n", "vstmia {g}!, {{s4}}\n"),
-                kx = inout(reg) kp => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
-                x = in(reg) xp, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
-                p = inout(reg) p => _, g = inout(reg) g => _,
+                lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) dp => _,
+                rows = inout(reg) rows => _, x = in(reg) xp, chunks = in(reg) chunks,
+                rem = in(reg) rem, j = out(reg) _, p = inout(reg) p => _, g = inout(reg) g => _,
             ),
-            (Rule::Sgd, false) => fpu_asm!(
+            (Rule::Sgd(lr), false) => fpu_asm!(
                 s0_s15;
                 sgd_block!("", ""),
-                kx = inout(reg) kp => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
-                x = in(reg) xp, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
-                p = inout(reg) p => _,
+                lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) dp => _,
+                rows = inout(reg) rows => _, x = in(reg) xp, chunks = in(reg) chunks,
+                rem = in(reg) rem, j = out(reg) _, p = inout(reg) p => _,
             ),
         }
     }
