@@ -54,7 +54,7 @@ pub fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
     }
 }
 
-/// [`affine`] followed by ReLU, `out[i] = max(out[i], 0)` (as
+/// [`affine`] followed by ReLU on the rows it wrote, `out[i] = max(out[i], 0)` (as
 /// [`crate::Activation::Relu`] applies it: a negative value becomes +0, NaN and -0
 /// stay). One pass on Cortex-M cores with a single-precision FPU.
 #[inline]
@@ -64,7 +64,9 @@ pub fn affine_relu(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
     #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
     {
         affine(w, b, x, out);
-        crate::Activation::Relu.apply(out);
+        // Only the rows `affine` wrote (all of them when the lengths fit the shape).
+        let rows = out.len().min(b.len()).min(w.len() / x.len().max(1));
+        crate::Activation::Relu.apply(out.get_mut(..rows).unwrap_or(&mut []));
     }
 }
 

@@ -33,8 +33,8 @@ mod halt;
 
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
-use microtrain::kernels::{affine, dot, outer_acc, outer_acc_and_back, transposed};
-use microtrain::{Adam, AnyOptimizer, Optimizer, Rng, Sgd};
+use microtrain::kernels::{affine, affine_relu, dot, outer_acc, outer_acc_and_back, transposed};
+use microtrain::{Activation, Adam, AnyOptimizer, Optimizer, Rng, Sgd};
 
 /// The largest `rows * cols` (and `rows`, `cols`) of a shape.
 const N: usize = 1024;
@@ -53,49 +53,102 @@ const EXTRA: [(usize, usize); 7] = [
     (32, 32),
 ];
 
+/// Row counts and row lengths (`x` or `s`) of the mismatched-length cases.
+const RAGGED_ROWS: core::ops::RangeInclusive<usize> = 0..=5;
+const RAGGED_COLS: [usize; 11] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 17];
+/// What the floats that no kernel may change hold before a mismatched-length call: a
+/// negative finite value (about -6.3e18), which ReLU, arithmetic and zeroing all change.
+const SENTINEL: f32 = f32::from_bits(0xdead_beef);
+
 fn shapes() -> impl Iterator<Item = (usize, usize)> {
     (1..=9usize)
         .flat_map(|r| (1..=17usize).map(move |c| (r, c)))
         .chain(EXTRA)
 }
 
+/// The distinct values of `a`, in order.
+fn distinct<const K: usize>(a: [usize; K]) -> impl Iterator<Item = usize> {
+    (0..K)
+        .filter(move |&i| !a[..i].contains(&a[i]))
+        .map(move |i| a[i])
+}
+
+/// Lengths of a slice of `n` floats in rows of `row`: exact, one more, almost a row
+/// more, one less (a partial last row), empty.
+fn around(n: usize, row: usize) -> impl Iterator<Item = usize> {
+    distinct([n, n + 1, n + row - 1, n.saturating_sub(1), 0])
+}
+
 /// What a case calls.
 #[derive(Clone, Copy)]
 enum Kernel {
     Affine,
+    AffineRelu,
     OuterAcc,
     Transposed,
     OuterAccAndBack,
     UpdateOuter,
     UpdateOuterBias,
     Step,
+    AffineRagged,
+    AffineReluRagged,
+    OuterAccRagged,
+    TransposedRagged,
+    ReluReference,
 }
 
+/// The number of `Kernel`s.
+const KERNELS: usize = 13;
+
 impl Kernel {
-    const ALL: [Kernel; 7] = [
+    const ALL: [Kernel; KERNELS] = [
         Kernel::Affine,
+        Kernel::AffineRelu,
         Kernel::OuterAcc,
         Kernel::Transposed,
         Kernel::OuterAccAndBack,
         Kernel::UpdateOuter,
         Kernel::UpdateOuterBias,
         Kernel::Step,
+        Kernel::AffineRagged,
+        Kernel::AffineReluRagged,
+        Kernel::OuterAccRagged,
+        Kernel::TransposedRagged,
+        Kernel::ReluReference,
     ];
 
     fn name(self) -> &'static str {
         match self {
             Kernel::Affine => "affine",
+            Kernel::AffineRelu => "affine_relu",
             Kernel::OuterAcc => "outer_acc",
             Kernel::Transposed => "transposed",
             Kernel::OuterAccAndBack => "outer_acc_and_back",
             Kernel::UpdateOuter => "update_outer",
             Kernel::UpdateOuterBias => "update_outer (bias form)",
             Kernel::Step => "step",
+            Kernel::AffineRagged => "affine (mismatched lengths)",
+            Kernel::AffineReluRagged => "affine_relu (mismatched lengths)",
+            Kernel::OuterAccRagged => "outer_acc (mismatched lengths)",
+            Kernel::TransposedRagged => "transposed (mismatched lengths)",
+            Kernel::ReluReference => "ReLU reference vs Activation::Relu",
+        }
+    }
+
+    /// What `Case::lens` holds for the mismatched-length cases.
+    fn lens_names(self) -> Option<&'static str> {
+        match self {
+            Kernel::AffineRagged | Kernel::AffineReluRagged => Some("w b x out"),
+            Kernel::OuterAccRagged => Some("gw gb d x"),
+            Kernel::TransposedRagged => Some("w d s -"),
+            _ => None,
         }
     }
 }
 
-/// One kernel call: what, with which optimizer ("-" for none), shape and step (0 for none).
+/// One kernel call: what, with which optimizer ("-" for none), shape and step (0 for
+/// none); for the mismatched-length cases `rows` is the number of rows the portable
+/// loop runs and `lens` the slice lengths (see `Kernel::lens_names`).
 #[derive(Clone, Copy)]
 struct Case {
     kernel: Kernel,
@@ -103,6 +156,7 @@ struct Case {
     rows: usize,
     cols: usize,
     k: u32,
+    lens: [usize; 4],
 }
 
 #[derive(Clone, Copy)]
@@ -117,11 +171,12 @@ struct Mismatch {
 #[derive(Default)]
 struct Tally {
     /// Calls checked, per `Kernel`.
-    cases: [u32; 7],
+    cases: [u32; KERNELS],
     /// Floats compared.
     values: u32,
-    /// Calls with at least one differing float.
+    /// Calls with at least one differing float, in all and per `Kernel`.
     failed: u32,
+    failed_by: [u32; KERNELS],
     first: Option<Mismatch>,
 }
 
@@ -148,6 +203,7 @@ impl Tally {
         }
         if !ok {
             self.failed += 1;
+            self.failed_by[case.kernel as usize] += 1;
         }
     }
 }
@@ -238,26 +294,264 @@ fn fill(rng: &mut Rng, v: &mut [f32]) {
     v.iter_mut().for_each(|a| *a = value(rng));
 }
 
-fn check_affine(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: usize, cols: usize) {
+/// As `value`, with 3/64 NaN (`f32::NAN`, the only NaN bits going in), 3/64 +inf and
+/// 3/64 -inf mixed in: for ReLU's NaN and -inf.
+fn fill_special(rng: &mut Rng, v: &mut [f32]) {
+    v.iter_mut().for_each(|a| {
+        *a = match rng.below(64) {
+            0..=2 => f32::NAN,
+            3..=5 => f32::INFINITY,
+            6..=8 => f32::NEG_INFINITY,
+            _ => value(rng),
+        }
+    });
+}
+
+/// ReLU of the reference: only `v < 0` becomes +0; NaN and -0 stay. The same as
+/// `Activation::Relu`'s `math::max(v, 0.0)` = `if 0.0 > v { 0.0 } else { v }`
+/// (`check_relu_reference` checks it on the special values).
+fn relu(v: f32) -> f32 {
+    if v < 0.0 {
+        0.0
+    } else {
+        v
+    }
+}
+
+/// The portable `affine`: rows of `x.len().max(1)` floats, as many as the `zip` runs.
+fn affine_ref(w: &[f32], bias: &[f32], x: &[f32], out: &mut [f32]) {
+    let cols = x.len().max(1);
+    for ((o, row), bi) in out.iter_mut().zip(w.chunks_exact(cols)).zip(bias) {
+        *o = dot(row, x) + bi;
+    }
+}
+
+/// The portable `affine_relu`: `affine`, then ReLU over the rows it wrote.
+fn affine_relu_ref(w: &[f32], bias: &[f32], x: &[f32], out: &mut [f32]) {
+    affine_ref(w, bias, x, out);
+    // ReLU on the rows the affine map wrote; the rest stays untouched.
+    let rows = out.len().min(bias.len()).min(w.len() / x.len().max(1));
+    out[..rows].iter_mut().for_each(|v| *v = relu(*v));
+}
+
+/// The portable `outer_acc`: rows of `x.len().max(1)` floats, as many as the `zip` runs.
+fn outer_acc_ref(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
+    let cols = x.len().max(1);
+    for ((row, g_b), di) in gw.chunks_exact_mut(cols).zip(gb.iter_mut()).zip(d) {
+        for (g, xj) in row.iter_mut().zip(x) {
+            *g += di * xj;
+        }
+        *g_b += di;
+    }
+}
+
+/// `Activation::Relu.apply` against `relu` on zeros of both signs, NaNs of both signs,
+/// infinities, subnormals and the extremes.
+fn check_relu_reference(t: &mut Tally) {
+    let mut v = [
+        f32::NAN,
+        -f32::NAN,
+        0.0,
+        -0.0,
+        f32::from_bits(1),
+        f32::from_bits(0x8000_0001),
+        1.0e-30,
+        -1.0e-30,
+        1.0,
+        -1.0,
+        f32::MAX,
+        f32::MIN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        SENTINEL,
+    ];
+    let want = v.map(relu);
+    Activation::Relu.apply(&mut v);
+    let case = Case {
+        kernel: Kernel::ReluReference,
+        opt: "-",
+        rows: v.len(),
+        cols: 0,
+        k: 0,
+        lens: [0; 4],
+    };
+    t.check(case, &[("relu", &v, &want)]);
+}
+
+/// `affine` (or `affine_relu`) on one exact shape; `special` mixes NaN and infinities
+/// into `W` and `b`.
+#[allow(clippy::too_many_arguments)]
+fn check_affine(
+    t: &mut Tally,
+    rng: &mut Rng,
+    b: &mut Bufs,
+    rows: usize,
+    cols: usize,
+    relu: bool,
+    special: bool,
+) {
     let n = rows * cols;
-    fill(rng, &mut b.w[..n]);
-    fill(rng, &mut b.bias[..rows]);
+    if special {
+        fill_special(rng, &mut b.w[..n]);
+        fill_special(rng, &mut b.bias[..rows]);
+    } else {
+        fill(rng, &mut b.w[..n]);
+        fill(rng, &mut b.bias[..rows]);
+    }
     fill(rng, &mut b.x[..cols]);
     b.out.fill(rng, rows + GUARD);
     let (w, bias, x) = (&b.w[..n], &b.bias[..rows], &b.x[..cols]);
-    affine(w, bias, x, &mut b.out.kernel[..rows]);
-    for ((o, row), bi) in b.out.portable.iter_mut().zip(w.chunks_exact(cols)).zip(bias) {
-        *o = dot(row, x) + bi;
-    }
+    let kernel = if relu {
+        affine_relu(w, bias, x, &mut b.out.kernel[..rows]);
+        affine_relu_ref(w, bias, x, &mut b.out.portable[..rows]);
+        Kernel::AffineRelu
+    } else {
+        affine(w, bias, x, &mut b.out.kernel[..rows]);
+        affine_ref(w, bias, x, &mut b.out.portable[..rows]);
+        Kernel::Affine
+    };
     let case = Case {
-        kernel: Kernel::Affine,
+        kernel,
         opt: "-",
         rows,
         cols,
         k: 0,
+        lens: [0; 4],
     };
     let m = rows + GUARD;
     t.check(case, &[("out", &b.out.kernel[..m], &b.out.portable[..m])]);
+}
+
+/// `affine` (or `affine_relu`) with slices of any lengths: `out` filled with
+/// `SENTINEL` (and its `GUARD`), which must stay past the rows the portable loop runs.
+#[allow(clippy::too_many_arguments)]
+fn check_affine_ragged(
+    t: &mut Tally,
+    rng: &mut Rng,
+    b: &mut Bufs,
+    relu: bool,
+    lw: usize,
+    lb: usize,
+    lx: usize,
+    lout: usize,
+) {
+    fill(rng, &mut b.w[..lw]);
+    fill(rng, &mut b.bias[..lb]);
+    fill(rng, &mut b.x[..lx]);
+    let m = lout + GUARD;
+    b.out.kernel[..m].fill(SENTINEL);
+    b.out.portable[..m].fill(SENTINEL);
+    let (w, bias, x) = (&b.w[..lw], &b.bias[..lb], &b.x[..lx]);
+    let kernel = if relu {
+        affine_relu(w, bias, x, &mut b.out.kernel[..lout]);
+        affine_relu_ref(w, bias, x, &mut b.out.portable[..lout]);
+        Kernel::AffineReluRagged
+    } else {
+        affine(w, bias, x, &mut b.out.kernel[..lout]);
+        affine_ref(w, bias, x, &mut b.out.portable[..lout]);
+        Kernel::AffineRagged
+    };
+    let case = Case {
+        kernel,
+        opt: "-",
+        rows: lout.min(lb).min(lw / lx.max(1)),
+        cols: lx,
+        k: 0,
+        lens: [lw, lb, lx, lout],
+    };
+    t.check(case, &[("out", &b.out.kernel[..m], &b.out.portable[..m])]);
+}
+
+/// `outer_acc` with slices of any lengths: `gw` and `gb` random in the rows the
+/// portable loop runs and `SENTINEL` after them (and in their `GUARD`).
+fn check_outer_acc_ragged(
+    t: &mut Tally,
+    rng: &mut Rng,
+    b: &mut Bufs,
+    lgw: usize,
+    lgb: usize,
+    ld: usize,
+    lx: usize,
+) {
+    let cols = lx.max(1);
+    let rows = lgb.min(ld).min(lgw / cols);
+    let (m, mb) = (lgw + GUARD, lgb + GUARD);
+    b.gw.fill(rng, rows * cols);
+    b.gw.kernel[rows * cols..m].fill(SENTINEL);
+    b.gw.portable[rows * cols..m].fill(SENTINEL);
+    b.gb.fill(rng, rows);
+    b.gb.kernel[rows..mb].fill(SENTINEL);
+    b.gb.portable[rows..mb].fill(SENTINEL);
+    fill(rng, &mut b.d[..ld]);
+    fill(rng, &mut b.x[..lx]);
+    let (d, x) = (&b.d[..ld], &b.x[..lx]);
+    outer_acc(&mut b.gw.kernel[..lgw], &mut b.gb.kernel[..lgb], d, x);
+    outer_acc_ref(&mut b.gw.portable[..lgw], &mut b.gb.portable[..lgb], d, x);
+    let case = Case {
+        kernel: Kernel::OuterAccRagged,
+        opt: "-",
+        rows,
+        cols: lx,
+        k: 0,
+        lens: [lgw, lgb, ld, lx],
+    };
+    t.check(
+        case,
+        &[
+            ("gw", &b.gw.kernel[..m], &b.gw.portable[..m]),
+            ("gb", &b.gb.kernel[..mb], &b.gb.portable[..mb]),
+        ],
+    );
+}
+
+/// `transposed` with slices of any lengths: `s` filled with `SENTINEL` (all of it
+/// becomes zero first, then the sums; its `GUARD` must stay).
+fn check_transposed_ragged(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, lw: usize, ld: usize, ls: usize) {
+    fill(rng, &mut b.w[..lw]);
+    fill(rng, &mut b.d[..ld]);
+    let m = ls + GUARD;
+    b.out.kernel[..m].fill(SENTINEL);
+    b.out.portable[..m].fill(SENTINEL);
+    let (w, d) = (&b.w[..lw], &b.d[..ld]);
+    transposed(w, d, &mut b.out.kernel[..ls]);
+    transposed_ref(w, d, &mut b.out.portable[..ls]);
+    let case = Case {
+        kernel: Kernel::TransposedRagged,
+        opt: "-",
+        rows: ld.min(lw / ls.max(1)),
+        cols: ls,
+        k: 0,
+        lens: [lw, ld, ls, 0],
+    };
+    t.check(case, &[("s", &b.out.kernel[..m], &b.out.portable[..m])]);
+}
+
+/// Every mismatched-length case: for each row count in `RAGGED_ROWS` and row length in
+/// `RAGGED_COLS`, `W` (or `gw`) exact, a float longer, almost a row longer, a float
+/// short and empty, with the other slices exact, longer and a row short.
+fn check_ragged(t: &mut Tally, rng: &mut Rng, b: &mut Bufs) {
+    for r in RAGGED_ROWS {
+        for c in RAGGED_COLS {
+            let cw = c.max(1);
+            let short = r.saturating_sub(1);
+            for lw in around(r * cw, cw) {
+                for lb in distinct([r, r + 1, short]) {
+                    for lout in distinct([r, r + 2, short]) {
+                        check_affine_ragged(t, rng, b, false, lw, lb, c, lout);
+                        check_affine_ragged(t, rng, b, true, lw, lb, c, lout);
+                    }
+                }
+                for lgb in distinct([r, r + 1, short]) {
+                    for ld in distinct([r, r + 2, short]) {
+                        check_outer_acc_ragged(t, rng, b, lw, lgb, ld, c);
+                    }
+                }
+                for ld in distinct([r, r + 1, short, 0]) {
+                    check_transposed_ragged(t, rng, b, lw, ld, c);
+                }
+            }
+        }
+    }
 }
 
 fn check_outer_acc(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: usize, cols: usize) {
@@ -270,22 +564,14 @@ fn check_outer_acc(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: usize, cols
         rows,
         cols,
         k: 0,
+        lens: [0; 4],
     };
     for _ in 0..3 {
         fill(rng, &mut b.d[..rows]);
         fill(rng, &mut b.x[..cols]);
         let (d, x) = (&b.d[..rows], &b.x[..cols]);
         outer_acc(&mut b.gw.kernel[..n], &mut b.gb.kernel[..rows], d, x);
-        let rows_ref = b.gw.portable[..n]
-            .chunks_exact_mut(cols)
-            .zip(&mut b.gb.portable[..rows])
-            .zip(d);
-        for ((row, gbi), di) in rows_ref {
-            for (g, xj) in row.iter_mut().zip(x) {
-                *g += di * xj;
-            }
-            *gbi += di;
-        }
+        outer_acc_ref(&mut b.gw.portable[..n], &mut b.gb.portable[..rows], d, x);
         let (m, mb) = (n + GUARD, rows + GUARD);
         t.check(
             case,
@@ -315,14 +601,18 @@ fn check_transposed(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: usize, col
         rows,
         cols,
         k: 0,
+        lens: [0; 4],
     };
     let m = cols + GUARD;
     t.check(case, &[("s", &b.out.kernel[..m], &b.out.portable[..m])]);
 }
 
+/// The portable `transposed`: `s` zeroed, then rows of `s.len().max(1)` floats, as many
+/// as the `zip` runs.
 fn transposed_ref(w: &[f32], d: &[f32], s: &mut [f32]) {
+    let cols = s.len().max(1);
     s.iter_mut().for_each(|v| *v = 0.0);
-    for (w_row, di) in w.chunks_exact(s.len()).zip(d) {
+    for (w_row, di) in w.chunks_exact(cols).zip(d) {
         for (sj, wij) in s.iter_mut().zip(w_row) {
             *sj += wij * di;
         }
@@ -348,16 +638,7 @@ fn check_outer_acc_and_back(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: us
         x,
         &mut b.out.kernel[..cols],
     );
-    let rows_ref = b.gw.portable[..n]
-        .chunks_exact_mut(cols)
-        .zip(&mut b.gb.portable[..rows])
-        .zip(d);
-    for ((row, gbi), di) in rows_ref {
-        for (g, xj) in row.iter_mut().zip(x) {
-            *g += di * xj;
-        }
-        *gbi += di;
-    }
+    outer_acc_ref(&mut b.gw.portable[..n], &mut b.gb.portable[..rows], d, x);
     transposed_ref(w, d, &mut b.out.portable[..cols]);
     let case = Case {
         kernel: Kernel::OuterAccAndBack,
@@ -365,6 +646,7 @@ fn check_outer_acc_and_back(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: us
         rows,
         cols,
         k: 0,
+        lens: [0; 4],
     };
     t.check(
         case,
@@ -405,6 +687,7 @@ fn check_optimizer<O: Optimizer>(
             rows,
             cols,
             k,
+            lens: [0; 4],
         };
         fill(rng, &mut b.d[..rows]);
         fill(rng, &mut b.x[..cols]);
@@ -555,14 +838,21 @@ fn main() -> ! {
     };
 
     let mut rng = Rng::new(0x006b_6572_6e65_6c73);
+    let mut rng_relu = Rng::new(0x0072_656c_7500);
+    let mut rng_ragged = Rng::new(0x0072_6167_6765_6400);
     let mut t = Tally::default();
     let mut shape_count = 0u32;
+    check_relu_reference(&mut t);
     for (rows, cols) in shapes() {
         shape_count += 1;
         let b = &mut *BUFS;
         let r = &mut rng;
         for _ in 0..3 {
-            check_affine(&mut t, r, b, rows, cols);
+            check_affine(&mut t, r, b, rows, cols, false, false);
+        }
+        // Its own random stream, so the other cases see the same data as before.
+        for special in [false, false, true] {
+            check_affine(&mut t, &mut rng_relu, b, rows, cols, true, special);
         }
         check_outer_acc(&mut t, r, b, rows, cols);
         for _ in 0..3 {
@@ -582,12 +872,17 @@ fn main() -> ! {
         check_optimizer(&mut t, r, b, "any(adam)", &AnyOptimizer::from(adam), rows, cols);
         check_optimizer(&mut t, r, b, "any(sgd)", &AnyOptimizer::from(sgd), rows, cols);
     }
+    check_ragged(&mut t, &mut rng_ragged, &mut *BUFS);
 
     let mut total = 0u32;
     for kernel in Kernel::ALL {
         let n = t.cases[kernel as usize];
         total += n;
         defmt::info!("{=str}: {=u32} calls", kernel.name(), n);
+        let failed = t.failed_by[kernel as usize];
+        if failed > 0 {
+            defmt::error!("{=str}: {=u32} of them differ", kernel.name(), failed);
+        }
     }
     defmt::info!(
         "checked {=u32} calls over {=u32} shapes, {=u32} floats compared",
@@ -611,6 +906,16 @@ fn main() -> ! {
             f.portable.to_bits(),
             f.portable
         );
+        if let Some(names) = c.kernel.lens_names() {
+            defmt::error!(
+                "slice lengths ({=str}): {=usize} {=usize} {=usize} {=usize}",
+                names,
+                c.lens[0],
+                c.lens[1],
+                c.lens[2],
+                c.lens[3]
+            );
+        }
     }
     let ok = t.failed == 0 && total > 0;
     if ok {
