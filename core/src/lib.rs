@@ -20,7 +20,9 @@
 //! - [`shape`]: layers ([`Dense`]) and the `const fn` sizes of every buffer.
 //! - [`storage`]: caller-owned buffers; [`Storage`] is const-generic for `static`s,
 //!   [`Buffers`] is the slice view every other module works on.
-//! - [`kernels`], [`layers`], [`activation`]: flat loops over slices.
+//! - [`kernels`], [`layers`], [`activation`]: flat loops over slices. On hard-float
+//!   Cortex-M (M4F, M7, M33) the hot ones run as FPU assembly with the same bits
+//!   (`kernels/vfp.rs`, `optim/vfp.rs`).
 //! - [`loss`]: MSE, binary cross-entropy, softmax cross-entropy.
 //! - [`optim`]: SGD (momentum, Nesterov), Adagrad, Adadelta, RMSprop, Adam (AMSGrad),
 //!   AdamW, RAdam, one file each.
@@ -85,7 +87,8 @@
 //! ```
 #![no_std]
 #![deny(missing_docs)]
-// The one `unsafe` block is the FPU square root in `math`, with its soundness argument.
+// `unsafe` only in the FPU assembly for hard-float Cortex-M (`math::sqrt`, `kernels/vfp.rs`,
+// `optim/vfp.rs`), each block with its soundness argument and an `allow` of its own.
 #![deny(unsafe_code)]
 #![deny(
     clippy::unwrap_used,

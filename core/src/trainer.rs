@@ -16,7 +16,8 @@
 //!
 //! A step on a **single sample** without clipping (online learning) takes a shorter
 //! path with the same bits: the error terms of every layer are computed and checked
-//! first (step 3's guarantee: all finite, every `|delta_i x_j|` below the limit), then
+//! first (step 3's guarantee, through a bound: per layer `sum|delta| * max(1,
+//! sum|input|)` below the limit, so every `|delta_i x_j|` is, and nothing NaN), then
 //! each parameter is updated as soon as its gradient `delta_i x_j` is formed. With
 //! [`OnlineStorage`](crate::OnlineStorage) the gradient is never stored at all.
 //!

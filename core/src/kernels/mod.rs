@@ -255,6 +255,25 @@ mod tests {
     }
 
     #[test]
+    fn affine_relu_touches_only_the_rows_it_writes() {
+        // Two rows of two columns fit; the third output has no weights or bias.
+        let mut out = [-7.0f32; 3];
+        affine_relu(&[1.0, 2.0, -3.0, -4.0], &[-5.0, 1.0], &[1.0, 1.0], &mut out);
+        assert_eq!(out, [0.0, 0.0, -7.0]);
+        let mut out = [-7.0f32; 2];
+        affine_relu(&[1.0, 2.0, 3.0, 4.0], &[-5.0, 1.0], &[1.0, 1.0], &mut out);
+        assert_eq!(out, [0.0, 8.0]);
+    }
+
+    #[test]
+    fn sum_abs_bounds_and_poisons() {
+        assert_eq!(sum_abs(&[1.0, -2.0, 0.5]), 3.5);
+        assert!(sum_abs(&[1.0, f32::NAN]).is_nan());
+        assert_eq!(sum_abs(&[1.0, f32::NEG_INFINITY]), f32::INFINITY);
+        assert_eq!(sum_abs(&[]), 0.0);
+    }
+
+    #[test]
     fn first_non_finite_finds_the_first() {
         assert_eq!(first_non_finite(&[1.0, f32::MAX, -0.0]), None);
         assert_eq!(
