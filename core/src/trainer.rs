@@ -470,20 +470,19 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// was checked finite with the sample.
     fn check_fused_gradient(&self, x: &[f32]) -> Result<(), StepError> {
         let (mut a, mut d) = self.acts.split_at(self.acts.len() / 2);
-        let mut input_sum = kernels::sum_abs(x);
+        let mut input = x;
         let mut p_start = 0usize;
         for l in self.layers {
             let (delta, rest) = d.split_at(l.outputs.min(d.len()));
             d = rest;
+            let input_sum = kernels::sum_abs(input);
             // `s < 1` is false for NaN, which then carries into the bound.
             let scale = if input_sum < 1.0 { 1.0 } else { input_sum };
             let bound = kernels::sum_abs(delta) * scale;
             if bound.is_nan() || bound >= kernels::GRADIENT_LIMIT {
                 return Err(StepError::NonFiniteGradient { index: p_start });
             }
-            let (out, rest) = a.split_at(l.outputs.min(a.len()));
-            a = rest;
-            input_sum = kernels::sum_abs(out);
+            (input, a) = a.split_at(l.outputs.min(a.len()));
             p_start = p_start.saturating_add(l.params_len());
         }
         Ok(())
