@@ -83,14 +83,16 @@ fn for_each_layer_rev<'p>(
     let (a_all, d_all) = acts.split_at_mut(outs);
     let mut p_end = p_total;
     let mut o_end = outs;
-    for (idx, l) in layers.iter().enumerate().rev() {
+    let mut rest = layers;
+    while let Some((l, before)) = rest.split_last() {
+        rest = before;
         let p_start = p_end.saturating_sub(l.params_len());
         let o_start = o_end.saturating_sub(l.outputs);
         let (d_before, d_here) = d_all.split_at_mut(o_start.min(d_all.len()));
         let Some(delta) = d_here.get(..l.outputs) else {
             return;
         };
-        let prev = match idx.checked_sub(1).and_then(|i| layers.get(i)) {
+        let prev = match before.last() {
             None => None,
             Some(pl) => {
                 let prev_start = o_start.saturating_sub(l.inputs);
