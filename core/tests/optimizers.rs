@@ -755,3 +755,91 @@ fn trainer_follows_its_schedule_and_adagrad_decay_stacks_on_it() {
     }
     assert_eq!(t.step_count(), 3);
 }
+
+#[test]
+fn scalars_f32_equal_scalars_at_the_same_rate() {
+    let opts: Vec<microtrain::AnyOptimizer> = vec![
+        Sgd::new(0.01).into(),
+        Sgd::nesterov(0.3, 0.9).into(),
+        Adam::new(0.001).into(),
+        Adam {
+            beta1: 0.5,
+            beta2: 0.9,
+            ..Adam::new(0.05)
+        }
+        .into(),
+        AdamW::new(0.01).into(),
+        RAdam::new(0.01).into(),
+        Adagrad::new(0.1).into(),
+        RMSprop::new(0.01).into(),
+        Adadelta::new(1.0).into(),
+    ];
+    for opt in &opts {
+        for lr in [0.001f32, 0.01, 0.3, 1.0, 7.5e-5] {
+            for k in [1u32, 2, 3, 10, 1000, 123_456] {
+                let a = opt.scalars_f32(lr, k);
+                let b = opt.scalars(f64::from(lr), k);
+                assert_eq!(
+                    [a.lr, a.a, a.b, a.c].map(f32::to_bits),
+                    [b.lr, b.a, b.b, b.c].map(f32::to_bits),
+                    "{opt:?} lr {lr} k {k}"
+                );
+                assert_eq!(a.flag, b.flag, "{opt:?} lr {lr} k {k}");
+            }
+        }
+    }
+}
+
+/// A constant schedule takes the `f32` path (`scalars_f32`), any other the `f64` one; an
+/// exponential schedule with `gamma = 1` has the same rates, so training with either
+/// must give the same bits, on single samples (fused step) and on batches.
+#[test]
+fn constant_schedule_path_gives_the_same_bits_as_the_general_one() {
+    let layers = [
+        Dense::new(3, 5, Activation::Relu),
+        Dense::new(5, 2, Activation::Identity),
+    ];
+    let p = microtrain::shape::params_len(&layers);
+    let a = microtrain::shape::activations_len(&layers);
+    let opts: Vec<microtrain::AnyOptimizer> = vec![
+        Adam::new(0.01).into(),
+        Sgd::new(0.05).into(),
+        AdamW::new(0.01).into(),
+        RAdam::new(0.01).into(),
+    ];
+    for opt in opts {
+        let mut results = Vec::new();
+        for schedule in [Schedule::Constant, Schedule::Exponential { gamma: 1.0 }] {
+            let (mut pp, mut gg) = (vec![0.0f32; p], vec![0.0f32; p]);
+            let mut ss = vec![0.0f32; p * opt.state_per_param()];
+            let mut aa = vec![0.0f32; a];
+            let buffers = Buffers {
+                params: &mut pp,
+                grads: &mut gg,
+                state: &mut ss,
+                acts: &mut aa,
+            };
+            let mut t = Trainer::new(&layers, buffers, opt, Loss::SoftmaxCrossEntropy).expect("valid");
+            t.set_schedule(schedule).expect("valid");
+            t.init_params(5);
+            let xs = [[0.5f32, -1.0, 2.0], [1.5, 0.25, -0.75], [-0.3, 0.9, 0.1]];
+            for step in 0..40usize {
+                let x = xs[step % 3];
+                let label = step % 2;
+                if step % 5 == 4 {
+                    let rows = [xs[0], xs[1]].concat();
+                    let data = microtrain::Dataset::new(&rows, 3, microtrain::Targets::Classes(&[0, 1]))
+                        .expect("valid");
+                    t.train_batch(&data).expect("finite");
+                } else {
+                    t.train_sample(&x, microtrain::Target::Class(label))
+                        .expect("finite");
+                }
+            }
+            results.push((t.params().to_vec(), t.state().to_vec()));
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&results[0].0), bits(&results[1].0), "{opt:?} params");
+        assert_eq!(bits(&results[0].1), bits(&results[1].1), "{opt:?} state");
+    }
+}
