@@ -183,7 +183,7 @@ pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
 
 /// For one sample whose error terms are all in `acts` (after [`backward_deltas`]):
 /// updates every parameter with `opt` as its gradient is formed (`g = delta_i x_j`
-/// for a weight, `delta_i` for a bias; see [`Optimizer::update_outer`]), writing each
+/// for a weight, `delta_i` for a bias; see [`Optimizer::update_layer`]), writing each
 /// gradient into `grads` as well (unless `grads` is empty: online-only storage).
 /// No gradient buffer is read, and each weight is loaded once. The layers are walked
 /// from the first: every error term is already known, so the order does not matter.
@@ -203,16 +203,12 @@ pub fn update_fused<O: Optimizer>(
     let (mut p, mut g, mut s) = (params, grads, state);
     let mut input = x;
     for l in layers {
-        let (wl, bl) = (l.weights_len(), l.outputs);
-        let w = take_mut(&mut p, wl);
-        let b = take_mut(&mut p, bl);
-        let gw = take_mut(&mut g, wl);
-        let gb = take_mut(&mut g, bl);
-        let sw = take_mut(&mut s, wl.saturating_mul(spp));
-        let sb = take_mut(&mut s, bl.saturating_mul(spp));
-        let delta = take(&mut d, bl);
-        opt.update_outer(sc, w, sw, gw, delta, input);
-        opt.update_outer(sc, b, sb, gb, &[1.0], delta);
-        input = take(&mut a, bl);
+        let n = l.params_len();
+        let lp = take_mut(&mut p, n);
+        let lg = take_mut(&mut g, n);
+        let ls = take_mut(&mut s, n.saturating_mul(spp));
+        let delta = take(&mut d, l.outputs);
+        opt.update_layer(sc, lp, ls, lg, delta, input);
+        input = take(&mut a, l.outputs);
     }
 }

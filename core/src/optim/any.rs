@@ -126,6 +126,18 @@ impl Optimizer for AnyOptimizer {
     ) {
         dispatch!(self, o => o.update_outer(sc, params, state, grads, d, x))
     }
+
+    fn update_layer(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        state: &mut [f32],
+        grads: &mut [f32],
+        d: &[f32],
+        x: &[f32],
+    ) {
+        dispatch!(self, o => o.update_layer(sc, params, state, grads, d, x))
+    }
 }
 
 macro_rules! from_config {

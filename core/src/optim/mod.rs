@@ -136,6 +136,24 @@ pub trait Optimizer {
         outer_rows(self, sc, params, state, grads, d, x);
     }
 
+    /// Updates one dense layer's parameters `[W | b]` (`W` row-major, `d.len()` rows of
+    /// `x.len()` columns) from the single-sample gradient `dL/dW = d x^T`,
+    /// `dL/db = d`: [`update_outer`](Optimizer::update_outer) on the weights, then on
+    /// the bias as one row with `d = [1.0]` and `x = d`. `state` and `grads` (unless
+    /// empty) follow the parameters' layout. An optimizer with a faster kernel may do
+    /// both in one call.
+    fn update_layer(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        state: &mut [f32],
+        grads: &mut [f32],
+        d: &[f32],
+        x: &[f32],
+    ) {
+        layer_rows(self, sc, params, state, grads, d, x);
+    }
+
     /// One whole step: [`scalars`](Optimizer::scalars) then
     /// [`update`](Optimizer::update) over all of `params` with `grads`.
     fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
@@ -179,6 +197,25 @@ pub(crate) fn outer_rows<O: Optimizer + ?Sized>(
         }
         opt.update(sc, row, scaled(*di, x), s_row);
     }
+}
+
+/// [`Optimizer::update_layer`] as two [`Optimizer::update_outer`] calls.
+pub(crate) fn layer_rows<O: Optimizer + ?Sized>(
+    opt: &O,
+    sc: &StepScalars,
+    params: &mut [f32],
+    state: &mut [f32],
+    grads: &mut [f32],
+    d: &[f32],
+    x: &[f32],
+) {
+    let wl = d.len().saturating_mul(x.len());
+    let (w, b) = params.split_at_mut(wl.min(params.len()));
+    let sl = wl.saturating_mul(opt.state_per_param());
+    let (sw, sb) = state.split_at_mut(sl.min(state.len()));
+    let (gw, gb) = grads.split_at_mut(wl.min(grads.len()));
+    opt.update_outer(sc, w, sw, gw, d, x);
+    opt.update_outer(sc, b, sb, gb, &[1.0], d);
 }
 
 /// `d * x[j]` for each `j`: the gradient row of a weight row (and, with `d = 1`, any

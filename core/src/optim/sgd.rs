@@ -171,6 +171,27 @@ impl Optimizer for Sgd {
         super::outer_rows(self, sc, params, state, grads, d, x);
     }
 
+    // Out of line: its FPU registers and constants stay out of the step's frame.
+    #[inline(never)]
+    fn update_layer(
+        &self,
+        sc: &StepScalars,
+        params: &mut [f32],
+        state: &mut [f32],
+        grads: &mut [f32],
+        d: &[f32],
+        x: &[f32],
+    ) {
+        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+        if self.momentum == 0.0
+            && self.weight_decay == 0.0
+            && super::vfp::update_layer(super::vfp::Rule::Sgd(sc.lr), params, state, grads, d, x)
+        {
+            return;
+        }
+        super::layer_rows(self, sc, params, state, grads, d, x);
+    }
+
     fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
         // `1 * g` is exactly `g`: the batch update is the outer-product kernel's row.
         let sc = self.scalars(lr, k);

@@ -187,6 +187,83 @@ macro_rules! sgd_block {
     };
 }
 
+/// The pointers a block advances: parameters, state, gradients.
+type Cursor = (*mut f32, *mut f32, *mut f32);
+
+/// Runs one block: `rows` rows of `cols` parameters from `c`, with gradient
+/// `g[i][j] = d[i] x[j]` (stored from `c.2` when `store`), by `rule`. Returns the
+/// cursor advanced past what it updated.
+///
+/// # Safety
+/// `rows >= 1`; `d` points to `rows` readable floats and `x` to `cols`; from the
+/// cursor, `rows * cols` floats of parameters (times 2 of state for Adam, and of
+/// gradients when `store`) are readable and writable, and nothing else refers to them
+/// during the call. `cols` may be zero (nothing is updated then).
+#[allow(unsafe_code)]
+#[inline(always)]
+unsafe fn block(
+    rule: Rule<'_>,
+    store: bool,
+    c: Cursor,
+    d: *const f32,
+    rows: usize,
+    x: *const f32,
+    cols: usize,
+) -> Cursor {
+    let (chunks, rem) = (cols / 4, cols % 4);
+    let (mut p, mut s, mut g) = c;
+    // SAFETY (of the block, given the caller's guarantees): it reads Adam's six
+    // constants (SGD's rate is an operand), `rows` floats from `d`, `cols` from `x` once
+    // per row, and reads and writes `rows * cols` floats from the parameter cursor (and
+    // twice that of state for Adam, and as many gradients in the storing variants).
+    // The row loop runs `rows >= 1` times and ends at zero; each column loop is skipped
+    // when its count is zero, and together they cover `cols`. Every FPU register used
+    // (s0-s23 for Adam, s0-s15 for SGD) is declared clobbered and every core register
+    // changed is an operand; the block touches no stack. The hard-float ABI guarantees
+    // an enabled FPU.
+    unsafe {
+        match (rule, store) {
+            (Rule::Adam(k), true) => fpu_asm!(
+                s0_s23;
+                adam_block!("vstmia {g}!, {{s0-s3}}\n", "vstmia {g}!, {{s0}}\n"),
+                kx = inout(reg) k.as_ptr() => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
+                x = in(reg) x, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
+                p = inout(reg) p, s = inout(reg) s, g = inout(reg) g,
+            ),
+            (Rule::Adam(k), false) => fpu_asm!(
+                s0_s23;
+                adam_block!("", ""),
+                kx = inout(reg) k.as_ptr() => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
+                x = in(reg) x, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
+                p = inout(reg) p, s = inout(reg) s,
+            ),
+            (Rule::Sgd(lr), true) => fpu_asm!(
+                s0_s15;
+                sgd_block!("vstmia {g}!, {{s4-s7}}\n", "vstmia {g}!, {{s4}}\n"),
+                lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
+                rows = inout(reg) rows => _, x = in(reg) x, chunks = in(reg) chunks,
+                rem = in(reg) rem, j = out(reg) _, p = inout(reg) p, g = inout(reg) g,
+            ),
+            (Rule::Sgd(lr), false) => fpu_asm!(
+                s0_s15;
+                sgd_block!("", ""),
+                lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
+                rows = inout(reg) rows => _, x = in(reg) x, chunks = in(reg) chunks,
+                rem = in(reg) rem, j = out(reg) _, p = inout(reg) p,
+            ),
+        }
+    }
+    (p, s, g)
+}
+
+/// State floats per parameter of `rule`.
+fn state_per_param(rule: Rule<'_>) -> usize {
+    match rule {
+        Rule::Adam(_) => 2,
+        Rule::Sgd(_) => 0,
+    }
+}
+
 /// Updates `d.len()` rows of `x.len()` parameters with gradient `g[i][j] = d[i] x[j]`
 /// by `rule` (stored into `grads` unless it is empty; Adam's state interleaved
 /// `[m, v]` per parameter). Returns `false`, having touched nothing, if a length does
@@ -204,64 +281,65 @@ pub(crate) fn update_outer(
     let Some(n) = rows.checked_mul(cols) else {
         return false;
     };
-    let spp = match rule {
-        Rule::Adam(_) => 2,
-        Rule::Sgd(_) => 0,
-    };
     let store = !grads.is_empty();
-    if n == 0 || params.len() != n || state.len() != n.saturating_mul(spp) || (store && grads.len() != n) {
+    if n == 0
+        || params.len() != n
+        || state.len() != n.saturating_mul(state_per_param(rule))
+        || (store && grads.len() != n)
+    {
         return false;
     }
-    let (chunks, rem) = (cols / 4, cols % 4);
-    let (p, s, g, dp, xp) = (
-        params.as_mut_ptr(),
-        state.as_mut_ptr(),
-        grads.as_mut_ptr(),
-        d.as_ptr(),
-        x.as_ptr(),
-    );
-    // SAFETY: the block reads Adam's six constants (SGD's rate is an operand), `rows` floats from `d`, `cols` from `x`
-    // once per row, and reads and writes `rows * cols` floats of `params` (and
-    // `2 * rows * cols` of `state` for Adam), writing `rows * cols` floats of `grads`
-    // in the storing variants: all within the slices, whose lengths were checked above
-    // (`rows >= 1`, so the row loop runs at least once and ends at zero; each column
-    // loop is skipped when its count is zero, and together they cover `cols`).
-    // `params`, `state` and `grads` are distinct `&mut` slices, so nothing else aliases
-    // them. Every FPU register used (s0-s23 for Adam, s0-s15 for SGD) is declared
-    // clobbered and every core register changed is an operand; the block touches no
-    // stack. The hard-float ABI
-    // guarantees an enabled FPU.
-    unsafe {
-        match (rule, store) {
-            (Rule::Adam(k), true) => fpu_asm!(
-                s0_s23;
-                adam_block!("vstmia {g}!, {{s0-s3}}\n", "vstmia {g}!, {{s0}}\n"),
-                kx = inout(reg) k.as_ptr() => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
-                x = in(reg) xp, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
-                p = inout(reg) p => _, s = inout(reg) s => _, g = inout(reg) g => _,
-            ),
-            (Rule::Adam(k), false) => fpu_asm!(
-                s0_s23;
-                adam_block!("", ""),
-                kx = inout(reg) k.as_ptr() => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
-                x = in(reg) xp, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
-                p = inout(reg) p => _, s = inout(reg) s => _,
-            ),
-            (Rule::Sgd(lr), true) => fpu_asm!(
-                s0_s15;
-                sgd_block!("vstmia {g}!, {{s4-s7}}\n", "vstmia {g}!, {{s4}}\n"),
-                lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) dp => _,
-                rows = inout(reg) rows => _, x = in(reg) xp, chunks = in(reg) chunks,
-                rem = in(reg) rem, j = out(reg) _, p = inout(reg) p => _, g = inout(reg) g => _,
-            ),
-            (Rule::Sgd(lr), false) => fpu_asm!(
-                s0_s15;
-                sgd_block!("", ""),
-                lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) dp => _,
-                rows = inout(reg) rows => _, x = in(reg) xp, chunks = in(reg) chunks,
-                rem = in(reg) rem, j = out(reg) _, p = inout(reg) p => _,
-            ),
-        }
+    let c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
+    // SAFETY: `rows >= 1`; `d` holds `rows` floats, `x` `cols`; `params`, `state` and
+    // `grads` (when storing) hold exactly what `rows x cols` parameters need (checked
+    // above), and they are distinct `&mut` slices borrowed for the call.
+    unsafe { block(rule, store, c, d.as_ptr(), rows, x.as_ptr(), cols) };
+    true
+}
+
+/// Updates a dense layer's parameters `[W | b]` (`W`: `d.len()` rows of `x.len()`)
+/// from the single-sample gradient `dL/dW = d x^T`, `dL/db = d`, by `rule`: two
+/// blocks, the weights and then the bias (as one row of `d.len()` with `d = [1]`,
+/// `x = d`: `1 * d_i` is exactly `d_i`), with one set of checks. `state` and `grads`
+/// (unless empty) follow the same layout. Returns `false`, having touched nothing, if
+/// a length does not fit the shape.
+#[allow(unsafe_code)]
+pub(crate) fn update_layer(
+    rule: Rule<'_>,
+    params: &mut [f32],
+    state: &mut [f32],
+    grads: &mut [f32],
+    d: &[f32],
+    x: &[f32],
+) -> bool {
+    let (rows, cols) = (d.len(), x.len());
+    let Some(n) = rows.checked_mul(cols).and_then(|w| w.checked_add(rows)) else {
+        return false;
+    };
+    let store = !grads.is_empty();
+    if rows == 0
+        || cols == 0
+        || params.len() != n
+        || state.len() != n.saturating_mul(state_per_param(rule))
+        || (store && grads.len() != n)
+    {
+        return false;
+    }
+    let one = [1.0f32];
+    let c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
+    // SAFETY: `rows >= 1`; `d` holds `rows` floats and `x` `cols`; `params`, `state`
+    // and `grads` (when storing) hold exactly what `rows * cols + rows` parameters need
+    // (checked above) and are distinct `&mut` slices borrowed for the call. The first
+    // block updates the `rows * cols` weights and returns the cursor at the bias, the
+    // second the `rows` biases (one row: `d` is `one`, one readable float, and the
+    // input is `d`, `rows` floats).
+    let mut c = c;
+    // A loop rather than two calls, so that the block's code is here once.
+    for (dp, r, xp, n) in [
+        (d.as_ptr(), rows, x.as_ptr(), cols),
+        (one.as_ptr(), 1, d.as_ptr(), rows),
+    ] {
+        c = unsafe { block(rule, store, c, dp, r, xp, n) };
     }
     true
 }

@@ -89,6 +89,7 @@ enum Kernel {
     OuterAccAndBack,
     UpdateOuter,
     UpdateOuterBias,
+    UpdateLayer,
     Step,
     AffineRagged,
     AffineReluRagged,
@@ -98,7 +99,7 @@ enum Kernel {
 }
 
 /// The number of `Kernel`s.
-const KERNELS: usize = 13;
+const KERNELS: usize = 14;
 
 impl Kernel {
     const ALL: [Kernel; KERNELS] = [
@@ -109,6 +110,7 @@ impl Kernel {
         Kernel::OuterAccAndBack,
         Kernel::UpdateOuter,
         Kernel::UpdateOuterBias,
+        Kernel::UpdateLayer,
         Kernel::Step,
         Kernel::AffineRagged,
         Kernel::AffineReluRagged,
@@ -126,6 +128,7 @@ impl Kernel {
             Kernel::OuterAccAndBack => "outer_acc_and_back",
             Kernel::UpdateOuter => "update_outer",
             Kernel::UpdateOuterBias => "update_outer (bias form)",
+            Kernel::UpdateLayer => "update_layer",
             Kernel::Step => "step",
             Kernel::AffineRagged => "affine (mismatched lengths)",
             Kernel::AffineReluRagged => "affine_relu (mismatched lengths)",
@@ -658,8 +661,8 @@ fn check_outer_acc_and_back(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: us
     );
 }
 
-/// `update_outer` (without and with a gradient buffer), its bias form and `step` of
-/// `opt` against `update`, for the steps in `STEPS` one after the other.
+/// `update_outer` (without and with a gradient buffer), its bias form, `update_layer`
+/// and `step` of `opt` against `update`, for the steps in `STEPS` one after the other.
 fn check_optimizer<O: Optimizer>(
     t: &mut Tally,
     rng: &mut Rng,
@@ -793,6 +796,59 @@ fn check_optimizer<O: Optimizer>(
         );
         p.sync(m);
         s.sync(ms);
+
+        // A whole layer `[W | b]` in one call: the weights from `d x^T`, then the bias
+        // from `d`, state and gradients in the same layout.
+        let nl = n + rows;
+        if nl <= N {
+            let (nls, ml, mls) = (nl * spp, nl + GUARD, nl * spp + GUARD);
+            // The bias and its state lie past what the cases above compared: start all
+            // three copies from the same values there too.
+            p.sync(ml);
+            s.sync(mls);
+            b.grads.fill(rng, ml);
+            opt.update_layer(&sc, &mut p.kernel[..nl], &mut s.kernel[..nls], &mut [], d, x);
+            opt.update_layer(
+                &sc,
+                &mut p.stored[..nl],
+                &mut s.stored[..nls],
+                &mut b.grads.kernel[..nl],
+                d,
+                x,
+            );
+            for (i, &di) in d.iter().enumerate() {
+                let p_row = &mut p.portable[i * cols..(i + 1) * cols];
+                let s_row = &mut s.portable[i * row_s..(i + 1) * row_s];
+                opt.update(&sc, p_row, x.iter().map(|a| di * a), s_row);
+                for (g, a) in b.grads.portable[i * cols..(i + 1) * cols].iter_mut().zip(x) {
+                    *g = di * a;
+                }
+            }
+            opt.update(
+                &sc,
+                &mut p.portable[n..nl],
+                d.iter().copied(),
+                &mut s.portable[ns..nls],
+            );
+            b.grads.portable[n..nl].copy_from_slice(d);
+            t.check(
+                case(Kernel::UpdateLayer),
+                &[
+                    ("params", &p.kernel[..ml], &p.portable[..ml]),
+                    ("state", &s.kernel[..mls], &s.portable[..mls]),
+                ],
+            );
+            t.check(
+                case(Kernel::UpdateLayer),
+                &[
+                    ("params (grads stored)", &p.stored[..ml], &p.portable[..ml]),
+                    ("state (grads stored)", &s.stored[..mls], &s.portable[..mls]),
+                    ("grads", &b.grads.kernel[..ml], &b.grads.portable[..ml]),
+                ],
+            );
+            p.sync(ml);
+            s.sync(mls);
+        }
     }
 }
 
