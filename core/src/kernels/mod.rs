@@ -144,10 +144,28 @@ pub fn max_abs(v: &[f32]) -> f32 {
 
 /// `sum(|v[i]|)` in `f32`: a bound on every `|v[i]|` that is infinite or NaN as soon
 /// as one element is (and infinite when the sum overflows). One cheap pass that both
-/// bounds and checks a slice.
+/// bounds and checks a slice. Summed as [`dot`]: four partial sums, then the
+/// remainder in order (the same bits on every target; one assembly loop on Cortex-M
+/// cores with a single-precision FPU).
 #[inline]
 pub fn sum_abs(v: &[f32]) -> f32 {
-    v.iter().fold(0.0f32, |s, x| s + x.abs())
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    return vfp::sum_abs(v);
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+    {
+        let mut chunks = v.chunks_exact(4);
+        let mut s = [0.0f32; 4];
+        for c in &mut chunks {
+            if let [a, b, c, d] = c {
+                s[0] += a.abs();
+                s[1] += b.abs();
+                s[2] += c.abs();
+                s[3] += d.abs();
+            }
+        }
+        let head = (s[0] + s[1]) + (s[2] + s[3]);
+        chunks.remainder().iter().fold(head, |acc, x| acc + x.abs())
+    }
 }
 
 /// The largest gradient magnitude a step accepts: `2^61` (about 2.3e18), exclusive.

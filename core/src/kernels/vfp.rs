@@ -275,3 +275,60 @@ pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
         );
     }
 }
+
+/// `sum(|v[i]|)` as [`super::sum_abs`] adds it (four partial sums from zero,
+/// `(s0 + s1) + (s2 + s3)`, then the remainder in order), four floats per `VLDM`.
+#[allow(unsafe_code)]
+pub(crate) fn sum_abs(v: &[f32]) -> f32 {
+    let (chunks, rem) = (v.len() / 4, v.len() % 4);
+    let r: u32;
+    // SAFETY: the block reads the `v.len()` floats of `v` (`chunks` groups of four,
+    // then `rem` single ones; each loop is skipped when its count is zero) and writes
+    // no memory. The FPU registers used (s0-s7) are declared clobbered, every core
+    // register changed is an operand, and no stack is touched; the hard-float ABI
+    // guarantees an enabled FPU.
+    unsafe {
+        fpu_asm!(
+            s0_s15;
+            concat!(
+                "movs {j}, #0\n",
+                "vmov s0, s1, {j}, {j}\n",
+                "vmov s2, s3, {j}, {j}\n",
+                "movs {j}, {chunks}\n",
+                "beq 2f\n",
+                "1:\n",
+                "vldmia {v}!, {{s4-s7}}\n",
+                "vabs.f32 s4, s4\n",
+                "vabs.f32 s5, s5\n",
+                "vabs.f32 s6, s6\n",
+                "vabs.f32 s7, s7\n",
+                "vadd.f32 s0, s0, s4\n",
+                "vadd.f32 s1, s1, s5\n",
+                "vadd.f32 s2, s2, s6\n",
+                "vadd.f32 s3, s3, s7\n",
+                "subs {j}, {j}, #1\n",
+                "bne 1b\n",
+                "2:\n",
+                "vadd.f32 s0, s0, s1\n",
+                "vadd.f32 s2, s2, s3\n",
+                "vadd.f32 s0, s0, s2\n",
+                "movs {j}, {rem}\n",
+                "beq 4f\n",
+                "3:\n",
+                "vldmia {v}!, {{s4}}\n",
+                "vabs.f32 s4, s4\n",
+                "vadd.f32 s0, s0, s4\n",
+                "subs {j}, {j}, #1\n",
+                "bne 3b\n",
+                "4:\n",
+                "vmov {r}, s0",
+            ),
+            v = inout(reg) v.as_ptr() => _,
+            chunks = in(reg) chunks,
+            rem = in(reg) rem,
+            j = out(reg) _,
+            r = lateout(reg) r,
+        );
+    }
+    f32::from_bits(r)
+}

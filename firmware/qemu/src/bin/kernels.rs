@@ -33,7 +33,7 @@ mod halt;
 
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
-use microtrain::kernels::{affine, affine_relu, dot, outer_acc, outer_acc_and_back, transposed};
+use microtrain::kernels::{affine, affine_relu, dot, outer_acc, outer_acc_and_back, sum_abs, transposed};
 use microtrain::{Activation, Adam, AnyOptimizer, Optimizer, Rng, Sgd};
 
 /// The largest `rows * cols` (and `rows`, `cols`) of a shape.
@@ -96,10 +96,11 @@ enum Kernel {
     OuterAccRagged,
     TransposedRagged,
     ReluReference,
+    SumAbs,
 }
 
 /// The number of `Kernel`s.
-const KERNELS: usize = 14;
+const KERNELS: usize = 15;
 
 impl Kernel {
     const ALL: [Kernel; KERNELS] = [
@@ -117,6 +118,7 @@ impl Kernel {
         Kernel::OuterAccRagged,
         Kernel::TransposedRagged,
         Kernel::ReluReference,
+        Kernel::SumAbs,
     ];
 
     fn name(self) -> &'static str {
@@ -135,6 +137,7 @@ impl Kernel {
             Kernel::OuterAccRagged => "outer_acc (mismatched lengths)",
             Kernel::TransposedRagged => "transposed (mismatched lengths)",
             Kernel::ReluReference => "ReLU reference vs Activation::Relu",
+            Kernel::SumAbs => "sum_abs",
         }
     }
 
@@ -379,6 +382,39 @@ fn check_relu_reference(t: &mut Tally) {
         lens: [0; 4],
     };
     t.check(case, &[("relu", &v, &want)]);
+}
+
+/// `sum_abs` on `len` floats (with NaN and infinities when `special`) against the
+/// portable sum: four partial sums of `|v|` from zero, `(s0 + s1) + (s2 + s3)`, then
+/// the remainder in order.
+fn check_sum_abs(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special: bool) {
+    let v = &mut b.x[..len];
+    if special {
+        fill_special(rng, v);
+    } else {
+        fill(rng, v);
+    }
+    let mut s = [0.0f32; 4];
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        for (acc, x) in s.iter_mut().zip(c) {
+            *acc += x.abs();
+        }
+    }
+    let want = chunks
+        .remainder()
+        .iter()
+        .fold((s[0] + s[1]) + (s[2] + s[3]), |acc, x| acc + x.abs());
+    let got = sum_abs(v);
+    let case = Case {
+        kernel: Kernel::SumAbs,
+        opt: "-",
+        rows: 1,
+        cols: len,
+        k: 0,
+        lens: [0; 4],
+    };
+    t.check(case, &[("sum", &[got], &[want])]);
 }
 
 /// `affine` (or `affine_relu`) on one exact shape; `special` mixes NaN and infinities
@@ -899,6 +935,14 @@ fn main() -> ! {
     let mut t = Tally::default();
     let mut shape_count = 0u32;
     check_relu_reference(&mut t);
+    let mut rng_sum = Rng::new(0x0073_756d_0000);
+    for len in 0..=40 {
+        for special in [false, true] {
+            for _ in 0..8 {
+                check_sum_abs(&mut t, &mut rng_sum, &mut *BUFS, len, special);
+            }
+        }
+    }
     for (rows, cols) in shapes() {
         shape_count += 1;
         let b = &mut *BUFS;
