@@ -134,7 +134,20 @@ pub fn one_minus_pow(beta: f32, k: u32) -> f32 {
     if k == 0 {
         return 0.0;
     }
-    -libm::expm1f(k as f32 * libm::log1pf(-(1.0 - beta)))
+    -libm::expm1f(k as f32 * ln_beta(beta))
+}
+
+/// `ln_1p(-(1 - beta))`: for Adam's default betas (0.9, 0.999) the value `libm` gives,
+/// stored (a unit test checks it), which saves one `log1pf` per beta and step.
+#[inline]
+fn ln_beta(beta: f32) -> f32 {
+    const BETA_0_9: u32 = 0x3f66_6666; // 0.9f32
+    const BETA_0_999: u32 = 0x3f7f_be77; // 0.999f32
+    match beta.to_bits() {
+        BETA_0_9 => f32::from_bits(0xbdd7_c745),
+        BETA_0_999 => f32::from_bits(0xba83_22ca),
+        _ => libm::log1pf(-(1.0 - beta)),
+    }
 }
 
 /// `base^k` in double precision, for per-step scalars (schedules, RAdam), by
@@ -178,6 +191,20 @@ mod tests {
                 assert!((got - want).abs() <= tol, "{base}^{k}: {got} vs {want}");
             }
         }
+    }
+
+    #[test]
+    fn stored_logs_of_the_default_betas_are_libms() {
+        for beta in [0.9f32, 0.999] {
+            assert_eq!(
+                ln_beta(beta).to_bits(),
+                libm::log1pf(-(1.0 - beta)).to_bits(),
+                "{beta}"
+            );
+        }
+        assert_eq!(0.9f32.to_bits(), 0x3f66_6666);
+        assert_eq!(0.999f32.to_bits(), 0x3f7f_be77);
+        assert_eq!(ln_beta(0.95).to_bits(), libm::log1pf(-(1.0f32 - 0.95)).to_bits());
     }
 
     #[test]
