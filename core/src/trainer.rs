@@ -471,8 +471,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     fn check_fused_gradient(&self, x: &[f32]) -> Result<(), StepError> {
         let (mut a, mut d) = self.acts.split_at(self.acts.len() / 2);
         let mut input = x;
-        let mut p_start = 0usize;
-        for l in self.layers {
+        for (i, l) in self.layers.iter().enumerate() {
             let (delta, rest) = d.split_at(l.outputs.min(d.len()));
             d = rest;
             let input_sum = kernels::sum_abs(input);
@@ -480,10 +479,15 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             let scale = if input_sum < 1.0 { 1.0 } else { input_sum };
             let bound = kernels::sum_abs(delta) * scale;
             if bound.is_nan() || bound >= kernels::GRADIENT_LIMIT {
-                return Err(StepError::NonFiniteGradient { index: p_start });
+                // The layer's first parameter (summed only on this rare path).
+                let index = self
+                    .layers
+                    .iter()
+                    .take(i)
+                    .fold(0usize, |s, l| s.saturating_add(l.params_len()));
+                return Err(StepError::NonFiniteGradient { index });
             }
             (input, a) = a.split_at(l.outputs.min(a.len()));
-            p_start = p_start.saturating_add(l.params_len());
         }
         Ok(())
     }
