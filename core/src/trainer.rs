@@ -468,26 +468,44 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// and `|x_j|`, so every gradient `delta_i x_j` (and bias gradient `delta_i`) is
     /// finite and in range; a NaN or infinite term makes its sum NaN or infinite. `x`
     /// was checked finite with the sample.
+    ///
+    /// First one bound for the whole model, from three sums (all error terms; the input
+    /// plus all hidden activations), which is at least every layer's: when it holds,
+    /// so do they all. Only otherwise are the layers checked one by one.
     fn check_fused_gradient(&self, x: &[f32]) -> Result<(), StepError> {
+        let (a, d) = self.acts.split_at(self.acts.len() / 2);
+        let hidden = a.len().saturating_sub(self.outputs());
+        let inputs = kernels::sum_abs(x) + kernels::sum_abs(a.get(..hidden).unwrap_or(&[]));
+        if Self::gradient_bound_holds(kernels::sum_abs(d), inputs) {
+            return Ok(());
+        }
+        self.check_fused_gradient_per_layer(x)
+    }
+
+    /// `deltas * max(1, inputs) < GRADIENT_LIMIT`, false when either is NaN.
+    #[inline]
+    fn gradient_bound_holds(deltas: f32, inputs: f32) -> bool {
+        // `s < 1` is false for NaN, which then carries into the bound.
+        let scale = if inputs < 1.0 { 1.0 } else { inputs };
+        let bound = deltas * scale;
+        !bound.is_nan() && bound < kernels::GRADIENT_LIMIT
+    }
+
+    /// [`check_fused_gradient`](Self::check_fused_gradient) layer by layer, naming the
+    /// first layer that fails (its first parameter's index).
+    #[inline(never)]
+    fn check_fused_gradient_per_layer(&self, x: &[f32]) -> Result<(), StepError> {
         let (mut a, mut d) = self.acts.split_at(self.acts.len() / 2);
         let mut input = x;
-        for (i, l) in self.layers.iter().enumerate() {
+        let mut index = 0usize;
+        for l in self.layers {
             let (delta, rest) = d.split_at(l.outputs.min(d.len()));
             d = rest;
-            let input_sum = kernels::sum_abs(input);
-            // `s < 1` is false for NaN, which then carries into the bound.
-            let scale = if input_sum < 1.0 { 1.0 } else { input_sum };
-            let bound = kernels::sum_abs(delta) * scale;
-            if bound.is_nan() || bound >= kernels::GRADIENT_LIMIT {
-                // The layer's first parameter (summed only on this rare path).
-                let index = self
-                    .layers
-                    .iter()
-                    .take(i)
-                    .fold(0usize, |s, l| s.saturating_add(l.params_len()));
+            if !Self::gradient_bound_holds(kernels::sum_abs(delta), kernels::sum_abs(input)) {
                 return Err(StepError::NonFiniteGradient { index });
             }
             (input, a) = a.split_at(l.outputs.min(a.len()));
+            index = index.saturating_add(l.params_len());
         }
         Ok(())
     }
@@ -504,5 +522,55 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             dense::backward(self.layers, self.params, self.grads, x, self.acts);
         }
         Ok(total * inv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Activation, Sgd};
+
+    /// The whole-model bound only filters: where it fails but every layer's own bound
+    /// holds, the step is accepted; where a layer's fails, that layer is named.
+    #[test]
+    fn fused_check_is_the_per_layer_check() {
+        let layers = [
+            Dense::new(2, 2, Activation::Relu),
+            Dense::new(2, 2, Activation::Identity),
+        ];
+        let (mut p, mut g, mut a) = ([0.0f32; 12], [0.0f32; 12], [0.0f32; 8]);
+        let buffers = Buffers {
+            params: &mut p,
+            grads: &mut g,
+            state: &mut [],
+            acts: &mut a,
+        };
+        let mut t = Trainer::new(&layers, buffers, Sgd::new(0.1), Loss::Mse).unwrap();
+        let x = [1.0f32, 0.0];
+        let big = 1.0e9f32;
+        // acts = [a1 (2) | a2 (2) | delta1 (2) | delta2 (2)].
+        // Layer 1: deltas 1e9 x input 1 = 1e9. Layer 2: deltas 1 x input 1e10 = 1e10.
+        // All deltas x (input + hidden) is about 1e19, above the limit (2.3e18).
+        t.acts
+            .copy_from_slice(&[big, 9.0 * big, 0.5, 0.5, big, 0.0, 1.0, 0.0]);
+        assert!(!Trainer::<Sgd>::gradient_bound_holds(big + 1.0, 1.0 + 10.0 * big));
+        assert_eq!(t.check_fused_gradient(&x), Ok(()));
+        // Layer 2's own bound fails: deltas 1e9 x input 1e10.
+        t.acts
+            .copy_from_slice(&[big, 9.0 * big, 0.5, 0.5, 1.0, 0.0, big, 0.0]);
+        assert_eq!(
+            t.check_fused_gradient(&x),
+            Err(StepError::NonFiniteGradient { index: 6 })
+        );
+        // A NaN error term in layer 1.
+        t.acts
+            .copy_from_slice(&[0.0, 0.0, 0.5, 0.5, f32::NAN, 0.0, 1.0, 0.0]);
+        assert_eq!(
+            t.check_fused_gradient(&x),
+            Err(StepError::NonFiniteGradient { index: 0 })
+        );
+        // Small values everywhere: the fast path.
+        t.acts.copy_from_slice(&[1.0, 2.0, 0.5, 0.5, 0.1, 0.2, 0.3, 0.4]);
+        assert_eq!(t.check_fused_gradient(&x), Ok(()));
     }
 }
