@@ -545,7 +545,7 @@ mod tests {
             state: &mut [],
             acts: &mut a,
         };
-        let mut t = Trainer::new(&layers, buffers, Sgd::new(0.1), Loss::Mse).unwrap();
+        let t = Trainer::new(&layers, buffers, Sgd::new(0.1), Loss::Mse).unwrap();
         let x = [1.0f32, 0.0];
         let big = 1.0e9f32;
         // acts = [a1 (2) | a2 (2) | delta1 (2) | delta2 (2)].
