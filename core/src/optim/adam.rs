@@ -148,6 +148,25 @@ fn adam_loop<const WD: bool, const AMS: bool, G: Iterator<Item = f32>>(
     }
 }
 
+impl Adam {
+    /// The constants of the FPU kernel (`optim/vfp.rs`), when this configuration is
+    /// one it covers: no weight decay, no AMSGrad, `1 - beta1 < 0.5` (the branch of
+    /// `lerp` it computes).
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    #[inline]
+    fn fpu_consts(&self, sc: &StepScalars) -> Option<super::vfp::Consts> {
+        let covered = self.weight_decay == 0.0 && !self.amsgrad && (1.0 - self.beta1).abs() < 0.5;
+        covered.then_some([
+            1.0 - self.beta1,
+            self.beta2,
+            1.0 - self.beta2,
+            sc.a,
+            self.eps,
+            sc.lr,
+        ])
+    }
+}
+
 impl Optimizer for Adam {
     fn lr(&self) -> f32 {
         self.lr
@@ -190,15 +209,7 @@ impl Optimizer for Adam {
         x: &[f32],
     ) {
         #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.weight_decay == 0.0 && !self.amsgrad && (1.0 - self.beta1).abs() < 0.5 {
-            let k = [
-                1.0 - self.beta1,
-                self.beta2,
-                1.0 - self.beta2,
-                sc.a,
-                self.eps,
-                sc.lr,
-            ];
+        if let Some(k) = self.fpu_consts(sc) {
             if super::vfp::update_outer(super::vfp::Rule::Adam(&k), params, state, grads, d, x) {
                 return;
             }
@@ -218,15 +229,7 @@ impl Optimizer for Adam {
         x: &[f32],
     ) {
         #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.weight_decay == 0.0 && !self.amsgrad && (1.0 - self.beta1).abs() < 0.5 {
-            let k = [
-                1.0 - self.beta1,
-                self.beta2,
-                1.0 - self.beta2,
-                sc.a,
-                self.eps,
-                sc.lr,
-            ];
+        if let Some(k) = self.fpu_consts(sc) {
             if super::vfp::update_layer(super::vfp::Rule::Adam(&k), params, state, grads, d, x) {
                 return;
             }

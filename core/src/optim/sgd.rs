@@ -85,6 +85,16 @@ impl Sgd {
     }
 }
 
+impl Sgd {
+    /// Whether the FPU kernel (`optim/vfp.rs`) covers this configuration: no momentum,
+    /// no weight decay.
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    #[inline]
+    fn fpu_covered(&self) -> bool {
+        self.momentum == 0.0 && self.weight_decay == 0.0
+    }
+}
+
 impl Optimizer for Sgd {
     fn lr(&self) -> f32 {
         self.lr
@@ -162,8 +172,7 @@ impl Optimizer for Sgd {
         x: &[f32],
     ) {
         #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.momentum == 0.0
-            && self.weight_decay == 0.0
+        if self.fpu_covered()
             && super::vfp::update_outer(super::vfp::Rule::Sgd(sc.lr), params, state, grads, d, x)
         {
             return;
@@ -183,8 +192,7 @@ impl Optimizer for Sgd {
         x: &[f32],
     ) {
         #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.momentum == 0.0
-            && self.weight_decay == 0.0
+        if self.fpu_covered()
             && super::vfp::update_layer(super::vfp::Rule::Sgd(sc.lr), params, state, grads, d, x)
         {
             return;
