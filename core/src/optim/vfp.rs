@@ -264,6 +264,18 @@ fn state_per_param(rule: Rule<'_>) -> usize {
     }
 }
 
+/// `Some(store)` when `n` parameters (`None`: the shape overflowed) are at least one
+/// and the slices hold exactly what they need: `n` parameters, `n * state_per_param`
+/// state floats, and `n` gradients unless `grads` is empty (`store` is then false).
+fn fits(rule: Rule<'_>, n: Option<usize>, params: &[f32], state: &[f32], grads: &[f32]) -> Option<bool> {
+    let n = n.filter(|&n| n > 0)?;
+    let store = !grads.is_empty();
+    let ok = params.len() == n
+        && Some(state.len()) == n.checked_mul(state_per_param(rule))
+        && (!store || grads.len() == n);
+    ok.then_some(store)
+}
+
 /// Updates `d.len()` rows of `x.len()` parameters with gradient `g[i][j] = d[i] x[j]`
 /// by `rule` (stored into `grads` unless it is empty; Adam's state interleaved
 /// `[m, v]` per parameter). Returns `false`, having touched nothing, if a length does
@@ -278,17 +290,10 @@ pub(crate) fn update_outer(
     x: &[f32],
 ) -> bool {
     let (rows, cols) = (d.len(), x.len());
-    let Some(n) = rows.checked_mul(cols) else {
+    let n = rows.checked_mul(cols);
+    let Some(store) = fits(rule, n, params, state, grads) else {
         return false;
     };
-    let store = !grads.is_empty();
-    if n == 0
-        || params.len() != n
-        || state.len() != n.saturating_mul(state_per_param(rule))
-        || (store && grads.len() != n)
-    {
-        return false;
-    }
     let c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
     // SAFETY: `rows >= 1`; `d` holds `rows` floats, `x` `cols`; `params`, `state` and
     // `grads` (when storing) hold exactly what `rows x cols` parameters need (checked
@@ -313,18 +318,10 @@ pub(crate) fn update_layer(
     x: &[f32],
 ) -> bool {
     let (rows, cols) = (d.len(), x.len());
-    let Some(n) = rows.checked_mul(cols).and_then(|w| w.checked_add(rows)) else {
+    let n = rows.checked_mul(cols).and_then(|w| w.checked_add(rows));
+    let Some(store) = fits(rule, n.filter(|_| cols > 0), params, state, grads) else {
         return false;
     };
-    let store = !grads.is_empty();
-    if rows == 0
-        || cols == 0
-        || params.len() != n
-        || state.len() != n.saturating_mul(state_per_param(rule))
-        || (store && grads.len() != n)
-    {
-        return false;
-    }
     let one = [1.0f32];
     let c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
     // SAFETY: `rows >= 1`; `d` holds `rows` floats and `x` `cols`; `params`, `state`
