@@ -154,18 +154,20 @@ pub trait Optimizer {
         layer_rows(self, sc, params, state, grads, d, x);
     }
 
-    /// One whole step: [`scalars`](Optimizer::scalars) then
-    /// [`update`](Optimizer::update) over all of `params` with `grads`.
+    /// One whole step: [`scalars`](Optimizer::scalars) then the update of all of
+    /// `params` with `grads`, as one row of [`update_outer`](Optimizer::update_outer)
+    /// with `d = [1.0]` (`1 * g` is exactly `g`), so that an optimizer's FPU kernel,
+    /// if it has one, serves the batch step too.
     fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
         let sc = self.scalars(lr, k);
-        self.update(&sc, params, grads.iter().copied(), state);
+        self.update_outer(&sc, params, state, &mut [], &[1.0], grads);
     }
 }
 
 /// [`Optimizer::update_outer`] row by row with [`Optimizer::update`]. Never inlined:
 /// where an FPU kernel covers the common case, this portable path stays out of the
-/// caller's frame. Every row's gradient comes from one iterator type, [`scaled`], so
-/// that an optimizer's `update` is compiled once for it (flash).
+/// caller's frame. Every row's gradient comes from one iterator type, [`Gradient`],
+/// so that an optimizer's `update` is compiled once for it (flash).
 #[inline(never)]
 pub(crate) fn outer_rows<O: Optimizer + ?Sized>(
     opt: &O,
@@ -189,13 +191,8 @@ pub(crate) fn outer_rows<O: Optimizer + ?Sized>(
         } else {
             s_rows.next().unwrap_or(&mut [])
         };
-        if let Some(g_row) = g_rows.next() {
-            g_row
-                .iter_mut()
-                .zip(scaled(*di, x))
-                .for_each(|(slot, g)| *slot = g);
-        }
-        opt.update(sc, row, scaled(*di, x), s_row);
+        let g_row = g_rows.next().unwrap_or(&mut []);
+        opt.update(sc, row, Gradient::new(*di, x, g_row), s_row);
     }
 }
 
@@ -218,11 +215,38 @@ pub(crate) fn layer_rows<O: Optimizer + ?Sized>(
     opt.update_outer(sc, b, sb, gb, &[1.0], d);
 }
 
-/// `d * x[j]` for each `j`: the gradient row of a weight row (and, with `d = 1`, any
-/// gradient slice: `1 * g` is exactly `g`).
-#[inline]
-pub(crate) fn scaled(d: f32, x: &[f32]) -> impl Iterator<Item = f32> + '_ {
-    x.iter().map(move |a| d * a)
+/// The gradient of a weight row, `g_j = d * x[j]` (with `d = 1`, any gradient slice:
+/// `1 * g` is exactly `g`), each value also written to `out` while it lasts (an empty
+/// `out` stores nothing). Each product is formed once, whether stored or not.
+pub(crate) struct Gradient<'a> {
+    d: f32,
+    x: core::slice::Iter<'a, f32>,
+    out: core::slice::IterMut<'a, f32>,
+}
+
+impl<'a> Gradient<'a> {
+    /// The row `d * x`, stored into `out` as it is formed.
+    #[inline]
+    pub(crate) fn new(d: f32, x: &'a [f32], out: &'a mut [f32]) -> Self {
+        Gradient {
+            d,
+            x: x.iter(),
+            out: out.iter_mut(),
+        }
+    }
+}
+
+impl Iterator for Gradient<'_> {
+    type Item = f32;
+
+    #[inline]
+    fn next(&mut self) -> Option<f32> {
+        let g = self.d * self.x.next()?;
+        if let Some(slot) = self.out.next() {
+            *slot = g;
+        }
+        Some(g)
+    }
 }
 
 /// Returns an error naming `name` and its `rule` unless `ok` holds and `value` is

@@ -199,10 +199,4 @@ impl Optimizer for Sgd {
         }
         super::layer_rows(self, sc, params, state, grads, d, x);
     }
-
-    fn step(&self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f64, k: u32) {
-        // `1 * g` is exactly `g`: the batch update is the outer-product kernel's row.
-        let sc = self.scalars(lr, k);
-        self.update_outer(&sc, params, state, &mut [], &[1.0], grads);
-    }
 }
