@@ -29,7 +29,7 @@ use crate::data::Batch;
 use crate::error::{Buffer, ConfigError, StepError};
 use crate::layers::dense;
 use crate::loss::{Loss, Target};
-use crate::optim::{Optimizer, StepScalars};
+use crate::optim::{ModelUpdateFn, Optimizer, StepScalars};
 use crate::rng::Rng;
 use crate::schedule::Schedule;
 use crate::shape::{self, Dense};
@@ -40,16 +40,19 @@ use crate::{kernels, math};
 #[derive(Debug)]
 pub struct Trainer<'a, O: Optimizer> {
     layers: &'a [Dense],
-    params: &'a mut [f32],
-    grads: &'a mut [f32],
-    state: &'a mut [f32],
-    acts: &'a mut [f32],
+    /// The buffers, each exactly the shape's size (the gradient buffer may be empty).
+    b: Buffers<'a>,
     opt: O,
     loss: Loss,
     schedule: Schedule,
     clip_norm: Option<f32>,
     step: u32,
     rejected: u32,
+    /// The per-step scalars: from the `f32` learning rate for a constant schedule, or
+    /// from the schedule's `f64` rate (set by [`set_schedule`](Self::set_schedule)).
+    scalars_fn: fn(&Self, u32) -> StepScalars,
+    /// The optimizer's whole-model update ([`Optimizer::model_update_fn`]).
+    update_fn: ModelUpdateFn<O>,
 }
 
 /// Checks values meant to replace a buffer of `len` floats: the same length, all
@@ -108,18 +111,23 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let state = prefix(buffers.state, s, Buffer::State)?;
         let acts = prefix(buffers.acts, a, Buffer::Activations)?;
         opt.init_state(state);
+        let update_fn = opt.model_update_fn();
         Ok(Trainer {
             layers,
-            params,
-            grads,
-            state,
-            acts,
+            b: Buffers {
+                params,
+                grads,
+                state,
+                acts,
+            },
             opt,
             loss,
             schedule: Schedule::Constant,
             clip_norm: None,
             step: 0,
             rejected: 0,
+            scalars_fn: Self::constant_scalars,
+            update_fn,
         })
     }
 
@@ -127,6 +135,10 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     pub fn set_schedule(&mut self, schedule: Schedule) -> Result<(), ConfigError> {
         schedule.validate()?;
         self.schedule = schedule;
+        self.scalars_fn = match schedule {
+            Schedule::Constant => Self::constant_scalars,
+            _ => Self::scheduled_scalars,
+        };
         Ok(())
     }
 
@@ -146,7 +158,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// drawn from a generator seeded with `seed`. Resets the optimizer state.
     pub fn init_params(&mut self, seed: u64) {
         let mut rng = Rng::new(seed);
-        let mut rest: &mut [f32] = self.params;
+        let mut rest: &mut [f32] = self.b.params;
         for l in self.layers {
             let bound = 1.0 / math::sqrt(l.inputs as f32);
             let n = l.params_len().min(rest.len());
@@ -160,14 +172,14 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// Replaces the parameters by `params` (same layout). Rejected, with nothing
     /// changed, if the length is wrong or a value is not finite.
     pub fn load_params(&mut self, params: &[f32]) -> Result<(), StepError> {
-        check_replacement(params, self.params.len(), 0)?;
-        self.params.copy_from_slice(params);
+        check_replacement(params, self.b.params.len(), 0)?;
+        self.b.params.copy_from_slice(params);
         Ok(())
     }
 
     /// Resets the optimizer state and the step count (a fresh optimizer).
     pub fn reset_optimizer(&mut self) {
-        self.opt.init_state(self.state);
+        self.opt.init_state(self.b.state);
         self.step = 0;
     }
 
@@ -178,24 +190,24 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// The parameters (per layer: `W` row-major, then `b`).
     pub fn params(&self) -> &[f32] {
-        self.params
+        self.b.params
     }
 
     /// The gradient of the last step (after clipping); empty for a trainer built
     /// without a gradient buffer (online-only, see [`OnlineStorage`](crate::OnlineStorage)).
     pub fn grads(&self) -> &[f32] {
-        self.grads
+        self.b.grads
     }
 
     /// `true` when the trainer has no gradient buffer and so takes only single-sample
     /// steps without clipping (see [`OnlineStorage`](crate::OnlineStorage)).
     pub fn is_online_only(&self) -> bool {
-        self.grads.is_empty()
+        self.b.grads.is_empty()
     }
 
     /// The optimizer state.
     pub fn state(&self) -> &[f32] {
-        self.state
+        self.b.state
     }
 
     /// The optimizer config.
@@ -224,7 +236,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// update** — so a device can score its prediction and learn from the same sample
     /// with one forward pass (prequential evaluation).
     pub fn last_output(&self) -> &[f32] {
-        self.acts.get(self.output_range()).unwrap_or(&[])
+        self.b.acts.get(self.output_range()).unwrap_or(&[])
     }
 
     /// The number of optimizer steps taken (the schedule's `t` of the next step).
@@ -249,10 +261,10 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// checkpoint). All three are checked first (lengths, finite values); on an error
     /// nothing changes.
     pub fn restore(&mut self, params: &[f32], state: &[f32], step: u32) -> Result<(), StepError> {
-        check_replacement(params, self.params.len(), 0)?;
-        check_replacement(state, self.state.len(), 1)?;
-        self.params.copy_from_slice(params);
-        self.state.copy_from_slice(state);
+        check_replacement(params, self.b.params.len(), 0)?;
+        check_replacement(state, self.b.state.len(), 1)?;
+        self.b.params.copy_from_slice(params);
+        self.b.state.copy_from_slice(state);
         self.step = step;
         Ok(())
     }
@@ -296,14 +308,15 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// Whether the output of the last forward pass ([`predict`](Self::predict) or
     /// [`sample_loss`](Self::sample_loss)) classifies `target` right.
     pub fn last_output_matches(&self, target: &Target<'_>) -> bool {
-        self.acts
+        self.b
+            .acts
             .get(self.output_range())
             .is_some_and(|y| crate::data::is_correct(y, target))
     }
 
     /// The slice of the activation buffer that holds the model's output.
     fn output_range(&self) -> core::ops::Range<usize> {
-        let a = self.acts.len() / 2; // the outputs; the error terms follow
+        let a = self.b.acts.len() / 2; // the outputs; the error terms follow
         a.saturating_sub(self.outputs())..a
     }
 
@@ -311,12 +324,12 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// turn it into `dL/dz` there (scaled by `inv`). Returns the sample's loss.
     fn loss_into_delta(&mut self, target: &Target<'_>, inv: f32) -> f32 {
         let out = self.output_range();
-        let outs = self.acts.len() / 2;
+        let outs = self.b.acts.len() / 2;
         let last_act = self
             .layers
             .last()
             .map_or(crate::Activation::Identity, |l| l.activation);
-        let (a, d) = self.acts.split_at_mut(outs.min(self.acts.len()));
+        let (a, d) = self.b.acts.split_at_mut(outs.min(self.b.acts.len()));
         match (a.get(out.clone()), d.get_mut(out)) {
             (Some(y), Some(delta)) => {
                 // An element loop: a few floats, cheaper than a `memcpy` call.
@@ -337,8 +350,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             needed: o,
             provided: got,
         })?;
-        dense::forward(self.layers, self.params, x, self.acts);
-        if let Some(y) = self.acts.get(self.output_range()) {
+        dense::forward(self.layers, self.b.params, x, self.b.acts);
+        if let Some(y) = self.b.acts.get(self.output_range()) {
             out.copy_from_slice(y);
         }
         Ok(())
@@ -348,9 +361,10 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     pub fn sample_loss(&mut self, x: &[f32], target: &Target<'_>) -> Result<f32, StepError> {
         self.check_input(x, 0)?;
         self.loss.check_target(target, self.outputs(), 0)?;
-        dense::forward(self.layers, self.params, x, self.acts);
+        dense::forward(self.layers, self.b.params, x, self.b.acts);
         let range = self.output_range();
         Ok(self
+            .b
             .acts
             .get(range)
             .map_or(f32::NAN, |y| self.loss.value(y, target)))
@@ -358,6 +372,12 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// One optimizer step on one sample as it arrives (stochastic / online learning).
     /// Returns the sample's loss before the update.
+    ///
+    /// Without clipping this is the fused single-sample step (see the module docs). It
+    /// reaches the schedule's `f64` arithmetic and the optimizer's portable loops
+    /// through function pointers set by [`set_schedule`](Self::set_schedule) and
+    /// [`new`](Self::new) ([`Optimizer::model_update_fn`]): a firmware that never needs
+    /// them does not link them.
     pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
         if self.clip_norm.is_some() {
             return self.train_sample_clipped(x, target);
@@ -367,13 +387,15 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.single_step(x, &target)
     }
 
-    /// The optimizer's scalars for step `k` at the schedule's learning rate; with a
-    /// constant schedule, without `f64` arithmetic (the same values).
-    fn step_scalars(&self, k: u32) -> StepScalars {
-        match self.schedule {
-            Schedule::Constant => self.opt.scalars_f32(self.opt.lr(), k),
-            _ => self.opt.scalars(self.current_lr(), k),
-        }
+    /// The optimizer's scalars for step `k` with a constant schedule: no `f64`
+    /// arithmetic (the same values as [`scheduled_scalars`](Self::scheduled_scalars)).
+    fn constant_scalars(&self, k: u32) -> StepScalars {
+        self.opt.scalars_f32(self.opt.lr(), k)
+    }
+
+    /// The optimizer's scalars for step `k` at the schedule's learning rate.
+    fn scheduled_scalars(&self, k: u32) -> StepScalars {
+        self.opt.scalars(self.current_lr(), k)
     }
 
     /// A sample with clipping: the batch path (kept out of line, so that the common
@@ -408,7 +430,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             let (x, t) = batch.sample(0)?;
             return self.single_step(x, &t);
         }
-        if self.grads.is_empty() {
+        if self.b.grads.is_empty() {
             return Err(StepError::NeedsGradientBuffer { batch: n });
         }
         let lr = self.current_lr();
@@ -416,20 +438,20 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let loss = self.accumulate(batch, n)?;
         let verdict = if !loss.is_finite() {
             Err(StepError::NonFiniteLoss)
-        } else if let Some(index) = kernels::first_out_of_range(self.grads) {
+        } else if let Some(index) = kernels::first_out_of_range(self.b.grads) {
             Err(StepError::NonFiniteGradient { index })
         } else {
             Ok(())
         };
         verdict.inspect_err(|_| self.count_rejected())?;
         if let Some(max_norm) = self.clip_norm {
-            let norm = kernels::l2_norm(self.grads);
+            let norm = kernels::l2_norm(self.b.grads);
             let coef = max_norm / (norm + 1e-6);
             if coef < 1.0 {
-                kernels::scale(self.grads, coef);
+                kernels::scale(self.b.grads, coef);
             }
         }
-        self.opt.step(self.params, self.grads, self.state, lr, k);
+        self.opt.step(self.b.params, self.b.grads, self.b.state, lr, k);
         self.step = k;
         Ok(loss)
     }
@@ -442,24 +464,15 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// each parameter updated as its gradient `delta_i x_j` is formed (and written to
     /// `grads`). The same bits as accumulating the gradient first.
     fn fused_step(&mut self, x: &[f32], t: &Target<'_>, k: u32) -> Result<f32, StepError> {
-        dense::forward(self.layers, self.params, x, self.acts);
+        dense::forward(self.layers, self.b.params, x, self.b.acts);
         let loss = self.loss_into_delta(t, 1.0);
         if !loss.is_finite() {
             return Err(StepError::NonFiniteLoss);
         }
-        dense::backward_deltas(self.layers, self.params, self.acts);
+        dense::backward_deltas(self.layers, self.b.params, self.b.acts);
         self.check_fused_gradient(x)?;
-        let sc = self.step_scalars(k);
-        dense::update_fused(
-            self.layers,
-            self.params,
-            self.grads,
-            self.state,
-            x,
-            &*self.acts,
-            &self.opt,
-            &sc,
-        );
+        let sc = (self.scalars_fn)(self, k);
+        (self.update_fn)(&self.opt, &sc, self.layers, &mut self.b, x);
         Ok(loss)
     }
 
@@ -471,9 +484,11 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     ///
     /// First one bound for the whole model, from three sums (all error terms; the input
     /// plus all hidden activations), which is at least every layer's: when it holds,
-    /// so do they all. Only otherwise are the layers checked one by one.
+    /// so do they all. Only otherwise are the layers checked one by one. Out of line:
+    /// its sums stay out of the step's frame.
+    #[inline(never)]
     fn check_fused_gradient(&self, x: &[f32]) -> Result<(), StepError> {
-        let (a, d) = self.acts.split_at(self.acts.len() / 2);
+        let (a, d) = self.b.acts.split_at(self.b.acts.len() / 2);
         let hidden = a.len().saturating_sub(self.outputs());
         let inputs = kernels::sum_abs(x) + kernels::sum_abs(a.get(..hidden).unwrap_or(&[]));
         if Self::gradient_bound_holds(kernels::sum_abs(d), inputs) {
@@ -495,7 +510,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// first layer that fails (its first parameter's index).
     #[inline(never)]
     fn check_fused_gradient_per_layer(&self, x: &[f32]) -> Result<(), StepError> {
-        let (mut a, mut d) = self.acts.split_at(self.acts.len() / 2);
+        let (mut a, mut d) = self.b.acts.split_at(self.b.acts.len() / 2);
         let mut input = x;
         let mut index = 0usize;
         for l in self.layers {
@@ -512,14 +527,14 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// Steps 2 of the module docs: the batch's gradient into `grads`, and its loss.
     fn accumulate<B: Batch + ?Sized>(&mut self, batch: &B, n: usize) -> Result<f32, StepError> {
-        self.grads.iter_mut().for_each(|g| *g = 0.0);
+        self.b.grads.iter_mut().for_each(|g| *g = 0.0);
         let inv = 1.0 / n as f32;
         let mut total = 0.0f32;
         for i in 0..n {
             let (x, t) = batch.sample(i)?;
-            dense::forward(self.layers, self.params, x, self.acts);
+            dense::forward(self.layers, self.b.params, x, self.b.acts);
             total += self.loss_into_delta(&t, inv);
-            dense::backward(self.layers, self.params, self.grads, x, self.acts);
+            dense::backward(self.layers, self.b.params, self.b.grads, x, self.b.acts);
         }
         Ok(total * inv)
     }
@@ -551,26 +566,67 @@ mod tests {
         // acts = [a1 (2) | a2 (2) | delta1 (2) | delta2 (2)].
         // Layer 1: deltas 1e9 x input 1 = 1e9. Layer 2: deltas 1 x input 1e10 = 1e10.
         // All deltas x (input + hidden) is about 1e19, above the limit (2.3e18).
-        t.acts
+        t.b.acts
             .copy_from_slice(&[big, 9.0 * big, 0.5, 0.5, big, 0.0, 1.0, 0.0]);
         assert!(!Trainer::<Sgd>::gradient_bound_holds(big + 1.0, 1.0 + 10.0 * big));
         assert_eq!(t.check_fused_gradient(&x), Ok(()));
         // Layer 2's own bound fails: deltas 1e9 x input 1e10.
-        t.acts
+        t.b.acts
             .copy_from_slice(&[big, 9.0 * big, 0.5, 0.5, 1.0, 0.0, big, 0.0]);
         assert_eq!(
             t.check_fused_gradient(&x),
             Err(StepError::NonFiniteGradient { index: 6 })
         );
         // A NaN error term in layer 1.
-        t.acts
+        t.b.acts
             .copy_from_slice(&[0.0, 0.0, 0.5, 0.5, f32::NAN, 0.0, 1.0, 0.0]);
         assert_eq!(
             t.check_fused_gradient(&x),
             Err(StepError::NonFiniteGradient { index: 0 })
         );
         // Small values everywhere: the fast path.
-        t.acts.copy_from_slice(&[1.0, 2.0, 0.5, 0.5, 0.1, 0.2, 0.3, 0.4]);
+        t.b.acts
+            .copy_from_slice(&[1.0, 2.0, 0.5, 0.5, 0.1, 0.2, 0.3, 0.4]);
         assert_eq!(t.check_fused_gradient(&x), Ok(()));
+    }
+
+    /// The scalars follow the schedule set last: a schedule set and then replaced by
+    /// the constant one trains as a trainer that never had one, and a decaying
+    /// schedule changes the steps.
+    #[test]
+    fn the_schedule_set_last_picks_the_scalars() {
+        let layers = [
+            Dense::new(2, 3, Activation::Relu),
+            Dense::new(3, 2, Activation::Identity),
+        ];
+        let run = |schedules: &[Schedule]| {
+            let (mut p, mut g, mut a) = ([0.0f32; 17], [0.0f32; 17], [0.0f32; 10]);
+            let mut s = [0.0f32; 34];
+            let buffers = Buffers {
+                params: &mut p,
+                grads: &mut g,
+                state: &mut s,
+                acts: &mut a,
+            };
+            let mut t = Trainer::new(
+                &layers,
+                buffers,
+                crate::Adam::new(0.05),
+                Loss::SoftmaxCrossEntropy,
+            )
+            .unwrap();
+            t.init_params(3);
+            for sch in schedules {
+                t.set_schedule(*sch).unwrap();
+            }
+            for i in 0..5 {
+                t.train_sample(&[0.5, -1.0 + i as f32], Target::Class(i % 2))
+                    .unwrap();
+            }
+            p
+        };
+        let decay = Schedule::Exponential { gamma: 0.5 };
+        assert_eq!(run(&[]), run(&[decay, Schedule::Constant]));
+        assert_ne!(run(&[]), run(&[decay]));
     }
 }

@@ -139,6 +139,12 @@ fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crate::Activati
     }
 }
 
+/// `s = W^T d`, then ReLU's derivative from the activations `a`.
+fn transposed_relu(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
+    kernels::transposed(w, d, s);
+    apply_derivative(s, a, crate::Activation::Relu);
+}
+
 /// Runs the backward pass of one sample and adds its gradient to `grads`.
 ///
 /// On entry, `acts` holds the forward pass's activations `a_l` and, in the last
@@ -167,18 +173,48 @@ pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], 
 
 /// The error terms of every layer for one sample, without touching any gradient:
 /// `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)` from the last layer down.
+///
+/// One walk from the last layer with the offsets computed as it goes (the single-sample
+/// step's path: a few instructions per layer besides the kernels).
 pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
-    for_each_layer_rev(layers, params.len(), acts, |ls| {
-        let l = ls.layer;
-        let Some((a_prev, d_prev, act)) = ls.prev else {
+    let half = acts.len() / 2;
+    let (a_all, d_all) = acts.split_at_mut(half);
+    let mut p_end = params.len();
+    let mut o_end = half;
+    let mut rest = layers;
+    // `l` is the layer whose error term is known; `pl` the one below it.
+    while let Some((l, before)) = rest.split_last() {
+        rest = before;
+        let Some(pl) = before.last() else {
             return;
         };
-        let w = params
-            .get(ls.p_start..ls.p_start.saturating_add(l.weights_len()))
-            .unwrap_or(&[]);
-        kernels::transposed(w, ls.delta, d_prev);
-        apply_derivative(d_prev, a_prev, act);
-    });
+        let (Some(p_start), Some(o_start)) =
+            (p_end.checked_sub(l.params_len()), o_end.checked_sub(l.outputs))
+        else {
+            return;
+        };
+        let Some(prev_start) = o_start.checked_sub(l.inputs) else {
+            return;
+        };
+        let (Some((d_prev_all, d_here)), Some(a_prev), Some(w)) = (
+            d_all.split_at_mut_checked(o_start),
+            a_all.get(prev_start..o_start),
+            params.get(p_start..p_start + l.weights_len()),
+        ) else {
+            return;
+        };
+        let (Some(delta), Some(d_prev)) = (d_here.get(..l.outputs), d_prev_all.get_mut(prev_start..)) else {
+            return;
+        };
+        if pl.activation == crate::Activation::Relu {
+            transposed_relu(w, delta, d_prev, a_prev);
+        } else {
+            kernels::transposed(w, delta, d_prev);
+            apply_derivative(d_prev, a_prev, pl.activation);
+        }
+        p_end = p_start;
+        o_end = o_start;
+    }
 }
 
 /// For one sample whose error terms are all in `acts` (after [`backward_deltas`]):
@@ -188,7 +224,8 @@ pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
 /// No gradient buffer is read, and each weight is loaded once. The layers are walked
 /// from the first: every error term is already known, so the order does not matter.
 #[allow(clippy::too_many_arguments)]
-pub fn update_fused<O: Optimizer>(
+#[inline(never)]
+pub fn update_fused<O: Optimizer + ?Sized>(
     layers: &[Dense],
     params: &mut [f32],
     grads: &mut [f32],

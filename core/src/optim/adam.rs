@@ -236,4 +236,48 @@ impl Optimizer for Adam {
         }
         super::layer_rows(self, sc, params, state, grads, d, x);
     }
+    // Out of line: its FPU registers and constants stay out of the step's frame.
+    #[inline(never)]
+    fn update_model(
+        &self,
+        sc: &StepScalars,
+        layers: &[crate::shape::Dense],
+        b: &mut crate::Buffers<'_>,
+        x: &[f32],
+    ) {
+        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+        if let Some(k) = self.fpu_consts(sc) {
+            if super::vfp::update_model(super::vfp::Rule::Adam(&k), layers, b, x) {
+                return;
+            }
+        }
+        crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, self, sc);
+    }
+    fn model_update_fn(&self) -> super::ModelUpdateFn<Self> {
+        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+        if self.fpu_consts(&StepScalars::default()).is_some() {
+            return Self::kernel_update_model;
+        }
+        Self::update_model
+    }
+}
+
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+impl Adam {
+    /// [`Optimizer::update_model`] by the FPU kernel alone, for a configuration it
+    /// covers and buffers that fit the shape (the trainer's); anything else updates
+    /// nothing (see [`Optimizer::model_update_fn`]). Out of line: its FPU registers and
+    /// constants stay out of the step's frame.
+    #[inline(never)]
+    fn kernel_update_model(
+        &self,
+        sc: &StepScalars,
+        layers: &[crate::shape::Dense],
+        b: &mut crate::Buffers<'_>,
+        x: &[f32],
+    ) {
+        if let Some(k) = self.fpu_consts(sc) {
+            super::vfp::update_model(super::vfp::Rule::Adam(&k), layers, b, x);
+        }
+    }
 }

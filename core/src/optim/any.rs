@@ -138,6 +138,16 @@ impl Optimizer for AnyOptimizer {
     ) {
         dispatch!(self, o => o.update_layer(sc, params, state, grads, d, x))
     }
+
+    fn update_model(
+        &self,
+        sc: &StepScalars,
+        layers: &[crate::shape::Dense],
+        b: &mut crate::Buffers<'_>,
+        x: &[f32],
+    ) {
+        dispatch!(self, o => o.update_model(sc, layers, b, x))
+    }
 }
 
 macro_rules! from_config {

@@ -44,6 +44,8 @@ pub use rmsprop::RMSprop;
 pub use sgd::Sgd;
 
 use crate::error::HyperparameterError;
+use crate::shape::Dense;
+use crate::storage::Buffers;
 
 /// Scalars an optimizer computes once per step from the learning rate `lr_t` and the
 /// 1-based step `k` (bias corrections, Adagrad's decayed rate, RAdam's
@@ -63,6 +65,10 @@ pub struct StepScalars {
     /// Optimizer-specific flag (SGD: first step; RAdam: rectified).
     pub flag: bool,
 }
+
+/// A whole-model single-sample update (see [`Optimizer::model_update_fn`]): the
+/// optimizer, the step's scalars, the layers, the buffers and the sample's input.
+pub type ModelUpdateFn<O> = fn(&O, &StepScalars, &[Dense], &mut Buffers<'_>, &[f32]);
 
 /// A gradient-descent update rule.
 ///
@@ -152,6 +158,33 @@ pub trait Optimizer {
         x: &[f32],
     ) {
         layer_rows(self, sc, params, state, grads, d, x);
+    }
+
+    /// The single-sample update of a whole stack of dense `layers` whose error terms are
+    /// known: for each layer, [`update_layer`](Optimizer::update_layer) with its slices
+    /// of the parameters, state and gradients (unless that buffer is empty), its error
+    /// term `delta_l` and its input (`x`, then the previous layer's output), the
+    /// activation buffer being laid out as `[a_1 .. a_L | delta_1 .. delta_L]` (see
+    /// [`crate::layers::dense`]; it is only read). The default walks the layers
+    /// ([`crate::layers::dense::update_fused`]); an optimizer with a kernel may walk
+    /// them in one call. Lengths that do not fit the shape update nothing past the
+    /// shortest slice; nothing panics.
+    fn update_model(&self, sc: &StepScalars, layers: &[Dense], b: &mut Buffers<'_>, x: &[f32]) {
+        crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, self, sc);
+    }
+
+    /// The whole-model single-sample update a [`Trainer`](crate::Trainer) runs, chosen
+    /// once when it is built: by default [`update_model`](Optimizer::update_model). An
+    /// optimizer whose FPU kernel covers its configuration returns the kernel alone, so
+    /// that a firmware whose optimizer the kernel covers does not link the portable
+    /// loops (the choice is a function pointer: with a constant configuration the
+    /// compiler takes the other's address nowhere). The kernel is called only on
+    /// buffers the trainer has checked against the shape.
+    fn model_update_fn(&self) -> ModelUpdateFn<Self>
+    where
+        Self: Sized,
+    {
+        Self::update_model
     }
 
     /// One whole step: [`scalars`](Optimizer::scalars) then the update of all of

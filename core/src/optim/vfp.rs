@@ -340,3 +340,70 @@ pub(crate) fn update_layer(
     }
     true
 }
+
+/// Updates a whole stack of dense `layers` from one sample, by `rule`: for each layer,
+/// the weights `d_l a_{l-1}^T` and the bias `d_l` as [`update_layer`] does, with the
+/// input `x` for the first layer and `acts = [a_1 .. a_L | d_1 .. d_L]`. The lengths are
+/// checked once against the shape, then the blocks walk the flat buffers (each layer's
+/// parameters, state and gradients follow the previous layer's). Returns `false`,
+/// having touched nothing, if a length does not fit the shape.
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) fn update_model(
+    rule: Rule<'_>,
+    layers: &[crate::shape::Dense],
+    b: &mut crate::Buffers<'_>,
+    x: &[f32],
+) -> bool {
+    let (params, state, grads, acts) = (&mut *b.params, &mut *b.state, &mut *b.grads, &*b.acts);
+    // The shape's totals, with every layer's input the previous layer's output.
+    let mut n = 0usize;
+    let mut outs = 0usize;
+    let mut cols = x.len();
+    for l in layers {
+        let size = l.outputs.checked_mul(cols).and_then(|w| w.checked_add(l.outputs));
+        let (Some(size), true) = (size, l.inputs == cols && cols > 0 && l.outputs > 0) else {
+            return false;
+        };
+        let (Some(total), Some(o)) = (n.checked_add(size), outs.checked_add(l.outputs)) else {
+            return false;
+        };
+        (n, outs, cols) = (total, o, l.outputs);
+    }
+    let Some(store) = fits(rule, Some(n), params, state, grads) else {
+        return false;
+    };
+    if Some(acts.len()) != outs.checked_mul(2) {
+        return false;
+    }
+    let one = [1.0f32];
+    let mut c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
+    let mut input = x.as_ptr();
+    let mut out = acts.as_ptr();
+    // SAFETY: `acts` holds `2 * outs` floats, so the error terms start `outs` floats in.
+    let mut delta = unsafe { out.add(outs) };
+    for l in layers {
+        // SAFETY: every layer has `inputs >= 1` and `outputs >= 1`; `input` points to
+        // its `inputs` floats (`x`, or the previous layer's `outputs` in `acts`) and
+        // `delta` to its `outputs` error terms in the second half of `acts`. From the
+        // cursor, the layer's `outputs * inputs + outputs` parameters (and their state
+        // and gradients) are in the buffers, whose lengths are exactly the shape's
+        // totals (checked above), and the cursor ends each layer where the next begins.
+        // The buffers are distinct `&mut` slices borrowed for the call; `acts` and `x`
+        // are only read. The output and error pointers advance by `outputs` within
+        // their halves of `acts`.
+        unsafe {
+            // A loop rather than two calls, so that the block's code is here once.
+            for (dp, r, xp, k) in [
+                (delta, l.outputs, input, l.inputs),
+                (one.as_ptr(), 1, delta, l.outputs),
+            ] {
+                c = block(rule, store, c, dp, r, xp, k);
+            }
+            input = out;
+            out = out.add(l.outputs);
+            delta = delta.add(l.outputs);
+        }
+    }
+    true
+}
