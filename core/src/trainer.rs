@@ -321,7 +321,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     }
 
     /// Copies the model's output into the last layer's error slot and lets the loss
-    /// turn it into `dL/dz` there (scaled by `inv`). Returns the sample's loss.
+    /// turn it into `dL/dz` there (scaled by `inv`); softmax cross-entropy with a class
+    /// label writes it there straight from the output. Returns the sample's loss.
     fn loss_into_delta(&mut self, target: &Target<'_>, inv: f32) -> f32 {
         let out = self.output_range();
         let outs = self.b.acts.len() / 2;
@@ -332,6 +333,15 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let (a, d) = self.b.acts.split_at_mut(outs.min(self.b.acts.len()));
         match (a.get(out.clone()), d.get_mut(out)) {
             (Some(y), Some(delta)) => {
+                // Softmax cross-entropy with a class label (classification's common
+                // case) reads the logits where they are.
+                if let (Loss::SoftmaxCrossEntropy, Target::Class(c)) = (self.loss, target) {
+                    if let Some(loss) =
+                        crate::loss::softmax_cross_entropy::class_loss_and_delta(y, delta, *c, inv)
+                    {
+                        return loss;
+                    }
+                }
                 // An element loop: a few floats, cheaper than a `memcpy` call.
                 delta.iter_mut().zip(y).for_each(|(d, v)| *d = *v);
                 self.loss.loss_and_delta(last_act, delta, target, inv)

@@ -44,11 +44,6 @@ pub fn value(z: &[f32], target: &Target<'_>) -> f32 {
 /// One pass of exponentials: `e_k = exp(z_k - m)`, `S = sum e_k`, the loss from
 /// `ln S`, and `softmax_k = e_k / S` (as PyTorch computes softmax).
 pub fn loss_and_delta(z: &mut [f32], target: &Target<'_>, inv_batch: f32) -> f32 {
-    if let Target::Class(c) = *target {
-        if c < z.len() {
-            return class_loss_and_delta(z, c, inv_batch);
-        }
-    }
     let m = z.iter().fold(f32::NEG_INFINITY, |m, v| math::max(m, *v));
     let mut sum = 0.0f32;
     let mut weighted = 0.0f32; // sum_k y_k (z_k - m)
@@ -73,24 +68,30 @@ pub fn loss_and_delta(z: &mut [f32], target: &Target<'_>, inv_batch: f32) -> f32
     loss
 }
 
-/// [`loss_and_delta`] for a class label `c < z.len()`: the same arithmetic with the
-/// one-hot target's zeros and ones left out (`1 * v`, `v - 0` and `v - 1 * u` are
-/// exactly `v`, `v` and `v - u`), so the same bits, without a target lookup per class.
-fn class_loss_and_delta(z: &mut [f32], c: usize, inv_batch: f32) -> f32 {
-    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| math::max(m, *v));
-    let shifted_c = z.get(c).map_or(0.0, |zc| zc - m);
-    let mut sum = 0.0f32;
-    for zk in z.iter_mut() {
-        *zk = math::exp(*zk - m);
-        sum += *zk;
+/// [`loss_and_delta`] for a class label `c < z.len()`, reading the logits from `z` and
+/// writing `dL/dz` into `delta` (the trainer's output and error slots; no copy): the
+/// same arithmetic with the one-hot target's zeros and ones left out (`1 * v`, `v - 0`
+/// and `v - 1 * u` are exactly `v`, `v` and `v - u`), so the same bits, without a
+/// target lookup per class. `None` when `c` is out of range or the lengths differ.
+#[inline(always)]
+pub fn class_loss_and_delta(z: &[f32], delta: &mut [f32], c: usize, inv_batch: f32) -> Option<f32> {
+    let zc = *z.get(c)?;
+    if delta.len() != z.len() {
+        return None;
     }
-    let loss = math::ln(sum) - shifted_c;
+    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| math::max(m, *v));
+    let mut sum = 0.0f32;
+    for (e, zk) in delta.iter_mut().zip(z) {
+        *e = math::exp(*zk - m);
+        sum += *e;
+    }
+    let loss = math::ln(sum) - (zc - m);
     let scale = inv_batch / sum;
-    z.iter_mut().for_each(|e| *e *= scale);
-    if let Some(ec) = z.get_mut(c) {
+    delta.iter_mut().for_each(|e| *e *= scale);
+    if let Some(ec) = delta.get_mut(c) {
         *ec -= inv_batch;
     }
-    loss
+    Some(loss)
 }
 
 #[cfg(test)]
@@ -108,9 +109,9 @@ mod tests {
                 for c in 0..n {
                     let mut onehot = [0.0f32; 8];
                     onehot[c] = 1.0;
-                    let (mut a, mut b) = (z, z);
+                    let (mut a, mut b) = ([0.0f32; 8], z);
                     let inv = 1.0 / (1 + c) as f32;
-                    let la = loss_and_delta(&mut a[..n], &Target::Class(c), inv);
+                    let la = class_loss_and_delta(&z[..n], &mut a[..n], c, inv).unwrap();
                     let lb = loss_and_delta(&mut b[..n], &Target::Values(&onehot[..n]), inv);
                     assert_eq!(la.to_bits(), lb.to_bits(), "loss, n {n} c {c}");
                     for k in 0..n {

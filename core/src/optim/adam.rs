@@ -154,16 +154,22 @@ impl Adam {
     /// `lerp` it computes).
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     #[inline]
-    fn fpu_consts(&self, sc: &StepScalars) -> Option<super::vfp::Consts> {
+    fn fpu_consts(&self, sc: &StepScalars) -> Option<StepScalars> {
         let covered = self.weight_decay == 0.0 && !self.amsgrad && (1.0 - self.beta1).abs() < 0.5;
-        covered.then_some([
-            1.0 - self.beta1,
-            self.beta2,
-            1.0 - self.beta2,
-            sc.a,
-            self.eps,
-            sc.lr,
-        ])
+        covered.then(|| self.with_constants(*sc))
+    }
+
+    /// `sc` with the per-step scalars' constant part filled in (see
+    /// [`Optimizer::scalars`] below).
+    #[inline]
+    fn with_constants(&self, sc: StepScalars) -> StepScalars {
+        StepScalars {
+            b: 1.0 - self.beta1,
+            c: self.beta2,
+            d: 1.0 - self.beta2,
+            e: self.eps,
+            ..sc
+        }
     }
 }
 
@@ -180,13 +186,15 @@ impl Optimizer for Adam {
         validate_betas(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
     }
 
-    /// `lr` = `lr_t / (1 - beta1^k)`, `a` = `sqrt(1 - beta2^k)`.
+    /// `lr` = `lr_t / (1 - beta1^k)`, `a` = `sqrt(1 - beta2^k)`, and the constants
+    /// the FPU kernel loads with them: `b` = `1 - beta1`, `c` = `beta2`, `d` =
+    /// `1 - beta2`, `e` = `eps`.
     fn scalars(&self, lr: f64, k: u32) -> StepScalars {
-        adam_scalars(self.beta1, self.beta2, lr as f32, k)
+        self.with_constants(adam_scalars(self.beta1, self.beta2, lr as f32, k))
     }
 
     fn scalars_f32(&self, lr: f32, k: u32) -> StepScalars {
-        adam_scalars(self.beta1, self.beta2, lr, k)
+        self.with_constants(adam_scalars(self.beta1, self.beta2, lr, k))
     }
 
     fn update<G: Iterator<Item = f32>>(
@@ -276,8 +284,7 @@ impl Adam {
         b: &mut crate::Buffers<'_>,
         x: &[f32],
     ) {
-        if let Some(k) = self.fpu_consts(sc) {
-            super::vfp::update_model(super::vfp::Rule::Adam(&k), layers, b, x);
-        }
+        // The trainer's scalars come from `scalars`/`scalars_f32`, constants included.
+        super::vfp::update_model(super::vfp::Rule::Adam(sc), layers, b, x);
     }
 }

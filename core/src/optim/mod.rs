@@ -51,8 +51,12 @@ use crate::storage::Buffers;
 /// 1-based step `k` (bias corrections, Adagrad's decayed rate, RAdam's
 /// rectification...), so that the loop over the parameters is pure `f32` arithmetic.
 /// Each optimizer's docs say what its fields hold.
+///
+/// `repr(C)`: the six floats are contiguous in this order, so that an FPU kernel can
+/// load them with one instruction (Adam's, see its docs).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct StepScalars {
     /// The step size applied to the update.
     pub lr: f32,
@@ -62,6 +66,10 @@ pub struct StepScalars {
     pub b: f32,
     /// Third optimizer-specific scalar.
     pub c: f32,
+    /// Fourth optimizer-specific scalar.
+    pub d: f32,
+    /// Fifth optimizer-specific scalar.
+    pub e: f32,
     /// Optimizer-specific flag (SGD: first step; RAdam: rectified).
     pub flag: bool,
 }

@@ -103,6 +103,7 @@ impl Optimizer for RAdam {
             b: bc2_sqrt,
             c: rect.unwrap_or(0.0) as f32,
             flag: rect.is_some(),
+            ..StepScalars::default()
         }
     }
 

@@ -25,10 +25,11 @@
 //! single-precision FPU although it rejects FPU registers as operands), so the
 //! compiler saves what it must; every core register changed is an operand.
 
-/// The per-step constants a block loads. Adam (into s16-s21):
-/// `[1 - beta1, beta2, 1 - beta2, sqrt(1 - beta2^k), eps, lr / (1 - beta1^k)]`;
-/// SGD passes its learning rate alone (into s0).
-pub(crate) type Consts = [f32; 6];
+/// The per-step constants a block loads: Adam's [`StepScalars`](super::StepScalars),
+/// whose first six floats (`repr(C)`) go into s16-s21:
+/// `[lr / (1 - beta1^k), sqrt(1 - beta2^k), 1 - beta1, beta2, 1 - beta2, eps]`; SGD
+/// passes its learning rate alone (into s0).
+pub(crate) type Consts = super::StepScalars;
 
 /// Which update a block runs, with its per-step constants.
 #[derive(Clone, Copy)]
@@ -42,7 +43,8 @@ pub(crate) enum Rule<'k> {
 use crate::kernels::vfp::fpu_asm;
 
 /// Adam for one parameter: gradient `$g`, moments `$m`, `$v`, parameter `$p`; the
-/// constants in s16-s21 (see [`Consts`]), s23 scratch. `$g` is overwritten.
+/// constants in s16-s21 (see [`Consts`]: step size s16, `sqrt(1 - beta2^k)` s17,
+/// `1 - beta1` s18, `beta2` s19, `1 - beta2` s20, `eps` s21), s23 scratch. `$g` is overwritten.
 ///
 /// ```text
 /// m = m + (1 - beta1) (g - m)
@@ -59,7 +61,7 @@ macro_rules! adam1 {
             "\n",
             "vmla.f32 ",
             $m,
-            ", s16, s23\n",
+            ", s18, s23\n",
             "vmul.f32 ",
             $g,
             ", ",
@@ -71,23 +73,23 @@ macro_rules! adam1 {
             $v,
             ", ",
             $v,
-            ", s17\n",
+            ", s19\n",
             "vmla.f32 ",
             $v,
-            ", s18, ",
+            ", s20, ",
             $g,
             "\n",
             "vsqrt.f32 s23, ",
             $v,
             "\n",
-            "vdiv.f32 s23, s23, s19\n",
-            "vadd.f32 s23, s23, s20\n",
+            "vdiv.f32 s23, s23, s17\n",
+            "vadd.f32 s23, s23, s21\n",
             "vdiv.f32 s23, ",
             $m,
             ", s23\n",
             "vmls.f32 ",
             $p,
-            ", s21, s23\n",
+            ", s16, s23\n",
         )
     };
 }
@@ -226,14 +228,14 @@ unsafe fn block(
             (Rule::Adam(k), true) => fpu_asm!(
                 s0_s23;
                 adam_block!("vstmia {g}!, {{s0-s3}}\n", "vstmia {g}!, {{s0}}\n"),
-                kx = inout(reg) k.as_ptr() => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
+                kx = inout(reg) core::ptr::from_ref(k).cast::<f32>() => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
                 x = in(reg) x, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
                 p = inout(reg) p, s = inout(reg) s, g = inout(reg) g,
             ),
             (Rule::Adam(k), false) => fpu_asm!(
                 s0_s23;
                 adam_block!("", ""),
-                kx = inout(reg) k.as_ptr() => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
+                kx = inout(reg) core::ptr::from_ref(k).cast::<f32>() => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
                 x = in(reg) x, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
                 p = inout(reg) p, s = inout(reg) s,
             ),
