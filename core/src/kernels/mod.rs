@@ -128,6 +128,31 @@ pub fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
     }
 }
 
+/// [`transposed`] followed by the ReLU derivative on the result: `s = W^T d`, then
+/// `s[j] *= 0.0` wherever `!(a[j] > 0)` (a NaN `a[j]` is not above zero), over
+/// `zip(s, a)`, i.e. `s[j] = (W^T d)[j] * relu'(a[j])` with `relu'(a) = 1` for `a > 0`,
+/// else 0.
+///
+/// The masked terms are multiplied by zero rather than stored as +0, as
+/// `delta *= f'(a)` does: a negative term becomes -0, a NaN or infinite one NaN. On
+/// Cortex-M cores with a single-precision FPU both steps run in one assembly block with
+/// the same bits (see `kernels/vfp.rs`).
+#[inline]
+pub fn transposed_relu(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    vfp::transposed_relu(w, d, s, a);
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+    {
+        transposed(w, d, s);
+        for (sj, aj) in s.iter_mut().zip(a) {
+            #[allow(clippy::neg_cmp_op_on_partial_ord)]
+            if !(*aj > 0.0) {
+                *sj *= 0.0;
+            }
+        }
+    }
+}
+
 /// The largest `|v[i]|` (0 for an empty slice; NaN never wins a comparison). Written
 /// with comparisons: `f32::max` is a library call on FPUs without `VMAXNM`.
 #[inline]
@@ -281,6 +306,32 @@ mod tests {
         let mut out = [-7.0f32; 2];
         affine_relu(&[1.0, 2.0, 3.0, 4.0], &[-5.0, 1.0], &[1.0, 1.0], &mut out);
         assert_eq!(out, [0.0, 8.0]);
+    }
+
+    #[test]
+    fn transposed_relu_is_transposed_then_the_mask() {
+        // Two rows of three columns: s = W^T d = [-1, 2 - 0, ...].
+        let w = [1.0, -2.0, 0.0, 3.0, 4.0, -0.0];
+        let d = [-1.0, 0.0];
+        let a = [f32::NAN, 0.5, -0.0];
+        let mut want = [7.0f32; 3];
+        transposed(&w, &d, &mut want);
+        let mut s = [7.0f32; 3];
+        transposed_relu(&w, &d, &mut s, &a);
+        // -1 * 0 = -0: the masked term keeps the sign of the product, NaN masks too.
+        assert_eq!(s.map(f32::to_bits), [(-0.0f32).to_bits(), want[1].to_bits(), 0]);
+        // `zip(s, a)`: only as many terms as `a` holds are masked.
+        let mut s = [7.0f32; 3];
+        transposed_relu(&w, &d, &mut s, &[-1.0]);
+        assert_eq!(
+            s.map(f32::to_bits),
+            [(-0.0f32).to_bits(), want[1].to_bits(), want[2].to_bits()]
+        );
+        // A NaN or infinite term times zero is NaN; a term of an active unit stays.
+        let mut s = [7.0f32; 2];
+        transposed_relu(&[f32::INFINITY, 1.0], &[1.0], &mut s, &[0.0, 1.0]);
+        assert!(s[0].is_nan());
+        assert_eq!(s[1], 1.0);
     }
 
     #[test]

@@ -4,7 +4,11 @@
 //!
 //! LLVM loads and stores each float with its own `VLDR`/`VSTR`; these loops move four
 //! at a time with one `VLDM`/`VSTM`: the forward pass costs 8 instructions per 4
-//! multiply-adds instead of about 17. Each kernel's arithmetic is its portable
+//! multiply-adds instead of about 17. Rows of 4 or 8 floats (the small MLPs' layers)
+//! take register paths: `affine` holds `x` in s8-s15 for the whole call (14
+//! instructions per row for 4 columns, 18 with ReLU; 19 and 23 for 8), `transposed`
+//! and `transposed_relu` hold `s` in s0-s7 and store it once (8 and 13 instructions
+//! per row). Each kernel's arithmetic is its portable
 //! counterpart's in `kernels/mod.rs`, in the same order (`VMLA` rounds the product
 //! before adding, as `VMUL` then `VADD` do), so the bits are the same as on the host.
 //! The firmware tests check it: the QEMU Cortex-M4F build ends with the host's
@@ -32,6 +36,49 @@ macro_rules! fpu_asm {
 }
 pub(crate) use fpu_asm;
 
+/// Four +0.0s: one `VLDM` zeroes four accumulators, one `VLDR` a register.
+static ZEROS: [f32; 4] = [0.0; 4];
+
+/// The row loop of [`affine`] for rows of 4 or 8 floats, with `x` in s8-s11 (and
+/// s12-s15) for the whole call. Arguments: the register list of `x`; the second chunk's
+/// template lines (or none); the ReLU lines (or none); then `w`, `b`, `x`, `out`,
+/// `rows`. Per row: the four lane sums from +0 (`VLDM` of [`ZEROS`]), one `VLDM` of
+/// four weights per chunk and its `VMLA`s, `(s0 + s1) + (s2 + s3)`, `+ b[i]`, the
+/// optional ReLU, the store: the portable `dot(W[i, :], x) + b[i]` in its order.
+macro_rules! affine_rows {
+    ($xregs:literal, [$($second:literal),*], [$($relu:literal),*], $w:expr, $b:expr, $x:expr, $out:expr, $rows:expr) => {
+        fpu_asm!(
+            s0_s15;
+            concat!(
+                "vldmia {x}, {{", $xregs, "}}\n",
+                "2:\n",
+                "vldmia {z}, {{s0-s3}}\n",
+                "vldmia {w}!, {{s4-s7}}\n",
+                "vmla.f32 s0, s4, s8\n",
+                "vmla.f32 s1, s5, s9\n",
+                "vmla.f32 s2, s6, s10\n",
+                "vmla.f32 s3, s7, s11\n",
+                $($second, "\n",)*
+                "vadd.f32 s0, s0, s1\n",
+                "vadd.f32 s2, s2, s3\n",
+                "vadd.f32 s0, s0, s2\n",
+                "vldmia {b}!, {{s4}}\n",
+                "vadd.f32 s0, s0, s4\n",
+                $($relu, "\n",)*
+                "vstmia {out}!, {{s0}}\n",
+                "subs {rows}, {rows}, #1\n",
+                "bne 2b",
+            ),
+            w = inout(reg) $w => _,
+            b = inout(reg) $b => _,
+            out = inout(reg) $out => _,
+            rows = inout(reg) $rows => _,
+            x = in(reg) $x,
+            z = in(reg) ZEROS.as_ptr(),
+        )
+    };
+}
+
 /// `out[i] = dot(W[i, :], x) + b[i]` (see [`super::affine`]), then ReLU
 /// (`math::max(out[i], 0)`) when `relu`; over as many rows as every slice holds, as the
 /// portable loop.
@@ -54,6 +101,77 @@ pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: boo
         return;
     };
     if rows == 0 {
+        return;
+    }
+    let (wp, bp, xp, op) = (w.as_ptr(), b.as_ptr(), x.as_ptr(), out.as_mut_ptr());
+    if cols == 4 || cols == 8 {
+        // SAFETY: the block reads the `cols` floats of `x` once (one `VLDM` of 4 or 8),
+        // then per row `cols` floats of `w` (consecutive rows, `rows * cols` in all, the
+        // length of `w`), one float of `b` and the four floats of `ZEROS`, and writes
+        // one float of `out`: `rows` rows, each within its slice (lengths checked above;
+        // `rows >= 1`, as the loop runs its body before it counts). `out` is a `&mut`
+        // slice distinct from the inputs. The FPU registers it uses (s0-s15) are declared
+        // clobbered, every core register it changes is an operand, and it touches no
+        // stack. The hard-float ABI guarantees an enabled FPU.
+        unsafe {
+            // ReLU as `math::max(v, 0)`: only a value below zero becomes +0 (`mi` is
+            // false for NaN and for -0, which both stay).
+            match (cols == 8, relu) {
+                (false, false) => affine_rows!("s8-s11", [], [], wp, bp, xp, op, rows),
+                (false, true) => affine_rows!(
+                    "s8-s11",
+                    [],
+                    [
+                        "vcmp.f32 s0, #0",
+                        "vmrs APSR_nzcv, fpscr",
+                        "it mi",
+                        "vldrmi s0, [{z}]"
+                    ],
+                    wp,
+                    bp,
+                    xp,
+                    op,
+                    rows
+                ),
+                (true, false) => affine_rows!(
+                    "s8-s15",
+                    [
+                        "vldmia {w}!, {{s4-s7}}",
+                        "vmla.f32 s0, s4, s12",
+                        "vmla.f32 s1, s5, s13",
+                        "vmla.f32 s2, s6, s14",
+                        "vmla.f32 s3, s7, s15"
+                    ],
+                    [],
+                    wp,
+                    bp,
+                    xp,
+                    op,
+                    rows
+                ),
+                (true, true) => affine_rows!(
+                    "s8-s15",
+                    [
+                        "vldmia {w}!, {{s4-s7}}",
+                        "vmla.f32 s0, s4, s12",
+                        "vmla.f32 s1, s5, s13",
+                        "vmla.f32 s2, s6, s14",
+                        "vmla.f32 s3, s7, s15"
+                    ],
+                    [
+                        "vcmp.f32 s0, #0",
+                        "vmrs APSR_nzcv, fpscr",
+                        "it mi",
+                        "vldrmi s0, [{z}]"
+                    ],
+                    wp,
+                    bp,
+                    xp,
+                    op,
+                    rows
+                ),
+            }
+        }
         return;
     }
     let (chunks, rem) = (cols / 4, cols % 4);
@@ -196,8 +314,99 @@ pub(crate) fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
 /// `s = W^T d` for a row-major `W` of `s.len()` columns, summed over the rows in order
 /// from zero ([`super::transposed`], same bits), over as many rows as `w` and `d`
 /// hold, as the portable loop.
-#[allow(unsafe_code)]
+#[inline]
 pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
+    back(w, d, s, None);
+}
+
+/// [`transposed`], then `s[j] *= 0.0` where `!(a[j] > 0)`, over `zip(s, a)`
+/// ([`super::transposed_relu`], same bits), in one assembly block.
+#[inline]
+pub(crate) fn transposed_relu(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
+    back(w, d, s, Some(a));
+}
+
+/// The ReLU mask of [`back`]'s register paths, for `s0-s3` (and `s4-s7`) with `a` in
+/// `s8-s11` four at a time and +0 in `s12`: `s_j *= 0.0` unless `a_j > 0` (`le` is
+/// true for `a_j <= 0` and for a NaN `a_j`, unordered). The multiply keeps the
+/// portable `*d *= 0.0`: a NaN or infinite `s_j` becomes NaN, a negative one -0.
+macro_rules! mask4 {
+    ($a:literal, $s0:literal, $s1:literal, $s2:literal, $s3:literal) => {
+        concat!(
+            "vldmia {a}",
+            $a,
+            ", {{s8-s11}}\n",
+            "vcmp.f32 s8, #0\n",
+            "vmrs APSR_nzcv, fpscr\n",
+            "it le\n",
+            "vmulle.f32 ",
+            $s0,
+            ", ",
+            $s0,
+            ", s12\n",
+            "vcmp.f32 s9, #0\n",
+            "vmrs APSR_nzcv, fpscr\n",
+            "it le\n",
+            "vmulle.f32 ",
+            $s1,
+            ", ",
+            $s1,
+            ", s12\n",
+            "vcmp.f32 s10, #0\n",
+            "vmrs APSR_nzcv, fpscr\n",
+            "it le\n",
+            "vmulle.f32 ",
+            $s2,
+            ", ",
+            $s2,
+            ", s12\n",
+            "vcmp.f32 s11, #0\n",
+            "vmrs APSR_nzcv, fpscr\n",
+            "it le\n",
+            "vmulle.f32 ",
+            $s3,
+            ", ",
+            $s3,
+            ", s12\n",
+        )
+    };
+}
+
+/// The row loop of [`back`] for rows of 4 or 8 floats, with `s` in s0-s3 (and s4-s7)
+/// for the whole call. Arguments: the lines that zero s4-s7 (or none), the second
+/// chunk's lines (or none), the mask (or none), the register list stored to `s`, then
+/// the operands. Per row: `d[i]` to s8, four weights per `VLDM` to s12-s15, `s_j +=
+/// w_ij * d_i` (`VMLA`, the portable product order).
+macro_rules! transposed_rows {
+    ([$($zero8:literal),*], [$($second:literal),*], [$($mask:expr),*], $sregs:literal, $($ops:tt)*) => {
+        fpu_asm!(
+            s0_s15;
+            concat!(
+                "vldmia {z}, {{s0-s3}}\n",
+                $($zero8, "\n",)*
+                "2:\n",
+                "vldmia {d}!, {{s8}}\n",
+                "vldmia {w}!, {{s12-s15}}\n",
+                "vmla.f32 s0, s12, s8\n",
+                "vmla.f32 s1, s13, s8\n",
+                "vmla.f32 s2, s14, s8\n",
+                "vmla.f32 s3, s15, s8\n",
+                $($second, "\n",)*
+                "subs {rows}, {rows}, #1\n",
+                "bne 2b\n",
+                $($mask,)*
+                "vstmia {s}, {{", $sregs, "}}",
+            ),
+            $($ops)*
+        )
+    };
+}
+
+/// [`transposed`], and with `Some(a)` the ReLU mask over `zip(s, a)` as the values are
+/// finished ([`transposed_relu`]).
+#[allow(unsafe_code)]
+#[inline(always)]
+fn back(w: &[f32], d: &[f32], s: &mut [f32], a: Option<&[f32]>) {
     let cols = s.len();
     // The rows the portable loop's `zip` would run.
     let rows = d.len().min(w.len() / cols.max(1));
@@ -205,7 +414,68 @@ pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
         return;
     };
     if rows == 0 || cols == 0 {
+        // The mask leaves +0 as it is (`0 * 0 = +0`).
         s.iter_mut().for_each(|v| *v = 0.0);
+        return;
+    }
+    // The floats the mask covers: `zip(s, a)`.
+    let masked = a.map_or(0, |a| a.len().min(cols));
+    let ap = a.unwrap_or(&[]).as_ptr();
+    let (wp, dp, sp, z) = (w.as_ptr(), d.as_ptr(), s.as_mut_ptr(), ZEROS.as_ptr());
+    if (cols == 4 || cols == 8) && (a.is_none() || masked == cols) {
+        // SAFETY: the block reads the four floats of `ZEROS`, then per row one float of
+        // `d` and `cols` (4 or 8) floats of `w` (consecutive rows, `rows * cols` in all,
+        // the length of `w`; `rows >= 1`, as the loop runs its body before it counts),
+        // with the mask the `cols` floats of `a` (`a.len() >= cols` checked above), and
+        // writes the `cols` floats of `s` once at the end. `s` is a `&mut` slice
+        // distinct from the inputs. The FPU registers used (s0-s15) are declared
+        // clobbered, every core register changed is an operand, and no stack is
+        // touched; the hard-float ABI guarantees an enabled FPU.
+        unsafe {
+            match (cols == 8, a.is_some()) {
+                (false, false) => transposed_rows!(
+                    [], [], [], "s0-s3",
+                    w = inout(reg) wp => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
+                    s = in(reg) sp, z = in(reg) z,
+                ),
+                (false, true) => transposed_rows!(
+                    [], [], ["vldr s12, [{z}]\n", mask4!("", "s0", "s1", "s2", "s3")], "s0-s3",
+                    w = inout(reg) wp => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
+                    s = in(reg) sp, z = in(reg) z, a = in(reg) ap,
+                ),
+                (true, false) => transposed_rows!(
+                    ["vldmia {z}, {{s4-s7}}"],
+                    [
+                        "vldmia {w}!, {{s12-s15}}",
+                        "vmla.f32 s4, s12, s8",
+                        "vmla.f32 s5, s13, s8",
+                        "vmla.f32 s6, s14, s8",
+                        "vmla.f32 s7, s15, s8"
+                    ],
+                    [], "s0-s7",
+                    w = inout(reg) wp => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
+                    s = in(reg) sp, z = in(reg) z,
+                ),
+                (true, true) => transposed_rows!(
+                    ["vldmia {z}, {{s4-s7}}"],
+                    [
+                        "vldmia {w}!, {{s12-s15}}",
+                        "vmla.f32 s4, s12, s8",
+                        "vmla.f32 s5, s13, s8",
+                        "vmla.f32 s6, s14, s8",
+                        "vmla.f32 s7, s15, s8"
+                    ],
+                    [
+                        "vldr s12, [{z}]\n",
+                        mask4!("!", "s0", "s1", "s2", "s3"),
+                        mask4!("", "s4", "s5", "s6", "s7")
+                    ],
+                    "s0-s7",
+                    w = inout(reg) wp => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
+                    s = in(reg) sp, z = in(reg) z, a = inout(reg) ap => _,
+                ),
+            }
+        }
         return;
     }
     let (chunks, rem) = (cols / 4, cols % 4);
@@ -213,13 +483,16 @@ pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
     // and `cols` floats of `w` (consecutive rows, `rows * cols` in all, the length of
     // `w`) and reads and writes the `cols` floats of `s` from its start: all within the
     // slices (lengths checked above; `rows >= 1`, and the inner loops are skipped when
-    // their count is zero). `s` is a `&mut` slice distinct from the inputs. The FPU
-    // registers used (s0-s11) are declared clobbered, every core register changed is an
-    // operand, and no stack is touched; the hard-float ABI guarantees an enabled FPU.
+    // their count is zero). Then the mask reads and writes the first `masked` floats of
+    // `s` and reads as many of `a` (`masked <= min(s.len(), a.len())`; skipped when
+    // zero, and `a` is not read then). `s` is a `&mut` slice distinct from the inputs.
+    // The FPU registers used (s0-s11) are declared clobbered, every core register
+    // changed is an operand, and no stack is touched; the hard-float ABI guarantees an
+    // enabled FPU.
     unsafe {
         fpu_asm!(
             s0_s15;
-                        "movs {j}, #0",
+            "movs {j}, #0",
             "vmov s0, s1, {j}, {j}",
             "vmov s2, s3, {j}, {j}",
             "mov {sp_}, {s}",
@@ -264,12 +537,31 @@ pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
             "6:",
             "subs {rows}, {rows}, #1",
             "bne 2b",
-            w = inout(reg) w.as_ptr() => _,
-            d = inout(reg) d.as_ptr() => _,
+            // The mask over the first `masked` floats of `s`, in order: `s_j *= 0.0`
+            // unless `a_j > 0` (`le` holds for `a_j <= 0` and for NaN, unordered).
+            "movs {j}, {masked}",
+            "beq 12f",
+            "vmov s1, {rows}", // +0: the row count is zero here
+            "mov {sp_}, {s}",
+            "11:",
+            "vldmia {a}!, {{s2}}",
+            "vldr s0, [{sp_}]",
+            "vcmp.f32 s2, #0",
+            "vmrs APSR_nzcv, fpscr",
+            "it le",
+            "vmulle.f32 s0, s0, s1",
+            "vstmia {sp_}!, {{s0}}",
+            "subs {j}, {j}, #1",
+            "bne 11b",
+            "12:",
+            w = inout(reg) wp => _,
+            d = inout(reg) dp => _,
             rows = inout(reg) rows => _,
-            s = in(reg) s.as_mut_ptr(),
+            a = inout(reg) ap => _,
+            s = in(reg) sp,
             chunks = in(reg) chunks,
             rem = in(reg) rem,
+            masked = in(reg) masked,
             sp_ = out(reg) _,
             j = out(reg) _,
         );

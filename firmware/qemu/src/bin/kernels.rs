@@ -1,6 +1,7 @@
 //! Self-test of the FPU assembly kernels, for `firmware/run-tests` on mps2-an386
 //! (Cortex-M4F): the dense-layer kernels of `microtrain::kernels` (`affine`, `outer_acc`,
-//! `transposed`, `outer_acc_and_back`; `core/src/kernels/vfp.rs`) and the Adam and
+//! `transposed`, `transposed_relu`, `outer_acc_and_back`; `core/src/kernels/vfp.rs`;
+//! `affine` and `transposed` have register paths for rows of 4 and 8 floats) and the Adam and
 //! plain-SGD `Optimizer::update_outer` and `step` (`core/src/optim/vfp.rs`), against the
 //! portable Rust arithmetic they stand for, bit for bit (`to_bits`).
 //!
@@ -12,6 +13,10 @@
 //! - `outer_acc`: `gw[i, j] += d[i] * x[j]`, `gb[i] += d[i]`, three samples accumulated;
 //! - `transposed`: `s[j] = sum of W[i, j] * d[i]` over the rows in order, from zero;
 //!   `outer_acc_and_back`: both of the last two;
+//! - `transposed_relu`: `transposed`, then `s[j] *= 0.0` where `!(a[j] > 0)` over
+//!   `zip(s, a)`, with NaN, infinities, zeros of both signs and subnormals in `a` (and
+//!   in `W` and `d`), exact and mismatched lengths (`a` shorter or longer than `s`);
+//! - `affine` and `affine_relu` also with NaN and infinities in `x`;
 //! - `update_outer` (without and with a gradient buffer, which must then hold
 //!   `d[i] * x[j]`): `Optimizer::update` row by row with the gradient `d[i] * x[j]`, for
 //!   steps k = 1, 2, 10, 1000 in a row on the same state; the bias form (`d = [1]`,
@@ -33,7 +38,9 @@ mod halt;
 
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
-use microtrain::kernels::{affine, affine_relu, dot, outer_acc, outer_acc_and_back, sum_abs, transposed};
+use microtrain::kernels::{
+    affine, affine_relu, dot, outer_acc, outer_acc_and_back, sum_abs, transposed, transposed_relu,
+};
 use microtrain::{Activation, Adam, AnyOptimizer, Optimizer, Rng, Sgd};
 
 /// The largest `rows * cols` (and `rows`, `cols`) of a shape.
@@ -97,10 +104,12 @@ enum Kernel {
     TransposedRagged,
     ReluReference,
     SumAbs,
+    TransposedRelu,
+    TransposedReluRagged,
 }
 
 /// The number of `Kernel`s.
-const KERNELS: usize = 15;
+const KERNELS: usize = 17;
 
 impl Kernel {
     const ALL: [Kernel; KERNELS] = [
@@ -119,6 +128,8 @@ impl Kernel {
         Kernel::TransposedRagged,
         Kernel::ReluReference,
         Kernel::SumAbs,
+        Kernel::TransposedRelu,
+        Kernel::TransposedReluRagged,
     ];
 
     fn name(self) -> &'static str {
@@ -138,6 +149,8 @@ impl Kernel {
             Kernel::TransposedRagged => "transposed (mismatched lengths)",
             Kernel::ReluReference => "ReLU reference vs Activation::Relu",
             Kernel::SumAbs => "sum_abs",
+            Kernel::TransposedRelu => "transposed_relu",
+            Kernel::TransposedReluRagged => "transposed_relu (mismatched lengths)",
         }
     }
 
@@ -147,6 +160,7 @@ impl Kernel {
             Kernel::AffineRagged | Kernel::AffineReluRagged => Some("w b x out"),
             Kernel::OuterAccRagged => Some("gw gb d x"),
             Kernel::TransposedRagged => Some("w d s -"),
+            Kernel::TransposedReluRagged => Some("w d s a"),
             _ => None,
         }
     }
@@ -259,6 +273,8 @@ struct Bufs {
     bias: [f32; N],
     x: [f32; N],
     d: [f32; N],
+    /// The activations `transposed_relu` masks with.
+    a: [f32; N],
     out: Pair<{ N + GUARD }>,
     gw: Pair<{ N + GUARD }>,
     gb: Pair<{ N + GUARD }>,
@@ -275,6 +291,7 @@ impl Bufs {
         bias: [0.0; N],
         x: [0.0; N],
         d: [0.0; N],
+        a: [0.0; N],
         out: Pair::ZERO,
         gw: Pair::ZERO,
         gb: Pair::ZERO,
@@ -418,7 +435,7 @@ fn check_sum_abs(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special
 }
 
 /// `affine` (or `affine_relu`) on one exact shape; `special` mixes NaN and infinities
-/// into `W` and `b`.
+/// into `W` and `b`, `special_x` into `x` (which the small-row paths hold in registers).
 #[allow(clippy::too_many_arguments)]
 fn check_affine(
     t: &mut Tally,
@@ -428,6 +445,7 @@ fn check_affine(
     cols: usize,
     relu: bool,
     special: bool,
+    special_x: bool,
 ) {
     let n = rows * cols;
     if special {
@@ -437,7 +455,11 @@ fn check_affine(
         fill(rng, &mut b.w[..n]);
         fill(rng, &mut b.bias[..rows]);
     }
-    fill(rng, &mut b.x[..cols]);
+    if special_x {
+        fill_special(rng, &mut b.x[..cols]);
+    } else {
+        fill(rng, &mut b.x[..cols]);
+    }
     b.out.fill(rng, rows + GUARD);
     let (w, bias, x) = (&b.w[..n], &b.bias[..rows], &b.x[..cols]);
     let kernel = if relu {
@@ -587,6 +609,9 @@ fn check_ragged(t: &mut Tally, rng: &mut Rng, b: &mut Bufs) {
                 }
                 for ld in distinct([r, r + 1, short, 0]) {
                     check_transposed_ragged(t, rng, b, lw, ld, c);
+                    for la in distinct([c, c + 1, c.saturating_sub(1), 0]) {
+                        check_transposed_relu_ragged(t, rng, b, [lw, ld, c, la]);
+                    }
                 }
             }
         }
@@ -656,6 +681,73 @@ fn transposed_ref(w: &[f32], d: &[f32], s: &mut [f32]) {
             *sj += wij * di;
         }
     }
+}
+
+/// The portable `transposed_relu`: `transposed`, then `s[j] *= 0.0` where
+/// `!(a[j] > 0)` over `zip(s, a)` (the product, not a stored +0: -0 and NaN stay
+/// possible).
+fn transposed_relu_ref(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
+    transposed_ref(w, d, s);
+    for (sj, aj) in s.iter_mut().zip(a) {
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        if !(*aj > 0.0) {
+            *sj *= 0.0;
+        }
+    }
+}
+
+/// `transposed_relu` on one exact shape, `a` as long as `s`: `a` always with NaN,
+/// infinities, zeros of both signs and subnormals; `special` mixes NaN and infinities
+/// into `W` and `d` too.
+fn check_transposed_relu(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: usize, cols: usize, special: bool) {
+    let n = rows * cols;
+    if special {
+        fill_special(rng, &mut b.w[..n]);
+        fill_special(rng, &mut b.d[..rows]);
+    } else {
+        fill(rng, &mut b.w[..n]);
+        fill(rng, &mut b.d[..rows]);
+    }
+    fill_special(rng, &mut b.a[..cols]);
+    b.out.fill(rng, cols + GUARD);
+    let (w, d, a) = (&b.w[..n], &b.d[..rows], &b.a[..cols]);
+    transposed_relu(w, d, &mut b.out.kernel[..cols], a);
+    transposed_relu_ref(w, d, &mut b.out.portable[..cols], a);
+    let case = Case {
+        kernel: Kernel::TransposedRelu,
+        opt: "-",
+        rows,
+        cols,
+        k: 0,
+        lens: [0; 4],
+    };
+    let m = cols + GUARD;
+    t.check(case, &[("s", &b.out.kernel[..m], &b.out.portable[..m])]);
+}
+
+/// `transposed_relu` with slices of any lengths `[w, d, s, a]`: `s` filled with
+/// `SENTINEL` (all of it becomes the sums; its `GUARD` must stay), `a` and `W` with
+/// special values.
+fn check_transposed_relu_ragged(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, lens: [usize; 4]) {
+    let [lw, ld, ls, la] = lens;
+    fill_special(rng, &mut b.w[..lw]);
+    fill(rng, &mut b.d[..ld]);
+    fill_special(rng, &mut b.a[..la]);
+    let m = ls + GUARD;
+    b.out.kernel[..m].fill(SENTINEL);
+    b.out.portable[..m].fill(SENTINEL);
+    let (w, d, a) = (&b.w[..lw], &b.d[..ld], &b.a[..la]);
+    transposed_relu(w, d, &mut b.out.kernel[..ls], a);
+    transposed_relu_ref(w, d, &mut b.out.portable[..ls], a);
+    let case = Case {
+        kernel: Kernel::TransposedReluRagged,
+        opt: "-",
+        rows: ld.min(lw / ls.max(1)),
+        cols: ls,
+        k: 0,
+        lens,
+    };
+    t.check(case, &[("s", &b.out.kernel[..m], &b.out.portable[..m])]);
 }
 
 /// `outer_acc_and_back`: `outer_acc` and `transposed` in one pass.
@@ -932,6 +1024,7 @@ fn main() -> ! {
     let mut rng = Rng::new(0x006b_6572_6e65_6c73);
     let mut rng_relu = Rng::new(0x0072_656c_7500);
     let mut rng_ragged = Rng::new(0x0072_6167_6765_6400);
+    let mut rng_special = Rng::new(0x0073_7065_6369_616c);
     let mut t = Tally::default();
     let mut shape_count = 0u32;
     check_relu_reference(&mut t);
@@ -948,11 +1041,18 @@ fn main() -> ! {
         let b = &mut *BUFS;
         let r = &mut rng;
         for _ in 0..3 {
-            check_affine(&mut t, r, b, rows, cols, false, false);
+            check_affine(&mut t, r, b, rows, cols, false, false, false);
         }
         // Its own random stream, so the other cases see the same data as before.
         for special in [false, false, true] {
-            check_affine(&mut t, &mut rng_relu, b, rows, cols, true, special);
+            check_affine(&mut t, &mut rng_relu, b, rows, cols, true, special, false);
+        }
+        // NaN and infinities in `x` as well (and in `W`, `b`), with and without ReLU.
+        for relu in [false, true] {
+            check_affine(&mut t, &mut rng_special, b, rows, cols, relu, true, true);
+        }
+        for special in [false, false, true] {
+            check_transposed_relu(&mut t, &mut rng_special, b, rows, cols, special);
         }
         check_outer_acc(&mut t, r, b, rows, cols);
         for _ in 0..3 {
