@@ -50,7 +50,9 @@ pub struct Trainer<'a, O: Optimizer> {
     rejected: u32,
     /// The per-step scalars: from the `f32` learning rate for a constant schedule, or
     /// from the schedule's `f64` rate (set by [`set_schedule`](Self::set_schedule)).
-    scalars_fn: fn(&Self, u32) -> StepScalars,
+    scalars_fn: fn(&mut Self, u32),
+    /// The current step's scalars (here rather than in the step's stack frame).
+    sc: StepScalars,
     /// The optimizer's whole-model update ([`Optimizer::model_update_fn`]).
     update_fn: ModelUpdateFn<O>,
 }
@@ -127,6 +129,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             step: 0,
             rejected: 0,
             scalars_fn: Self::constant_scalars,
+            sc: StepScalars::default(),
             update_fn,
         })
     }
@@ -324,14 +327,15 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// turn it into `dL/dz` there (scaled by `inv`); softmax cross-entropy with a class
     /// label writes it there straight from the output. Returns the sample's loss.
     fn loss_into_delta(&mut self, target: &Target<'_>, inv: f32) -> f32 {
-        let out = self.output_range();
+        let Some(last) = self.layers.last() else {
+            return f32::NAN;
+        };
+        // The output is the end of the first half of `acts`, its error term the same
+        // place in the second half.
         let outs = self.b.acts.len() / 2;
-        let last_act = self
-            .layers
-            .last()
-            .map_or(crate::Activation::Identity, |l| l.activation);
-        let (a, d) = self.b.acts.split_at_mut(outs.min(self.b.acts.len()));
-        match (a.get(out.clone()), d.get_mut(out)) {
+        let start = outs.saturating_sub(last.outputs);
+        let (a, d) = self.b.acts.split_at_mut(outs);
+        match (a.get(start..), d.get_mut(start..outs)) {
             (Some(y), Some(delta)) => {
                 // Softmax cross-entropy with a class label (classification's common
                 // case) reads the logits where they are.
@@ -344,10 +348,23 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
                 }
                 // An element loop: a few floats, cheaper than a `memcpy` call.
                 delta.iter_mut().zip(y).for_each(|(d, v)| *d = *v);
-                self.loss.loss_and_delta(last_act, delta, target, inv)
+                self.loss.loss_and_delta(last.activation, delta, target, inv)
             }
             _ => f32::NAN,
         }
+    }
+
+    /// [`dense::forward`] on the trainer's buffers. Out of line and with two
+    /// arguments: one copy for every caller, and no arguments on the step's stack.
+    #[inline(never)]
+    fn forward(&mut self, x: &[f32]) {
+        dense::forward(self.layers, self.b.params, x, self.b.acts);
+    }
+
+    /// [`dense::backward_deltas`] on the trainer's buffers (see [`forward`](Self::forward)).
+    #[inline(never)]
+    fn backward_deltas(&mut self) {
+        dense::backward_deltas(self.layers, self.b.params, self.b.acts);
     }
 
     /// Runs the model on one input and writes its output (after the last activation;
@@ -360,7 +377,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             needed: o,
             provided: got,
         })?;
-        dense::forward(self.layers, self.b.params, x, self.b.acts);
+        self.forward(x);
         if let Some(y) = self.b.acts.get(self.output_range()) {
             out.copy_from_slice(y);
         }
@@ -371,7 +388,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     pub fn sample_loss(&mut self, x: &[f32], target: &Target<'_>) -> Result<f32, StepError> {
         self.check_input(x, 0)?;
         self.loss.check_target(target, self.outputs(), 0)?;
-        dense::forward(self.layers, self.b.params, x, self.b.acts);
+        self.forward(x);
         let range = self.output_range();
         Ok(self
             .b
@@ -397,15 +414,15 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.single_step(x, &target)
     }
 
-    /// The optimizer's scalars for step `k` with a constant schedule: no `f64`
-    /// arithmetic (the same values as [`scheduled_scalars`](Self::scheduled_scalars)).
-    fn constant_scalars(&self, k: u32) -> StepScalars {
-        self.opt.scalars_f32(self.opt.lr(), k)
+    /// The optimizer's scalars for step `k` with a constant schedule, into `sc`: no
+    /// `f64` arithmetic (the same values as [`scheduled_scalars`](Self::scheduled_scalars)).
+    fn constant_scalars(&mut self, k: u32) {
+        self.sc = self.opt.scalars_f32(self.opt.lr(), k);
     }
 
-    /// The optimizer's scalars for step `k` at the schedule's learning rate.
-    fn scheduled_scalars(&self, k: u32) -> StepScalars {
-        self.opt.scalars(self.current_lr(), k)
+    /// The optimizer's scalars for step `k` at the schedule's learning rate, into `sc`.
+    fn scheduled_scalars(&mut self, k: u32) {
+        self.sc = self.opt.scalars(self.current_lr(), k);
     }
 
     /// A sample with clipping: the batch path (kept out of line, so that the common
@@ -474,15 +491,15 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// each parameter updated as its gradient `delta_i x_j` is formed (and written to
     /// `grads`). The same bits as accumulating the gradient first.
     fn fused_step(&mut self, x: &[f32], t: &Target<'_>, k: u32) -> Result<f32, StepError> {
-        dense::forward(self.layers, self.b.params, x, self.b.acts);
+        self.forward(x);
         let loss = self.loss_into_delta(t, 1.0);
         if !loss.is_finite() {
             return Err(StepError::NonFiniteLoss);
         }
-        dense::backward_deltas(self.layers, self.b.params, self.b.acts);
+        self.backward_deltas();
         self.check_fused_gradient(x)?;
-        let sc = (self.scalars_fn)(self, k);
-        (self.update_fn)(&self.opt, &sc, self.layers, &mut self.b, x);
+        (self.scalars_fn)(self, k);
+        (self.update_fn)(&self.opt, &self.sc, self.layers, &mut self.b, x);
         Ok(loss)
     }
 
@@ -542,7 +559,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let mut total = 0.0f32;
         for i in 0..n {
             let (x, t) = batch.sample(i)?;
-            dense::forward(self.layers, self.b.params, x, self.b.acts);
+            self.forward(x);
             total += self.loss_into_delta(&t, inv);
             dense::backward(self.layers, self.b.params, self.b.grads, x, self.b.acts);
         }

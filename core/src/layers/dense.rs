@@ -37,6 +37,7 @@ fn take<'a>(s: &mut &'a [f32], n: usize) -> &'a [f32] {
 ///
 /// Lengths must have been checked against the shape (see [`crate::shape`]); with wrong
 /// lengths the result is meaningless but nothing panics.
+#[inline(always)]
 pub fn forward<'a>(layers: &[Dense], params: &[f32], x: &'a [f32], acts: &'a mut [f32]) {
     let mut p = params;
     let mut rest: &'a mut [f32] = acts;
@@ -139,10 +140,19 @@ fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crate::Activati
     }
 }
 
-/// `s = W^T d`, then ReLU's derivative from the activations `a`.
-fn transposed_relu(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
-    kernels::transposed(w, d, s);
-    apply_derivative(s, a, crate::Activation::Relu);
+/// `delta_prev = f'(a_prev) * (W^T delta)` for an activation other than ReLU (which
+/// has its own kernel). Out of line: a model with ReLU hidden layers does not carry
+/// it in its step.
+#[inline(never)]
+fn transposed_derivative(
+    w: &[f32],
+    delta: &[f32],
+    d_prev: &mut [f32],
+    a_prev: &[f32],
+    act: crate::Activation,
+) {
+    kernels::transposed(w, delta, d_prev);
+    apply_derivative(d_prev, a_prev, act);
 }
 
 /// Runs the backward pass of one sample and adds its gradient to `grads`.
@@ -176,16 +186,15 @@ pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], 
 ///
 /// One walk from the last layer with the offsets computed as it goes (the single-sample
 /// step's path: a few instructions per layer besides the kernels).
+#[inline(always)]
 pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
     let half = acts.len() / 2;
     let (a_all, d_all) = acts.split_at_mut(half);
     let mut p_end = params.len();
     let mut o_end = half;
-    let mut rest = layers;
     // `l` is the layer whose error term is known; `pl` the one below it.
-    while let Some((l, before)) = rest.split_last() {
-        rest = before;
-        let Some(pl) = before.last() else {
+    for pair in layers.windows(2).rev() {
+        let [pl, l] = pair else {
             return;
         };
         let (Some(p_start), Some(o_start)) =
@@ -207,10 +216,9 @@ pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
             return;
         };
         if pl.activation == crate::Activation::Relu {
-            transposed_relu(w, delta, d_prev, a_prev);
+            kernels::transposed_relu(w, delta, d_prev, a_prev);
         } else {
-            kernels::transposed(w, delta, d_prev);
-            apply_derivative(d_prev, a_prev, pl.activation);
+            transposed_derivative(w, delta, d_prev, a_prev, pl.activation);
         }
         p_end = p_start;
         o_end = o_start;

@@ -395,12 +395,16 @@ pub(crate) fn update_model(
         // are only read. The output and error pointers advance by `outputs` within
         // their halves of `acts`.
         unsafe {
-            // A loop rather than two calls, so that the block's code is here once.
-            for (dp, r, xp, k) in [
-                (delta, l.outputs, input, l.inputs),
-                (one.as_ptr(), 1, delta, l.outputs),
-            ] {
+            // A loop rather than two calls, so that the block's code is here once:
+            // the weights, then the bias.
+            let (mut dp, mut r, mut xp, mut k) = (delta, l.outputs, input, l.inputs);
+            let mut bias = false;
+            loop {
                 c = block(rule, store, c, dp, r, xp, k);
+                if bias {
+                    break;
+                }
+                (dp, r, xp, k, bias) = (one.as_ptr(), 1, delta, l.outputs, true);
             }
             input = out;
             out = out.add(l.outputs);
