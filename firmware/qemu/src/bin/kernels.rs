@@ -699,7 +699,14 @@ fn transposed_relu_ref(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
 /// `transposed_relu` on one exact shape, `a` as long as `s`: `a` always with NaN,
 /// infinities, zeros of both signs and subnormals; `special` mixes NaN and infinities
 /// into `W` and `d` too.
-fn check_transposed_relu(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: usize, cols: usize, special: bool) {
+fn check_transposed_relu(
+    t: &mut Tally,
+    rng: &mut Rng,
+    b: &mut Bufs,
+    rows: usize,
+    cols: usize,
+    special: bool,
+) {
     let n = rows * cols;
     if special {
         fill_special(rng, &mut b.w[..n]);
