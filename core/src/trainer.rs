@@ -55,6 +55,22 @@ pub struct Trainer<'a, O: Optimizer> {
     sc: StepScalars,
     /// The optimizer's whole-model update ([`Optimizer::model_update_fn`]).
     update_fn: ModelUpdateFn<O>,
+    /// The forward pass: without sigmoid and tanh when no layer has them.
+    forward_fn: fn(&mut Self, &[f32]),
+    /// The error propagation: likewise.
+    backward_fn: fn(&mut Self),
+    /// The loss's error term and value ([`Trainer::loss_into_delta`]), for the loss
+    /// given to [`new`](Self::new) only.
+    loss_fn: fn(&mut Self, &Target<'_>, f32) -> f32,
+}
+
+/// The number [`Trainer::loss_into_delta_for`] knows a loss by.
+const fn loss_code(loss: Loss) -> u8 {
+    match loss {
+        Loss::Mse => 0,
+        Loss::BinaryCrossEntropy => 1,
+        Loss::SoftmaxCrossEntropy => 2,
+    }
 }
 
 /// Checks values meant to replace a buffer of `len` floats: the same length, all
@@ -114,6 +130,14 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let acts = prefix(buffers.acts, a, Buffer::Activations)?;
         opt.init_state(state);
         let update_fn = opt.model_update_fn();
+        // The shape decides the code: with ReLU and identity layers only, the step's
+        // passes carry no sigmoid or tanh (a firmware's constant layers fold this test).
+        let plain = layers.iter().all(|l| {
+            matches!(
+                l.activation,
+                crate::Activation::Relu | crate::Activation::Identity
+            )
+        });
         Ok(Trainer {
             layers,
             b: Buffers {
@@ -131,6 +155,25 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             scalars_fn: Self::constant_scalars,
             sc: StepScalars::default(),
             update_fn,
+            loss_fn: match loss {
+                Loss::Mse => Self::loss_into_delta_for::<{ loss_code(Loss::Mse) }>,
+                Loss::BinaryCrossEntropy => {
+                    Self::loss_into_delta_for::<{ loss_code(Loss::BinaryCrossEntropy) }>
+                }
+                Loss::SoftmaxCrossEntropy => {
+                    Self::loss_into_delta_for::<{ loss_code(Loss::SoftmaxCrossEntropy) }>
+                }
+            },
+            forward_fn: if plain {
+                Self::forward_with::<false>
+            } else {
+                Self::forward_with::<true>
+            },
+            backward_fn: if plain {
+                Self::backward_deltas_with::<false>
+            } else {
+                Self::backward_deltas_with::<true>
+            },
         })
     }
 
@@ -326,7 +369,20 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// Copies the model's output into the last layer's error slot and lets the loss
     /// turn it into `dL/dz` there (scaled by `inv`); softmax cross-entropy with a class
     /// label writes it there straight from the output. Returns the sample's loss.
+    #[inline]
     fn loss_into_delta(&mut self, target: &Target<'_>, inv: f32) -> f32 {
+        (self.loss_fn)(self, target, inv)
+    }
+
+    /// [`loss_into_delta`](Self::loss_into_delta) for the loss numbered `L` (see
+    /// [`loss_code`]): one copy per loss, chosen by [`new`](Self::new), so that a
+    /// firmware links only the loss it trains with.
+    fn loss_into_delta_for<const L: u8>(&mut self, target: &Target<'_>, inv: f32) -> f32 {
+        let loss = match L {
+            0 => Loss::Mse,
+            1 => Loss::BinaryCrossEntropy,
+            _ => Loss::SoftmaxCrossEntropy,
+        };
         let Some(last) = self.layers.last() else {
             return f32::NAN;
         };
@@ -339,32 +395,43 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             (Some(y), Some(delta)) => {
                 // Softmax cross-entropy with a class label (classification's common
                 // case) reads the logits where they are.
-                if let (Loss::SoftmaxCrossEntropy, Target::Class(c)) = (self.loss, target) {
+                if let (Loss::SoftmaxCrossEntropy, Target::Class(c)) = (loss, target) {
                     if let Some(loss) =
                         crate::loss::softmax_cross_entropy::class_loss_and_delta(y, delta, *c, inv)
                     {
                         return loss;
                     }
                 }
-                // An element loop: a few floats, cheaper than a `memcpy` call.
-                delta.iter_mut().zip(y).for_each(|(d, v)| *d = *v);
-                self.loss.loss_and_delta(last.activation, delta, target, inv)
+                kernels::copy(delta, y);
+                loss.loss_and_delta(last.activation, delta, target, inv)
             }
             _ => f32::NAN,
         }
     }
 
-    /// [`dense::forward`] on the trainer's buffers. Out of line and with two
-    /// arguments: one copy for every caller, and no arguments on the step's stack.
-    #[inline(never)]
+    /// [`dense::forward`] on the trainer's buffers, by the pass [`new`](Self::new)
+    /// chose for the layers' activations.
+    #[inline]
     fn forward(&mut self, x: &[f32]) {
-        dense::forward(self.layers, self.b.params, x, self.b.acts);
+        (self.forward_fn)(self, x);
     }
 
     /// [`dense::backward_deltas`] on the trainer's buffers (see [`forward`](Self::forward)).
-    #[inline(never)]
+    #[inline]
     fn backward_deltas(&mut self) {
-        dense::backward_deltas(self.layers, self.b.params, self.b.acts);
+        (self.backward_fn)(self);
+    }
+
+    /// The forward pass (`GENERAL = false`: ReLU and identity layers only). Out of
+    /// line and with two arguments: one copy for every caller, and no arguments on the
+    /// step's stack.
+    fn forward_with<const GENERAL: bool>(&mut self, x: &[f32]) {
+        dense::forward_with::<GENERAL>(self.layers, self.b.params, x, self.b.acts);
+    }
+
+    /// The error propagation (see [`forward_with`](Self::forward_with)).
+    fn backward_deltas_with<const GENERAL: bool>(&mut self) {
+        dense::backward_deltas_with::<GENERAL>(self.layers, self.b.params, self.b.acts);
     }
 
     /// Runs the model on one input and writes its output (after the last activation;
@@ -379,7 +446,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         })?;
         self.forward(x);
         if let Some(y) = self.b.acts.get(self.output_range()) {
-            out.copy_from_slice(y);
+            kernels::copy(out, y);
         }
         Ok(())
     }

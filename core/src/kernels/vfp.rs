@@ -624,3 +624,46 @@ pub(crate) fn sum_abs(v: &[f32]) -> f32 {
     }
     f32::from_bits(r)
 }
+
+/// `dst[i] = src[i]` over the common length, four floats per `VLDM`/`VSTM` (loads and
+/// stores move the bits unchanged): the few floats of a model's output without linking
+/// `memcpy`, which a copy loop otherwise becomes.
+#[allow(unsafe_code)]
+pub(crate) fn copy(dst: &mut [f32], src: &[f32]) {
+    let n = dst.len().min(src.len());
+    let (chunks, rem) = (n / 4, n % 4);
+    // SAFETY: the block reads `n` floats from `src` and writes `n` to `dst` (`chunks`
+    // groups of four, then `rem` single ones; each loop is skipped when its count is
+    // zero), `n` being the shorter length; `dst` is a `&mut` slice distinct from `src`.
+    // The FPU registers used (s0-s3) are declared clobbered, every core register
+    // changed is an operand, and no stack is touched; the hard-float ABI guarantees an
+    // enabled FPU.
+    unsafe {
+        fpu_asm!(
+            s0_s15;
+            concat!(
+                "movs {j}, {chunks}\n",
+                "beq 2f\n",
+                "1:\n",
+                "vldmia {s}!, {{s0-s3}}\n",
+                "vstmia {d}!, {{s0-s3}}\n",
+                "subs {j}, {j}, #1\n",
+                "bne 1b\n",
+                "2:\n",
+                "movs {j}, {rem}\n",
+                "beq 4f\n",
+                "3:\n",
+                "vldmia {s}!, {{s0}}\n",
+                "vstmia {d}!, {{s0}}\n",
+                "subs {j}, {j}, #1\n",
+                "bne 3b\n",
+                "4:",
+            ),
+            s = inout(reg) src.as_ptr() => _,
+            d = inout(reg) dst.as_mut_ptr() => _,
+            chunks = in(reg) chunks,
+            rem = in(reg) rem,
+            j = out(reg) _,
+        );
+    }
+}

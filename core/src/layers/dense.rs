@@ -38,7 +38,19 @@ fn take<'a>(s: &mut &'a [f32], n: usize) -> &'a [f32] {
 /// Lengths must have been checked against the shape (see [`crate::shape`]); with wrong
 /// lengths the result is meaningless but nothing panics.
 #[inline(always)]
-pub fn forward<'a>(layers: &[Dense], params: &[f32], x: &'a [f32], acts: &'a mut [f32]) {
+pub fn forward(layers: &[Dense], params: &[f32], x: &[f32], acts: &mut [f32]) {
+    forward_with::<true>(layers, params, x, acts);
+}
+
+/// [`forward`]; with `GENERAL = false` for a model whose activations are all ReLU or
+/// identity (any other is then left out), so that sigmoid and tanh are not linked.
+#[inline(always)]
+pub(crate) fn forward_with<'a, const GENERAL: bool>(
+    layers: &[Dense],
+    params: &[f32],
+    x: &'a [f32],
+    acts: &'a mut [f32],
+) {
     let mut p = params;
     let mut rest: &'a mut [f32] = acts;
     let mut input: &'a [f32] = x;
@@ -50,7 +62,9 @@ pub fn forward<'a>(layers: &[Dense], params: &[f32], x: &'a [f32], acts: &'a mut
             kernels::affine_relu(w, b, input, o);
         } else {
             kernels::affine(w, b, input, o);
-            l.activation.apply(o);
+            if GENERAL {
+                l.activation.apply(o);
+            }
         }
         input = o;
     }
@@ -186,8 +200,14 @@ pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], 
 ///
 /// One walk from the last layer with the offsets computed as it goes (the single-sample
 /// step's path: a few instructions per layer besides the kernels).
-#[inline(always)]
 pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
+    backward_deltas_with::<true>(layers, params, acts);
+}
+
+/// [`backward_deltas`]; with `GENERAL = false` for a model whose activations are all
+/// ReLU or identity (any other is then taken as the identity).
+#[inline(always)]
+pub(crate) fn backward_deltas_with<const GENERAL: bool>(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
     let half = acts.len() / 2;
     let (a_all, d_all) = acts.split_at_mut(half);
     let mut p_end = params.len();
@@ -217,8 +237,10 @@ pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
         };
         if pl.activation == crate::Activation::Relu {
             kernels::transposed_relu(w, delta, d_prev, a_prev);
-        } else {
+        } else if GENERAL {
             transposed_derivative(w, delta, d_prev, a_prev, pl.activation);
+        } else {
+            kernels::transposed(w, delta, d_prev);
         }
         p_end = p_start;
         o_end = o_start;
