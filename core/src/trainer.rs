@@ -330,6 +330,27 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.schedule.lr_at(self.opt.lr(), self.step)
     }
 
+    /// [`check_input`](Self::check_input) for a single-sample step, returning `sum|x|`
+    /// for the gradient check: a finite sum shows every input finite, so the scan for
+    /// the first bad one runs only when it is not.
+    fn check_input_sum(&self, x: &[f32]) -> Result<f32, StepError> {
+        let expected = self.inputs();
+        if x.len() != expected {
+            return Err(StepError::InputLength {
+                sample: 0,
+                expected,
+                got: x.len(),
+            });
+        }
+        let sum = kernels::sum_abs(x);
+        if !sum.is_finite() {
+            if let Some(index) = kernels::first_non_finite(x) {
+                return Err(StepError::NonFiniteInput { sample: 0, index });
+            }
+        }
+        Ok(sum)
+    }
+
     fn check_input(&self, x: &[f32], sample: usize) -> Result<(), StepError> {
         let expected = self.inputs();
         if x.len() != expected {
@@ -476,9 +497,9 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         if self.clip_norm.is_some() {
             return self.train_sample_clipped(x, target);
         }
-        self.check_input(x, 0)?;
+        let x_sum = self.check_input_sum(x)?;
         self.loss.check_target(&target, self.outputs(), 0)?;
-        self.single_step(x, &target)
+        self.single_step(x, x_sum, &target)
     }
 
     /// The optimizer's scalars for step `k` with a constant schedule, into `sc`: no
@@ -500,9 +521,11 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     }
 
     /// A checked sample, no clipping: the fused step, counted.
-    fn single_step(&mut self, x: &[f32], t: &Target<'_>) -> Result<f32, StepError> {
+    fn single_step(&mut self, x: &[f32], x_sum: f32, t: &Target<'_>) -> Result<f32, StepError> {
         let k = self.step.saturating_add(1);
-        let loss = self.fused_step(x, t, k).inspect_err(|_| self.count_rejected())?;
+        let loss = self
+            .fused_step(x, x_sum, t, k)
+            .inspect_err(|_| self.count_rejected())?;
         self.step = k;
         Ok(loss)
     }
@@ -522,7 +545,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         }
         if n == 1 && self.clip_norm.is_none() {
             let (x, t) = batch.sample(0)?;
-            return self.single_step(x, &t);
+            return self.single_step(x, kernels::sum_abs(x), &t);
         }
         if self.b.grads.is_empty() {
             return Err(StepError::NeedsGradientBuffer { batch: n });
@@ -557,14 +580,14 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// One sample, no clipping: the error terms of every layer first, all checked, then
     /// each parameter updated as its gradient `delta_i x_j` is formed (and written to
     /// `grads`). The same bits as accumulating the gradient first.
-    fn fused_step(&mut self, x: &[f32], t: &Target<'_>, k: u32) -> Result<f32, StepError> {
+    fn fused_step(&mut self, x: &[f32], x_sum: f32, t: &Target<'_>, k: u32) -> Result<f32, StepError> {
         self.forward(x);
         let loss = self.loss_into_delta(t, 1.0);
         if !loss.is_finite() {
             return Err(StepError::NonFiniteLoss);
         }
         self.backward_deltas();
-        self.check_fused_gradient(x)?;
+        self.check_fused_gradient(x, x_sum)?;
         (self.scalars_fn)(self, k);
         (self.update_fn)(&self.opt, &self.sc, self.layers, &mut self.b, x);
         Ok(loss)
@@ -581,10 +604,10 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// so do they all. Only otherwise are the layers checked one by one. Out of line:
     /// its sums stay out of the step's frame.
     #[inline(never)]
-    fn check_fused_gradient(&self, x: &[f32]) -> Result<(), StepError> {
+    fn check_fused_gradient(&self, x: &[f32], x_sum: f32) -> Result<(), StepError> {
         let (a, d) = self.b.acts.split_at(self.b.acts.len() / 2);
         let hidden = a.len().saturating_sub(self.outputs());
-        let inputs = kernels::sum_abs(x) + kernels::sum_abs(a.get(..hidden).unwrap_or(&[]));
+        let inputs = x_sum + kernels::sum_abs(a.get(..hidden).unwrap_or(&[]));
         if Self::gradient_bound_holds(kernels::sum_abs(d), inputs) {
             return Ok(());
         }
@@ -663,25 +686,25 @@ mod tests {
         t.b.acts
             .copy_from_slice(&[big, 9.0 * big, 0.5, 0.5, big, 0.0, 1.0, 0.0]);
         assert!(!Trainer::<Sgd>::gradient_bound_holds(big + 1.0, 1.0 + 10.0 * big));
-        assert_eq!(t.check_fused_gradient(&x), Ok(()));
+        assert_eq!(t.check_fused_gradient(&x, kernels::sum_abs(&x)), Ok(()));
         // Layer 2's own bound fails: deltas 1e9 x input 1e10.
         t.b.acts
             .copy_from_slice(&[big, 9.0 * big, 0.5, 0.5, 1.0, 0.0, big, 0.0]);
         assert_eq!(
-            t.check_fused_gradient(&x),
+            t.check_fused_gradient(&x, kernels::sum_abs(&x)),
             Err(StepError::NonFiniteGradient { index: 6 })
         );
         // A NaN error term in layer 1.
         t.b.acts
             .copy_from_slice(&[0.0, 0.0, 0.5, 0.5, f32::NAN, 0.0, 1.0, 0.0]);
         assert_eq!(
-            t.check_fused_gradient(&x),
+            t.check_fused_gradient(&x, kernels::sum_abs(&x)),
             Err(StepError::NonFiniteGradient { index: 0 })
         );
         // Small values everywhere: the fast path.
         t.b.acts
             .copy_from_slice(&[1.0, 2.0, 0.5, 0.5, 0.1, 0.2, 0.3, 0.4]);
-        assert_eq!(t.check_fused_gradient(&x), Ok(()));
+        assert_eq!(t.check_fused_gradient(&x, kernels::sum_abs(&x)), Ok(()));
     }
 
     /// The scalars follow the schedule set last: a schedule set and then replaced by
