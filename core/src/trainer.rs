@@ -414,17 +414,25 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let (a, d) = self.b.acts.split_at_mut(outs);
         match (a.get(start..), d.get_mut(start..outs)) {
             (Some(y), Some(delta)) => {
-                // Softmax cross-entropy with a class label (classification's common
-                // case) reads the logits where they are.
-                if let (Loss::SoftmaxCrossEntropy, Target::Class(c)) = (loss, target) {
-                    if let Some(loss) =
-                        crate::loss::softmax_cross_entropy::class_loss_and_delta(y, delta, *c, inv)
-                    {
-                        return loss;
+                use crate::loss::softmax_cross_entropy as softmax;
+                match (loss, target) {
+                    // Softmax cross-entropy with a class label (classification's common
+                    // case) reads the logits where they are (a label out of range was
+                    // rejected with the sample; here it would make the loss NaN).
+                    (Loss::SoftmaxCrossEntropy, Target::Class(c)) => {
+                        softmax::class_loss_and_delta(y, delta, *c, inv).unwrap_or(f32::NAN)
+                    }
+                    // With target values, through the values alone: the code for the
+                    // class case is not carried twice.
+                    (Loss::SoftmaxCrossEntropy, Target::Values(v)) => {
+                        kernels::copy(delta, y);
+                        softmax::weighted_loss_and_delta(delta, |k| v.get(k).copied().unwrap_or(0.0), inv)
+                    }
+                    _ => {
+                        kernels::copy(delta, y);
+                        loss.loss_and_delta(last.activation, delta, target, inv)
                     }
                 }
-                kernels::copy(delta, y);
-                loss.loss_and_delta(last.activation, delta, target, inv)
             }
             _ => f32::NAN,
         }

@@ -164,6 +164,17 @@ pub fn copy(dst: &mut [f32], src: &[f32]) {
     dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
 }
 
+/// The largest element, `-inf` for an empty slice, by plain comparisons
+/// ([`crate::math::max`] folded from `-inf`: a NaN never wins). On Cortex-M cores with
+/// a single-precision FPU, a short loop the compiler does not unroll (flash).
+#[inline]
+pub fn max_of(v: &[f32]) -> f32 {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    return vfp::max_of(v);
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+    v.iter().fold(f32::NEG_INFINITY, |m, x| crate::math::max(m, *x))
+}
+
 /// The largest `|v[i]|` (0 for an empty slice; NaN never wins a comparison). Written
 /// with comparisons: `f32::max` is a library call on FPUs without `VMAXNM`.
 #[inline]
@@ -375,5 +386,16 @@ mod tests {
         let mut short = [0.0f32; 2];
         copy(&mut short, &src);
         assert_eq!(short, [1.0, -0.0]);
+    }
+
+    #[test]
+    fn max_of_is_the_plain_comparison_fold() {
+        assert_eq!(max_of(&[]), f32::NEG_INFINITY);
+        assert_eq!(max_of(&[1.0, 3.0, -2.0]), 3.0);
+        // A NaN never wins; an infinity does.
+        assert_eq!(max_of(&[f32::NAN, 2.0]), 2.0);
+        assert_eq!(max_of(&[2.0, f32::NAN]), 2.0);
+        assert_eq!(max_of(&[2.0, f32::INFINITY]), f32::INFINITY);
+        assert!(max_of(&[f32::NAN]) == f32::NEG_INFINITY);
     }
 }

@@ -667,3 +667,40 @@ pub(crate) fn copy(dst: &mut [f32], src: &[f32]) {
         );
     }
 }
+
+/// `fold(-inf, |m, v| if v > m { v } else { m })` ([`super::max_of`], same result: a
+/// NaN never wins a comparison), one compare and conditional move per float, in a loop
+/// that is not unrolled (a softmax's few logits).
+#[allow(unsafe_code)]
+pub(crate) fn max_of(v: &[f32]) -> f32 {
+    let r: u32;
+    // SAFETY: the block reads the `v.len()` floats of `v` (the loop is skipped when the
+    // count is zero) and writes no memory. The FPU registers used (s0, s1) are declared
+    // clobbered, every core register changed is an operand, and no stack is touched;
+    // the hard-float ABI guarantees an enabled FPU.
+    unsafe {
+        fpu_asm!(
+            s0_s15;
+            concat!(
+                "vmov s0, {r}\n",
+                "movs {j}, {n}\n",
+                "beq 2f\n",
+                "1:\n",
+                "vldmia {v}!, {{s1}}\n",
+                "vcmp.f32 s1, s0\n",
+                "vmrs APSR_nzcv, fpscr\n",
+                "it gt\n",
+                "vmovgt.f32 s0, s1\n",
+                "subs {j}, {j}, #1\n",
+                "bne 1b\n",
+                "2:\n",
+                "vmov {r}, s0",
+            ),
+            v = inout(reg) v.as_ptr() => _,
+            n = in(reg) v.len(),
+            j = out(reg) _,
+            r = inout(reg) f32::NEG_INFINITY.to_bits() => r,
+        );
+    }
+    f32::from_bits(r)
+}

@@ -18,7 +18,7 @@ use crate::math;
 /// `(max z, ln sum_j e^{z_j - max z})`.
 #[inline]
 fn shifted_log_sum_exp(z: &[f32]) -> (f32, f32) {
-    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| math::max(m, *v));
+    let m = crate::kernels::max_of(z);
     let s = z.iter().fold(0.0f32, |s, v| s + math::exp(v - m));
     (m, math::ln(s))
 }
@@ -44,12 +44,19 @@ pub fn value(z: &[f32], target: &Target<'_>) -> f32 {
 /// One pass of exponentials: `e_k = exp(z_k - m)`, `S = sum e_k`, the loss from
 /// `ln S`, and `softmax_k = e_k / S` (as PyTorch computes softmax).
 pub fn loss_and_delta(z: &mut [f32], target: &Target<'_>, inv_batch: f32) -> f32 {
-    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| math::max(m, *v));
+    weighted_loss_and_delta(z, |k| target.value(k), inv_batch)
+}
+
+/// [`loss_and_delta`] with the target's value for class `k` given by `target(k)`. Out
+/// of line: its frame stays off the class-label path's stack.
+#[inline(never)]
+pub fn weighted_loss_and_delta(z: &mut [f32], target: impl Fn(usize) -> f32, inv_batch: f32) -> f32 {
+    let m = crate::kernels::max_of(z);
     let mut sum = 0.0f32;
     let mut weighted = 0.0f32; // sum_k y_k (z_k - m)
     let mut y_sum = 0.0f32;
     for (k, zk) in z.iter_mut().enumerate() {
-        let y = target.value(k);
+        let y = target(k);
         let shifted = *zk - m;
         if y != 0.0 {
             weighted += y * shifted;
@@ -63,7 +70,7 @@ pub fn loss_and_delta(z: &mut [f32], target: &Target<'_>, inv_batch: f32) -> f32
     let inv_sum = inv_batch / sum;
     let scale = y_sum * inv_sum;
     for (k, e) in z.iter_mut().enumerate() {
-        *e = *e * scale - inv_batch * target.value(k);
+        *e = *e * scale - inv_batch * target(k);
     }
     loss
 }
@@ -79,7 +86,7 @@ pub fn class_loss_and_delta(z: &[f32], delta: &mut [f32], c: usize, inv_batch: f
     if delta.len() != z.len() {
         return None;
     }
-    let m = z.iter().fold(f32::NEG_INFINITY, |m, v| math::max(m, *v));
+    let m = crate::kernels::max_of(z);
     let mut sum = 0.0f32;
     for (e, zk) in delta.iter_mut().zip(z) {
         *e = math::exp(*zk - m);
