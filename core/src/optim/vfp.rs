@@ -20,7 +20,11 @@
 //!
 //! Each block walks the rows (`d_i`) and, per row, the columns four at a time and then
 //! one at a time, forming the gradient `g = d_i x_j` (also stored to `grads` in the
-//! storing variants) before the optimizer's arithmetic. Every FPU register a block
+//! storing variants) before the optimizer's arithmetic. Rows of 4 or 8 parameters (the
+//! small layers of a microcontroller's model) take blocks without the per-row column
+//! bookkeeping: SGD's keep `x` (4) or the row's parameters (8) in registers, 13 and 23
+//! instructions a row (14 and 25 storing the gradients); Adam's, for any non-zero
+//! multiple of four, loop over the groups of four up to the end of `x`. Every FPU register a block
 //! uses is declared clobbered (explicit `out("sN") _`, which stable Rust accepts on a
 //! single-precision FPU although it rejects FPU registers as operands), so the
 //! compiler saves what it must; every core register changed is an operand.
@@ -94,19 +98,13 @@ macro_rules! adam1 {
     };
 }
 
-/// Adam's block; `$store4`/`$store1` store the gradients (or are empty). Registers:
-/// constants s16-s21, `d_i` s22, gradients s0-s3, moments s4-s11 (`m, v` pairs),
-/// parameters s12-s15, scratch s23.
-macro_rules! adam_block {
-    ($store4:literal, $store1:literal) => {
+/// Adam's four-parameter group: the next four inputs from `{kx}`, the gradients
+/// `d_i x_j` (stored by `$store4`, or not), the four parameters and their state, the
+/// update, the stores. Registers: `d_i` s22, gradients s0-s3, moments s4-s11 (`m, v`
+/// pairs), parameters s12-s15, scratch s23 (constants s16-s21).
+macro_rules! adam_group4 {
+    ($store4:literal) => {
         concat!(
-            "vldmia {kx}, {{s16-s21}}\n",
-            "2:\n",
-            "vldmia {d}!, {{s22}}\n",
-            "mov {kx}, {x}\n",
-            "movs {j}, {chunks}\n",
-            "beq 4f\n",
-            "3:\n",
             "vldmia {kx}!, {{s0-s3}}\n",
             "vmul.f32 s0, s22, s0\n",
             "vmul.f32 s1, s22, s1\n",
@@ -121,10 +119,28 @@ macro_rules! adam_block {
             adam1!("s3", "s10", "s11", "s15"),
             "vstmia {s}!, {{s4-s11}}\n",
             "vstmia {p}!, {{s12-s15}}\n",
+        )
+    };
+}
+
+/// Adam's block; `$store4`/`$store1` store the gradients (or are empty). Registers:
+/// constants s16-s21, `d_i` s22, the rest as in [`adam_group4`]. Per row: the groups of
+/// four (`cols / 4` of them, possibly none), then the remaining `cols % 4` one at a time.
+macro_rules! adam_block {
+    ($store4:literal, $store1:literal) => {
+        concat!(
+            "vldmia {kx}, {{s16-s21}}\n",
+            "2:\n",
+            "vldmia {d}!, {{s22}}\n",
+            "mov {kx}, {x}\n",
+            "lsrs {j}, {cols}, #2\n",
+            "beq 4f\n",
+            "3:\n",
+            adam_group4!($store4),
             "subs {j}, {j}, #1\n",
             "bne 3b\n",
             "4:\n",
-            "movs {j}, {rem}\n",
+            "ands {j}, {cols}, #3\n",
             "beq 6f\n",
             "5:\n",
             "vldmia {kx}!, {{s0}}\n",
@@ -144,6 +160,27 @@ macro_rules! adam_block {
     };
 }
 
+/// Adam's block for rows of a multiple of four parameters (at least four): no
+/// remainder loop and no test for an empty group loop, and the group loop ends when
+/// the input cursor reaches `{xe}` (the end of `x`) rather than on a count, so a row
+/// costs 6 instructions of bookkeeping (the general block: 8 plus 2 per group).
+macro_rules! adam_block4 {
+    ($store4:literal) => {
+        concat!(
+            "vldmia {kx}, {{s16-s21}}\n",
+            "2:\n",
+            "vldmia {d}!, {{s22}}\n",
+            "mov {kx}, {x}\n",
+            "3:\n",
+            adam_group4!($store4),
+            "cmp {kx}, {xe}\n",
+            "bne 3b\n",
+            "subs {rows}, {rows}, #1\n",
+            "bne 2b",
+        )
+    };
+}
+
 /// SGD's block, `p = p - lr g`: `lr` in s0, `d_i` in s1, gradients s4-s7, parameters
 /// s8-s11. `$store` is the instruction that stores the gradient(s) (or "").
 macro_rules! sgd_block {
@@ -153,7 +190,7 @@ macro_rules! sgd_block {
             "2:\n",
             "vldmia {d}!, {{s1}}\n",
             "mov {kx}, {x}\n",
-            "movs {j}, {chunks}\n",
+            "lsrs {j}, {cols}, #2\n",
             "beq 4f\n",
             "3:\n",
             "vldmia {kx}!, {{s4-s7}}\n",
@@ -171,7 +208,7 @@ macro_rules! sgd_block {
             "subs {j}, {j}, #1\n",
             "bne 3b\n",
             "4:\n",
-            "movs {j}, {rem}\n",
+            "ands {j}, {cols}, #3\n",
             "beq 6f\n",
             "5:\n",
             "vldmia {kx}!, {{s4}}\n",
@@ -189,12 +226,82 @@ macro_rules! sgd_block {
     };
 }
 
+/// SGD's block for rows of 4 parameters: `x` in s12-s15 for the whole block, `lr` in
+/// s0, `d_i` in s1, gradients s4-s7, parameters s8-s11; `$store` stores the gradients
+/// (or is empty). A row: 13 instructions (14 storing).
+macro_rules! sgd_x4 {
+    ($store:literal) => {
+        concat!(
+            "vmov s0, {lr}\n",
+            "vldmia {x}, {{s12-s15}}\n",
+            "2:\n",
+            "vldmia {d}!, {{s1}}\n",
+            "vmul.f32 s4, s1, s12\n",
+            "vmul.f32 s5, s1, s13\n",
+            "vmul.f32 s6, s1, s14\n",
+            "vmul.f32 s7, s1, s15\n",
+            $store,
+            "vldmia {p}, {{s8-s11}}\n",
+            "vmls.f32 s8, s0, s4\n",
+            "vmls.f32 s9, s0, s5\n",
+            "vmls.f32 s10, s0, s6\n",
+            "vmls.f32 s11, s0, s7\n",
+            "vstmia {p}!, {{s8-s11}}\n",
+            "subs {rows}, {rows}, #1\n",
+            "bne 2b",
+        )
+    };
+}
+
+/// SGD's block for rows of 8 parameters: `lr` in s0, `d_i` in s1, the row's eight
+/// parameters in s8-s15 (one `VLDM`, one `VSTM`), each half of `x` loaded into s4-s7
+/// (from `{x}` and `{kx}` = `x + 4`) and turned into its gradients in place; `$store`
+/// stores them (or is empty). Holding `x` in registers instead would leave six
+/// registers for parameters and gradients, and the row would take more instructions
+/// (23, 27 storing) than this one: 23 (25 storing).
+macro_rules! sgd_x8 {
+    ($store:literal) => {
+        concat!(
+            "vmov s0, {lr}\n",
+            "adds {kx}, {x}, #16\n",
+            "2:\n",
+            "vldmia {d}!, {{s1}}\n",
+            "vldmia {x}, {{s4-s7}}\n",
+            "vmul.f32 s4, s1, s4\n",
+            "vmul.f32 s5, s1, s5\n",
+            "vmul.f32 s6, s1, s6\n",
+            "vmul.f32 s7, s1, s7\n",
+            $store,
+            "vldmia {p}, {{s8-s15}}\n",
+            "vmls.f32 s8, s0, s4\n",
+            "vmls.f32 s9, s0, s5\n",
+            "vmls.f32 s10, s0, s6\n",
+            "vmls.f32 s11, s0, s7\n",
+            "vldmia {kx}, {{s4-s7}}\n",
+            "vmul.f32 s4, s1, s4\n",
+            "vmul.f32 s5, s1, s5\n",
+            "vmul.f32 s6, s1, s6\n",
+            "vmul.f32 s7, s1, s7\n",
+            $store,
+            "vmls.f32 s12, s0, s4\n",
+            "vmls.f32 s13, s0, s5\n",
+            "vmls.f32 s14, s0, s6\n",
+            "vmls.f32 s15, s0, s7\n",
+            "vstmia {p}!, {{s8-s15}}\n",
+            "subs {rows}, {rows}, #1\n",
+            "bne 2b",
+        )
+    };
+}
+
 /// The pointers a block advances: parameters, state, gradients.
 type Cursor = (*mut f32, *mut f32, *mut f32);
 
 /// Runs one block: `rows` rows of `cols` parameters from `c`, with gradient
 /// `g[i][j] = d[i] x[j]` (stored from `c.2` when `store`), by `rule`. Returns the
-/// cursor advanced past what it updated.
+/// cursor advanced past what it updated. `SMALL` adds the blocks for rows of 4 or 8
+/// (SGD) and of a multiple of 4 (Adam); without them ([`update_outer`], which the
+/// batched `step` inlines) the caller's code and stack frame stay as small as before.
 ///
 /// # Safety
 /// `rows >= 1`; `d` points to `rows` readable floats and `x` to `cols`; from the
@@ -203,7 +310,7 @@ type Cursor = (*mut f32, *mut f32, *mut f32);
 /// during the call. `cols` may be zero (nothing is updated then).
 #[allow(unsafe_code)]
 #[inline(always)]
-unsafe fn block(
+unsafe fn block<const SMALL: bool>(
     rule: Rule<'_>,
     store: bool,
     c: Cursor,
@@ -212,50 +319,114 @@ unsafe fn block(
     x: *const f32,
     cols: usize,
 ) -> Cursor {
-    let (chunks, rem) = (cols / 4, cols % 4);
     let (mut p, mut s, mut g) = c;
-    // SAFETY (of the block, given the caller's guarantees): it reads Adam's six
+    // The end of `x`, for the rows of a multiple of four (one past the end: never read).
+    let xe = x.wrapping_add(cols);
+    let k = |k: &Consts| core::ptr::from_ref(k).cast::<f32>();
+    // SAFETY (of the blocks, given the caller's guarantees): each reads Adam's six
     // constants (SGD's rate is an operand), `rows` floats from `d`, `cols` from `x` once
-    // per row, and reads and writes `rows * cols` floats from the parameter cursor (and
-    // twice that of state for Adam, and as many gradients in the storing variants).
-    // The row loop runs `rows >= 1` times and ends at zero; each column loop is skipped
-    // when its count is zero, and together they cover `cols`. Every FPU register used
-    // (s0-s23 for Adam, s0-s15 for SGD) is declared clobbered and every core register
-    // changed is an operand; the block touches no stack. The hard-float ABI guarantees
-    // an enabled FPU.
+    // per row (or once for the block: `sgd_x4`), and reads and writes `rows * cols`
+    // floats from the parameter cursor (and twice that of state for Adam, and as many
+    // gradients in the storing variants). The row loop runs `rows >= 1` times and ends
+    // at zero. In the general blocks each column loop is skipped when its count is
+    // zero, and together they cover `cols`; `adam_block4` runs only for `cols` a
+    // non-zero multiple of four, so its group loop (at least once) reaches `xe` exactly,
+    // and `sgd_x4`/`sgd_x8` only for `cols` 4 and 8 (`x + 4` is then within `x`). Every
+    // FPU register used (s0-s23 for Adam, s0-s15 for SGD) is declared clobbered and
+    // every core register changed is an operand; the blocks touch no stack. The
+    // hard-float ABI guarantees an enabled FPU.
     unsafe {
         match (rule, store) {
-            (Rule::Adam(k), true) => fpu_asm!(
+            (Rule::Adam(k4), true) if SMALL && cols % 4 == 0 && cols > 0 => fpu_asm!(
+                s0_s23;
+                adam_block4!("vstmia {g}!, {{s0-s3}}\n"),
+                kx = inout(reg) k(k4) => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
+                x = in(reg) x, xe = in(reg) xe, p = inout(reg) p, s = inout(reg) s, g = inout(reg) g,
+            ),
+            (Rule::Adam(k4), false) if SMALL && cols % 4 == 0 && cols > 0 => fpu_asm!(
+                s0_s23;
+                adam_block4!(""),
+                kx = inout(reg) k(k4) => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
+                x = in(reg) x, xe = in(reg) xe, p = inout(reg) p, s = inout(reg) s,
+            ),
+            (Rule::Adam(k4), true) => fpu_asm!(
                 s0_s23;
                 adam_block!("vstmia {g}!, {{s0-s3}}\n", "vstmia {g}!, {{s0}}\n"),
-                kx = inout(reg) core::ptr::from_ref(k).cast::<f32>() => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
-                x = in(reg) x, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
+                kx = inout(reg) k(k4) => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
+                x = in(reg) x, cols = in(reg) cols, j = out(reg) _,
                 p = inout(reg) p, s = inout(reg) s, g = inout(reg) g,
             ),
-            (Rule::Adam(k), false) => fpu_asm!(
+            (Rule::Adam(k4), false) => fpu_asm!(
                 s0_s23;
                 adam_block!("", ""),
-                kx = inout(reg) core::ptr::from_ref(k).cast::<f32>() => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
-                x = in(reg) x, chunks = in(reg) chunks, rem = in(reg) rem, j = out(reg) _,
+                kx = inout(reg) k(k4) => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
+                x = in(reg) x, cols = in(reg) cols, j = out(reg) _,
                 p = inout(reg) p, s = inout(reg) s,
+            ),
+            (Rule::Sgd(lr), true) if SMALL && cols == 4 => fpu_asm!(
+                s0_s15;
+                sgd_x4!("vstmia {g}!, {{s4-s7}}\n"),
+                lr = in(reg) lr.to_bits(), d = inout(reg) d => _, rows = inout(reg) rows => _,
+                x = in(reg) x, p = inout(reg) p, g = inout(reg) g,
+            ),
+            (Rule::Sgd(lr), false) if SMALL && cols == 4 => fpu_asm!(
+                s0_s15;
+                sgd_x4!(""),
+                lr = in(reg) lr.to_bits(), d = inout(reg) d => _, rows = inout(reg) rows => _,
+                x = in(reg) x, p = inout(reg) p,
+            ),
+            (Rule::Sgd(lr), true) if SMALL && cols == 8 => fpu_asm!(
+                s0_s15;
+                sgd_x8!("vstmia {g}!, {{s4-s7}}\n"),
+                lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
+                rows = inout(reg) rows => _, x = in(reg) x, p = inout(reg) p, g = inout(reg) g,
+            ),
+            (Rule::Sgd(lr), false) if SMALL && cols == 8 => fpu_asm!(
+                s0_s15;
+                sgd_x8!(""),
+                lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
+                rows = inout(reg) rows => _, x = in(reg) x, p = inout(reg) p,
             ),
             (Rule::Sgd(lr), true) => fpu_asm!(
                 s0_s15;
                 sgd_block!("vstmia {g}!, {{s4-s7}}\n", "vstmia {g}!, {{s4}}\n"),
                 lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
-                rows = inout(reg) rows => _, x = in(reg) x, chunks = in(reg) chunks,
-                rem = in(reg) rem, j = out(reg) _, p = inout(reg) p, g = inout(reg) g,
+                rows = inout(reg) rows => _, x = in(reg) x, cols = in(reg) cols,
+                j = out(reg) _, p = inout(reg) p, g = inout(reg) g,
             ),
             (Rule::Sgd(lr), false) => fpu_asm!(
                 s0_s15;
                 sgd_block!("", ""),
                 lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
-                rows = inout(reg) rows => _, x = in(reg) x, chunks = in(reg) chunks,
-                rem = in(reg) rem, j = out(reg) _, p = inout(reg) p,
+                rows = inout(reg) rows => _, x = in(reg) x, cols = in(reg) cols,
+                j = out(reg) _, p = inout(reg) p,
             ),
         }
     }
     (p, s, g)
+}
+
+/// The next pass of a two-pass loop below (the weights, then the bias), `(d, rows, x,
+/// cols, last)`, unchanged, through an empty `asm!` template (no instruction), so that
+/// the compiler knows neither the arguments nor the number of passes: it then neither
+/// unrolls nor peels the loop into two copies of every block (an Adam block is about
+/// 230 bytes). All five must pass: with the pointers known, the compiler peels the
+/// first pass.
+#[allow(unsafe_code)]
+// The pointers are only named, never read or written through.
+#[allow(clippy::pointers_in_nomem_asm_block)]
+#[inline(always)]
+fn opaque(a: (*const f32, usize, *const f32, usize, usize)) -> (*const f32, usize, *const f32, usize, usize) {
+    let (mut d, mut rows, mut x, mut cols, mut last) = a;
+    // SAFETY: the template is a comment; it changes no register, memory or flag.
+    unsafe {
+        core::arch::asm!(
+            "/* {0} {1} {2} {3} {4} */",
+            inout(reg) d, inout(reg) rows, inout(reg) x, inout(reg) cols, inout(reg) last,
+            options(nomem, nostack, preserves_flags),
+        );
+    }
+    (d, rows, x, cols, last)
 }
 
 /// State floats per parameter of `rule`.
@@ -300,7 +471,7 @@ pub(crate) fn update_outer(
     // SAFETY: `rows >= 1`; `d` holds `rows` floats, `x` `cols`; `params`, `state` and
     // `grads` (when storing) hold exactly what `rows x cols` parameters need (checked
     // above), and they are distinct `&mut` slices borrowed for the call.
-    unsafe { block(rule, store, c, d.as_ptr(), rows, x.as_ptr(), cols) };
+    unsafe { block::<false>(rule, store, c, d.as_ptr(), rows, x.as_ptr(), cols) };
     true
 }
 
@@ -338,7 +509,7 @@ pub(crate) fn update_layer(
         (d.as_ptr(), rows, x.as_ptr(), cols),
         (one.as_ptr(), 1, d.as_ptr(), rows),
     ] {
-        c = unsafe { block(rule, store, c, dp, r, xp, n) };
+        c = unsafe { block::<true>(rule, store, c, dp, r, xp, n) };
     }
     true
 }
@@ -398,13 +569,13 @@ pub(crate) fn update_model(
             // A loop rather than two calls, so that the block's code is here once:
             // the weights, then the bias.
             let (mut dp, mut r, mut xp, mut k) = (delta, l.outputs, input, l.inputs);
-            let mut bias = false;
+            let mut bias = 0;
             loop {
-                c = block(rule, store, c, dp, r, xp, k);
-                if bias {
+                c = block::<true>(rule, store, c, dp, r, xp, k);
+                if bias != 0 {
                     break;
                 }
-                (dp, r, xp, k, bias) = (one.as_ptr(), 1, delta, l.outputs, true);
+                (dp, r, xp, k, bias) = opaque((one.as_ptr(), 1, delta, l.outputs, 1));
             }
             input = out;
             out = out.add(l.outputs);

@@ -20,7 +20,12 @@
 //! - `update_outer` (without and with a gradient buffer, which must then hold
 //!   `d[i] * x[j]`): `Optimizer::update` row by row with the gradient `d[i] * x[j]`, for
 //!   steps k = 1, 2, 10, 1000 in a row on the same state; the bias form (`d = [1]`,
-//!   `x = delta`) against `update` with `delta`; `step` against `update` on the slice.
+//!   `x = delta`) against `update` with `delta`; `step` against `update` on the slice;
+//! - `update_model` (without and with a gradient buffer) on two-layer models whose
+//!   inputs and hidden widths run over 1 to 9 (so blocks of every width from 1 to 9,
+//!   the 4- and 8-column register paths among them): `update` row by row, layer by
+//!   layer, the bias from the error terms; also with NaN and infinities in the input,
+//!   the activations and the error terms, and `SENTINEL` after every buffer.
 //!
 //! Adam and plain SGD take the assembly; Adam with AMSGrad, weight decay or
 //! `beta1 < 0.5` and SGD with momentum, Nesterov or weight decay take the portable path
@@ -41,7 +46,7 @@ use defmt_semihosting as _;
 use microtrain::kernels::{
     affine, affine_relu, dot, outer_acc, outer_acc_and_back, sum_abs, transposed, transposed_relu,
 };
-use microtrain::{Activation, Adam, AnyOptimizer, Optimizer, Rng, Sgd};
+use microtrain::{Activation, Adam, AnyOptimizer, Buffers, Dense, Optimizer, Rng, Sgd};
 
 /// The largest `rows * cols` (and `rows`, `cols`) of a shape.
 const N: usize = 1024;
@@ -106,10 +111,11 @@ enum Kernel {
     SumAbs,
     TransposedRelu,
     TransposedReluRagged,
+    UpdateModel,
 }
 
 /// The number of `Kernel`s.
-const KERNELS: usize = 17;
+const KERNELS: usize = 18;
 
 impl Kernel {
     const ALL: [Kernel; KERNELS] = [
@@ -130,6 +136,7 @@ impl Kernel {
         Kernel::SumAbs,
         Kernel::TransposedRelu,
         Kernel::TransposedReluRagged,
+        Kernel::UpdateModel,
     ];
 
     fn name(self) -> &'static str {
@@ -151,6 +158,7 @@ impl Kernel {
             Kernel::SumAbs => "sum_abs",
             Kernel::TransposedRelu => "transposed_relu",
             Kernel::TransposedReluRagged => "transposed_relu (mismatched lengths)",
+            Kernel::UpdateModel => "update_model",
         }
     }
 
@@ -987,6 +995,132 @@ fn check_optimizer<O: Optimizer>(
     }
 }
 
+/// `update_model` of `opt` (without and with a gradient buffer) on the two-layer model
+/// `cols`-`hidden`-`outputs` against `update` row by row (each layer's weights with the
+/// gradient `d[i] * a[j]`, then its bias with `d`), for the steps in `STEPS` one after
+/// the other. With `special`, NaN and infinities are mixed into the input and the
+/// activation buffer (outputs and error terms) as well as zeros of both signs and
+/// subnormals. `SENTINEL` fills the `GUARD` floats after the parameters, the state and
+/// the gradients, which must stay.
+#[allow(clippy::too_many_arguments)]
+fn check_model<O: Optimizer>(
+    t: &mut Tally,
+    rng: &mut Rng,
+    b: &mut Bufs,
+    name: &'static str,
+    opt: &O,
+    cols: usize,
+    hidden: usize,
+    outputs: usize,
+    special: bool,
+) {
+    let layers = [
+        Dense::new(cols, hidden, Activation::Relu),
+        Dense::new(hidden, outputs, Activation::Identity),
+    ];
+    let n: usize = layers.iter().map(|l| l.params_len()).sum();
+    let spp = opt.state_per_param();
+    let ns = n * spp;
+    let (m, ms) = (n + GUARD, ns + GUARD);
+    let outs = hidden + outputs;
+    fill(rng, &mut b.params.portable[..n]);
+    fill(rng, &mut b.state.portable[..ns]);
+    opt.init_state(&mut b.state.portable[..ns]);
+    b.params.portable[n..m].fill(SENTINEL);
+    b.state.portable[ns..ms].fill(SENTINEL);
+    b.params.sync(m);
+    b.state.sync(ms);
+    let lr = f64::from(opt.lr());
+    for k in STEPS {
+        let sc = opt.scalars(lr, k);
+        let case = Case {
+            kernel: Kernel::UpdateModel,
+            opt: name,
+            rows: hidden,
+            cols,
+            k,
+            lens: [0; 4],
+        };
+        if special {
+            fill_special(rng, &mut b.x[..cols]);
+            fill_special(rng, &mut b.a[..2 * outs]);
+        } else {
+            fill(rng, &mut b.x[..cols]);
+            fill(rng, &mut b.a[..2 * outs]);
+        }
+        b.grads.fill(rng, n);
+        b.grads.kernel[n..m].fill(SENTINEL);
+        b.grads.portable[n..m].fill(SENTINEL);
+        let (x, acts) = (&b.x[..cols], &mut b.a[..2 * outs]);
+        let (p, s) = (&mut b.params, &mut b.state);
+        opt.update_model(
+            &sc,
+            &layers,
+            &mut Buffers {
+                params: &mut p.kernel[..n],
+                grads: &mut [],
+                state: &mut s.kernel[..ns],
+                acts: &mut *acts,
+            },
+            x,
+        );
+        opt.update_model(
+            &sc,
+            &layers,
+            &mut Buffers {
+                params: &mut p.stored[..n],
+                grads: &mut b.grads.kernel[..n],
+                state: &mut s.stored[..ns],
+                acts: &mut *acts,
+            },
+            x,
+        );
+        // The portable reference: layer by layer, the weights row by row, then the bias.
+        let (a, deltas) = acts.split_at(outs);
+        let (mut input, mut start, mut first) = (x, 0usize, 0usize);
+        for l in &layers {
+            let d = &deltas[first..first + l.outputs];
+            for (i, &di) in d.iter().enumerate() {
+                let at = start + i * l.inputs;
+                let p_row = &mut p.portable[at..at + l.inputs];
+                let s_row = &mut s.portable[at * spp..(at + l.inputs) * spp];
+                opt.update(&sc, p_row, input.iter().map(|v| di * v), s_row);
+                for (g, v) in b.grads.portable[at..at + l.inputs].iter_mut().zip(input) {
+                    *g = di * v;
+                }
+            }
+            let at = start + l.outputs * l.inputs;
+            let end = at + l.outputs;
+            opt.update(
+                &sc,
+                &mut p.portable[at..end],
+                d.iter().copied(),
+                &mut s.portable[at * spp..end * spp],
+            );
+            b.grads.portable[at..end].copy_from_slice(d);
+            input = &a[first..first + l.outputs];
+            (start, first) = (end, first + l.outputs);
+        }
+        t.check(
+            case,
+            &[
+                ("params", &p.kernel[..m], &p.portable[..m]),
+                ("state", &s.kernel[..ms], &s.portable[..ms]),
+            ],
+        );
+        t.check(
+            case,
+            &[
+                ("params (grads stored)", &p.stored[..m], &p.portable[..m]),
+                ("state (grads stored)", &s.stored[..ms], &s.portable[..ms]),
+                ("grads", &b.grads.kernel[..m], &b.grads.portable[..m]),
+            ],
+        );
+        p.sync(m);
+        s.sync(ms);
+    }
+}
+
 #[entry]
 fn main() -> ! {
     static mut BUFS: Bufs = Bufs::ZERO;
@@ -1080,7 +1214,23 @@ fn main() -> ! {
         check_optimizer(&mut t, r, b, "any(sgd)", &AnyOptimizer::from(sgd), rows, cols);
     }
     check_ragged(&mut t, &mut rng_ragged, &mut *BUFS);
-
+    // Whole models through `update_model`: inputs and hidden widths 1 to 9 (so every
+    // weight and bias block of 1 to 9 columns, the 4- and 8-column paths among them).
+    let mut rng_model = Rng::new(0x006d_6f64_656c);
+    for cols in 1..=9usize {
+        for hidden in 1..=9usize {
+            let (c, h, o) = (cols, hidden, 1 + (cols * hidden + cols) % 9);
+            let (b, r) = (&mut *BUFS, &mut rng_model);
+            for sp in [false, true] {
+                check_model(&mut t, r, b, "adam", &adam, c, h, o, sp);
+                check_model(&mut t, r, b, "adam .8 .99 1e-3", &adam_other, c, h, o, sp);
+                check_model(&mut t, r, b, "sgd", &sgd, c, h, o, sp);
+                check_model(&mut t, r, b, "sgd lr=1", &sgd_one, c, h, o, sp);
+                check_model(&mut t, r, b, "adam amsgrad", &amsgrad, c, h, o, sp);
+                check_model(&mut t, r, b, "sgd momentum", &momentum, c, h, o, sp);
+            }
+        }
+    }
     let mut total = 0u32;
     for kernel in Kernel::ALL {
         let n = t.cases[kernel as usize];
