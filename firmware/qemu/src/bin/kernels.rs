@@ -44,7 +44,8 @@ mod halt;
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
 use microtrain::kernels::{
-    affine, affine_relu, dot, outer_acc, outer_acc_and_back, sum_abs, transposed, transposed_relu,
+    affine, affine_relu, copy, dot, max_of, outer_acc, outer_acc_and_back, sum_abs, transposed,
+    transposed_relu,
 };
 use microtrain::{Activation, Adam, AnyOptimizer, Buffers, Dense, Optimizer, Rng, Sgd};
 
@@ -112,10 +113,12 @@ enum Kernel {
     TransposedRelu,
     TransposedReluRagged,
     UpdateModel,
+    MaxOf,
+    Copy,
 }
 
 /// The number of `Kernel`s.
-const KERNELS: usize = 18;
+const KERNELS: usize = 20;
 
 impl Kernel {
     const ALL: [Kernel; KERNELS] = [
@@ -137,6 +140,8 @@ impl Kernel {
         Kernel::TransposedRelu,
         Kernel::TransposedReluRagged,
         Kernel::UpdateModel,
+        Kernel::MaxOf,
+        Kernel::Copy,
     ];
 
     fn name(self) -> &'static str {
@@ -159,6 +164,8 @@ impl Kernel {
             Kernel::TransposedRelu => "transposed_relu",
             Kernel::TransposedReluRagged => "transposed_relu (mismatched lengths)",
             Kernel::UpdateModel => "update_model",
+            Kernel::MaxOf => "max_of",
+            Kernel::Copy => "copy (mismatched lengths)",
         }
     }
 
@@ -169,6 +176,7 @@ impl Kernel {
             Kernel::OuterAccRagged => Some("gw gb d x"),
             Kernel::TransposedRagged => Some("w d s -"),
             Kernel::TransposedReluRagged => Some("w d s a"),
+            Kernel::Copy => Some("dst src - -"),
             _ => None,
         }
     }
@@ -440,6 +448,48 @@ fn check_sum_abs(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special
         lens: [0; 4],
     };
     t.check(case, &[("sum", &[got], &[want])]);
+}
+
+/// `max_of` on `len` floats (with NaN and infinities when `special`) against the
+/// portable fold, and `copy` of them into a destination of every length from 0 to
+/// `len + 2` (the floats past the copied ones must keep their sentinels).
+fn check_max_and_copy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special: bool) {
+    let v = &mut b.x[..len];
+    if special {
+        fill_special(rng, v);
+    } else {
+        fill(rng, v);
+    }
+    let want = v
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, x| if *x > m { *x } else { m });
+    let case = Case {
+        kernel: Kernel::MaxOf,
+        opt: "-",
+        rows: 1,
+        cols: len,
+        k: 0,
+        lens: [0; 4],
+    };
+    t.check(case, &[("max", &[max_of(v)], &[want])]);
+    const SENTINEL: f32 = -7.25;
+    for dst_len in 0..=len + 2 {
+        let dst = &mut b.d[..dst_len + 1];
+        dst.iter_mut().for_each(|d| *d = SENTINEL);
+        copy(&mut dst[..dst_len], v);
+        let n = dst_len.min(len);
+        let mut want = [SENTINEL; 64];
+        want[..n].copy_from_slice(&v[..n]);
+        let case = Case {
+            kernel: Kernel::Copy,
+            opt: "-",
+            rows: 1,
+            cols: len,
+            k: 0,
+            lens: [dst_len, len, 0, 0],
+        };
+        t.check(case, &[("dst", &*dst, &want[..dst_len + 1])]);
+    }
 }
 
 /// `affine` (or `affine_relu`) on one exact shape; `special` mixes NaN and infinities
@@ -1174,6 +1224,7 @@ fn main() -> ! {
         for special in [false, true] {
             for _ in 0..8 {
                 check_sum_abs(&mut t, &mut rng_sum, &mut *BUFS, len, special);
+                check_max_and_copy(&mut t, &mut rng_sum, &mut *BUFS, len, special);
             }
         }
     }
