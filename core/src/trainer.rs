@@ -105,6 +105,11 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     ///
     /// The parameters are left as they are (load or [`init_params`](Self::init_params)
     /// them); the optimizer state is reset to its initial value and the step count to 0.
+    ///
+    /// Always inlined: with a constant shape, optimizer and loss (a firmware's), the
+    /// choices of code it makes (see [`train_sample`](Self::train_sample)) fold away,
+    /// so that only the chosen code is linked.
+    #[inline(always)]
     pub fn new(layers: &'a [Dense], buffers: Buffers<'a>, opt: O, loss: Loss) -> Result<Self, ConfigError> {
         shape::validate(layers)?;
         if let (Some(req), Some(last)) = (loss.required_activation(), layers.last()) {
@@ -331,27 +336,17 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     }
 
     /// [`check_input`](Self::check_input) for a single-sample step, returning `sum|x|`
-    /// for the gradient check: a finite sum shows every input finite, so the scan for
-    /// the first bad one runs only when it is not.
+    /// for the gradient check.
+    #[inline]
     fn check_input_sum(&self, x: &[f32]) -> Result<f32, StepError> {
-        let expected = self.inputs();
-        if x.len() != expected {
-            return Err(StepError::InputLength {
-                sample: 0,
-                expected,
-                got: x.len(),
-            });
-        }
-        let sum = kernels::sum_abs(x);
-        if !sum.is_finite() {
-            if let Some(index) = kernels::first_non_finite(x) {
-                return Err(StepError::NonFiniteInput { sample: 0, index });
-            }
-        }
-        Ok(sum)
+        self.checked_input_sum(x, 0)
     }
 
-    fn check_input(&self, x: &[f32], sample: usize) -> Result<(), StepError> {
+    /// Checks an input (its length, finite values) and returns `sum|x|`: a finite sum
+    /// shows every input finite, so the scan for the first bad one runs only when it is
+    /// not (an overflowing sum of finite inputs passes).
+    #[inline]
+    fn checked_input_sum(&self, x: &[f32], sample: usize) -> Result<f32, StepError> {
         let expected = self.inputs();
         if x.len() != expected {
             return Err(StepError::InputLength {
@@ -360,10 +355,17 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
                 got: x.len(),
             });
         }
-        match kernels::first_non_finite(x) {
-            Some(index) => Err(StepError::NonFiniteInput { sample, index }),
-            None => Ok(()),
+        let sum = kernels::sum_abs(x);
+        if !sum.is_finite() {
+            if let Some(index) = kernels::first_non_finite(x) {
+                return Err(StepError::NonFiniteInput { sample, index });
+            }
         }
+        Ok(sum)
+    }
+
+    fn check_input(&self, x: &[f32], sample: usize) -> Result<(), StepError> {
+        self.checked_input_sum(x, sample).map(|_| ())
     }
 
     /// Checks one sample against the model and the loss, as a training step would.

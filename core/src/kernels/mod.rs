@@ -258,7 +258,7 @@ pub fn first_out_of_range(v: &[f32]) -> Option<usize> {
 /// The fast path sums `0 * v[i]`: zero for every finite value, NaN as soon as one is
 /// infinite or NaN (IEEE 754: `0 * inf` and `0 * NaN` are NaN, and NaN propagates
 /// through the sum). Only when that sum is NaN is the index searched for.
-#[inline]
+#[inline(never)]
 pub fn first_non_finite(v: &[f32]) -> Option<usize> {
     let mut chunks = v.chunks_exact(4);
     let mut s = [0.0f32; 4];
