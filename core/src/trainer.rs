@@ -134,7 +134,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let state = prefix(buffers.state, s, Buffer::State)?;
         let acts = prefix(buffers.acts, a, Buffer::Activations)?;
         opt.init_state(state);
-        let update_fn = opt.model_update_fn();
+        let update_fn = opt.model_update_fn(!grads.is_empty());
         // The shape decides the code: with ReLU and identity layers only, the step's
         // passes carry no sigmoid or tanh (a firmware's constant layers fold this test).
         let plain = layers.iter().all(|l| {

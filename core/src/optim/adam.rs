@@ -255,17 +255,22 @@ impl Optimizer for Adam {
     ) {
         #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
         if let Some(k) = self.fpu_consts(sc) {
-            if super::vfp::update_model(super::vfp::Rule::Adam(&k), layers, b, x) {
+            if super::vfp::update_model_any(super::vfp::Rule::Adam(&k), layers, b, x) {
                 return;
             }
         }
         crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, self, sc);
     }
-    fn model_update_fn(&self) -> super::ModelUpdateFn<Self> {
+    fn model_update_fn(&self, stores_gradients: bool) -> super::ModelUpdateFn<Self> {
         #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
         if self.fpu_consts(&StepScalars::default()).is_some() {
-            return Self::kernel_update_model;
+            return if stores_gradients {
+                Self::kernel_update_model::<true>
+            } else {
+                Self::kernel_update_model::<false>
+            };
         }
+        let _ = stores_gradients; // only the kernels have two variants
         Self::update_model
     }
 }
@@ -273,11 +278,12 @@ impl Optimizer for Adam {
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 impl Adam {
     /// [`Optimizer::update_model`] by the FPU kernel alone, for a configuration it
-    /// covers and buffers that fit the shape (the trainer's); anything else updates
-    /// nothing (see [`Optimizer::model_update_fn`]). Out of line: its FPU registers and
+    /// covers and buffers that fit the shape (the trainer's), with a gradient buffer
+    /// when `STORE` and without one otherwise; anything else updates nothing (see
+    /// [`Optimizer::model_update_fn`]). Out of line: its FPU registers and
     /// constants stay out of the step's frame.
     #[inline(never)]
-    fn kernel_update_model(
+    fn kernel_update_model<const STORE: bool>(
         &self,
         sc: &StepScalars,
         layers: &[crate::shape::Dense],
@@ -285,6 +291,6 @@ impl Adam {
         x: &[f32],
     ) {
         // The trainer's scalars come from `scalars`/`scalars_f32`, constants included.
-        super::vfp::update_model(super::vfp::Rule::Adam(sc), layers, b, x);
+        super::vfp::update_model::<STORE>(super::vfp::Rule::Adam(sc), layers, b, x);
     }
 }

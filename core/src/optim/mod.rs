@@ -186,9 +186,11 @@ pub trait Optimizer {
     /// optimizer whose FPU kernel covers its configuration returns the kernel alone, so
     /// that a firmware whose optimizer the kernel covers does not link the portable
     /// loops (the choice is a function pointer: with a constant configuration the
-    /// compiler takes the other's address nowhere). The kernel is called only on
+    /// compiler takes the other's address nowhere). `stores_gradients` says whether
+    /// the trainer has a gradient buffer (an online-only trainer has none), so that a
+    /// kernel may leave out the code for the other case. The kernel is called only on
     /// buffers the trainer has checked against the shape.
-    fn model_update_fn(&self) -> ModelUpdateFn<Self>
+    fn model_update_fn(&self, _stores_gradients: bool) -> ModelUpdateFn<Self>
     where
         Self: Sized,
     {

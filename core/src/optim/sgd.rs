@@ -209,16 +209,21 @@ impl Optimizer for Sgd {
         x: &[f32],
     ) {
         #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.fpu_covered() && super::vfp::update_model(super::vfp::Rule::Sgd(sc.lr), layers, b, x) {
+        if self.fpu_covered() && super::vfp::update_model_any(super::vfp::Rule::Sgd(sc.lr), layers, b, x) {
             return;
         }
         crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, self, sc);
     }
-    fn model_update_fn(&self) -> super::ModelUpdateFn<Self> {
+    fn model_update_fn(&self, stores_gradients: bool) -> super::ModelUpdateFn<Self> {
         #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
         if self.fpu_covered() {
-            return Self::kernel_update_model;
+            return if stores_gradients {
+                Self::kernel_update_model::<true>
+            } else {
+                Self::kernel_update_model::<false>
+            };
         }
+        let _ = stores_gradients; // only the kernels have two variants
         Self::update_model
     }
 }
@@ -226,17 +231,18 @@ impl Optimizer for Sgd {
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 impl Sgd {
     /// [`Optimizer::update_model`] by the FPU kernel alone, for a configuration it
-    /// covers and buffers that fit the shape (the trainer's); anything else updates
-    /// nothing (see [`Optimizer::model_update_fn`]). Out of line: its FPU registers and
+    /// covers and buffers that fit the shape (the trainer's), with a gradient buffer
+    /// when `STORE` and without one otherwise; anything else updates nothing (see
+    /// [`Optimizer::model_update_fn`]). Out of line: its FPU registers and
     /// constants stay out of the step's frame.
     #[inline(never)]
-    fn kernel_update_model(
+    fn kernel_update_model<const STORE: bool>(
         &self,
         sc: &StepScalars,
         layers: &[crate::shape::Dense],
         b: &mut crate::Buffers<'_>,
         x: &[f32],
     ) {
-        super::vfp::update_model(super::vfp::Rule::Sgd(sc.lr), layers, b, x);
+        super::vfp::update_model::<STORE>(super::vfp::Rule::Sgd(sc.lr), layers, b, x);
     }
 }

@@ -514,15 +514,31 @@ pub(crate) fn update_layer(
     true
 }
 
+/// [`update_model`] with or without a gradient buffer, whichever `b` has.
+#[inline(always)]
+pub(crate) fn update_model_any(
+    rule: Rule<'_>,
+    layers: &[crate::shape::Dense],
+    b: &mut crate::Buffers<'_>,
+    x: &[f32],
+) -> bool {
+    if b.grads.is_empty() {
+        update_model::<false>(rule, layers, b, x)
+    } else {
+        update_model::<true>(rule, layers, b, x)
+    }
+}
+
 /// Updates a whole stack of dense `layers` from one sample, by `rule`: for each layer,
 /// the weights `d_l a_{l-1}^T` and the bias `d_l` as [`update_layer`] does, with the
 /// input `x` for the first layer and `acts = [a_1 .. a_L | d_1 .. d_L]`. The lengths are
 /// checked once against the shape, then the blocks walk the flat buffers (each layer's
 /// parameters, state and gradients follow the previous layer's). Returns `false`,
-/// having touched nothing, if a length does not fit the shape.
+/// having touched nothing, if a length does not fit the shape or the gradient buffer
+/// is not as `STORE` says (empty unless `STORE`): each variant carries only its blocks.
 #[allow(unsafe_code)]
 #[inline(always)]
-pub(crate) fn update_model(
+pub(crate) fn update_model<const STORE: bool>(
     rule: Rule<'_>,
     layers: &[crate::shape::Dense],
     b: &mut crate::Buffers<'_>,
@@ -546,7 +562,7 @@ pub(crate) fn update_model(
     let Some(store) = fits(rule, Some(n), params, state, grads) else {
         return false;
     };
-    if Some(acts.len()) != outs.checked_mul(2) {
+    if store != STORE || Some(acts.len()) != outs.checked_mul(2) {
         return false;
     }
     let one = [1.0f32];
@@ -571,7 +587,7 @@ pub(crate) fn update_model(
             let (mut dp, mut r, mut xp, mut k) = (delta, l.outputs, input, l.inputs);
             let mut bias = 0;
             loop {
-                c = block::<true>(rule, store, c, dp, r, xp, k);
+                c = block::<true>(rule, STORE, c, dp, r, xp, k);
                 if bias != 0 {
                     break;
                 }
