@@ -599,7 +599,14 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.backward_deltas();
         self.check_fused_gradient(x, x_sum)?;
         (self.scalars_fn)(self, k);
-        (self.update_fn)(&self.opt, &self.sc, self.layers, &mut self.b, x);
+        // SAFETY: `new` checked the layers (`shape::validate`) and cut every buffer to
+        // exactly the shape's size (the gradient buffer to that or nothing, as
+        // `model_update_fn` was told); none of them changes size afterwards, and the
+        // sample's input was checked to hold the model's inputs.
+        #[allow(unsafe_code)]
+        unsafe {
+            (self.update_fn)(&self.opt, &self.sc, self.layers, &mut self.b, x)
+        };
         Ok(loss)
     }
 

@@ -282,8 +282,12 @@ impl Adam {
     /// when `STORE` and without one otherwise; anything else updates nothing (see
     /// [`Optimizer::model_update_fn`]). Out of line: its FPU registers and
     /// constants stay out of the step's frame.
+    ///
+    /// # Safety
+    /// As [`super::ModelUpdateFn`]: buffers of exactly the shape's sizes.
+    #[allow(unsafe_code)]
     #[inline(never)]
-    fn kernel_update_model<const STORE: bool>(
+    unsafe fn kernel_update_model<const STORE: bool>(
         &self,
         sc: &StepScalars,
         layers: &[crate::shape::Dense],
@@ -291,6 +295,7 @@ impl Adam {
         x: &[f32],
     ) {
         // The trainer's scalars come from `scalars`/`scalars_f32`, constants included.
-        super::vfp::update_model::<STORE>(super::vfp::Rule::Adam(sc), layers, b, x);
+        // SAFETY: the caller's guarantee (a `Trainer`'s checked buffers).
+        unsafe { super::vfp::update_model_unchecked::<STORE>(super::vfp::Rule::Adam(sc), layers, b, x) };
     }
 }

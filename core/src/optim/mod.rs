@@ -76,7 +76,16 @@ pub struct StepScalars {
 
 /// A whole-model single-sample update (see [`Optimizer::model_update_fn`]): the
 /// optimizer, the step's scalars, the layers, the buffers and the sample's input.
-pub type ModelUpdateFn<O> = fn(&O, &StepScalars, &[Dense], &mut Buffers<'_>, &[f32]);
+///
+/// # Safety
+/// The caller (a [`Trainer`](crate::Trainer)) passes layers that pass
+/// [`crate::shape::validate`], an input of the first layer's `inputs` floats, and
+/// buffers of exactly the shape's sizes (parameters
+/// [`params_len`](crate::shape::params_len), state that times the optimizer's
+/// `state_per_param`, gradients as many as parameters or none (as `model_update_fn`
+/// was told), activations [`activations_len`](crate::shape::activations_len)), so that
+/// a kernel need not check them again each step.
+pub type ModelUpdateFn<O> = unsafe fn(&O, &StepScalars, &[Dense], &mut Buffers<'_>, &[f32]);
 
 /// A gradient-descent update rule.
 ///

@@ -235,14 +235,19 @@ impl Sgd {
     /// when `STORE` and without one otherwise; anything else updates nothing (see
     /// [`Optimizer::model_update_fn`]). Out of line: its FPU registers and
     /// constants stay out of the step's frame.
+    ///
+    /// # Safety
+    /// As [`super::ModelUpdateFn`]: buffers of exactly the shape's sizes.
+    #[allow(unsafe_code)]
     #[inline(never)]
-    fn kernel_update_model<const STORE: bool>(
+    unsafe fn kernel_update_model<const STORE: bool>(
         &self,
         sc: &StepScalars,
         layers: &[crate::shape::Dense],
         b: &mut crate::Buffers<'_>,
         x: &[f32],
     ) {
-        super::vfp::update_model::<STORE>(super::vfp::Rule::Sgd(sc.lr), layers, b, x);
+        // SAFETY: the caller's guarantee (a `Trainer`'s checked buffers).
+        unsafe { super::vfp::update_model_unchecked::<STORE>(super::vfp::Rule::Sgd(sc.lr), layers, b, x) };
     }
 }

@@ -565,11 +565,37 @@ pub(crate) fn update_model<const STORE: bool>(
     if store != STORE || Some(acts.len()) != outs.checked_mul(2) {
         return false;
     }
+    // SAFETY: checked above, as `update_model_unchecked` requires.
+    unsafe { update_model_unchecked::<STORE>(rule, layers, b, x) };
+    true
+}
+
+/// [`update_model`] without its checks: the single-sample step of a
+/// [`Trainer`](crate::Trainer), whose buffers were checked against its shape when it was
+/// built (see [`super::ModelUpdateFn`]).
+///
+/// # Safety
+/// Every layer has `inputs >= 1` and `outputs >= 1`, the first's inputs are `x.len()`
+/// and each next one's its predecessor's outputs; `b.params` holds exactly the shape's
+/// parameter count `n` (`outputs * (inputs + 1)` per layer), `b.state` `n` times the
+/// rule's state per parameter, `b.grads` `n` when `STORE` and nothing otherwise, and
+/// `b.acts` twice the layers' summed outputs.
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
+    rule: Rule<'_>,
+    layers: &[crate::shape::Dense],
+    b: &mut crate::Buffers<'_>,
+    x: &[f32],
+) {
+    let (params, state, grads, acts) = (&mut *b.params, &mut *b.state, &mut *b.grads, &*b.acts);
+    let outs = acts.len() / 2;
     let one = [1.0f32];
     let mut c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
     let mut input = x.as_ptr();
     let mut out = acts.as_ptr();
-    // SAFETY: `acts` holds `2 * outs` floats, so the error terms start `outs` floats in.
+    // SAFETY: `acts` holds `2 * outs` floats (the caller's guarantee), so the error
+    // terms start `outs` floats in.
     let mut delta = unsafe { out.add(outs) };
     for l in layers {
         // SAFETY: every layer has `inputs >= 1` and `outputs >= 1`; `input` points to
@@ -577,7 +603,8 @@ pub(crate) fn update_model<const STORE: bool>(
         // `delta` to its `outputs` error terms in the second half of `acts`. From the
         // cursor, the layer's `outputs * inputs + outputs` parameters (and their state
         // and gradients) are in the buffers, whose lengths are exactly the shape's
-        // totals (checked above), and the cursor ends each layer where the next begins.
+        // totals (the caller's guarantee), and the cursor ends each layer where the next
+        // begins.
         // The buffers are distinct `&mut` slices borrowed for the call; `acts` and `x`
         // are only read. The output and error pointers advance by `outputs` within
         // their halves of `acts`.
@@ -598,5 +625,4 @@ pub(crate) fn update_model<const STORE: bool>(
             delta = delta.add(l.outputs);
         }
     }
-    true
 }
