@@ -104,6 +104,30 @@ pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: boo
         return;
     }
     let (wp, bp, xp, op) = (w.as_ptr(), b.as_ptr(), x.as_ptr(), out.as_mut_ptr());
+    // SAFETY: `rows >= 1` rows of `cols >= 1` floats of `w`, `rows` floats of `b` and
+    // `out` and `cols` of `x` (lengths checked above); `out` is a `&mut` slice distinct
+    // from the inputs.
+    unsafe { affine_raw(wp, bp, xp, op, rows, cols, relu) }
+}
+
+/// The assembly of [`affine`]: `rows` rows of `cols` weights from `wp`, `rows` biases
+/// from `bp`, the input `xp` (`cols` floats), `rows` outputs to `op`; ReLU when `relu`.
+/// The blocks' own safety comments assume what this function's caller guarantees.
+///
+/// # Safety
+/// `rows >= 1` and `cols >= 1`; the pointers hold that many floats; `op` is writable
+/// and overlaps none of the inputs.
+#[allow(unsafe_code)]
+#[inline(always)]
+unsafe fn affine_raw(
+    wp: *const f32,
+    bp: *const f32,
+    xp: *const f32,
+    op: *mut f32,
+    rows: usize,
+    cols: usize,
+    relu: bool,
+) {
     if cols == 4 || cols == 8 {
         // SAFETY: the block reads the `cols` floats of `x` once (one `VLDM` of 4 or 8),
         // then per row `cols` floats of `w` (consecutive rows, `rows * cols` in all, the
@@ -231,11 +255,11 @@ pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: boo
             "vstmia {out}!, {{s0}}",
             "subs {rows}, {rows}, #1",
             "bne 2b",
-            w = inout(reg) w.as_ptr() => _,
-            b = inout(reg) b.as_ptr() => _,
-            out = inout(reg) out.as_mut_ptr() => _,
+            w = inout(reg) wp => _,
+            b = inout(reg) bp => _,
+            out = inout(reg) op => _,
             rows = inout(reg) rows => _,
-            x = in(reg) x.as_ptr(),
+            x = in(reg) xp,
             chunks = in(reg) chunks,
             rem = in(reg) rem,
             relu = in(reg) u32::from(relu),
@@ -421,8 +445,35 @@ fn back(w: &[f32], d: &[f32], s: &mut [f32], a: Option<&[f32]>) {
     // The floats the mask covers: `zip(s, a)`.
     let masked = a.map_or(0, |a| a.len().min(cols));
     let ap = a.unwrap_or(&[]).as_ptr();
-    let (wp, dp, sp, z) = (w.as_ptr(), d.as_ptr(), s.as_mut_ptr(), ZEROS.as_ptr());
-    if (cols == 4 || cols == 8) && (a.is_none() || masked == cols) {
+    let (wp, dp, sp) = (w.as_ptr(), d.as_ptr(), s.as_mut_ptr());
+    // SAFETY: `rows >= 1` rows of `cols >= 1` floats of `w`, `rows` floats of `d`,
+    // `cols` of `s` (lengths checked above), with the mask `masked <= cols` floats of `a`
+    // (`a.len() >= masked`); `s` is a `&mut` slice distinct from the inputs.
+    unsafe { back_raw(wp, dp, sp, ap, a.is_some(), masked, rows, cols) }
+}
+
+/// The assembly of [`back`]: `s = W^T d` for `rows` rows of `cols` floats, then with
+/// `mask` the ReLU mask over the first `masked` floats of `s` from `ap`. The blocks'
+/// own safety comments assume what this function's caller guarantees.
+///
+/// # Safety
+/// `rows >= 1` and `cols >= 1`; `wp` holds `rows * cols` floats, `dp` `rows`, `sp`
+/// `cols` (writable, overlapping no input); with `mask`, `masked <= cols` and `ap`
+/// holds `masked` floats.
+#[allow(unsafe_code, clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn back_raw(
+    wp: *const f32,
+    dp: *const f32,
+    sp: *mut f32,
+    ap: *const f32,
+    mask: bool,
+    masked: usize,
+    rows: usize,
+    cols: usize,
+) {
+    let z = ZEROS.as_ptr();
+    if (cols == 4 || cols == 8) && (!mask || masked == cols) {
         // SAFETY: the block reads the four floats of `ZEROS`, then per row one float of
         // `d` and `cols` (4 or 8) floats of `w` (consecutive rows, `rows * cols` in all,
         // the length of `w`; `rows >= 1`, as the loop runs its body before it counts),
@@ -432,7 +483,7 @@ fn back(w: &[f32], d: &[f32], s: &mut [f32], a: Option<&[f32]>) {
         // clobbered, every core register changed is an operand, and no stack is
         // touched; the hard-float ABI guarantees an enabled FPU.
         unsafe {
-            match (cols == 8, a.is_some()) {
+            match (cols == 8, mask) {
                 (false, false) => transposed_rows!(
                     [], [], [], "s0-s3",
                     w = inout(reg) wp => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
@@ -703,4 +754,95 @@ pub(crate) fn max_of(v: &[f32]) -> f32 {
         );
     }
     f32::from_bits(r)
+}
+
+/// The forward pass of a whole dense stack ([`crate::layers::dense::forward`]) without
+/// checks, for a [`Trainer`](crate::Trainer), whose buffers were cut to its shape when
+/// it was built: each layer's `act(W x + b)` by [`affine`]'s assembly, the sigmoid or
+/// tanh of a layer after it (`GENERAL = false` leaves those out: a model of ReLU and
+/// identity layers only).
+///
+/// # Safety
+/// The layers pass [`crate::shape::validate`], `x` holds the first layer's `inputs`,
+/// `params` at least the shape's parameters and `acts` at least its summed outputs.
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) unsafe fn forward_unchecked<const GENERAL: bool>(
+    layers: &[crate::shape::Dense],
+    params: &[f32],
+    x: &[f32],
+    acts: &mut [f32],
+) {
+    let mut wp = params.as_ptr();
+    let mut input = x.as_ptr();
+    let mut op = acts.as_mut_ptr();
+    for l in layers {
+        let relu = l.activation == crate::Activation::Relu;
+        // SAFETY: by the caller's guarantee, this layer's `outputs * inputs` weights and
+        // then `outputs` biases start at `wp` within `params` (the layers' sizes add up
+        // to at most its length), `input` points to its `inputs >= 1` floats (`x`, or
+        // the previous layer's outputs in `acts`, before `op`), and its `outputs >= 1`
+        // outputs start at `op` within `acts`.
+        unsafe {
+            let bp = wp.add(l.outputs * l.inputs);
+            affine_raw(wp, bp, input, op, l.outputs, l.inputs, relu);
+            if GENERAL && !relu {
+                l.activation.apply(core::slice::from_raw_parts_mut(op, l.outputs));
+            }
+            wp = bp.add(l.outputs);
+            input = op;
+            op = op.add(l.outputs);
+        }
+    }
+}
+
+/// The error propagation of a whole dense stack
+/// ([`crate::layers::dense::backward_deltas`]) without checks, for a
+/// [`Trainer`](crate::Trainer): `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)` from the
+/// last layer down, by [`back`]'s assembly, ReLU's derivative in the same block; with
+/// `GENERAL`, sigmoid and tanh through the portable derivative.
+///
+/// # Safety
+/// The layers pass [`crate::shape::validate`], `params` holds exactly the shape's
+/// parameters and `acts` exactly twice its summed outputs (`[a_1 .. a_L | d_1 .. d_L]`).
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) unsafe fn backward_unchecked<const GENERAL: bool>(
+    layers: &[crate::shape::Dense],
+    params: &[f32],
+    acts: &mut [f32],
+) {
+    let half = acts.len() / 2;
+    let base = acts.as_mut_ptr();
+    // The layer whose error term is known, from the last: its parameters end at `p_end`
+    // and its outputs at `o_end` (within each half of `acts`).
+    let (mut p_end, mut o_end) = (params.len(), half);
+    for pair in layers.windows(2).rev() {
+        let [pl, l] = pair else {
+            return;
+        };
+        let p_start = p_end.wrapping_sub(l.params_len());
+        let o_start = o_end.wrapping_sub(l.outputs);
+        let prev = o_start.wrapping_sub(l.inputs);
+        // SAFETY: by the caller's guarantee the indices stay within the buffers: the
+        // layer's weights are `params[p_start..p_start + outputs * inputs]`, its error
+        // term `acts[half + o_start..half + o_end]`, the layer below's activations
+        // `acts[prev..o_start]` and its error term `acts[half + prev..half + o_start]`,
+        // which overlaps neither the error term read nor the activations.
+        unsafe {
+            let wp = params.as_ptr().add(p_start);
+            let dp = base.add(half + o_start).cast_const();
+            let sp = base.add(half + prev);
+            let ap = base.add(prev).cast_const();
+            let relu = pl.activation == crate::Activation::Relu;
+            back_raw(wp, dp, sp, ap, relu, l.inputs, l.outputs, l.inputs);
+            if GENERAL && !relu {
+                let d_prev = core::slice::from_raw_parts_mut(sp, l.inputs);
+                let a_prev = core::slice::from_raw_parts(ap, l.inputs);
+                crate::layers::dense::apply_derivative(d_prev, a_prev, pl.activation);
+            }
+        }
+        p_end = p_start;
+        o_end = o_start;
+    }
 }
