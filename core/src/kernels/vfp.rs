@@ -458,8 +458,8 @@ fn back(w: &[f32], d: &[f32], s: &mut [f32], a: Option<&[f32]>) {
 ///
 /// # Safety
 /// `rows >= 1` and `cols >= 1`; `wp` holds `rows * cols` floats, `dp` `rows`, `sp`
-/// `cols` (writable, overlapping no input); with `mask`, `masked <= cols` and `ap`
-/// holds `masked` floats.
+/// `cols` (writable, overlapping no input); `masked` is 0 without `mask`, and with it
+/// `masked <= cols` and `ap` holds `masked` floats.
 #[allow(unsafe_code, clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn back_raw(
@@ -835,7 +835,9 @@ pub(crate) unsafe fn backward_unchecked<const GENERAL: bool>(
             let sp = base.add(half + prev);
             let ap = base.add(prev).cast_const();
             let relu = pl.activation == crate::Activation::Relu;
-            back_raw(wp, dp, sp, ap, relu, l.inputs, l.outputs, l.inputs);
+            // The mask covers the whole row with ReLU and nothing otherwise.
+            let masked = if relu { l.inputs } else { 0 };
+            back_raw(wp, dp, sp, ap, relu, masked, l.outputs, l.inputs);
             if GENERAL && !relu {
                 let d_prev = core::slice::from_raw_parts_mut(sp, l.inputs);
                 let a_prev = core::slice::from_raw_parts(ap, l.inputs);

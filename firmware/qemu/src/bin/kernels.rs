@@ -47,7 +47,10 @@ use microtrain::kernels::{
     affine, affine_relu, copy, dot, max_of, outer_acc, outer_acc_and_back, sum_abs, transposed,
     transposed_relu,
 };
-use microtrain::{Activation, Adam, AnyOptimizer, Buffers, Dense, Optimizer, Rng, Sgd};
+use microtrain::layers::dense;
+use microtrain::{
+    Activation, Adam, AnyOptimizer, Buffers, Dense, Loss, Optimizer, Rng, Sgd, Target, Trainer,
+};
 
 /// The largest `rows * cols` (and `rows`, `cols`) of a shape.
 const N: usize = 1024;
@@ -115,10 +118,11 @@ enum Kernel {
     UpdateModel,
     MaxOf,
     Copy,
+    TrainerStep,
 }
 
 /// The number of `Kernel`s.
-const KERNELS: usize = 20;
+const KERNELS: usize = 21;
 
 impl Kernel {
     const ALL: [Kernel; KERNELS] = [
@@ -142,6 +146,7 @@ impl Kernel {
         Kernel::UpdateModel,
         Kernel::MaxOf,
         Kernel::Copy,
+        Kernel::TrainerStep,
     ];
 
     fn name(self) -> &'static str {
@@ -166,6 +171,7 @@ impl Kernel {
             Kernel::UpdateModel => "update_model",
             Kernel::MaxOf => "max_of",
             Kernel::Copy => "copy (mismatched lengths)",
+            Kernel::TrainerStep => "Trainer: unchecked forward, error propagation, update",
         }
     }
 
@@ -1171,6 +1177,126 @@ fn check_model<O: Optimizer>(
     }
 }
 
+/// The trainer's single-sample step (its unchecked forward pass, error propagation and
+/// update kernel, `kernels::vfp::*_unchecked` and `update_model_unchecked`) against the
+/// checked public passes on the same parameters: `dense::forward`, the loss's
+/// `loss_and_delta`, `dense::backward_deltas` and the gradients `d x^T`, `d` formed
+/// here. Three layers `cols`-`h1`-`h2`-`outputs` with hidden activations `acts`; plain
+/// SGD at `lr = 0` (the gradients are stored, the parameters stay) and `loss`. Compares
+/// the prediction, the loss and every gradient bit for bit.
+#[allow(clippy::too_many_arguments)]
+fn check_trainer(
+    t: &mut Tally,
+    rng: &mut Rng,
+    widths: [usize; 4],
+    acts: [Activation; 2],
+    loss: Loss,
+    special: bool,
+) {
+    const P: usize = 300;
+    const A: usize = 64;
+    let last = if loss == Loss::SoftmaxCrossEntropy {
+        Activation::Identity
+    } else {
+        Activation::Tanh
+    };
+    let layers = [
+        Dense::new(widths[0], widths[1], acts[0]),
+        Dense::new(widths[1], widths[2], acts[1]),
+        Dense::new(widths[2], widths[3], last),
+    ];
+    let n: usize = layers.iter().map(|l| l.params_len()).sum();
+    let outs: usize = widths[1] + widths[2] + widths[3];
+    let (mut params, mut grads, mut acts_buf) = ([0.0f32; P], [0.0f32; P], [0.0f32; A]);
+    let mut x = [0.0f32; 9];
+    fill(rng, &mut params[..n]);
+    if special {
+        fill_special(rng, &mut x[..widths[0]]);
+    } else {
+        fill(rng, &mut x[..widths[0]]);
+    }
+    let x = &x[..widths[0]];
+    let p0 = params;
+    let mut y = [0.0f32; 9];
+    fill(rng, &mut y[..widths[3]]);
+    let class = (widths[0] + widths[3]) % widths[3];
+    let target = match loss {
+        Loss::SoftmaxCrossEntropy => Target::Class(class),
+        _ => Target::Values(&y[..widths[3]]),
+    };
+    // The reference, through the checked passes.
+    let mut r_acts = [0.0f32; A];
+    dense::forward(&layers, &p0[..n], x, &mut r_acts[..outs]);
+    let mut r_out = [0.0f32; 9];
+    r_out[..widths[3]].copy_from_slice(&r_acts[outs - widths[3]..outs]);
+    r_acts.copy_within(outs - widths[3]..outs, 2 * outs - widths[3]);
+    let r_loss = loss.loss_and_delta(last, &mut r_acts[2 * outs - widths[3]..2 * outs], &target, 1.0);
+    dense::backward_deltas(&layers, &p0[..n], &mut r_acts[..2 * outs]);
+    let mut r_grads = [0.0f32; P];
+    let (mut at, mut first) = (0usize, 0usize);
+    let mut input: &[f32] = x;
+    for l in &layers {
+        let d = &r_acts[outs + first..outs + first + l.outputs];
+        for (i, di) in d.iter().enumerate() {
+            for (j, v) in input.iter().enumerate() {
+                r_grads[at + i * l.inputs + j] = di * v;
+            }
+        }
+        r_grads[at + l.outputs * l.inputs..at + l.params_len()].copy_from_slice(d);
+        input = &r_acts[first..first + l.outputs];
+        at += l.params_len();
+        first += l.outputs;
+    }
+    // The trainer.
+    let buffers = Buffers {
+        params: &mut params[..n],
+        grads: &mut grads[..n],
+        state: &mut [],
+        acts: &mut acts_buf[..2 * outs],
+    };
+    let Ok(mut tr) = Trainer::new(&layers, buffers, Sgd::new(0.0), loss) else {
+        defmt::error!("check_trainer: the trainer refused its buffers");
+        t.failed += 1;
+        return;
+    };
+    let mut out = [0.0f32; 9];
+    let predicted = tr.predict(x, &mut out[..widths[3]]).is_ok();
+    let got_loss = tr.train_sample(x, target);
+    let case = Case {
+        kernel: Kernel::TrainerStep,
+        opt: "sgd lr=0",
+        rows: widths[1],
+        cols: widths[0],
+        k: 1,
+        lens: [widths[1], widths[2], widths[3], 0],
+    };
+    match (predicted, got_loss) {
+        (true, Ok(l)) => t.check(
+            case,
+            &[
+                ("prediction", &out[..widths[3]], &r_out[..widths[3]]),
+                ("loss", &[l], &[r_loss]),
+                ("grads", tr.grads(), &r_grads[..n]),
+            ],
+        ),
+        // A rejected step (a non-finite input or loss) must be one the reference
+        // could not train on either.
+        (_, Err(_)) => {
+            let finite = x.iter().all(|v| v.is_finite()) && r_loss.is_finite();
+            let ok = if finite {
+                r_grads[..n].iter().any(|g| !g.is_finite() || g.abs() >= 2.0e18)
+            } else {
+                true
+            };
+            t.check(
+                case,
+                &[("rejected as the reference", &[f32::from(u8::from(ok))], &[1.0])],
+            );
+        }
+        (false, Ok(_)) => t.check(case, &[("predict refused", &[0.0], &[1.0])]),
+    }
+}
+
 #[entry]
 fn main() -> ! {
     static mut BUFS: Bufs = Bufs::ZERO;
@@ -1279,6 +1405,27 @@ fn main() -> ! {
                 check_model(&mut t, r, b, "sgd lr=1", &sgd_one, c, h, o, sp);
                 check_model(&mut t, r, b, "adam amsgrad", &amsgrad, c, h, o, sp);
                 check_model(&mut t, r, b, "sgd momentum", &momentum, c, h, o, sp);
+            }
+        }
+    }
+    // The trainer's unchecked passes and update against the checked ones, for every
+    // hidden activation pair, widths 1 to 9 and both kinds of loss.
+    let mut rng_trainer = Rng::new(0x0074_7261_696e);
+    let all = [
+        Activation::Relu,
+        Activation::Identity,
+        Activation::Sigmoid,
+        Activation::Tanh,
+    ];
+    for (i, a0) in all.iter().enumerate() {
+        for a1 in all {
+            for c in 1..=9usize {
+                let w = [c, 1 + (c * 5 + i) % 9, 1 + (c * 7 + i) % 9, 2 + (c + i) % 8];
+                for loss in [Loss::SoftmaxCrossEntropy, Loss::Mse] {
+                    for special in [false, false, true] {
+                        check_trainer(&mut t, &mut rng_trainer, w, [*a0, a1], loss, special);
+                    }
+                }
             }
         }
     }
