@@ -231,6 +231,9 @@ macro_rules! sgd_block {
 /// (or is empty). A row: 13 instructions (14 storing).
 macro_rules! sgd_x4 {
     ($store:literal) => {
+        sgd_x4!($store, [])
+    };
+    ($store:literal, [$($bias:literal),*]) => {
         concat!(
             "vmov s0, {lr}\n",
             "vldmia {x}, {{s12-s15}}\n",
@@ -247,6 +250,7 @@ macro_rules! sgd_x4 {
             "vmls.f32 s10, s0, s6\n",
             "vmls.f32 s11, s0, s7\n",
             "vstmia {p}!, {{s8-s11}}\n",
+            $($bias, "\n",)*
             "subs {rows}, {rows}, #1\n",
             "bne 2b",
         )
@@ -261,6 +265,9 @@ macro_rules! sgd_x4 {
 /// (23, 27 storing) than this one: 23 (25 storing).
 macro_rules! sgd_x8 {
     ($store:literal) => {
+        sgd_x8!($store, [])
+    };
+    ($store:literal, [$($bias:literal),*]) => {
         concat!(
             "vmov s0, {lr}\n",
             "adds {kx}, {x}, #16\n",
@@ -288,10 +295,74 @@ macro_rules! sgd_x8 {
             "vmls.f32 s14, s0, s6\n",
             "vmls.f32 s15, s0, s7\n",
             "vstmia {p}!, {{s8-s15}}\n",
+            $($bias, "\n",)*
             "subs {rows}, {rows}, #1\n",
             "bne 2b",
         )
     };
+}
+
+/// Plain SGD on one dense layer of 4 or 8 inputs, weights and bias in one block: the
+/// register rows of `sgd_x4!`/`sgd_x8!`, each followed by its bias: `b_i -= lr * d_i`
+/// (the bias's gradient `1 * d_i` is exactly `d_i`; `lr` in s0, `d_i` in s1, s2
+/// scratch) and, with `STORE`, the store of that gradient. This saves the bias's own
+/// block. Returns the cursor past the layer's parameters
+/// (and gradients when `STORE`), or `None` (nothing done) for other widths.
+///
+/// # Safety
+/// As [`block`] for `rows >= 1` rows of `cols` weights followed by `rows` biases
+/// from the cursor (and as many gradients when `STORE`), `d` and `x` holding `rows` and
+/// `cols` floats.
+#[allow(unsafe_code)]
+#[inline(always)]
+unsafe fn sgd_layer<const STORE: bool>(
+    lr: f32,
+    c: Cursor,
+    d: *const f32,
+    rows: usize,
+    x: *const f32,
+    cols: usize,
+) -> Option<Cursor> {
+    let (p, s, g) = c;
+    // The biases follow the `rows * cols` weights (and their gradients the weights').
+    let (mut bp, mut gb) = (p.wrapping_add(rows * cols), g.wrapping_add(rows * cols));
+    // SAFETY (given the caller's guarantees): as `block`'s `sgd_x4`/`sgd_x8`, plus per
+    // row one float read and written at `bp` (the `rows` biases after the weights) and
+    // with `STORE` one written at `gb` (their gradients); `bp` and `gb` end past the
+    // layer, where the returned cursor points.
+    unsafe {
+        match (cols, STORE) {
+            (4, true) => fpu_asm!(
+                s0_s15;
+                sgd_x4!("vstmia {g}!, {{s4-s7}}\n", ["vldr s2, [{bp}]", "vmls.f32 s2, s0, s1", "vstmia {bp}!, {{s2}}", "vstmia {gb}!, {{s1}}"]),
+                lr = in(reg) lr.to_bits(), d = inout(reg) d => _, rows = inout(reg) rows => _,
+                x = in(reg) x, p = inout(reg) p => _, g = inout(reg) g => _,
+                bp = inout(reg) bp => bp, gb = inout(reg) gb => gb,
+            ),
+            (4, false) => fpu_asm!(
+                s0_s15;
+                sgd_x4!("", ["vldr s2, [{bp}]", "vmls.f32 s2, s0, s1", "vstmia {bp}!, {{s2}}"]),
+                lr = in(reg) lr.to_bits(), d = inout(reg) d => _, rows = inout(reg) rows => _,
+                x = in(reg) x, p = inout(reg) p => _, bp = inout(reg) bp => bp,
+            ),
+            (8, true) => fpu_asm!(
+                s0_s15;
+                sgd_x8!("vstmia {g}!, {{s4-s7}}\n", ["vldr s2, [{bp}]", "vmls.f32 s2, s0, s1", "vstmia {bp}!, {{s2}}", "vstmia {gb}!, {{s1}}"]),
+                lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
+                rows = inout(reg) rows => _, x = in(reg) x, p = inout(reg) p => _,
+                g = inout(reg) g => _, bp = inout(reg) bp => bp, gb = inout(reg) gb => gb,
+            ),
+            (8, false) => fpu_asm!(
+                s0_s15;
+                sgd_x8!("", ["vldr s2, [{bp}]", "vmls.f32 s2, s0, s1", "vstmia {bp}!, {{s2}}"]),
+                lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
+                rows = inout(reg) rows => _, x = in(reg) x, p = inout(reg) p => _,
+                bp = inout(reg) bp => bp,
+            ),
+            _ => return None,
+        }
+    }
+    Some((bp, s, gb))
 }
 
 /// The pointers a block advances: parameters, state, gradients.
@@ -609,6 +680,18 @@ pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
         // are only read. The output and error pointers advance by `outputs` within
         // their halves of `acts`.
         unsafe {
+            // Plain SGD on 4 or 8 inputs: weights and bias in one block.
+            let fused = match rule {
+                Rule::Sgd(lr) => sgd_layer::<STORE>(lr, c, delta, l.outputs, input, l.inputs),
+                Rule::Adam(_) => None,
+            };
+            if let Some(next) = fused {
+                c = next;
+                input = out;
+                out = out.add(l.outputs);
+                delta = delta.add(l.outputs);
+                continue;
+            }
             // A loop rather than two calls, so that the block's code is here once:
             // the weights, then the bias.
             let (mut dp, mut r, mut xp, mut k) = (delta, l.outputs, input, l.inputs);
