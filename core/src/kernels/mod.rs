@@ -191,9 +191,10 @@ pub fn max_abs(v: &[f32]) -> f32 {
 
 /// `sum(|v[i]|)` in `f32`: a bound on every `|v[i]|` that is infinite or NaN as soon
 /// as one element is (and infinite when the sum overflows). One cheap pass that both
-/// bounds and checks a slice. Summed as [`dot`]: four partial sums, then the
-/// remainder in order (the same bits on every target; one assembly loop on Cortex-M
-/// cores with a single-precision FPU).
+/// bounds and checks a slice. Summed in four partial sums that start from the first
+/// four magnitudes, combined `(s0 + s1) + (s2 + s3)` (+0 when there are fewer than
+/// four), then the remainder in order (the same bits on every target; one assembly
+/// loop on Cortex-M cores with a single-precision FPU).
 #[inline]
 pub fn sum_abs(v: &[f32]) -> f32 {
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
@@ -201,16 +202,23 @@ pub fn sum_abs(v: &[f32]) -> f32 {
     #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
     {
         let mut chunks = v.chunks_exact(4);
-        let mut s = [0.0f32; 4];
-        for c in &mut chunks {
-            if let [a, b, c, d] = c {
-                s[0] += a.abs();
-                s[1] += b.abs();
-                s[2] += c.abs();
-                s[3] += d.abs();
+        // The lanes start from the first four magnitudes (`0 + |v|` is `|v|`, but an
+        // addition would quiet a signaling NaN: start as the FPU kernel does).
+        let head = match chunks.next() {
+            Some(&[a, b, c, d]) => {
+                let mut s = [a.abs(), b.abs(), c.abs(), d.abs()];
+                for c in &mut chunks {
+                    if let [a, b, c, d] = c {
+                        s[0] += a.abs();
+                        s[1] += b.abs();
+                        s[2] += c.abs();
+                        s[3] += d.abs();
+                    }
+                }
+                (s[0] + s[1]) + (s[2] + s[3])
             }
-        }
-        let head = (s[0] + s[1]) + (s[2] + s[3]);
+            _ => 0.0,
+        };
         chunks.remainder().iter().fold(head, |acc, x| acc + x.abs())
     }
 }

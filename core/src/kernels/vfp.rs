@@ -619,8 +619,9 @@ unsafe fn back_raw(
     }
 }
 
-/// `sum(|v[i]|)` as [`super::sum_abs`] adds it (four partial sums from zero,
-/// `(s0 + s1) + (s2 + s3)`, then the remainder in order), four floats per `VLDM`.
+/// `sum(|v[i]|)` as [`super::sum_abs`] adds it (four partial sums from the first four
+/// magnitudes, `(s0 + s1) + (s2 + s3)`, then the remainder in order), four floats per
+/// `VLDM`.
 #[allow(unsafe_code)]
 pub(crate) fn sum_abs(v: &[f32]) -> f32 {
     let (chunks, rem) = (v.len() / 4, v.len() % 4);
@@ -634,10 +635,14 @@ pub(crate) fn sum_abs(v: &[f32]) -> f32 {
         fpu_asm!(
             s0_s15;
             concat!(
-                "movs {j}, #0\n",
-                "vmov s0, s1, {j}, {j}\n",
-                "vmov s2, s3, {j}, {j}\n",
-                "movs {j}, {chunks}\n",
+                // The lanes start from the first four magnitudes (`0 + |v|` is `|v|`).
+                "subs {j}, {chunks}, #1\n",
+                "bmi 5f\n",
+                "vldmia {v}!, {{s0-s3}}\n",
+                "vabs.f32 s0, s0\n",
+                "vabs.f32 s1, s1\n",
+                "vabs.f32 s2, s2\n",
+                "vabs.f32 s3, s3\n",
                 "beq 2f\n",
                 "1:\n",
                 "vldmia {v}!, {{s4-s7}}\n",
@@ -655,6 +660,7 @@ pub(crate) fn sum_abs(v: &[f32]) -> f32 {
                 "vadd.f32 s0, s0, s1\n",
                 "vadd.f32 s2, s2, s3\n",
                 "vadd.f32 s0, s0, s2\n",
+                "7:\n",
                 "movs {j}, {rem}\n",
                 "beq 4f\n",
                 "3:\n",
@@ -664,7 +670,14 @@ pub(crate) fn sum_abs(v: &[f32]) -> f32 {
                 "subs {j}, {j}, #1\n",
                 "bne 3b\n",
                 "4:\n",
-                "vmov {r}, s0",
+                "vmov {r}, s0\n",
+                "b 6f\n",
+                // Fewer than four floats: the head is +0.
+                "5:\n",
+                "movs {j}, #0\n",
+                "vmov s0, {j}\n",
+                "b 7b\n",
+                "6:",
             ),
             v = inout(reg) v.as_ptr() => _,
             chunks = in(reg) chunks,

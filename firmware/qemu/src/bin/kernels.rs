@@ -433,17 +433,22 @@ fn check_sum_abs(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special
     } else {
         fill(rng, v);
     }
-    let mut s = [0.0f32; 4];
+    // Four lanes starting from the first four magnitudes, then `(s0 + s1) + (s2 + s3)`
+    // (+0 with fewer than four), then the remainder in order.
     let mut chunks = v.chunks_exact(4);
-    for c in &mut chunks {
-        for (acc, x) in s.iter_mut().zip(c) {
-            *acc += x.abs();
+    let head = match chunks.next() {
+        Some(first) => {
+            let mut s = [first[0].abs(), first[1].abs(), first[2].abs(), first[3].abs()];
+            for c in &mut chunks {
+                for (acc, x) in s.iter_mut().zip(c) {
+                    *acc += x.abs();
+                }
+            }
+            (s[0] + s[1]) + (s[2] + s[3])
         }
-    }
-    let want = chunks
-        .remainder()
-        .iter()
-        .fold((s[0] + s[1]) + (s[2] + s[3]), |acc, x| acc + x.abs());
+        None => 0.0,
+    };
+    let want = chunks.remainder().iter().fold(head, |acc, x| acc + x.abs());
     let got = sum_abs(v);
     let case = Case {
         kernel: Kernel::SumAbs,
