@@ -19,7 +19,7 @@ use crate::math;
 #[inline]
 fn shifted_log_sum_exp(z: &[f32]) -> (f32, f32) {
     let m = crate::kernels::max_of(z);
-    let s = z.iter().fold(0.0f32, |s, v| s + math::exp(v - m));
+    let s = z.iter().fold(0.0f32, |s, v| s + exp_shifted(v - m));
     (m, math::ln(s))
 }
 
@@ -36,6 +36,18 @@ pub fn value(z: &[f32], target: &Target<'_>) -> f32 {
                 s + y * (lse - (zk - m))
             }
         }),
+    }
+}
+
+/// `e^v` for a logit shifted by the maximum, `v = z_k - m`: the maximum's own term is
+/// `e^0 = 1` exactly (as `libm`'s `expf` gives it; a unit test checks), without the
+/// call.
+#[inline(always)]
+fn exp_shifted(v: f32) -> f32 {
+    if v == 0.0 {
+        1.0
+    } else {
+        math::exp(v)
     }
 }
 
@@ -62,7 +74,7 @@ pub fn weighted_loss_and_delta(z: &mut [f32], target: impl Fn(usize) -> f32, inv
             weighted += y * shifted;
             y_sum += y;
         }
-        *zk = math::exp(shifted);
+        *zk = exp_shifted(shifted);
         sum += *zk;
     }
     let lse = math::ln(sum);
@@ -89,7 +101,7 @@ pub fn class_loss_and_delta(z: &[f32], delta: &mut [f32], c: usize, inv_batch: f
     let m = crate::kernels::max_of(z);
     let mut sum = 0.0f32;
     for (e, zk) in delta.iter_mut().zip(z) {
-        *e = math::exp(*zk - m);
+        *e = exp_shifted(*zk - m);
         sum += *e;
     }
     let loss = math::ln(sum) - (zc - m);
@@ -126,6 +138,17 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// `exp_shifted` skips the call only where `libm` gives exactly 1.
+    #[cfg(not(feature = "fast-math"))]
+    #[test]
+    fn the_maximum_term_is_exactly_one() {
+        assert_eq!(libm::expf(0.0).to_bits(), 1.0f32.to_bits());
+        assert_eq!(libm::expf(-0.0).to_bits(), 1.0f32.to_bits());
+        for v in [-1e-30f32, 1e-30, -0.5, 3.0] {
+            assert_eq!(exp_shifted(v).to_bits(), libm::expf(v).to_bits());
         }
     }
 }
