@@ -55,6 +55,10 @@ pub struct Trainer<'a, O: Optimizer> {
     sc: StepScalars,
     /// The optimizer's whole-model update ([`Optimizer::model_update_fn`]).
     update_fn: ModelUpdateFn<O>,
+    /// The model's inputs and outputs (of its first and last layers), kept for the
+    /// per-sample checks.
+    inputs: usize,
+    outputs: usize,
     /// The forward pass: without sigmoid and tanh when no layer has them.
     forward_fn: fn(&mut Self, &[f32]),
     /// The error propagation: likewise.
@@ -160,6 +164,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             scalars_fn: Self::constant_scalars,
             sc: StepScalars::default(),
             update_fn,
+            inputs: shape::inputs(layers),
+            outputs: shape::outputs(layers),
             loss_fn: match loss {
                 Loss::Mse => Self::loss_into_delta_for::<{ loss_code(Loss::Mse) }>,
                 Loss::BinaryCrossEntropy => {
@@ -322,12 +328,12 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// Number of model inputs.
     pub fn inputs(&self) -> usize {
-        shape::inputs(self.layers)
+        self.inputs
     }
 
     /// Number of model outputs.
     pub fn outputs(&self) -> usize {
-        shape::outputs(self.layers)
+        self.outputs
     }
 
     /// The learning rate the next step will use.
@@ -406,13 +412,10 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             1 => Loss::BinaryCrossEntropy,
             _ => Loss::SoftmaxCrossEntropy,
         };
-        let Some(last) = self.layers.last() else {
-            return f32::NAN;
-        };
         // The output is the end of the first half of `acts`, its error term the same
         // place in the second half.
         let outs = self.b.acts.len() / 2;
-        let start = outs.saturating_sub(last.outputs);
+        let start = outs.saturating_sub(self.outputs);
         let (a, d) = self.b.acts.split_at_mut(outs);
         match (a.get(start..), d.get_mut(start..outs)) {
             (Some(y), Some(delta)) => {
@@ -432,7 +435,11 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
                     }
                     _ => {
                         kernels::copy(delta, y);
-                        loss.loss_and_delta(last.activation, delta, target, inv)
+                        let last = self
+                            .layers
+                            .last()
+                            .map_or(crate::Activation::Identity, |l| l.activation);
+                        loss.loss_and_delta(last, delta, target, inv)
                     }
                 }
             }
