@@ -42,28 +42,29 @@ static ZEROS: [f32; 4] = [0.0; 4];
 /// The row loop of [`affine`] for rows of 4 or 8 floats, with `x` in s8-s11 (and
 /// s12-s15) for the whole call. Arguments: the register list of `x`; the second chunk's
 /// template lines (or none); the ReLU lines (or none); then `w`, `b`, `x`, `out`,
-/// `rows`. Per row: the four lane sums from +0 (`VLDM` of [`ZEROS`]), one `VLDM` of
-/// four weights per chunk and its `VMLA`s, `(s0 + s1) + (s2 + s3)`, `+ b[i]`, the
-/// optional ReLU, the store: the portable `dot(W[i, :], x) + b[i]` in its order.
+/// `rows`. Per row: lane 0 from `b[i] + w_0 x_0` and lanes 1-3 from the first
+/// products, one `VLDM` of four weights per chunk and its `VMLA`s, `(s0 + s1) + (s2 +
+/// s3)`, the optional ReLU (+0 from [`ZEROS`]), the store: the portable
+/// `bias_dot(b[i], W[i, :], x)` in its order.
 macro_rules! affine_rows {
     ($xregs:literal, [$($second:literal),*], [$($relu:literal),*], $w:expr, $b:expr, $x:expr, $out:expr, $rows:expr) => {
         fpu_asm!(
             s0_s15;
             concat!(
                 "vldmia {x}, {{", $xregs, "}}\n",
+                // The +0s for the ReLU lines are at {z}.
+                "@ {z}\n",
                 "2:\n",
-                "vldmia {z}, {{s0-s3}}\n",
+                "vldmia {b}!, {{s0}}\n",
                 "vldmia {w}!, {{s4-s7}}\n",
                 "vmla.f32 s0, s4, s8\n",
-                "vmla.f32 s1, s5, s9\n",
-                "vmla.f32 s2, s6, s10\n",
-                "vmla.f32 s3, s7, s11\n",
+                "vmul.f32 s1, s5, s9\n",
+                "vmul.f32 s2, s6, s10\n",
+                "vmul.f32 s3, s7, s11\n",
                 $($second, "\n",)*
                 "vadd.f32 s0, s0, s1\n",
                 "vadd.f32 s2, s2, s3\n",
                 "vadd.f32 s0, s0, s2\n",
-                "vldmia {b}!, {{s4}}\n",
-                "vadd.f32 s0, s0, s4\n",
                 $($relu, "\n",)*
                 "vstmia {out}!, {{s0}}\n",
                 "subs {rows}, {rows}, #1\n",
@@ -88,7 +89,7 @@ pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: boo
     if cols == 0 {
         // As the portable loop: one-float rows, an empty dot product (+0), the bias.
         for (o, bias) in out.iter_mut().zip(b).take(w.len()) {
-            *o = 0.0 + bias;
+            *o = *bias;
             if relu {
                 *o = crate::math::max(*o, 0.0);
             }
@@ -213,12 +214,19 @@ unsafe fn affine_raw(
                         "movs {j}, #0",
             "vmov s12, {j}",
             "2:",
-            "movs {j}, #0",
-            "vmov s0, s1, {j}, {j}",
-            "vmov s2, s3, {j}, {j}",
+            // Lane 0 starts from the bias, lanes 1-3 from the first chunk's products.
+            "vldmia {b}!, {{s0}}",
             "mov {xp}, {x}",
             "movs {j}, {chunks}",
             "beq 4f",
+            "vldmia {w}!, {{s4-s7}}",
+            "vldmia {xp}!, {{s8-s11}}",
+            "vmla.f32 s0, s4, s8",
+            "vmul.f32 s1, s5, s9",
+            "vmul.f32 s2, s6, s10",
+            "vmul.f32 s3, s7, s11",
+            "subs {j}, {j}, #1",
+            "beq 35f",
             "3:",
             "vldmia {w}!, {{s4-s7}}",
             "vldmia {xp}!, {{s8-s11}}",
@@ -228,10 +236,11 @@ unsafe fn affine_raw(
             "vmla.f32 s3, s7, s11",
             "subs {j}, {j}, #1",
             "bne 3b",
-            "4:",
+            "35:",
             "vadd.f32 s0, s0, s1",
             "vadd.f32 s2, s2, s3",
             "vadd.f32 s0, s0, s2",
+            "4:",
             "movs {j}, {rem}",
             "beq 6f",
             "5:",
@@ -241,8 +250,6 @@ unsafe fn affine_raw(
             "subs {j}, {j}, #1",
             "bne 5b",
             "6:",
-            "vldmia {b}!, {{s4}}",
-            "vadd.f32 s0, s0, s4",
             "cmp {relu}, #0",
             "beq 7f",
             // ReLU as `math::max(v, 0)`: only a value below zero becomes +0 (`mi` is
@@ -635,9 +642,14 @@ pub(crate) fn sum_abs(v: &[f32]) -> f32 {
         fpu_asm!(
             s0_s15;
             concat!(
-                // The lanes start from the first four magnitudes (`0 + |v|` is `|v|`).
+                // The lanes start from the first four magnitudes (`0 + |v|` is `|v|`);
+                // fewer than four floats: the head is +0.
                 "subs {j}, {chunks}, #1\n",
-                "bmi 5f\n",
+                "bpl 8f\n",
+                "movs {j}, #0\n",
+                "vmov s0, {j}\n",
+                "b 7f\n",
+                "8:\n",
                 "vldmia {v}!, {{s0-s3}}\n",
                 "vabs.f32 s0, s0\n",
                 "vabs.f32 s1, s1\n",
@@ -670,14 +682,7 @@ pub(crate) fn sum_abs(v: &[f32]) -> f32 {
                 "subs {j}, {j}, #1\n",
                 "bne 3b\n",
                 "4:\n",
-                "vmov {r}, s0\n",
-                "b 6f\n",
-                // Fewer than four floats: the head is +0.
-                "5:\n",
-                "movs {j}, #0\n",
-                "vmov s0, {j}\n",
-                "b 7b\n",
-                "6:",
+                "vmov {r}, s0",
             ),
             v = inout(reg) v.as_ptr() => _,
             chunks = in(reg) chunks,

@@ -585,6 +585,9 @@ pub(crate) fn update_layer(
     true
 }
 
+/// The `d = [1]` of a bias row (its gradient `1 * d_i` is exactly `d_i`).
+static ONE: [f32; 1] = [1.0];
+
 /// [`update_model`] with or without a gradient buffer, whichever `b` has.
 #[inline(always)]
 pub(crate) fn update_model_any(
@@ -661,7 +664,6 @@ pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
 ) {
     let (params, state, grads, acts) = (&mut *b.params, &mut *b.state, &mut *b.grads, &*b.acts);
     let outs = acts.len() / 2;
-    let one = [1.0f32];
     let mut c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
     let mut input = x.as_ptr();
     let mut out = acts.as_ptr();
@@ -701,7 +703,7 @@ pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
                 if bias != 0 {
                     break;
                 }
-                (dp, r, xp, k, bias) = opaque((one.as_ptr(), 1, delta, l.outputs, 1));
+                (dp, r, xp, k, bias) = opaque((ONE.as_ptr(), 1, delta, l.outputs, 1));
             }
             input = out;
             out = out.add(l.outputs);

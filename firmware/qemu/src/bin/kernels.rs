@@ -44,7 +44,7 @@ mod halt;
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
 use microtrain::kernels::{
-    affine, affine_relu, copy, dot, max_of, outer_acc, outer_acc_and_back, sum_abs, transposed,
+    affine, affine_relu, bias_dot, copy, max_of, outer_acc, outer_acc_and_back, sum_abs, transposed,
     transposed_relu,
 };
 use microtrain::layers::dense;
@@ -367,7 +367,7 @@ fn relu(v: f32) -> f32 {
 fn affine_ref(w: &[f32], bias: &[f32], x: &[f32], out: &mut [f32]) {
     let cols = x.len().max(1);
     for ((o, row), bi) in out.iter_mut().zip(w.chunks_exact(cols)).zip(bias) {
-        *o = dot(row, x) + bi;
+        *o = bias_dot(*bi, row, x);
     }
 }
 
