@@ -55,6 +55,10 @@ pub struct Trainer<'a, O: Optimizer> {
     sc: StepScalars,
     /// The optimizer's whole-model update ([`Optimizer::model_update_fn`]).
     update_fn: ModelUpdateFn<O>,
+    /// With clipping on, the step on one sample (the batch path); set by
+    /// [`set_clip_norm`](Self::set_clip_norm), so that a firmware without clipping
+    /// does not link it, whatever the compiler can prove about `clip_norm`.
+    clipped_fn: Option<SampleFn<'a, O>>,
     /// The model's inputs and outputs (of its first and last layers), kept for the
     /// per-sample checks.
     inputs: usize,
@@ -66,6 +70,15 @@ pub struct Trainer<'a, O: Optimizer> {
     /// The loss's error term and value ([`Trainer::loss_into_delta`]), for the loss
     /// given to [`new`](Self::new) only.
     loss_fn: fn(&mut Self, &Target<'_>, f32) -> f32,
+}
+
+/// A single-sample step (see [`Trainer::train_sample`]).
+type SampleFn<'a, O> = fn(&mut Trainer<'a, O>, &[f32], Target<'_>) -> Result<f32, StepError>;
+
+/// [`kernels::sum_abs`] out of line, for the rare per-layer gradient check: one copy.
+#[inline(never)]
+fn sum_abs_cold(v: &[f32]) -> f32 {
+    kernels::sum_abs(v)
 }
 
 /// The number [`Trainer::loss_into_delta_for`] knows a loss by.
@@ -164,6 +177,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             scalars_fn: Self::constant_scalars,
             sc: StepScalars::default(),
             update_fn,
+            clipped_fn: None,
             inputs: shape::inputs(layers),
             outputs: shape::outputs(layers),
             loss_fn: match loss {
@@ -207,6 +221,10 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             crate::optim::check("max_norm", m, m > 0.0, "max_norm > 0")?;
         }
         self.clip_norm = max_norm;
+        self.clipped_fn = match max_norm {
+            None => None,
+            Some(_) => Some(Self::train_sample_clipped),
+        };
         Ok(())
     }
 
@@ -526,8 +544,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// [`new`](Self::new) ([`Optimizer::model_update_fn`]): a firmware that never needs
     /// them does not link them.
     pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
-        if self.clip_norm.is_some() {
-            return self.train_sample_clipped(x, target);
+        if let Some(clipped) = self.clipped_fn {
+            return clipped(self, x, target);
         }
         let x_sum = self.check_input_sum(x)?;
         self.loss.check_target(&target, self.outputs(), 0)?;
@@ -564,6 +582,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// One optimizer step on a batch. Returns the batch's mean loss before the update.
     /// On an error, parameters, optimizer state and step count are unchanged.
+    #[inline(never)]
     pub fn train_batch<B: Batch + ?Sized>(&mut self, batch: &B) -> Result<f32, StepError> {
         let n = batch.len();
         if n == 0 {
@@ -672,7 +691,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         for l in self.layers {
             let (delta, rest) = d.split_at(l.outputs.min(d.len()));
             d = rest;
-            if !Self::gradient_bound_holds(kernels::sum_abs(delta), kernels::sum_abs(input)) {
+            if !Self::gradient_bound_holds(sum_abs_cold(delta), sum_abs_cold(input)) {
                 return Err(StepError::NonFiniteGradient { index });
             }
             (input, a) = a.split_at(l.outputs.min(a.len()));

@@ -176,6 +176,7 @@ fn transposed_derivative(
 /// is the sample's input. For each layer, one pass over the rows of `W` adds
 /// `delta_i x` to the weight gradient and `delta_i W[i, :]` into the previous layer's
 /// error slot, which then becomes `delta_{l-1} = f'(a_{l-1}) * (W^T delta_l)`.
+#[inline(never)]
 pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], acts: &mut [f32]) {
     for_each_layer_rev(layers, params.len(), acts, |ls| {
         let l = ls.layer;
