@@ -5,8 +5,8 @@
 //! LLVM loads and stores each float with its own `VLDR`/`VSTR`; these loops move four
 //! at a time with one `VLDM`/`VSTM`: the forward pass costs 8 instructions per 4
 //! multiply-adds instead of about 17. Rows of 4 or 8 floats (the small MLPs' layers)
-//! take register paths: `affine` holds `x` in s8-s15 for the whole call (14
-//! instructions per row for 4 columns, 18 with ReLU; 19 and 23 for 8), `transposed`
+//! take register paths: `affine` holds `x` in s8-s15 for the whole call (12
+//! instructions per row for 4 columns, 16 with ReLU; 17 and 21 for 8), `transposed`
 //! and `transposed_relu` hold `s` in s0-s7 and store it once (8 and 13 instructions
 //! per row). Each kernel's arithmetic is its portable
 //! counterpart's in `kernels/mod.rs`, in the same order (`VMLA` rounds the product
