@@ -133,9 +133,9 @@ unsafe fn affine_raw(
         // SAFETY: the block reads the `cols` floats of `x` once (one `VLDM` of 4 or 8),
         // then per row `cols` floats of `w` (consecutive rows, `rows * cols` in all, the
         // length of `w`), one float of `b` and the four floats of `ZEROS`, and writes
-        // one float of `out`: `rows` rows, each within its slice (lengths checked above;
-        // `rows >= 1`, as the loop runs its body before it counts). `out` is a `&mut`
-        // slice distinct from the inputs. The FPU registers it uses (s0-s15) are declared
+        // one float of `out`: `rows` rows, each within its buffer (this function's
+        // contract; `rows >= 1`, as the loop runs its body before it counts). `out`
+        // overlaps no input. The FPU registers it uses (s0-s15) are declared
         // clobbered, every core register it changes is an operand, and it touches no
         // stack. The hard-float ABI guarantees an enabled FPU.
         unsafe {
@@ -202,16 +202,15 @@ unsafe fn affine_raw(
     let (chunks, rem) = (cols / 4, cols % 4);
     // SAFETY: per row, the block reads `cols` floats of `w` (consecutive rows, `rows *
     // cols` in all, the length of `w`), `cols` floats of `x` from its start, one float
-    // of `b`, and writes one float of `out`: `rows` rows, each within its slice (lengths
-    // checked above; `rows >= 1`, and both inner loops are skipped when their count is
-    // zero). `out` is a `&mut` slice distinct from the inputs. The FPU registers it uses
-    // (s0-s11) are declared clobbered, every core register it changes is an operand, and
-    // it touches no stack. The hard-float ABI guarantees an
-    // enabled FPU.
+    // of `b`, and writes one float of `out`: `rows` rows, each within its buffer (this
+    // function's contract; `rows >= 1`, and the chunk and remainder loops are skipped
+    // when their count is zero). `out` overlaps no input. The FPU registers it uses
+    // (s0-s12) are declared clobbered, every core register it changes is an operand, and
+    // it touches no stack. The hard-float ABI guarantees an enabled FPU.
     unsafe {
         fpu_asm!(
             s0_s15;
-                        "movs {j}, #0",
+            "movs {j}, #0",
             "vmov s12, {j}",
             "2:",
             // Lane 0 starts from the bias, lanes 1-3 from the first chunk's products.
@@ -302,7 +301,7 @@ pub(crate) fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
     unsafe {
         fpu_asm!(
             s0_s15;
-                        "2:",
+            "2:",
             "vldmia {d}!, {{s0}}",
             "mov {xp}, {x}",
             "movs {j}, {chunks}",
@@ -484,9 +483,9 @@ unsafe fn back_raw(
         // SAFETY: the block reads the four floats of `ZEROS`, then per row one float of
         // `d` and `cols` (4 or 8) floats of `w` (consecutive rows, `rows * cols` in all,
         // the length of `w`; `rows >= 1`, as the loop runs its body before it counts),
-        // with the mask the `cols` floats of `a` (`a.len() >= cols` checked above), and
-        // writes the `cols` floats of `s` once at the end. `s` is a `&mut` slice
-        // distinct from the inputs. The FPU registers used (s0-s15) are declared
+        // with the mask the `cols` floats of `a` (`masked == cols`, this function's
+        // contract), and writes the `cols` floats of `s` once at the end. `s` overlaps
+        // no input. The FPU registers used (s0-s15) are declared
         // clobbered, every core register changed is an operand, and no stack is
         // touched; the hard-float ABI guarantees an enabled FPU.
         unsafe {
@@ -540,10 +539,10 @@ unsafe fn back_raw(
     // SAFETY: the block writes `cols` zeros to `s`, then per row reads one float of `d`
     // and `cols` floats of `w` (consecutive rows, `rows * cols` in all, the length of
     // `w`) and reads and writes the `cols` floats of `s` from its start: all within the
-    // slices (lengths checked above; `rows >= 1`, and the inner loops are skipped when
-    // their count is zero). Then the mask reads and writes the first `masked` floats of
-    // `s` and reads as many of `a` (`masked <= min(s.len(), a.len())`; skipped when
-    // zero, and `a` is not read then). `s` is a `&mut` slice distinct from the inputs.
+    // buffers (this function's contract; `rows >= 1`, and the inner loops are skipped
+    // when their count is zero). Then the mask reads and writes the first `masked`
+    // floats of `s` and reads as many of `a` (`masked <= cols`; skipped when zero, and
+    // `a` is not read then). `s` overlaps no input.
     // The FPU registers used (s0-s11) are declared clobbered, every core register
     // changed is an operand, and no stack is touched; the hard-float ABI guarantees an
     // enabled FPU.

@@ -149,16 +149,6 @@ fn adam_loop<const WD: bool, const AMS: bool, G: Iterator<Item = f32>>(
 }
 
 impl Adam {
-    /// The constants of the FPU kernel (`optim/vfp.rs`), when this configuration is
-    /// one it covers: no weight decay, no AMSGrad, `1 - beta1 < 0.5` (the branch of
-    /// `lerp` it computes).
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    #[inline]
-    fn fpu_consts(&self, sc: &StepScalars) -> Option<StepScalars> {
-        let covered = self.weight_decay == 0.0 && !self.amsgrad && (1.0 - self.beta1).abs() < 0.5;
-        covered.then(|| self.with_constants(*sc))
-    }
-
     /// `sc` with the per-step scalars' constant part filled in (see
     /// [`Optimizer::scalars`] below).
     #[inline]
@@ -207,6 +197,7 @@ impl Optimizer for Adam {
         adam_update(self, self.weight_decay, sc, params, grads, state);
     }
 
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     fn update_outer(
         &self,
         sc: &StepScalars,
@@ -216,16 +207,11 @@ impl Optimizer for Adam {
         d: &[f32],
         x: &[f32],
     ) {
-        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if let Some(k) = self.fpu_consts(sc) {
-            if super::vfp::update_outer(super::vfp::Rule::Adam(&k), params, state, grads, d, x) {
-                return;
-            }
-        }
-        super::outer_rows(self, sc, params, state, grads, d, x);
+        super::vfp::outer_or_rows(self, sc, params, state, grads, d, x);
     }
 
     // Out of line: its FPU registers and constants stay out of the step's frame.
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     #[inline(never)]
     fn update_layer(
         &self,
@@ -236,15 +222,11 @@ impl Optimizer for Adam {
         d: &[f32],
         x: &[f32],
     ) {
-        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if let Some(k) = self.fpu_consts(sc) {
-            if super::vfp::update_layer(super::vfp::Rule::Adam(&k), params, state, grads, d, x) {
-                return;
-            }
-        }
-        super::layer_rows(self, sc, params, state, grads, d, x);
+        super::vfp::layer_or_rows(self, sc, params, state, grads, d, x);
     }
+
     // Out of line: its FPU registers and constants stay out of the step's frame.
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     #[inline(never)]
     fn update_model(
         &self,
@@ -253,49 +235,28 @@ impl Optimizer for Adam {
         b: &mut crate::Buffers<'_>,
         x: &[f32],
     ) {
-        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if let Some(k) = self.fpu_consts(sc) {
-            if super::vfp::update_model_any(super::vfp::Rule::Adam(&k), layers, b, x) {
-                return;
-            }
-        }
-        crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, self, sc);
+        super::vfp::model_or_layers(self, sc, layers, b, x);
     }
+
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     fn model_update_fn(&self, stores_gradients: bool) -> super::ModelUpdateFn<Self> {
-        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.fpu_consts(&StepScalars::default()).is_some() {
-            return if stores_gradients {
-                Self::kernel_update_model::<true>
-            } else {
-                Self::kernel_update_model::<false>
-            };
-        }
-        let _ = stores_gradients; // only the kernels have two variants
-        Self::update_model
+        super::vfp::model_update_fn(self, stores_gradients)
     }
 }
 
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-impl Adam {
-    /// [`Optimizer::update_model`] by the FPU kernel alone, for a configuration it
-    /// covers and buffers that fit the shape (the trainer's), with a gradient buffer
-    /// when `STORE` and without one otherwise; anything else updates nothing (see
-    /// [`Optimizer::model_update_fn`]). Out of line: its FPU registers and
-    /// constants stay out of the step's frame.
-    ///
-    /// # Safety
-    /// As [`super::ModelUpdateFn`]: buffers of exactly the shape's sizes.
-    #[allow(unsafe_code)]
-    #[inline(never)]
-    unsafe fn kernel_update_model<const STORE: bool>(
-        &self,
-        sc: &StepScalars,
-        layers: &[crate::shape::Dense],
-        b: &mut crate::Buffers<'_>,
-        x: &[f32],
-    ) {
-        // The trainer's scalars come from `scalars`/`scalars_f32`, constants included.
-        // SAFETY: the caller's guarantee (a `Trainer`'s checked buffers).
-        unsafe { super::vfp::update_model_unchecked::<STORE>(super::vfp::Rule::Adam(sc), layers, b, x) };
+impl super::vfp::Covered for Adam {
+    /// No weight decay, no AMSGrad, `1 - beta1 < 0.5` (the branch of `lerp` the kernel
+    /// computes).
+    fn covered(&self) -> bool {
+        self.weight_decay == 0.0 && !self.amsgrad && (1.0 - self.beta1).abs() < 0.5
+    }
+
+    fn kernel_scalars(&self, sc: &StepScalars) -> StepScalars {
+        self.with_constants(*sc)
+    }
+
+    fn rule(sc: &StepScalars) -> super::vfp::Rule<'_> {
+        super::vfp::Rule::Adam(sc)
     }
 }

@@ -85,16 +85,6 @@ impl Sgd {
     }
 }
 
-impl Sgd {
-    /// Whether the FPU kernel (`optim/vfp.rs`) covers this configuration: no momentum,
-    /// no weight decay.
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    #[inline]
-    fn fpu_covered(&self) -> bool {
-        self.momentum == 0.0 && self.weight_decay == 0.0
-    }
-}
-
 impl Optimizer for Sgd {
     fn lr(&self) -> f32 {
         self.lr
@@ -162,6 +152,7 @@ impl Optimizer for Sgd {
         }
     }
 
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     fn update_outer(
         &self,
         sc: &StepScalars,
@@ -171,16 +162,11 @@ impl Optimizer for Sgd {
         d: &[f32],
         x: &[f32],
     ) {
-        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.fpu_covered()
-            && super::vfp::update_outer(super::vfp::Rule::Sgd(sc.lr), params, state, grads, d, x)
-        {
-            return;
-        }
-        super::outer_rows(self, sc, params, state, grads, d, x);
+        super::vfp::outer_or_rows(self, sc, params, state, grads, d, x);
     }
 
     // Out of line: its FPU registers and constants stay out of the step's frame.
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     #[inline(never)]
     fn update_layer(
         &self,
@@ -191,15 +177,11 @@ impl Optimizer for Sgd {
         d: &[f32],
         x: &[f32],
     ) {
-        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.fpu_covered()
-            && super::vfp::update_layer(super::vfp::Rule::Sgd(sc.lr), params, state, grads, d, x)
-        {
-            return;
-        }
-        super::layer_rows(self, sc, params, state, grads, d, x);
+        super::vfp::layer_or_rows(self, sc, params, state, grads, d, x);
     }
+
     // Out of line: its FPU registers and constants stay out of the step's frame.
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     #[inline(never)]
     fn update_model(
         &self,
@@ -208,46 +190,27 @@ impl Optimizer for Sgd {
         b: &mut crate::Buffers<'_>,
         x: &[f32],
     ) {
-        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.fpu_covered() && super::vfp::update_model_any(super::vfp::Rule::Sgd(sc.lr), layers, b, x) {
-            return;
-        }
-        crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, self, sc);
+        super::vfp::model_or_layers(self, sc, layers, b, x);
     }
+
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     fn model_update_fn(&self, stores_gradients: bool) -> super::ModelUpdateFn<Self> {
-        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-        if self.fpu_covered() {
-            return if stores_gradients {
-                Self::kernel_update_model::<true>
-            } else {
-                Self::kernel_update_model::<false>
-            };
-        }
-        let _ = stores_gradients; // only the kernels have two variants
-        Self::update_model
+        super::vfp::model_update_fn(self, stores_gradients)
     }
 }
 
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-impl Sgd {
-    /// [`Optimizer::update_model`] by the FPU kernel alone, for a configuration it
-    /// covers and buffers that fit the shape (the trainer's), with a gradient buffer
-    /// when `STORE` and without one otherwise; anything else updates nothing (see
-    /// [`Optimizer::model_update_fn`]). Out of line: its FPU registers and
-    /// constants stay out of the step's frame.
-    ///
-    /// # Safety
-    /// As [`super::ModelUpdateFn`]: buffers of exactly the shape's sizes.
-    #[allow(unsafe_code)]
-    #[inline(never)]
-    unsafe fn kernel_update_model<const STORE: bool>(
-        &self,
-        sc: &StepScalars,
-        layers: &[crate::shape::Dense],
-        b: &mut crate::Buffers<'_>,
-        x: &[f32],
-    ) {
-        // SAFETY: the caller's guarantee (a `Trainer`'s checked buffers).
-        unsafe { super::vfp::update_model_unchecked::<STORE>(super::vfp::Rule::Sgd(sc.lr), layers, b, x) };
+impl super::vfp::Covered for Sgd {
+    /// No momentum, no weight decay.
+    fn covered(&self) -> bool {
+        self.momentum == 0.0 && self.weight_decay == 0.0
+    }
+
+    fn kernel_scalars(&self, sc: &StepScalars) -> StepScalars {
+        *sc
+    }
+
+    fn rule(sc: &StepScalars) -> super::vfp::Rule<'_> {
+        super::vfp::Rule::Sgd(sc.lr)
     }
 }

@@ -566,23 +566,62 @@ pub(crate) fn update_layer(
     let Some(store) = fits(rule, n.filter(|_| cols > 0), params, state, grads) else {
         return false;
     };
-    let one = [1.0f32];
     let c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
-    // SAFETY: `rows >= 1`; `d` holds `rows` floats and `x` `cols`; `params`, `state`
-    // and `grads` (when storing) hold exactly what `rows * cols + rows` parameters need
-    // (checked above) and are distinct `&mut` slices borrowed for the call. The first
-    // block updates the `rows * cols` weights and returns the cursor at the bias, the
-    // second the `rows` biases (one row: `d` is `one`, one readable float, and the
-    // input is `d`, `rows` floats).
-    let mut c = c;
-    // A loop rather than two calls, so that the block's code is here once.
-    for (dp, r, xp, n) in [
-        (d.as_ptr(), rows, x.as_ptr(), cols),
-        (one.as_ptr(), 1, d.as_ptr(), rows),
-    ] {
-        c = unsafe { block::<true>(rule, store, c, dp, r, xp, n) };
+    let (dp, xp) = (d.as_ptr(), x.as_ptr());
+    // SAFETY: `rows >= 1` and `cols >= 1`; `d` holds `rows` floats and `x` `cols`;
+    // `params`, `state` and `grads` (when storing) hold exactly what `rows * cols + rows`
+    // parameters need (checked above) and are distinct `&mut` slices borrowed for the
+    // call.
+    unsafe {
+        if store {
+            layer::<true>(rule, c, dp, rows, xp, cols);
+        } else {
+            layer::<false>(rule, c, dp, rows, xp, cols);
+        }
     }
     true
+}
+
+/// One dense layer's single-sample update: its `rows * cols` weights with gradient
+/// `d_i x_j`, then its `rows` biases with gradient `d_i` (one row with `d = [1]` and
+/// `x = d`); plain SGD on 4 or 8 inputs does both in one block ([`sgd_layer`]).
+/// Returns the cursor past the layer.
+///
+/// # Safety
+/// `rows >= 1` and `cols >= 1`; `d` holds `rows` floats and `x` `cols`; from the cursor,
+/// the layer's `rows * cols + rows` parameters, their state and (when `STORE`) their
+/// gradients are readable and writable, and nothing else refers to them.
+#[allow(unsafe_code)]
+#[inline(always)]
+unsafe fn layer<const STORE: bool>(
+    rule: Rule<'_>,
+    c: Cursor,
+    d: *const f32,
+    rows: usize,
+    x: *const f32,
+    cols: usize,
+) -> Cursor {
+    // SAFETY: the caller's guarantee, which is what `sgd_layer` and `block` need for
+    // the weights and then for the bias row (`ONE` is one readable float, `d` the
+    // row's `rows` inputs).
+    unsafe {
+        if let Rule::Sgd(lr) = rule {
+            if let Some(next) = sgd_layer::<STORE>(lr, c, d, rows, x, cols) {
+                return next;
+            }
+        }
+        // A loop rather than two calls, so that the block's code is here once: the
+        // weights, then the bias.
+        let (mut c, mut dp, mut r, mut xp, mut k) = (c, d, rows, x, cols);
+        let mut bias = 0;
+        loop {
+            c = block::<true>(rule, STORE, c, dp, r, xp, k);
+            if bias != 0 {
+                return c;
+            }
+            (dp, r, xp, k, bias) = opaque((ONE.as_ptr(), 1, d, rows, 1));
+        }
+    }
 }
 
 /// The `d = [1]` of a bias row (its gradient `1 * d_i` is exactly `d_i`).
@@ -682,32 +721,101 @@ pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
         // are only read. The output and error pointers advance by `outputs` within
         // their halves of `acts`.
         unsafe {
-            // Plain SGD on 4 or 8 inputs: weights and bias in one block.
-            let fused = match rule {
-                Rule::Sgd(lr) => sgd_layer::<STORE>(lr, c, delta, l.outputs, input, l.inputs),
-                Rule::Adam(_) => None,
-            };
-            if let Some(next) = fused {
-                c = next;
-                input = out;
-                out = out.add(l.outputs);
-                delta = delta.add(l.outputs);
-                continue;
-            }
-            // A loop rather than two calls, so that the block's code is here once:
-            // the weights, then the bias.
-            let (mut dp, mut r, mut xp, mut k) = (delta, l.outputs, input, l.inputs);
-            let mut bias = 0;
-            loop {
-                c = block::<true>(rule, STORE, c, dp, r, xp, k);
-                if bias != 0 {
-                    break;
-                }
-                (dp, r, xp, k, bias) = opaque((ONE.as_ptr(), 1, delta, l.outputs, 1));
-            }
+            c = layer::<STORE>(rule, c, delta, l.outputs, input, l.inputs);
             input = out;
             out = out.add(l.outputs);
             delta = delta.add(l.outputs);
         }
     }
+}
+
+/// An optimizer whose configurations the kernels cover in part (Adam, plain SGD): what
+/// it has to say about itself. The rest, its overrides of [`super::Optimizer`]'s
+/// update methods (each the kernel when it covers the configuration and the lengths
+/// fit, else the portable path), is shared: [`outer_or_rows`], [`layer_or_rows`],
+/// [`model_or_layers`], [`model_update_fn`].
+pub(crate) trait Covered: super::Optimizer + Sized {
+    /// Whether the kernels cover this configuration.
+    fn covered(&self) -> bool;
+    /// `sc` with everything the kernel reads filled in from the configuration, for
+    /// scalars that may not come from this optimizer's `scalars` (Adam's constants).
+    fn kernel_scalars(&self, sc: &super::StepScalars) -> super::StepScalars;
+    /// The kernel's rule for complete scalars of this optimizer.
+    fn rule(sc: &super::StepScalars) -> Rule<'_>;
+}
+
+/// [`super::Optimizer::update_outer`] of a [`Covered`] optimizer.
+pub(crate) fn outer_or_rows<O: Covered>(
+    opt: &O,
+    sc: &super::StepScalars,
+    params: &mut [f32],
+    state: &mut [f32],
+    grads: &mut [f32],
+    d: &[f32],
+    x: &[f32],
+) {
+    if opt.covered() && update_outer(O::rule(&opt.kernel_scalars(sc)), params, state, grads, d, x) {
+        return;
+    }
+    super::outer_rows(opt, sc, params, state, grads, d, x);
+}
+
+/// [`super::Optimizer::update_layer`] of a [`Covered`] optimizer.
+pub(crate) fn layer_or_rows<O: Covered>(
+    opt: &O,
+    sc: &super::StepScalars,
+    params: &mut [f32],
+    state: &mut [f32],
+    grads: &mut [f32],
+    d: &[f32],
+    x: &[f32],
+) {
+    if opt.covered() && update_layer(O::rule(&opt.kernel_scalars(sc)), params, state, grads, d, x) {
+        return;
+    }
+    super::layer_rows(opt, sc, params, state, grads, d, x);
+}
+
+/// [`super::Optimizer::update_model`] of a [`Covered`] optimizer.
+pub(crate) fn model_or_layers<O: Covered>(
+    opt: &O,
+    sc: &super::StepScalars,
+    layers: &[crate::shape::Dense],
+    b: &mut crate::Buffers<'_>,
+    x: &[f32],
+) {
+    if opt.covered() && update_model_any(O::rule(&opt.kernel_scalars(sc)), layers, b, x) {
+        return;
+    }
+    crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, opt, sc);
+}
+
+/// [`super::Optimizer::model_update_fn`] of a [`Covered`] optimizer: the kernel alone
+/// (the variant for the trainer's storage) when it covers the configuration, else the
+/// checked [`super::Optimizer::update_model`].
+pub(crate) fn model_update_fn<O: Covered>(opt: &O, stores_gradients: bool) -> super::ModelUpdateFn<O> {
+    match (opt.covered(), stores_gradients) {
+        (true, true) => kernel_model::<O, true>,
+        (true, false) => kernel_model::<O, false>,
+        (false, _) => O::update_model,
+    }
+}
+
+/// The update kernel alone, for a configuration it covers and the trainer's scalars
+/// (from `scalars`/`scalars_f32`, so complete), with a gradient buffer when `STORE`.
+/// Out of line: its FPU registers and constants stay out of the step's frame.
+///
+/// # Safety
+/// As [`super::ModelUpdateFn`]: buffers of exactly the shape's sizes.
+#[allow(unsafe_code)]
+#[inline(never)]
+unsafe fn kernel_model<O: Covered, const STORE: bool>(
+    _opt: &O,
+    sc: &super::StepScalars,
+    layers: &[crate::shape::Dense],
+    b: &mut crate::Buffers<'_>,
+    x: &[f32],
+) {
+    // SAFETY: the caller's guarantee (a `Trainer`'s checked buffers).
+    unsafe { update_model_unchecked::<STORE>(O::rule(sc), layers, b, x) };
 }
