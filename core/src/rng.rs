@@ -47,10 +47,11 @@ impl Rng {
 
     /// A uniform `f32` in `[0, 1)` with 24 random bits.
     pub fn unit_f32(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 * (1.0 / (1u32 << 24) as f32)
+        (self.next_u64() >> 40) as u32 as f32 * (1.0 / (1u32 << 24) as f32)
     }
 
     /// A uniform `f32` in `[-bound, bound)`.
+    #[inline(never)]
     pub fn symmetric(&mut self, bound: f32) -> f32 {
         (2.0 * self.unit_f32() - 1.0) * bound
     }

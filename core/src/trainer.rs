@@ -50,7 +50,9 @@ pub struct Trainer<'a, O: Optimizer> {
     rejected: u32,
     /// The per-step scalars: from the `f32` learning rate for a constant schedule, or
     /// from the schedule's `f64` rate (set by [`set_schedule`](Self::set_schedule)).
-    scalars_fn: fn(&mut Self, u32),
+    /// `None` when they are the same every step (a constant schedule and
+    /// [`Optimizer::scalars_constant`]): `sc` then holds them.
+    scalars_fn: Option<fn(&mut Self, u32)>,
     /// The current step's scalars (here rather than in the step's stack frame).
     sc: StepScalars,
     /// The optimizer's whole-model update ([`Optimizer::model_update_fn`]).
@@ -75,10 +77,22 @@ pub struct Trainer<'a, O: Optimizer> {
 /// A single-sample step (see [`Trainer::train_sample`]).
 type SampleFn<'a, O> = fn(&mut Trainer<'a, O>, &[f32], Target<'_>) -> Result<f32, StepError>;
 
-/// [`kernels::sum_abs`] out of line, for the rare per-layer gradient check: one copy.
+/// [`kernels::sum_abs`] out of line, for the checks outside the single-sample step
+/// (the per-layer gradient check, the input of a prediction or a batch): one copy.
 #[inline(never)]
 fn sum_abs_cold(v: &[f32]) -> f32 {
     kernels::sum_abs(v)
+}
+
+/// The index of the first element that is not finite, by a plain search: for an input
+/// whose `sum|x|` already showed that one is not (out of line, one copy; smaller than
+/// [`kernels::first_non_finite`], whose fast pass the sum has done).
+#[inline(never)]
+fn first_non_finite_cold(v: &[f32]) -> Option<usize> {
+    v.iter().position(|x| {
+        kernels::keep_rolled();
+        !x.is_finite()
+    })
 }
 
 /// The number [`Trainer::loss_into_delta_for`] knows a loss by.
@@ -160,6 +174,11 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
                 crate::Activation::Relu | crate::Activation::Identity
             )
         });
+        let scalars_fn = Self::constant_scalars_fn(&opt);
+        let sc = match scalars_fn {
+            None => opt.scalars_f32(opt.lr(), 1),
+            Some(_) => StepScalars::default(),
+        };
         Ok(Trainer {
             layers,
             b: Buffers {
@@ -174,8 +193,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             clip_norm: None,
             step: 0,
             rejected: 0,
-            scalars_fn: Self::constant_scalars,
-            sc: StepScalars::default(),
+            scalars_fn,
+            sc,
             update_fn,
             clipped_fn: None,
             inputs: shape::inputs(layers),
@@ -207,9 +226,12 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         schedule.validate()?;
         self.schedule = schedule;
         self.scalars_fn = match schedule {
-            Schedule::Constant => Self::constant_scalars,
-            _ => Self::scheduled_scalars,
+            Schedule::Constant => Self::constant_scalars_fn(&self.opt),
+            _ => Some(Self::scheduled_scalars),
         };
+        if self.scalars_fn.is_none() {
+            self.sc = self.opt.scalars_f32(self.opt.lr(), 1);
+        }
         Ok(())
     }
 
@@ -236,7 +258,9 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let mut rest: &mut [f32] = self.b.params;
         for l in self.layers {
             let bound = 1.0 / math::sqrt(l.inputs as f32);
-            let n = l.params_len().min(rest.len());
+            // The count is opaque: with a constant shape, LLVM would otherwise unroll
+            // every draw (about 1 KB of flash for a 4-8-3 model).
+            let n = core::hint::black_box(l.params_len().min(rest.len()));
             let (layer, tail) = core::mem::take(&mut rest).split_at_mut(n);
             layer.iter_mut().for_each(|p| *p = rng.symmetric(bound));
             rest = tail;
@@ -368,9 +392,21 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// Checks an input (its length, finite values) and returns `sum|x|`: a finite sum
     /// shows every input finite, so the scan for the first bad one runs only when it is
-    /// not (an overflowing sum of finite inputs passes).
+    /// not (an overflowing sum of finite inputs passes). The step's own check, with
+    /// the sum inlined.
     #[inline]
     fn checked_input_sum(&self, x: &[f32], sample: usize) -> Result<f32, StepError> {
+        self.checked_input_sum_by(x, sample, kernels::sum_abs)
+    }
+
+    /// [`checked_input_sum`](Self::checked_input_sum) summing with `sum`.
+    #[inline(always)]
+    fn checked_input_sum_by(
+        &self,
+        x: &[f32],
+        sample: usize,
+        sum: impl Fn(&[f32]) -> f32,
+    ) -> Result<f32, StepError> {
         let expected = self.inputs();
         if x.len() != expected {
             return Err(StepError::InputLength {
@@ -379,17 +415,19 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
                 got: x.len(),
             });
         }
-        let sum = kernels::sum_abs(x);
+        let sum = sum(x);
         if !sum.is_finite() {
-            if let Some(index) = kernels::first_non_finite(x) {
+            if let Some(index) = first_non_finite_cold(x) {
                 return Err(StepError::NonFiniteInput { sample, index });
             }
         }
         Ok(sum)
     }
 
+    /// Checks an input outside the single-sample step (prediction, evaluation, a
+    /// batch): the same checks, with the sum out of line (flash).
     fn check_input(&self, x: &[f32], sample: usize) -> Result<(), StepError> {
-        self.checked_input_sum(x, sample).map(|_| ())
+        self.checked_input_sum_by(x, sample, sum_abs_cold).map(|_| ())
     }
 
     /// Checks one sample against the model and the loss, as a training step would.
@@ -552,6 +590,16 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.single_step(x, x_sum, &target)
     }
 
+    /// The scalars function for a constant schedule: none when the optimizer's
+    /// scalars do not change from step to step (they are then computed once).
+    fn constant_scalars_fn(opt: &O) -> Option<fn(&mut Self, u32)> {
+        if opt.scalars_constant() {
+            None
+        } else {
+            Some(Self::constant_scalars)
+        }
+    }
+
     /// The optimizer's scalars for step `k` with a constant schedule, into `sc`: no
     /// `f64` arithmetic (the same values as [`scheduled_scalars`](Self::scheduled_scalars)).
     fn constant_scalars(&mut self, k: u32) {
@@ -639,7 +687,9 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         }
         self.backward_deltas();
         self.check_fused_gradient(x, x_sum)?;
-        (self.scalars_fn)(self, k);
+        if let Some(scalars) = self.scalars_fn {
+            scalars(self, k);
+        }
         // SAFETY: `new` checked the layers (`shape::validate`) and cut every buffer to
         // exactly the shape's size (the gradient buffer to that or nothing, as
         // `model_update_fn` was told); none of them changes size afterwards, and the
@@ -702,7 +752,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// Steps 2 of the module docs: the batch's gradient into `grads`, and its loss.
     fn accumulate<B: Batch + ?Sized>(&mut self, batch: &B, n: usize) -> Result<f32, StepError> {
-        self.b.grads.iter_mut().for_each(|g| *g = 0.0);
+        crate::kernels::fill(self.b.grads, 0.0);
         let inv = 1.0 / n as f32;
         let mut total = 0.0f32;
         for i in 0..n {

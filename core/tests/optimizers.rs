@@ -804,8 +804,15 @@ fn constant_schedule_path_gives_the_same_bits_as_the_general_one() {
     let opts: Vec<microtrain::AnyOptimizer> = vec![
         Adam::new(0.01).into(),
         Sgd::new(0.05).into(),
+        Sgd {
+            momentum: 0.9,
+            ..Sgd::new(0.05)
+        }
+        .into(),
         AdamW::new(0.01).into(),
         RAdam::new(0.01).into(),
+        RMSprop::new(0.01).into(),
+        Adadelta::new(1.0).into(),
     ];
     for opt in opts {
         let mut results = Vec::new();
@@ -841,5 +848,54 @@ fn constant_schedule_path_gives_the_same_bits_as_the_general_one() {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&results[0].0), bits(&results[1].0), "{opt:?} params");
         assert_eq!(bits(&results[0].1), bits(&results[1].1), "{opt:?} state");
+    }
+}
+
+/// An optimizer that says its scalars are constant (`Optimizer::scalars_constant`, so
+/// that a trainer computes them once) gives the same scalars at every step, for any
+/// learning rate; SGD with momentum does not say so (its first step differs).
+#[test]
+fn constant_scalars_are_the_same_at_every_step() {
+    let bits = |s: microtrain::StepScalars| {
+        [s.lr, s.a, s.b, s.c, s.d, s.e]
+            .map(f32::to_bits)
+            .to_vec()
+            .into_iter()
+            .chain([u32::from(s.flag)])
+            .collect::<Vec<_>>()
+    };
+    let opts: Vec<microtrain::AnyOptimizer> = vec![
+        Sgd::new(0.05).into(),
+        Sgd {
+            weight_decay: 0.01,
+            nesterov: false,
+            ..Sgd::new(0.3)
+        }
+        .into(),
+        RMSprop::new(0.01).into(),
+        Adadelta::new(1.0).into(),
+    ];
+    for opt in &opts {
+        assert!(opt.scalars_constant(), "{opt:?}");
+        for lr in [1e-4f32, 0.05, 3.0] {
+            let first = bits(opt.scalars_f32(lr, 1));
+            for k in [2u32, 3, 10, 1000, u32::MAX] {
+                assert_eq!(bits(opt.scalars_f32(lr, k)), first, "{opt:?} lr {lr} step {k}");
+            }
+        }
+    }
+    let not_constant: Vec<microtrain::AnyOptimizer> = vec![
+        Sgd {
+            momentum: 0.9,
+            ..Sgd::new(0.05)
+        }
+        .into(),
+        Adam::new(0.01).into(),
+        AdamW::new(0.01).into(),
+        RAdam::new(0.01).into(),
+        Adagrad::new(0.01).into(),
+    ];
+    for opt in &not_constant {
+        assert!(!opt.scalars_constant(), "{opt:?}");
     }
 }

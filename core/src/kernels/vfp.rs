@@ -455,12 +455,16 @@ fn back(w: &[f32], d: &[f32], s: &mut [f32], a: Option<&[f32]>) {
     // SAFETY: `rows >= 1` rows of `cols >= 1` floats of `w`, `rows` floats of `d`,
     // `cols` of `s` (lengths checked above), with the mask `masked <= cols` floats of `a`
     // (`a.len() >= masked`); `s` is a `&mut` slice distinct from the inputs.
-    unsafe { back_raw(wp, dp, sp, ap, a.is_some(), masked, rows, cols) }
+    unsafe { back_raw::<true>(wp, dp, sp, ap, a.is_some(), masked, rows, cols) }
 }
 
 /// The assembly of [`back`]: `s = W^T d` for `rows` rows of `cols` floats, then with
 /// `mask` the ReLU mask over the first `masked` floats of `s` from `ap`. The blocks'
-/// own safety comments assume what this function's caller guarantees.
+/// own safety comments assume what this function's caller guarantees. Without
+/// `UNMASKED`, rows of 4 or 8 floats take the register paths only with the mask (the
+/// trainer's ReLU-and-identity models: an identity hidden layer, which gains nothing
+/// from being hidden, takes the general loop), so that their firmware does not link
+/// the unmasked register paths.
 ///
 /// # Safety
 /// `rows >= 1` and `cols >= 1`; `wp` holds `rows * cols` floats, `dp` `rows`, `sp`
@@ -468,7 +472,7 @@ fn back(w: &[f32], d: &[f32], s: &mut [f32], a: Option<&[f32]>) {
 /// `masked <= cols` and `ap` holds `masked` floats.
 #[allow(unsafe_code, clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn back_raw(
+unsafe fn back_raw<const UNMASKED: bool>(
     wp: *const f32,
     dp: *const f32,
     sp: *mut f32,
@@ -479,7 +483,7 @@ unsafe fn back_raw(
     cols: usize,
 ) {
     let z = ZEROS.as_ptr();
-    if (cols == 4 || cols == 8) && (!mask || masked == cols) {
+    if (cols == 4 || cols == 8) && (UNMASKED || mask) && (!mask || masked == cols) {
         // SAFETY: the block reads the four floats of `ZEROS`, then per row one float of
         // `d` and `cols` (4 or 8) floats of `w` (consecutive rows, `rows * cols` in all,
         // the length of `w`; `rows >= 1`, as the loop runs its body before it counts),
@@ -489,7 +493,8 @@ unsafe fn back_raw(
         // clobbered, every core register changed is an operand, and no stack is
         // touched; the hard-float ABI guarantees an enabled FPU.
         unsafe {
-            match (cols == 8, mask) {
+            // Without `UNMASKED`, only masked rows get here.
+            match (cols == 8, mask || !UNMASKED) {
                 (false, false) => transposed_rows!(
                     [], [], [], "s0-s3",
                     w = inout(reg) wp => _, d = inout(reg) dp => _, rows = inout(reg) rows => _,
@@ -535,6 +540,26 @@ unsafe fn back_raw(
         }
         return;
     }
+    // SAFETY: this function's contract, passed on.
+    unsafe { back_loop(wp, dp, sp, ap, masked, rows, cols) }
+}
+
+/// The general loop of [`back_raw`] (any row length; the mask over the first `masked`
+/// floats, none when 0). Out of line: one copy, however many ways it is reached.
+///
+/// # Safety
+/// As [`back_raw`], with `masked` 0 without the mask.
+#[allow(unsafe_code)]
+#[inline(never)]
+unsafe fn back_loop(
+    wp: *const f32,
+    dp: *const f32,
+    sp: *mut f32,
+    ap: *const f32,
+    masked: usize,
+    rows: usize,
+    cols: usize,
+) {
     let (chunks, rem) = (cols / 4, cols % 4);
     // SAFETY: the block writes `cols` zeros to `s`, then per row reads one float of `d`
     // and `cols` floats of `w` (consecutive rows, `rows * cols` in all, the length of
@@ -697,6 +722,7 @@ pub(crate) fn sum_abs(v: &[f32]) -> f32 {
 /// stores move the bits unchanged): the few floats of a model's output without linking
 /// `memcpy`, which a copy loop otherwise becomes.
 #[allow(unsafe_code)]
+#[inline(never)]
 pub(crate) fn copy(dst: &mut [f32], src: &[f32]) {
     let n = dst.len().min(src.len());
     let (chunks, rem) = (n / 4, n % 4);
@@ -732,6 +758,50 @@ pub(crate) fn copy(dst: &mut [f32], src: &[f32]) {
             chunks = in(reg) chunks,
             rem = in(reg) rem,
             j = out(reg) _,
+        );
+    }
+}
+
+/// `v[i] = value` for every `i`: eight floats per `VSTM`, then one `STR` per float (a
+/// store moves the bits unchanged), in loops that are not unrolled, without linking
+/// `memset` (about 170 bytes of flash), which a fill loop otherwise becomes. Out of
+/// line: it runs once per reset or batch, and one copy serves every caller.
+#[allow(unsafe_code)]
+#[inline(never)]
+pub(crate) fn fill(v: &mut [f32], value: f32) {
+    let (chunks, rem) = (v.len() / 8, v.len() % 8);
+    // SAFETY: the block writes the `v.len()` floats of `v`, a `&mut` slice: `chunks`
+    // groups of eight, then `rem` single ones (each loop is skipped when its count is
+    // zero). The FPU registers used (s0-s7) are declared clobbered, every core register
+    // changed is an operand, and no stack is touched; the hard-float ABI guarantees an
+    // enabled FPU.
+    unsafe {
+        fpu_asm!(
+            s0_s15;
+            concat!(
+                "cmp {chunks}, #0\n",
+                "beq 2f\n",
+                "vmov s0, s1, {bits}, {bits}\n",
+                "vmov s2, s3, {bits}, {bits}\n",
+                "vmov s4, s5, {bits}, {bits}\n",
+                "vmov s6, s7, {bits}, {bits}\n",
+                "1:\n",
+                "vstmia {p}!, {{s0-s7}}\n",
+                "subs {chunks}, {chunks}, #1\n",
+                "bne 1b\n",
+                "2:\n",
+                "cmp {rem}, #0\n",
+                "beq 4f\n",
+                "3:\n",
+                "str {bits}, [{p}], #4\n",
+                "subs {rem}, {rem}, #1\n",
+                "bne 3b\n",
+                "4:",
+            ),
+            p = inout(reg) v.as_mut_ptr() => _,
+            chunks = inout(reg) chunks => _,
+            rem = inout(reg) rem => _,
+            bits = in(reg) value.to_bits(),
         );
     }
 }
@@ -854,7 +924,7 @@ pub(crate) unsafe fn backward_unchecked<const GENERAL: bool>(
             let relu = pl.activation == crate::Activation::Relu;
             // The mask covers the whole row with ReLU and nothing otherwise.
             let masked = if relu { l.inputs } else { 0 };
-            back_raw(wp, dp, sp, ap, relu, masked, l.outputs, l.inputs);
+            back_raw::<GENERAL>(wp, dp, sp, ap, relu, masked, l.outputs, l.inputs);
             if GENERAL && !relu {
                 let d_prev = core::slice::from_raw_parts_mut(sp, l.inputs);
                 let a_prev = core::slice::from_raw_parts(ap, l.inputs);

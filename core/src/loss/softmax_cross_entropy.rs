@@ -82,6 +82,7 @@ pub fn weighted_loss_and_delta(z: &mut [f32], target: impl Fn(usize) -> f32, inv
     let inv_sum = inv_batch / sum;
     let scale = y_sum * inv_sum;
     for (k, e) in z.iter_mut().enumerate() {
+        crate::kernels::keep_rolled();
         *e = *e * scale - inv_batch * target(k);
     }
     loss
@@ -106,7 +107,10 @@ pub fn class_loss_and_delta(z: &[f32], delta: &mut [f32], c: usize, inv_batch: f
     }
     let loss = math::ln(sum) - (zc - m);
     let scale = inv_batch / sum;
-    delta.iter_mut().for_each(|e| *e *= scale);
+    delta.iter_mut().for_each(|e| {
+        crate::kernels::keep_rolled();
+        *e *= scale;
+    });
     if let Some(ec) = delta.get_mut(c) {
         *ec -= inv_batch;
     }

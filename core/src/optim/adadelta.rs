@@ -61,6 +61,11 @@ impl Optimizer for Adadelta {
         self.lr
     }
 
+    /// The default scalars: `lr` alone.
+    fn scalars_constant(&self) -> bool {
+        true
+    }
+
     fn state_per_param(&self) -> usize {
         Adadelta::state_per_param(self)
     }

@@ -80,7 +80,7 @@ impl Optimizer for Adagrad {
     }
 
     fn init_state(&self, state: &mut [f32]) {
-        state.iter_mut().for_each(|s| *s = self.initial_accumulator_value);
+        crate::kernels::fill(state, self.initial_accumulator_value);
     }
 
     /// `lr` = `lr_t / (1 + (k - 1) lr_decay)`.

@@ -105,6 +105,10 @@ impl Optimizer for AnyOptimizer {
         dispatch!(self, o => o.scalars_f32(lr, k))
     }
 
+    fn scalars_constant(&self) -> bool {
+        dispatch!(self, o => o.scalars_constant())
+    }
+
     fn update<G: Iterator<Item = f32>>(
         &self,
         sc: &StepScalars,

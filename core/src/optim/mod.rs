@@ -107,7 +107,7 @@ pub trait Optimizer {
 
     /// Sets the state to its value before the first step (zero unless said otherwise).
     fn init_state(&self, state: &mut [f32]) {
-        state.iter_mut().for_each(|s| *s = 0.0);
+        crate::kernels::fill(state, 0.0);
     }
 
     /// The per-step scalars for 1-based step `k` at learning rate `lr` (the schedule's
@@ -126,6 +126,15 @@ pub trait Optimizer {
     /// software double-precision conversions on an FPU without them.
     fn scalars_f32(&self, lr: f32, k: u32) -> StepScalars {
         self.scalars(f64::from(lr), k)
+    }
+
+    /// Whether [`scalars_f32`](Optimizer::scalars_f32)`(lr, k)` is the same for every
+    /// step `k` with this configuration (SGD without momentum). A
+    /// [`Trainer`](crate::Trainer) with a constant schedule then computes the scalars
+    /// once instead of every step. `false` unless an optimizer says otherwise (always
+    /// a safe answer).
+    fn scalars_constant(&self) -> bool {
+        false
     }
 
     /// Updates each parameter from its gradient (the gradient of the batch's mean loss;

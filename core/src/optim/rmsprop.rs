@@ -69,6 +69,11 @@ impl Optimizer for RMSprop {
         self.lr
     }
 
+    /// The default scalars: `lr` alone.
+    fn scalars_constant(&self) -> bool {
+        true
+    }
+
     fn state_per_param(&self) -> usize {
         RMSprop::state_per_param(self)
     }

@@ -115,7 +115,8 @@ impl Optimizer for Sgd {
         Ok(())
     }
 
-    /// `lr` = `lr_t`; `flag` = first step (the momentum buffer starts as the gradient).
+    /// `lr` = `lr_t`; `flag` = first step with momentum (the momentum buffer starts as
+    /// the gradient); without momentum there is no buffer and `flag` is `false`.
     fn scalars(&self, lr: f64, k: u32) -> StepScalars {
         self.scalars_f32(lr as f32, k)
     }
@@ -123,9 +124,14 @@ impl Optimizer for Sgd {
     fn scalars_f32(&self, lr: f32, k: u32) -> StepScalars {
         StepScalars {
             lr,
-            flag: k <= 1,
+            flag: k <= 1 && self.momentum != 0.0,
             ..StepScalars::default()
         }
+    }
+
+    /// Without momentum, `lr` is all there is.
+    fn scalars_constant(&self) -> bool {
+        self.momentum == 0.0
     }
 
     fn update<G: Iterator<Item = f32>>(

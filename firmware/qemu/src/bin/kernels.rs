@@ -118,11 +118,12 @@ enum Kernel {
     UpdateModel,
     MaxOf,
     Copy,
+    Fill,
     TrainerStep,
 }
 
 /// The number of `Kernel`s.
-const KERNELS: usize = 21;
+const KERNELS: usize = 22;
 
 impl Kernel {
     const ALL: [Kernel; KERNELS] = [
@@ -146,6 +147,7 @@ impl Kernel {
         Kernel::UpdateModel,
         Kernel::MaxOf,
         Kernel::Copy,
+        Kernel::Fill,
         Kernel::TrainerStep,
     ];
 
@@ -171,6 +173,7 @@ impl Kernel {
             Kernel::UpdateModel => "update_model",
             Kernel::MaxOf => "max_of",
             Kernel::Copy => "copy (mismatched lengths)",
+            Kernel::Fill => "fill",
             Kernel::TrainerStep => "Trainer: unchecked forward, error propagation, update",
         }
     }
@@ -462,8 +465,9 @@ fn check_sum_abs(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special
 }
 
 /// `max_of` on `len` floats (with NaN and infinities when `special`) against the
-/// portable fold, and `copy` of them into a destination of every length from 0 to
-/// `len + 2` (the floats past the copied ones must keep their sentinels).
+/// portable fold, `copy` of them into a destination of every length from 0 to
+/// `len + 2` (the floats past the copied ones must keep their sentinels), and `fill`
+/// of `len` floats.
 fn check_max_and_copy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special: bool) {
     let v = &mut b.x[..len];
     if special {
@@ -500,6 +504,24 @@ fn check_max_and_copy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, sp
             lens: [dst_len, len, 0, 0],
         };
         t.check(case, &[("dst", &*dst, &want[..dst_len + 1])]);
+    }
+    // `fill` of `len` floats with each value of `v` in turn (NaN and infinities when
+    // `special`: a store keeps the bits); the float past them keeps its sentinel.
+    for &value in v.iter().take(4).chain(&[-1.5]) {
+        let dst = &mut b.d[..len + 1];
+        dst.iter_mut().for_each(|d| *d = SENTINEL);
+        microtrain::kernels::fill(&mut dst[..len], value);
+        let mut want = [SENTINEL; 64];
+        want[..len].iter_mut().for_each(|w| *w = value);
+        let case = Case {
+            kernel: Kernel::Fill,
+            opt: "-",
+            rows: 1,
+            cols: len,
+            k: 0,
+            lens: [0; 4],
+        };
+        t.check(case, &[("v", &*dst, &want[..len + 1])]);
     }
 }
 
