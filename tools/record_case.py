@@ -46,6 +46,20 @@ Options:
   --rtol/--atol   the case's tolerance (defaults 1e-4 and 1e-5).
   --out           output file (refused if it exists, unless --force); default stdout.
 
+Replaying a recorded case:
+
+    python3 tools/record_case.py --replay tests/conformance/cases/NAME.json [...]
+
+trains the case's model from its own initial parameters, data, optimizer, schedule,
+batch size and epochs with this PyTorch, exactly as a recording does, and compares
+every recorded loss and final parameter with the case's tolerance (|got - want| <=
+atol + rtol |want|). It prints one line per case (`same bits`, or the worst deviation
+as a fraction of the tolerance) and exits with 1 if one is outside its tolerance:
+a check that this recorder trains as the cases were recorded. With --out (one case
+only) it writes the case re-recorded by this PyTorch instead, without comparing: the
+way to record a case whose data or schedule was edited by hand (soft targets, flipped
+labels, another batch size).
+
 The arguments are checked before torch is imported, so `--help` and argument errors
 work without it. Needs torch (and scikit-learn for --data iris).
 """
@@ -83,12 +97,13 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("Options:")[1],
     )
-    p.add_argument("--name", required=True)
+    p.add_argument("--replay", nargs="+", metavar="CASE", help="replay recorded cases (see above)")
+    p.add_argument("--name")
     p.add_argument("--description", default="", help="free text put before the generated description")
-    p.add_argument("--layers", required=True)
-    p.add_argument("--activations", required=True)
-    p.add_argument("--loss", required=True, choices=LOSSES)
-    p.add_argument("--optimizer", required=True, choices=sorted(OPTIMIZERS))
+    p.add_argument("--layers")
+    p.add_argument("--activations")
+    p.add_argument("--loss", choices=LOSSES)
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
     for hp in FLOAT_HPS:
         p.add_argument("--" + hp.replace("_", "-"), dest=hp, type=float, default=None)
     for hp in BOOL_HPS:
@@ -97,10 +112,10 @@ def parse_args(argv):
     p.add_argument("--gamma", type=float)
     p.add_argument("--step-size", dest="step_size", type=int)
     p.add_argument("--decay", type=float)
-    p.add_argument("--batch-size", dest="batch_size", type=int, required=True)
-    p.add_argument("--epochs", type=int, required=True)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--data", required=True, choices=("synthetic", "iris"))
+    p.add_argument("--batch-size", dest="batch_size", type=int)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--data", choices=("synthetic", "iris"))
     p.add_argument("--rows", type=int, help="rows of synthetic data")
     p.add_argument("--standardize", action="store_true", help="iris: standardize the features")
     p.add_argument("--permute", action="store_true", help="iris: shuffle the rows once (seeded)")
@@ -108,7 +123,14 @@ def parse_args(argv):
     p.add_argument("--atol", type=float, default=1e-5)
     p.add_argument("--out")
     p.add_argument("--force", action="store_true", help="overwrite --out")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.replay:
+        return args
+    missing = [o for o in ("name", "layers", "activations", "loss", "optimizer", "batch_size", "epochs",
+                           "seed", "data") if getattr(args, o) is None]
+    if missing:
+        p.error("the following arguments are required: " + ", ".join("--" + m.replace("_", "-") for m in missing))
+    return args
 
 
 class UsageError(Exception):
@@ -269,6 +291,125 @@ def make_data(torch, args, widths):
     return x.to(torch.float32), y.to(torch.float32), what
 
 
+def train(model, loss_fn, opt, x, y, batch_size, epochs, lr, sched):
+    """FORMAT.md's training run: consecutive batches, the scheduled lr written to every
+    param group before each step, each batch's loss recorded before its update."""
+    n = x.shape[0]
+    losses = []
+    t = 0
+    for _ in range(epochs):
+        for start in range(0, n, batch_size):
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            for group in opt.param_groups:
+                group["lr"] = lr_at(lr, sched, t)
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            losses.append(loss.item())
+            loss.backward()
+            opt.step()
+            t += 1
+    return losses
+
+
+def setup_torch():
+    """torch, single-threaded and deterministic, float32 by default."""
+    import torch
+
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    torch.set_default_dtype(torch.float32)
+    return torch
+
+
+def build_model(torch, widths, acts):
+    """nn.Sequential of Linear + activation per layer (nn.Linear's default init)."""
+    from torch import nn
+
+    act_mod = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+    mods = []
+    for i, a in enumerate(acts):
+        mods.append(nn.Linear(widths[i], widths[i + 1]))
+        mods.append(act_mod[a]())
+    return nn.Sequential(*mods)
+
+
+def make_loss(torch, name):
+    nn = torch.nn
+    return {"mse": nn.MSELoss(), "binary_cross_entropy": nn.BCELoss(),
+            "softmax_cross_entropy": nn.CrossEntropyLoss()}[name]
+
+
+def replay(path, compare=True):
+    """(case re-recorded with this torch, (worst deviation / tolerance, where), same
+    bits?); without `compare`, only the re-recorded case (a case whose data, epochs or
+    batch size were edited has nothing to compare with)."""
+    torch = setup_torch()
+    with open(path) as f:
+        case = json.load(f)
+    layers = case["model"]
+    widths = [layers[0]["inputs"]] + [l["outputs"] for l in layers]
+    acts = [l["activation"] for l in layers]
+    model = build_model(torch, widths, acts)
+    linears = [m for m in model if hasattr(m, "weight")]
+    with torch.no_grad():
+        for m, p in zip(linears, case["init"]):
+            m.weight.copy_(torch.tensor(p["weight"], dtype=torch.float32))
+            m.bias.copy_(torch.tensor(p["bias"], dtype=torch.float32))
+    hps = {k: v for k, v in case["optimizer"].items() if k != "name"}
+    opt = make_optimizer(torch, case["optimizer"]["name"], model.parameters(), hps)
+    x = torch.tensor(case["x"], dtype=torch.float32)
+    y = torch.tensor(case["y"], dtype=torch.float32)
+    losses = train(model, make_loss(torch, case["loss"]), opt, x, y, case["batch_size"], case["epochs"],
+                   hps["lr"], case["schedule"])
+    got = {"losses": losses, "final": layer_params(model)}
+    rtol, atol = case["rtol"], case["atol"]
+    worst = (0.0, "-")
+    same = True
+
+    def walk(g, w, where):
+        nonlocal worst, same
+        if isinstance(w, list):
+            if not isinstance(g, list) or len(g) != len(w):
+                raise ValueError(f"{path}: {where}: {len(g)} values recorded here, {len(w)} in the case")
+            for i, (gi, wi) in enumerate(zip(g, w)):
+                walk(gi, wi, f"{where}[{i}]")
+            return
+        if isinstance(w, dict):
+            for k in w:
+                walk(g[k], w[k], f"{where}.{k}" if where else k)
+            return
+        same = same and g == w
+        frac = abs(g - w) / (atol + rtol * abs(w))
+        if frac > worst[0]:
+            worst = (frac, where)
+
+    re_recorded = dict(case)
+    re_recorded["expected"] = got
+    if compare:
+        walk(got, case["expected"], "")
+    return re_recorded, worst, same
+
+
+def replay_main(args):
+    if args.out and len(args.replay) != 1:
+        print("record_case.py: error: --out with --replay takes one case", file=sys.stderr)
+        return 2
+    if args.out:
+        case, _, _ = replay(args.replay[0], compare=False)
+        write(case, args.out)
+        print(f"re-recorded {os.path.basename(args.replay[0])} into {args.out}")
+        return 0
+    bad = 0
+    for path in args.replay:
+        case, (frac, where), same = replay(path)
+        verdict = "pass" if frac <= 1.0 else "FAIL"
+        bad += verdict == "FAIL"
+        detail = "same bits" if same else f"worst {frac:.3g} of tolerance at {where}"
+        print(f"{verdict} {os.path.basename(path)}: {detail}")
+    print(f"{len(args.replay) - bad} replayed within tolerance, {bad} not")
+    return 1 if bad else 0
+
+
 def layer_params(model):
     """[{"weight": rows, "bias": values}, ...] of the model's nn.Linear layers."""
     out = []
@@ -280,41 +421,18 @@ def layer_params(model):
 
 def record(args):
     widths, acts, hps, sched = check(args)
-    import torch
-    from torch import nn
-
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    torch.set_default_dtype(torch.float32)
-
+    torch = setup_torch()
     torch.manual_seed(args.seed)
-    mods = []
-    act_mod = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
-    for i, a in enumerate(acts):
-        mods.append(nn.Linear(widths[i], widths[i + 1]))
-        mods.append(act_mod[a]())
-    model = nn.Sequential(*mods)
+    model = build_model(torch, widths, acts)
     init = layer_params(model)
 
     x, y, data_desc = make_data(torch, args, widths)
-    loss_fn = {"mse": nn.MSELoss(), "binary_cross_entropy": nn.BCELoss(),
-               "softmax_cross_entropy": nn.CrossEntropyLoss()}[args.loss]
+    loss_fn = make_loss(torch, args.loss)
     opt = make_optimizer(torch, args.optimizer, model.parameters(), hps)
 
     n = x.shape[0]
-    losses = []
-    t = 0
-    for _ in range(args.epochs):
-        for start in range(0, n, args.batch_size):
-            xb, yb = x[start:start + args.batch_size], y[start:start + args.batch_size]
-            for group in opt.param_groups:
-                group["lr"] = lr_at(hps["lr"], sched, t)
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
-            losses.append(loss.item())
-            loss.backward()
-            opt.step()
-            t += 1
+    losses = train(model, loss_fn, opt, x, y, args.batch_size, args.epochs, hps["lr"], sched)
+    t = len(losses)
 
     steps_per_epoch = -(-n // args.batch_size)
     hp_text = ", ".join(f"{k} {v}" for k, v in hps.items())
@@ -367,6 +485,8 @@ def write(case, out):
 def main(argv=None):
     args = parse_args(argv)
     try:
+        if args.replay:
+            return replay_main(args)
         case = record(args)
     except UsageError as e:
         print(f"record_case.py: error: {e}", file=sys.stderr)
