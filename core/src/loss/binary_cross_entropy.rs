@@ -14,8 +14,8 @@
 //! With `K = 1` this is logistic regression; with `K` classes it is the course's
 //! multi-class form with one sigmoid per class.
 //!
-//! Numerical stability, as in PyTorch: each `log` is clamped below at `-100`, so the
-//! loss is finite at `p = 0` or `p = 1`, and the gradient's denominator is clamped at
+//! Numerical stability, as in PyTorch: `log(1 - p)` is computed as `ln_1p(-p)`, each
+//! `log` is clamped below at `-100`, so the loss is finite at `p = 0` or `p = 1`, and the gradient's denominator is clamped at
 //! `1e-12` (PyTorch's `EPSILON` in `binary_cross_entropy_backward`). The gradient is
 //! formed as PyTorch forms it, through `dL/dp` and then the sigmoid's derivative,
 //! rather than as the simpler `p - y`: the two differ only where the sigmoid saturates
@@ -27,18 +27,20 @@
 use super::Target;
 use crate::math;
 
-/// `max(ln x, -100)`, PyTorch's clamp.
+/// `max(v, -100)`, PyTorch's clamp of each log.
 #[inline]
-fn clamped_ln(x: f32) -> f32 {
-    math::max(math::ln(x), -100.0)
+fn clamped(v: f32) -> f32 {
+    math::max(v, -100.0)
 }
 
-/// The sample's mean binary cross-entropy over its `K` outputs.
+/// The sample's mean binary cross-entropy over its `K` outputs. Each term is
+/// PyTorch's: `(y - 1) max(ln_1p(-p), -100) - y max(ln p, -100)` (`ln_1p(-p)` keeps
+/// `ln(1 - p)` accurate for small `p`, where `1 - p` would round).
 pub fn value(out: &[f32], target: &Target<'_>) -> f32 {
     let k = out.len().max(1) as f32;
     let s = out.iter().enumerate().fold(0.0f32, |s, (i, p)| {
         let y = target.value(i);
-        s - (y * clamped_ln(*p) + (1.0 - y) * clamped_ln(1.0 - p))
+        s + ((y - 1.0) * clamped(math::ln_1p(-p)) - y * clamped(math::ln(*p)))
     });
     s / k
 }
@@ -98,6 +100,14 @@ mod tests {
                 "{p} {y}: {got} vs {want}"
             );
         }
+    }
+
+    /// `ln(1 - p)` as PyTorch computes it, `log1p(-p)`: for `p = 1e-7`, `y = 0` the
+    /// loss is `1.0000000827e-7` (torch 2.15), where `-ln(1 - p)` gives `1.19e-7`.
+    #[test]
+    fn small_outputs_use_ln_1p() {
+        let loss = value(&[1e-7], &Target::Values(&[0.0]));
+        assert!((loss - 1.000_000_1e-7).abs() <= 1e-14, "{loss}");
     }
 
     /// The loss keeps PyTorch's clamp of each log at -100.
