@@ -9,9 +9,25 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// A count read from JSON: an integer, or a number with no fractional part (`32.0`,
+/// as some writers print every number); anything else is an error naming the value.
+fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|x| x.fract() == 0.0 && (0.0..9.007_199_254_740_992e15).contains(x))
+                .map(|x| x as u64)
+        })
+        .and_then(|x| usize::try_from(x).ok())
+        .ok_or_else(|| serde::de::Error::custom(format!("expected a whole number, found {n}")))
+}
+
 #[derive(Deserialize)]
 struct LayerSpec {
+    #[serde(deserialize_with = "whole")]
     inputs: usize,
+    #[serde(deserialize_with = "whole")]
     outputs: usize,
     activation: String,
 }
@@ -37,7 +53,9 @@ struct CaseFile {
     loss: String,
     optimizer: Value,
     schedule: Value,
+    #[serde(deserialize_with = "whole")]
     batch_size: usize,
+    #[serde(deserialize_with = "whole")]
     epochs: usize,
     init: Vec<LayerParams>,
     x: Vec<Vec<f32>>,

@@ -42,7 +42,13 @@ impl<'a> Fields<'a> {
             .map
             .get(key)
             .ok_or_else(|| format!("{}.{key}: missing", self.path))?;
+        // An integer, or a number with no fractional part (`10.0`).
         v.as_u64()
+            .or_else(|| {
+                v.as_f64()
+                    .filter(|x| x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(x))
+                    .map(|x| x as u64)
+            })
             .and_then(|x| u32::try_from(x).ok())
             .ok_or_else(|| format!("{}.{key}: expected a whole number, found {v}", self.path))
     }

@@ -125,6 +125,39 @@ fn malformed_cases_name_the_file_and_the_field() {
     assert!(line.contains("swish"), "the bad value is not shown: {line}");
 }
 
+/// Counts written as whole floats (`4.0`, as some JSON writers print every number)
+/// are read as counts; a fractional count is an error naming the field.
+#[test]
+fn whole_floats_are_counts_and_fractions_are_not() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let mut case = load("adamw_mlp_tanh_mse_batch_step.json");
+    for (key, v) in [("batch_size", 16.0), ("epochs", 30.0)] {
+        assert_eq!(case[key].as_f64(), Some(v), "{key}");
+        case[key] = Value::from(v);
+    }
+    case["schedule"]["step_size"] = Value::from(10.0);
+    case["model"][0]["inputs"] = Value::from(2.0);
+    write(tmp.path(), "floats.json", &case);
+    let mut fractional = case.clone();
+    fractional["batch_size"] = Value::from(16.5);
+    write(tmp.path(), "fractional.json", &fractional);
+    let mut fractional_step = case.clone();
+    fractional_step["schedule"]["step_size"] = Value::from(2.5);
+    write(tmp.path(), "fractional_step.json", &fractional_step);
+
+    let (code, stdout, _) = run(tmp.path());
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("1 passed, 2 failed"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("pass ")), "{stdout}");
+    let line = fail_line(&stdout, "fractional.json");
+    assert!(line.contains("batch_size") && line.contains("16.5"), "{line}");
+    let line = fail_line(&stdout, "fractional_step.json");
+    assert!(
+        line.contains("schedule.step_size") && line.contains("2.5"),
+        "{line}"
+    );
+}
+
 #[test]
 fn a_directory_without_cases_exits_2() {
     let tmp = tempfile::tempdir().expect("a temp dir");
