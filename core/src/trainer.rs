@@ -84,17 +84,6 @@ fn sum_abs_cold(v: &[f32]) -> f32 {
     kernels::sum_abs(v)
 }
 
-/// The index of the first element that is not finite, by a plain search: for an input
-/// whose `sum|x|` already showed that one is not (out of line, one copy; smaller than
-/// [`kernels::first_non_finite`], whose fast pass the sum has done).
-#[inline(never)]
-fn first_non_finite_cold(v: &[f32]) -> Option<usize> {
-    v.iter().position(|x| {
-        kernels::keep_rolled();
-        !x.is_finite()
-    })
-}
-
 /// The number [`Trainer::loss_into_delta_for`] knows a loss by.
 const fn loss_code(loss: Loss) -> u8 {
     match loss {
@@ -383,23 +372,16 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.schedule.lr_at(self.opt.lr(), self.step)
     }
 
-    /// [`check_input`](Self::check_input) for a single-sample step, returning `sum|x|`
-    /// for the gradient check.
+    /// [`check_input`](Self::check_input) for a single-sample step, with the sum
+    /// inlined, returning `sum|x|` for the gradient check.
     #[inline]
     fn check_input_sum(&self, x: &[f32]) -> Result<f32, StepError> {
-        self.checked_input_sum(x, 0)
+        self.checked_input_sum_by(x, 0, kernels::sum_abs)
     }
 
-    /// Checks an input (its length, finite values) and returns `sum|x|`: a finite sum
-    /// shows every input finite, so the scan for the first bad one runs only when it is
-    /// not (an overflowing sum of finite inputs passes). The step's own check, with
-    /// the sum inlined.
-    #[inline]
-    fn checked_input_sum(&self, x: &[f32], sample: usize) -> Result<f32, StepError> {
-        self.checked_input_sum_by(x, sample, kernels::sum_abs)
-    }
-
-    /// [`checked_input_sum`](Self::checked_input_sum) summing with `sum`.
+    /// Checks input `sample` (its length, finite values) and returns `sum|x|` as `sum`
+    /// computes it: a finite sum shows every input finite, so the search for the first
+    /// bad one runs only when it is not (an overflowing sum of finite inputs passes).
     #[inline(always)]
     fn checked_input_sum_by(
         &self,
@@ -417,7 +399,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         }
         let sum = sum(x);
         if !sum.is_finite() {
-            if let Some(index) = first_non_finite_cold(x) {
+            // The sum did the fast pass: only the search is left.
+            if let Some(index) = kernels::find_non_finite(x) {
                 return Err(StepError::NonFiniteInput { sample, index });
             }
         }
@@ -637,14 +620,18 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             return Err(StepError::EmptyBatch);
         }
         let outputs = self.outputs();
+        if n == 1 && self.clip_norm.is_none() {
+            // One sample, checked as `train_sample` checks it: its input's `sum|x|` is
+            // computed once and feeds the gradient check.
+            let (x, t) = batch.sample(0)?;
+            let x_sum = self.checked_input_sum_by(x, 0, sum_abs_cold)?;
+            self.loss.check_target(&t, outputs, 0)?;
+            return self.single_step(x, x_sum, &t);
+        }
         for i in 0..n {
             let (x, t) = batch.sample(i)?;
             self.check_input(x, i)?;
             self.loss.check_target(&t, outputs, i)?;
-        }
-        if n == 1 && self.clip_norm.is_none() {
-            let (x, t) = batch.sample(0)?;
-            return self.single_step(x, kernels::sum_abs(x), &t);
         }
         if self.b.grads.is_empty() {
             return Err(StepError::NeedsGradientBuffer { batch: n });

@@ -341,10 +341,21 @@ pub fn first_non_finite(v: &[f32]) -> Option<usize> {
     }
     let tail = chunks.remainder().iter().fold(0.0f32, |acc, x| acc + 0.0 * x);
     if ((s[0] + s[1]) + (s[2] + s[3]) + tail).is_nan() {
-        v.iter().position(|x| !x.is_finite())
+        find_non_finite(v)
     } else {
         None
     }
+}
+
+/// The index of the first element that is not finite, by a plain search in a loop kept
+/// rolled: [`first_non_finite`]'s second pass, and all a caller needs that already knows
+/// one element is not finite (a non-finite `sum|x|`). Out of line: one copy.
+#[inline(never)]
+pub(crate) fn find_non_finite(v: &[f32]) -> Option<usize> {
+    v.iter().position(|x| {
+        keep_rolled();
+        !x.is_finite()
+    })
 }
 
 /// `sqrt(sum(v[i]^2))` accumulated in `f32`.

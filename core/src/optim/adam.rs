@@ -197,51 +197,9 @@ impl Optimizer for Adam {
         adam_update(self, self.weight_decay, sc, params, grads, state);
     }
 
+    // The FPU kernels where they cover the configuration (`optim::vfp::Covered`).
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    fn update_outer(
-        &self,
-        sc: &StepScalars,
-        params: &mut [f32],
-        state: &mut [f32],
-        grads: &mut [f32],
-        d: &[f32],
-        x: &[f32],
-    ) {
-        super::vfp::outer_or_rows(self, sc, params, state, grads, d, x);
-    }
-
-    // Out of line: its FPU registers and constants stay out of the step's frame.
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    #[inline(never)]
-    fn update_layer(
-        &self,
-        sc: &StepScalars,
-        params: &mut [f32],
-        state: &mut [f32],
-        grads: &mut [f32],
-        d: &[f32],
-        x: &[f32],
-    ) {
-        super::vfp::layer_or_rows(self, sc, params, state, grads, d, x);
-    }
-
-    // Out of line: its FPU registers and constants stay out of the step's frame.
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    #[inline(never)]
-    fn update_model(
-        &self,
-        sc: &StepScalars,
-        layers: &[crate::shape::Dense],
-        b: &mut crate::Buffers<'_>,
-        x: &[f32],
-    ) {
-        super::vfp::model_or_layers(self, sc, layers, b, x);
-    }
-
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    fn model_update_fn(&self, stores_gradients: bool) -> super::ModelUpdateFn<Self> {
-        super::vfp::model_update_fn(self, stores_gradients)
-    }
+    super::vfp::kernel_overrides!();
 }
 
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]

@@ -732,8 +732,8 @@ pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
 /// An optimizer whose configurations the kernels cover in part (Adam, plain SGD): what
 /// it has to say about itself. The rest, its overrides of [`super::Optimizer`]'s
 /// update methods (each the kernel when it covers the configuration and the lengths
-/// fit, else the portable path), is shared: [`outer_or_rows`], [`layer_or_rows`],
-/// [`model_or_layers`], [`model_update_fn`].
+/// fit, else the portable path), is shared: [`kernel_overrides`] writes them, through
+/// [`outer_or_rows`], [`layer_or_rows`], [`model_or_layers`], [`model_update_fn`].
 pub(crate) trait Covered: super::Optimizer + Sized {
     /// Whether the kernels cover this configuration.
     fn covered(&self) -> bool;
@@ -743,6 +743,56 @@ pub(crate) trait Covered: super::Optimizer + Sized {
     /// The kernel's rule for complete scalars of this optimizer.
     fn rule(sc: &super::StepScalars) -> Rule<'_>;
 }
+
+/// The four [`Optimizer`](super::Optimizer) methods of a [`Covered`] optimizer, in its
+/// `impl Optimizer` block (under the hard-float `cfg`): the kernels where they cover
+/// the configuration, else the portable paths, through the shared functions below.
+macro_rules! kernel_overrides {
+    () => {
+        fn update_outer(
+            &self,
+            sc: &$crate::optim::StepScalars,
+            params: &mut [f32],
+            state: &mut [f32],
+            grads: &mut [f32],
+            d: &[f32],
+            x: &[f32],
+        ) {
+            $crate::optim::vfp::outer_or_rows(self, sc, params, state, grads, d, x);
+        }
+
+        // Out of line: its FPU registers and constants stay out of the step's frame.
+        #[inline(never)]
+        fn update_layer(
+            &self,
+            sc: &$crate::optim::StepScalars,
+            params: &mut [f32],
+            state: &mut [f32],
+            grads: &mut [f32],
+            d: &[f32],
+            x: &[f32],
+        ) {
+            $crate::optim::vfp::layer_or_rows(self, sc, params, state, grads, d, x);
+        }
+
+        // Out of line: its FPU registers and constants stay out of the step's frame.
+        #[inline(never)]
+        fn update_model(
+            &self,
+            sc: &$crate::optim::StepScalars,
+            layers: &[$crate::shape::Dense],
+            b: &mut $crate::Buffers<'_>,
+            x: &[f32],
+        ) {
+            $crate::optim::vfp::model_or_layers(self, sc, layers, b, x);
+        }
+
+        fn model_update_fn(&self, stores_gradients: bool) -> $crate::optim::ModelUpdateFn<Self> {
+            $crate::optim::vfp::model_update_fn(self, stores_gradients)
+        }
+    };
+}
+pub(crate) use kernel_overrides;
 
 /// [`super::Optimizer::update_outer`] of a [`Covered`] optimizer.
 pub(crate) fn outer_or_rows<O: Covered>(

@@ -227,6 +227,35 @@ struct Tally {
 
 impl Tally {
     /// Counts one call and compares its outputs `(name, kernel's, portable)` bit for bit.
+    /// An update run twice, without a gradient buffer (`kernel`) and with one
+    /// (`stored`, filling `grads.kernel`), against the portable reference: the first
+    /// `m` parameters and `ms` state floats of each, and the `m` stored gradients.
+    fn check_update<const P: usize, const S: usize, const G: usize>(
+        &mut self,
+        case: Case,
+        p: &Trio<P>,
+        s: &Trio<S>,
+        grads: &Pair<G>,
+        m: usize,
+        ms: usize,
+    ) {
+        self.check(
+            case,
+            &[
+                ("params", &p.kernel[..m], &p.portable[..m]),
+                ("state", &s.kernel[..ms], &s.portable[..ms]),
+            ],
+        );
+        self.check(
+            case,
+            &[
+                ("params (grads stored)", &p.stored[..m], &p.portable[..m]),
+                ("state (grads stored)", &s.stored[..ms], &s.portable[..ms]),
+                ("grads", &grads.kernel[..m], &grads.portable[..m]),
+            ],
+        );
+    }
+
     fn check(&mut self, case: Case, outputs: &[(&'static str, &[f32], &[f32])]) {
         self.cases[case.kernel as usize] += 1;
         let mut ok = true;
@@ -941,21 +970,7 @@ fn check_optimizer<O: Optimizer>(
                 *g = di * a;
             }
         }
-        t.check(
-            case(Kernel::UpdateOuter),
-            &[
-                ("params", &p.kernel[..m], &p.portable[..m]),
-                ("state", &s.kernel[..ms], &s.portable[..ms]),
-            ],
-        );
-        t.check(
-            case(Kernel::UpdateOuter),
-            &[
-                ("params (grads stored)", &p.stored[..m], &p.portable[..m]),
-                ("state (grads stored)", &s.stored[..ms], &s.portable[..ms]),
-                ("grads", &b.grads.kernel[..m], &b.grads.portable[..m]),
-            ],
-        );
+        t.check_update(case(Kernel::UpdateOuter), p, s, &b.grads, m, ms);
         p.sync(m);
         s.sync(ms);
 
@@ -1005,21 +1020,7 @@ fn check_optimizer<O: Optimizer>(
             &mut s.portable[..nsb],
         );
         b.grads.portable[..rows].copy_from_slice(d);
-        t.check(
-            case(Kernel::UpdateOuterBias),
-            &[
-                ("params", &p.kernel[..mb], &p.portable[..mb]),
-                ("state", &s.kernel[..msb], &s.portable[..msb]),
-            ],
-        );
-        t.check(
-            case(Kernel::UpdateOuterBias),
-            &[
-                ("params (grads stored)", &p.stored[..mb], &p.portable[..mb]),
-                ("state (grads stored)", &s.stored[..msb], &s.portable[..msb]),
-                ("grads", &b.grads.kernel[..mb], &b.grads.portable[..mb]),
-            ],
-        );
+        t.check_update(case(Kernel::UpdateOuterBias), p, s, &b.grads, mb, msb);
         p.sync(m);
         s.sync(ms);
 
@@ -1057,21 +1058,7 @@ fn check_optimizer<O: Optimizer>(
                 &mut s.portable[ns..nls],
             );
             b.grads.portable[n..nl].copy_from_slice(d);
-            t.check(
-                case(Kernel::UpdateLayer),
-                &[
-                    ("params", &p.kernel[..ml], &p.portable[..ml]),
-                    ("state", &s.kernel[..mls], &s.portable[..mls]),
-                ],
-            );
-            t.check(
-                case(Kernel::UpdateLayer),
-                &[
-                    ("params (grads stored)", &p.stored[..ml], &p.portable[..ml]),
-                    ("state (grads stored)", &s.stored[..mls], &s.portable[..mls]),
-                    ("grads", &b.grads.kernel[..ml], &b.grads.portable[..ml]),
-                ],
-            );
+            t.check_update(case(Kernel::UpdateLayer), p, s, &b.grads, ml, mls);
             p.sync(ml);
             s.sync(mls);
         }
@@ -1184,21 +1171,7 @@ fn check_model<O: Optimizer>(
             input = &a[first..first + l.outputs];
             (start, first) = (end, first + l.outputs);
         }
-        t.check(
-            case,
-            &[
-                ("params", &p.kernel[..m], &p.portable[..m]),
-                ("state", &s.kernel[..ms], &s.portable[..ms]),
-            ],
-        );
-        t.check(
-            case,
-            &[
-                ("params (grads stored)", &p.stored[..m], &p.portable[..m]),
-                ("state (grads stored)", &s.stored[..ms], &s.portable[..ms]),
-                ("grads", &b.grads.kernel[..m], &b.grads.portable[..m]),
-            ],
-        );
+        t.check_update(case, p, s, &b.grads, m, ms);
         p.sync(m);
         s.sync(ms);
     }
