@@ -136,11 +136,28 @@ pub enum StepError {
     },
     /// The batch's loss is not finite.
     NonFiniteLoss,
-    /// A gradient is not finite, or so large (`|g| >= 2^61`, see
+    /// A gradient is NaN, infinite, or so large (`|g| >= 2^61`, see
     /// [`GRADIENT_LIMIT`](crate::kernels::GRADIENT_LIMIT)) that training has diverged
-    /// (index into the flat parameter vector).
-    NonFiniteGradient {
-        /// Index of the first non-finite gradient.
+    /// and the optimizer's own arithmetic could overflow.
+    GradientOutOfRange {
+        /// Index, in the flat parameter vector, of the first gradient out of range.
+        index: usize,
+    },
+    /// Values given to replace a buffer ([`Trainer::load_params`](crate::Trainer::load_params),
+    /// [`Trainer::restore`](crate::Trainer::restore)) have the wrong length.
+    ReplacementLength {
+        /// The buffer they were meant for ([`Buffer::Params`] or [`Buffer::State`]).
+        buffer: Buffer,
+        /// Floats the buffer holds.
+        expected: usize,
+        /// Floats given.
+        got: usize,
+    },
+    /// Value `index` of those given to replace a buffer is NaN or infinite.
+    NonFiniteReplacement {
+        /// The buffer they were meant for ([`Buffer::Params`] or [`Buffer::State`]).
+        buffer: Buffer,
+        /// Index of the first non-finite value.
         index: usize,
     },
     /// A step on `batch` samples (or with gradient clipping on) needs a gradient
@@ -238,8 +255,19 @@ impl core::fmt::Display for StepError {
                 classes,
             } => write!(f, "sample {sample}: label {label} is out of range (0..{classes})"),
             StepError::NonFiniteLoss => write!(f, "the loss is not finite"),
-            StepError::NonFiniteGradient { index } => {
+            StepError::GradientOutOfRange { index } => {
                 write!(f, "gradient {index} is not finite or beyond 2^61 (diverged)")
+            }
+            StepError::ReplacementLength {
+                buffer,
+                expected,
+                got,
+            } => write!(
+                f,
+                "{got} values given for the {buffer:?} buffer, which holds {expected}"
+            ),
+            StepError::NonFiniteReplacement { buffer, index } => {
+                write!(f, "value {index} given for the {buffer:?} buffer is not finite")
             }
             StepError::NeedsGradientBuffer { batch } => write!(
                 f,

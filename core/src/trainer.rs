@@ -16,9 +16,9 @@
 //!
 //! A step on a **single sample** without clipping (online learning) takes a shorter
 //! path with the same bits: the error terms of every layer are computed and checked
-//! first (step 3's guarantee, through a bound: per layer `sum|delta| * max(1,
-//! sum|input|)` below the limit, so every `|delta_i x_j|` is, and nothing NaN), then
-//! each parameter is updated as soon as its gradient `delta_i x_j` is formed. With
+//! first (step 3's guarantee, through a bound: `sum|delta| * max(1, sum|input|)` below
+//! the limit, so every `|delta_i x_j|` is, and nothing NaN; where the bound fails,
+//! every gradient is formed and checked), then each parameter is updated as soon as its gradient `delta_i x_j` is formed. With
 //! [`OnlineStorage`](crate::OnlineStorage) the gradient is never stored at all.
 //!
 //! Because samples are processed one at a time, the activation buffer holds one sample
@@ -78,7 +78,7 @@ pub struct Trainer<'a, O: Optimizer> {
 type SampleFn<'a, O> = fn(&mut Trainer<'a, O>, &[f32], Target<'_>) -> Result<f32, StepError>;
 
 /// [`kernels::sum_abs`] out of line, for the checks outside the single-sample step
-/// (the per-layer gradient check, the input of a prediction or a batch): one copy.
+/// (the input of a prediction or a batch): one copy.
 #[inline(never)]
 fn sum_abs_cold(v: &[f32]) -> f32 {
     kernels::sum_abs(v)
@@ -93,18 +93,18 @@ const fn loss_code(loss: Loss) -> u8 {
     }
 }
 
-/// Checks values meant to replace a buffer of `len` floats: the same length, all
-/// finite. `which` is reported as the error's `sample` (0 parameters, 1 state).
-fn check_replacement(values: &[f32], len: usize, which: usize) -> Result<(), StepError> {
+/// Checks values meant to replace `buffer` of `len` floats: the same length, all
+/// finite.
+fn check_replacement(values: &[f32], len: usize, buffer: Buffer) -> Result<(), StepError> {
     if values.len() != len {
-        return Err(StepError::InputLength {
-            sample: which,
+        return Err(StepError::ReplacementLength {
+            buffer,
             expected: len,
             got: values.len(),
         });
     }
     match kernels::first_non_finite(values) {
-        Some(index) => Err(StepError::NonFiniteInput { sample: which, index }),
+        Some(index) => Err(StepError::NonFiniteReplacement { buffer, index }),
         None => Ok(()),
     }
 }
@@ -260,7 +260,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// Replaces the parameters by `params` (same layout). Rejected, with nothing
     /// changed, if the length is wrong or a value is not finite.
     pub fn load_params(&mut self, params: &[f32]) -> Result<(), StepError> {
-        check_replacement(params, self.b.params.len(), 0)?;
+        check_replacement(params, self.b.params.len(), Buffer::Params)?;
         self.b.params.copy_from_slice(params);
         Ok(())
     }
@@ -349,8 +349,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// checkpoint). All three are checked first (lengths, finite values); on an error
     /// nothing changes.
     pub fn restore(&mut self, params: &[f32], state: &[f32], step: u32) -> Result<(), StepError> {
-        check_replacement(params, self.b.params.len(), 0)?;
-        check_replacement(state, self.b.state.len(), 1)?;
+        check_replacement(params, self.b.params.len(), Buffer::Params)?;
+        check_replacement(state, self.b.state.len(), Buffer::State)?;
         self.b.params.copy_from_slice(params);
         self.b.state.copy_from_slice(state);
         self.step = step;
@@ -601,7 +601,9 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.train_batch(&crate::data::One { x, target })
     }
 
-    /// A checked sample, no clipping: the fused step, counted.
+    /// A checked sample, no clipping: the fused step, counted. Inlined into
+    /// [`train_sample`](Self::train_sample), so that the step has no frame of its own.
+    #[inline(always)]
     fn single_step(&mut self, x: &[f32], x_sum: f32, t: &Target<'_>) -> Result<f32, StepError> {
         let k = self.step.saturating_add(1);
         let loss = self
@@ -642,7 +644,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let verdict = if !loss.is_finite() {
             Err(StepError::NonFiniteLoss)
         } else if let Some(index) = kernels::first_out_of_range(self.b.grads) {
-            Err(StepError::NonFiniteGradient { index })
+            Err(StepError::GradientOutOfRange { index })
         } else {
             Ok(())
         };
@@ -688,16 +690,18 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         Ok(loss)
     }
 
-    /// Before a fused update: for each layer, `sum|delta| * max(1, sum|input|)` is
-    /// below [`kernels::GRADIENT_LIMIT`] (and not NaN). The sums bound every `|delta_i|`
-    /// and `|x_j|`, so every gradient `delta_i x_j` (and bias gradient `delta_i`) is
-    /// finite and in range; a NaN or infinite term makes its sum NaN or infinite. `x`
-    /// was checked finite with the sample.
+    /// Before a fused update: every gradient the update will form, `delta_i x_j` for a
+    /// weight and `delta_i` for a bias, is finite and below [`kernels::GRADIENT_LIMIT`]
+    /// in magnitude, as the batch path checks its stored gradient. `x` was checked
+    /// finite with the sample.
     ///
-    /// First one bound for the whole model, from three sums (all error terms; the input
-    /// plus all hidden activations), which is at least every layer's: when it holds,
-    /// so do they all. Only otherwise are the layers checked one by one. Out of line:
-    /// its sums stay out of the step's frame.
+    /// First one bound for the whole model, from three sums: `sum|delta| * max(1,
+    /// sum|input|)` over all error terms and the input plus all hidden activations. It
+    /// bounds every `|delta_i x_j|` and `|delta_i|` of every layer, and a NaN or infinite
+    /// term makes it NaN or infinite: when it is below the limit, every gradient is in
+    /// range. Only otherwise are the gradients formed and checked one by one
+    /// ([`check_each_gradient`](Self::check_each_gradient)). Out of
+    /// line: its sums stay out of the step's frame.
     #[inline(never)]
     fn check_fused_gradient(&self, x: &[f32], x_sum: f32) -> Result<(), StepError> {
         let (a, d) = self.b.acts.split_at(self.b.acts.len() / 2);
@@ -706,7 +710,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         if Self::gradient_bound_holds(kernels::sum_abs(d), inputs) {
             return Ok(());
         }
-        self.check_fused_gradient_per_layer(x)
+        self.check_each_gradient(x)
     }
 
     /// `deltas * max(1, inputs) < GRADIENT_LIMIT`, false when either is NaN.
@@ -718,21 +722,40 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         !bound.is_nan() && bound < kernels::GRADIENT_LIMIT
     }
 
-    /// [`check_fused_gradient`](Self::check_fused_gradient) layer by layer, naming the
-    /// first layer that fails (its first parameter's index).
+    /// Forms every gradient of a single-sample step as the update forms it (per layer
+    /// the weights `delta_i x_j` row by row, then the biases `delta_i`) and names the
+    /// first that is NaN, infinite or at least [`kernels::GRADIENT_LIMIT`] in
+    /// magnitude by its index in the flat parameter vector. Out of line: it runs only
+    /// where the whole-model bound of [`check_fused_gradient`](Self::check_fused_gradient)
+    /// fails.
     #[inline(never)]
-    fn check_fused_gradient_per_layer(&self, x: &[f32]) -> Result<(), StepError> {
+    fn check_each_gradient(&self, x: &[f32]) -> Result<(), StepError> {
+        let in_range = |g: f32| g.abs() < kernels::GRADIENT_LIMIT;
         let (mut a, mut d) = self.b.acts.split_at(self.b.acts.len() / 2);
         let mut input = x;
+        // The parameter whose gradient is checked next: `new` cut every buffer to the
+        // shape, so the loops below visit the parameters in order, one each.
         let mut index = 0usize;
         for l in self.layers {
             let (delta, rest) = d.split_at(l.outputs.min(d.len()));
             d = rest;
-            if !Self::gradient_bound_holds(sum_abs_cold(delta), sum_abs_cold(input)) {
-                return Err(StepError::NonFiniteGradient { index });
+            for di in delta {
+                for xj in input {
+                    kernels::keep_rolled();
+                    if !in_range(di * xj) {
+                        return Err(StepError::GradientOutOfRange { index });
+                    }
+                    index += 1;
+                }
+            }
+            for di in delta {
+                kernels::keep_rolled();
+                if !in_range(*di) {
+                    return Err(StepError::GradientOutOfRange { index });
+                }
+                index += 1;
             }
             (input, a) = a.split_at(l.outputs.min(a.len()));
-            index = index.saturating_add(l.params_len());
         }
         Ok(())
     }
@@ -757,8 +780,8 @@ mod tests {
     use super::*;
     use crate::{Activation, Sgd};
 
-    /// The whole-model bound only filters: where it fails but every layer's own bound
-    /// holds, the step is accepted; where a layer's fails, that layer is named.
+    /// The whole-model bound only filters: where it fails but every gradient is in
+    /// range, the step is accepted; otherwise the first gradient out of range is named.
     #[test]
     fn fused_check_is_the_per_layer_check() {
         let layers = [
@@ -782,19 +805,36 @@ mod tests {
             .copy_from_slice(&[big, 9.0 * big, 0.5, 0.5, big, 0.0, 1.0, 0.0]);
         assert!(!Trainer::<Sgd>::gradient_bound_holds(big + 1.0, 1.0 + 10.0 * big));
         assert_eq!(t.check_fused_gradient(&x, kernels::sum_abs(&x)), Ok(()));
-        // Layer 2's own bound fails: deltas 1e9 x input 1e10.
+        // Layer 2 (parameters 6..12: W row-major 6..10, b 10..12): delta2[0] = 1e9
+        // times a1 = (1e9, 9e9): W[0][0]'s gradient 1e18 is in range, W[0][1]'s 9e18
+        // (parameter 7) is not.
         t.b.acts
             .copy_from_slice(&[big, 9.0 * big, 0.5, 0.5, 1.0, 0.0, big, 0.0]);
         assert_eq!(
             t.check_fused_gradient(&x, kernels::sum_abs(&x)),
-            Err(StepError::NonFiniteGradient { index: 6 })
+            Err(StepError::GradientOutOfRange { index: 7 })
         );
-        // A NaN error term in layer 1.
+        // Every weight gradient in range, the bias gradient delta2[1] = 3e18 is not
+        // (parameter 11).
+        t.b.acts
+            .copy_from_slice(&[0.0, 0.0, 0.5, 0.5, 1.0, 0.0, 1.0, 3.0 * big * big]);
+        assert_eq!(
+            t.check_fused_gradient(&x, kernels::sum_abs(&x)),
+            Err(StepError::GradientOutOfRange { index: 11 })
+        );
+        // A NaN error term in layer 1 (row 0): its first gradient, parameter 0.
         t.b.acts
             .copy_from_slice(&[0.0, 0.0, 0.5, 0.5, f32::NAN, 0.0, 1.0, 0.0]);
         assert_eq!(
             t.check_fused_gradient(&x, kernels::sum_abs(&x)),
-            Err(StepError::NonFiniteGradient { index: 0 })
+            Err(StepError::GradientOutOfRange { index: 0 })
+        );
+        // Row 1 of layer 1: x = (1, 0), so W[1][0] (parameter 2) is the first.
+        t.b.acts
+            .copy_from_slice(&[0.0, 0.0, 0.5, 0.5, 0.0, f32::INFINITY, 1.0, 0.0]);
+        assert_eq!(
+            t.check_fused_gradient(&x, kernels::sum_abs(&x)),
+            Err(StepError::GradientOutOfRange { index: 2 })
         );
         // Small values everywhere: the fast path.
         t.b.acts

@@ -144,7 +144,7 @@ proptest! {
                 }
                 Err(e) => {
                     assert!(
-                        matches!(e, StepError::NonFiniteLoss | StepError::NonFiniteGradient { .. }),
+                        matches!(e, StepError::NonFiniteLoss | StepError::GradientOutOfRange { .. }),
                         "unexpected {e:?}"
                     );
                     assert!(snapshot(t) == before);
@@ -268,7 +268,7 @@ fn huge_finite_gradients_are_rejected_before_they_overflow_the_optimizer() {
         let data = Dataset::new(&xs, 1, Targets::Values { y: &ys, width: 1 }).expect("consistent");
         let e = rejected(&mut t, |t| t.train_batch(&data));
         assert!(
-            matches!(e, StepError::NonFiniteGradient { .. }),
+            matches!(e, StepError::GradientOutOfRange { .. }),
             "batch {batch}: {e:?}"
         );
         assert!(t.params().iter().all(|p| p.is_finite()));
@@ -461,8 +461,8 @@ fn bad_parameters_to_load() {
         let e = rejected(t, |t| t.load_params(&vec![0.0; n - 1]));
         assert_eq!(
             e,
-            StepError::InputLength {
-                sample: 0,
+            StepError::ReplacementLength {
+                buffer: Buffer::Params,
                 expected: n,
                 got: n - 1
             }
@@ -470,7 +470,49 @@ fn bad_parameters_to_load() {
         let mut p = vec![0.5; n];
         p[7] = f32::NAN;
         let e = rejected(t, |t| t.load_params(&p));
-        assert_eq!(e, StepError::NonFiniteInput { sample: 0, index: 7 });
+        assert_eq!(
+            e,
+            StepError::NonFiniteReplacement {
+                buffer: Buffer::Params,
+                index: 7
+            }
+        );
+    });
+}
+
+#[test]
+fn bad_restore_names_the_buffer() {
+    with_trainer(Loss::Mse, |t| {
+        let params = t.params().to_vec();
+        let s = t.state().len();
+        let e = rejected(t, |t| t.restore(&params, &vec![0.0; s + 1], 5));
+        assert_eq!(
+            e,
+            StepError::ReplacementLength {
+                buffer: Buffer::State,
+                expected: s,
+                got: s + 1
+            }
+        );
+        let mut state = vec![0.0; s];
+        state[s - 1] = f32::INFINITY;
+        let e = rejected(t, |t| t.restore(&params, &state, 5));
+        assert_eq!(
+            e,
+            StepError::NonFiniteReplacement {
+                buffer: Buffer::State,
+                index: s - 1
+            }
+        );
+        let e = rejected(t, |t| t.restore(&params[1..], &vec![0.0; s], 5));
+        assert!(matches!(
+            e,
+            StepError::ReplacementLength {
+                buffer: Buffer::Params,
+                ..
+            }
+        ));
+        assert!(e.to_string().contains("Params buffer"), "{e}");
     });
 }
 
