@@ -7,7 +7,7 @@
 //! code), its state floats per parameter and the exact bits of every hyperparameter,
 //! and a restore refuses a checkpoint whose identity differs in any of them.
 
-use microtrain::{Adadelta, Adagrad, Adam, AdamW, AnyOptimizer, Optimizer, RAdam, RMSprop, Sgd};
+use microtrain::{Config, Hyper, Optimizer};
 
 /// The most hyperparameter words an identity holds.
 pub const MAX_HYPER: usize = 8;
@@ -16,7 +16,8 @@ pub const MAX_HYPER: usize = 8;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct OptimizerId {
-    /// The kind: 1 SGD, 2 Adagrad, 3 Adadelta, 4 RMSprop, 5 Adam, 6 AdamW, 7 RAdam.
+    /// The kind: the optimizer's code in the core's registry (1 SGD, 2 Adagrad,
+    /// 3 Adadelta, 4 RMSprop, 5 Adam, 6 AdamW, 7 RAdam).
     pub code: u8,
     /// State floats per parameter.
     pub state_per_param: u8,
@@ -43,69 +44,91 @@ impl OptimizerId {
     }
 }
 
-/// An optimizer whose state can be checkpointed: it can say who it is.
+/// An optimizer whose state can be checkpointed: it can say who it is. Every optimizer
+/// of the core's registry ([`microtrain::optim::OPTIMIZERS`]) is one, and so is
+/// [`AnyOptimizer`](microtrain::AnyOptimizer), with the same identity as the concrete
+/// optimizer inside (a checkpoint saved by a firmware with `Adam` restores into a host
+/// tool with `AnyOptimizer::Adam`).
 pub trait CheckpointOptimizer: Optimizer {
     /// This optimizer's identity (kind, state per parameter, hyperparameter bits).
     fn id(&self) -> OptimizerId;
 }
 
-/// A hyperparameter as an identity word: an `f32`'s bits, a `bool` as 0 or 1.
-trait Word {
-    fn word(self) -> u32;
-}
-
-impl Word for f32 {
-    fn word(self) -> u32 {
-        self.to_bits()
-    }
-}
-
-impl Word for bool {
-    fn word(self) -> u32 {
-        u32::from(self)
-    }
-}
-
-/// `CheckpointOptimizer` for a config struct: its kind code, then its hyperparameter
-/// fields in the order they are stored.
-macro_rules! identity {
-    ($t:ident, $code:literal, $($field:ident),+) => {
-        impl CheckpointOptimizer for $t {
-            fn id(&self) -> OptimizerId {
-                OptimizerId::new($code, $t::state_per_param(self), &[$(self.$field.word()),+])
-            }
-        }
-    };
-}
-
-identity!(Sgd, 1, lr, momentum, dampening, nesterov, weight_decay);
-identity!(
-    Adagrad,
-    2,
-    lr,
-    lr_decay,
-    weight_decay,
-    initial_accumulator_value,
-    eps
-);
-identity!(Adadelta, 3, lr, rho, eps, weight_decay);
-identity!(RMSprop, 4, lr, alpha, eps, weight_decay, momentum, centered);
-identity!(Adam, 5, lr, beta1, beta2, eps, weight_decay, amsgrad);
-identity!(AdamW, 6, lr, beta1, beta2, eps, weight_decay, amsgrad);
-identity!(RAdam, 7, lr, beta1, beta2, eps, weight_decay);
-
-/// The same identity as the concrete optimizer inside, so a checkpoint saved by a
-/// firmware with `Adam` restores into a host tool with `AnyOptimizer::Adam`.
-impl CheckpointOptimizer for AnyOptimizer {
+/// The identity from the registry: the optimizer's code, then each hyperparameter in
+/// the order of its config struct's fields, an `f32` as its bits and a switch as 0 or 1.
+impl<O: Optimizer + Config> CheckpointOptimizer for O {
     fn id(&self) -> OptimizerId {
-        match self {
-            AnyOptimizer::Sgd(o) => o.id(),
-            AnyOptimizer::Adagrad(o) => o.id(),
-            AnyOptimizer::Adadelta(o) => o.id(),
-            AnyOptimizer::RMSprop(o) => o.id(),
-            AnyOptimizer::Adam(o) => o.id(),
-            AnyOptimizer::AdamW(o) => o.id(),
-            AnyOptimizer::RAdam(o) => o.id(),
+        let mut words = [0u32; MAX_HYPER];
+        let mut n = 0;
+        for (i, w) in words.iter_mut().enumerate() {
+            match self.hyperparameter(i) {
+                Some(Hyper::Number(v)) => *w = v.to_bits(),
+                Some(Hyper::Switch(b)) => *w = u32::from(b),
+                None => break,
+            }
+            n = i + 1;
+        }
+        OptimizerId::new(self.code(), self.state_per_param(), words.get(..n).unwrap_or(&[]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use microtrain::optim::OPTIMIZERS;
+    use microtrain::{Adagrad, Adam, AnyOptimizer, Sgd};
+
+    /// The identity a checkpoint stores, word for word (a change here would refuse
+    /// every checkpoint already in the field).
+    #[test]
+    fn identities_are_the_stored_words() {
+        let adam = Adam {
+            amsgrad: true,
+            ..Adam::new(0.01)
+        };
+        let words = [
+            0.01f32.to_bits(),
+            0.9f32.to_bits(),
+            0.999f32.to_bits(),
+            1e-8f32.to_bits(),
+            0,
+            1,
+            0,
+            0,
+        ];
+        assert_eq!(
+            adam.id(),
+            OptimizerId {
+                code: 5,
+                state_per_param: 3,
+                hyper_len: 6,
+                hyper: words
+            }
+        );
+        let sgd = Sgd::nesterov(0.1, 0.9);
+        let words = [0.1f32.to_bits(), 0.9f32.to_bits(), 0, 1, 0, 0, 0, 0];
+        assert_eq!(
+            sgd.id(),
+            OptimizerId {
+                code: 1,
+                state_per_param: 1,
+                hyper_len: 5,
+                hyper: words
+            }
+        );
+        let ada = Adagrad::new(0.5);
+        assert_eq!((ada.id().code, ada.id().hyper_len), (2, 5));
+        assert_eq!(ada.id().hyper[4], 1e-10f32.to_bits());
+    }
+
+    /// `AnyOptimizer` says the same as the optimizer inside it, for every optimizer.
+    #[test]
+    fn any_optimizer_has_the_inner_identity() {
+        assert_eq!(AnyOptimizer::from(Adam::new(0.01)).id(), Adam::new(0.01).id());
+        for (i, r) in OPTIMIZERS.iter().enumerate() {
+            let id = (r.default)().id();
+            assert_eq!(id.code, r.code);
+            assert!(OPTIMIZERS.iter().skip(i + 1).all(|o| o.code != r.code));
         }
     }
 }

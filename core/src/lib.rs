@@ -129,7 +129,7 @@ pub use activation::Activation;
 pub use data::{evaluate, fit_epoch, Batch, Dataset, EpochError, EpochStats, Metrics, Order, Targets};
 pub use error::{Buffer, ConfigError, HyperparameterError, StepError};
 pub use loss::{Loss, Target};
-pub use optim::{Adadelta, Adagrad, Adam, AdamW, AnyOptimizer, Optimizer, RAdam, RMSprop, Sgd, StepScalars};
+pub use optim::{Adadelta, Adagrad, Adam, AdamW, AnyOptimizer, Config, Hyper, Optimizer, RAdam, RMSprop, Sgd, StepScalars};
 pub use rng::Rng;
 pub use schedule::Schedule;
 pub use shape::Dense;

@@ -1,9 +1,9 @@
 //! The optimizer and schedule options shared by `train`, `memory` and `predict`, turned
-//! into core configs through [`crate::spec`], so names, defaults and validation live
-//! in one place (PyTorch's names and defaults).
+//! into core configs through [`crate::spec`] and the core's optimizer registry, so
+//! names, defaults and validation live in one place (PyTorch's names and defaults).
 
 use crate::spec;
-use microtrain::{AnyOptimizer, Schedule};
+use microtrain::{AnyOptimizer, Hyper, Schedule};
 use serde_json::{Map, Value};
 
 /// Names accepted by `--optimizer`: the core's seven, plus `momentum` and `nesterov`,
@@ -64,20 +64,13 @@ pub struct OptimizerArgs {
 impl OptimizerArgs {
     /// The optimizer, validated; errors name the option (`--beta1: ...`).
     pub fn build(&self) -> Result<AnyOptimizer, String> {
-        let mut m = Map::new();
         let (name, momentum, nesterov) = match self.optimizer.as_str() {
             "momentum" => ("sgd", Some(self.momentum.unwrap_or(0.9)), self.nesterov),
             "nesterov" => ("sgd", Some(self.momentum.unwrap_or(0.9)), true),
             other => (other, self.momentum, self.nesterov),
         };
-        if !spec::OPTIMIZER_NAMES.contains(&name) {
-            return Err(format!(
-                "--optimizer: unknown optimizer {:?} (known: {NAMES})",
-                self.optimizer
-            ));
-        }
-        m.insert("name".into(), name.into());
-        let floats = [
+        // The options given, by hyperparameter name; each must be taken by the optimizer.
+        let numbers = [
             ("lr", self.lr),
             ("momentum", momentum),
             ("dampening", self.dampening),
@@ -90,35 +83,43 @@ impl OptimizerArgs {
             ("lr_decay", self.lr_decay),
             ("initial_accumulator_value", self.initial_accumulator_value),
         ];
-        for (k, v) in floats {
-            if let Some(v) = v {
-                if !v.is_finite() {
-                    return Err(format!("--{}: {v} is not a finite number", k.replace('_', "-")));
-                }
-                m.insert(k.into(), Value::from(f64::from(v)));
-            }
-        }
-        for (k, v) in [
+        let switches = [
             ("nesterov", nesterov),
             ("amsgrad", self.amsgrad),
             ("centered", self.centered),
-        ] {
-            if v {
-                m.insert(k.into(), Value::Bool(true));
+        ];
+        let flag = |key: &str| format!("--{}", key.replace('_', "-"));
+        let mut given: Vec<(&str, Hyper)> = Vec::new();
+        for (k, v) in numbers {
+            match v {
+                Some(v) if !v.is_finite() => return Err(format!("{}: {v} is not a finite number", flag(k))),
+                Some(v) => given.push((k, Hyper::Number(v))),
+                None => {}
             }
         }
-        spec::optimizer(&Value::Object(m), "@").map_err(|e| option_error(&e, &self.optimizer))
-    }
-}
-
-/// Rewrites a spec error `@.key: message` as `--key: message (for OPTIMIZER)`.
-fn option_error(e: &str, optimizer: &str) -> String {
-    match e.strip_prefix("@.").and_then(|r| r.split_once(": ")) {
-        Some((key, msg)) => {
-            let msg = msg.replace("unknown key", &format!("not a hyperparameter of {optimizer}"));
-            format!("--{}: {msg}", key.replace('_', "-"))
+        given.extend(
+            switches
+                .iter()
+                .filter(|(_, on)| *on)
+                .map(|(k, _)| (*k, Hyper::Switch(true))),
+        );
+        let opt = spec::build_optimizer(name, |key, _| {
+            Ok(given
+                .iter()
+                .position(|(k, _)| *k == key)
+                .map(|i| given.remove(i).1))
+        })
+        .map_err(|(key, e)| match key.as_str() {
+            "name" => format!(
+                "--optimizer: unknown optimizer {:?} (known: {NAMES})",
+                self.optimizer
+            ),
+            _ => format!("{}: {e}", flag(&key)),
+        })?;
+        match given.first() {
+            Some((k, _)) => Err(format!("{}: not a hyperparameter of {}", flag(k), self.optimizer)),
+            None => Ok(opt),
         }
-        None => e.replace('@', "--optimizer"),
     }
 }
 

@@ -2,9 +2,7 @@
 //! (PyTorch's names; absent keys take PyTorch's defaults), as the conformance format and
 //! the command line spell them.
 
-use microtrain::{
-    Activation, Adadelta, Adagrad, Adam, AdamW, AnyOptimizer, Loss, Optimizer, RAdam, RMSprop, Schedule, Sgd,
-};
+use microtrain::{Activation, AnyOptimizer, Config, Hyper, Loss, Optimizer, Schedule};
 use serde_json::{Map, Value};
 
 /// Reads typed values out of a JSON object, naming the field on error.
@@ -82,10 +80,45 @@ fn name_of<'a>(map: &'a Map<String, Value>, path: &str) -> Result<&'a str, Strin
         .ok_or_else(|| format!("{path}.name: missing or not a string"))
 }
 
-/// The optimizers' names, in the order the course presents them.
-pub const OPTIMIZER_NAMES: [&str; 7] = ["sgd", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "radam"];
+/// The optimizers' names (the core's registry), in the order the course presents them.
+pub fn optimizer_names() -> Vec<&'static str> {
+    microtrain::optim::OPTIMIZERS.iter().map(|r| r.name).collect()
+}
 
-/// An optimizer from a JSON object `{"name": ..., hyperparameters...}` at `path`.
+/// The optimizer `name` of the core's registry with PyTorch's defaults, each
+/// hyperparameter replaced by `given(name, default)` where that returns a value, then
+/// validated. Errors are `(hyperparameter, message)`; an unknown optimizer is
+/// `("name", ...)`.
+pub fn build_optimizer(
+    name: &str,
+    mut given: impl FnMut(&'static str, Hyper) -> Result<Option<Hyper>, (String, String)>,
+) -> Result<AnyOptimizer, (String, String)> {
+    let mut opt = AnyOptimizer::from_name(name).ok_or_else(|| {
+        (
+            "name".to_string(),
+            format!(
+                "unknown optimizer {name:?} (known: {})",
+                optimizer_names().join(", ")
+            ),
+        )
+    })?;
+    let names = opt.hyperparameter_names();
+    for (i, key) in names.iter().enumerate() {
+        let Some(default) = opt.hyperparameter(i) else {
+            break;
+        };
+        if let Some(v) = given(key, default)? {
+            opt.set_hyperparameter(key, v)
+                .map_err(|e| (key.to_string(), e.to_string()))?;
+        }
+    }
+    opt.validate().map_err(|e| (e.name.to_string(), e.to_string()))?;
+    Ok(opt)
+}
+
+/// An optimizer from a JSON object `{"name": ..., hyperparameters...}` at `path`: the
+/// registry's hyperparameters, PyTorch's names; absent ones take PyTorch's defaults,
+/// an unknown key is an error.
 pub fn optimizer(v: &Value, path: &str) -> Result<AnyOptimizer, String> {
     let map = v
         .as_object()
@@ -96,95 +129,26 @@ pub fn optimizer(v: &Value, path: &str) -> Result<AnyOptimizer, String> {
         path,
         used: Vec::new(),
     };
-    let opt: AnyOptimizer = match name {
-        "sgd" => {
-            let d = Sgd::default();
-            Sgd {
-                lr: f.f32("lr", d.lr)?,
-                momentum: f.f32("momentum", d.momentum)?,
-                dampening: f.f32("dampening", d.dampening)?,
-                nesterov: f.bool("nesterov", d.nesterov)?,
-                weight_decay: f.f32("weight_decay", d.weight_decay)?,
+    let opt = build_optimizer(name, |key, default| {
+        let here = |e: String| (key.to_string(), e);
+        Ok(match default {
+            Hyper::Number(d) if map.contains_key(key) => Some(Hyper::Number(f.f32(key, d).map_err(here)?)),
+            Hyper::Switch(d) if map.contains_key(key) => Some(Hyper::Switch(f.bool(key, d).map_err(here)?)),
+            _ => {
+                f.used.push(key);
+                None
             }
-            .into()
+        })
+    })
+    .map_err(|(key, e)| {
+        // Field errors already carry their path.
+        if e.starts_with(path) {
+            e
+        } else {
+            format!("{path}.{key}: {e}")
         }
-        "adagrad" => {
-            let d = Adagrad::default();
-            Adagrad {
-                lr: f.f32("lr", d.lr)?,
-                lr_decay: f.f32("lr_decay", d.lr_decay)?,
-                weight_decay: f.f32("weight_decay", d.weight_decay)?,
-                initial_accumulator_value: f.f32("initial_accumulator_value", d.initial_accumulator_value)?,
-                eps: f.f32("eps", d.eps)?,
-            }
-            .into()
-        }
-        "adadelta" => {
-            let d = Adadelta::default();
-            Adadelta {
-                lr: f.f32("lr", d.lr)?,
-                rho: f.f32("rho", d.rho)?,
-                eps: f.f32("eps", d.eps)?,
-                weight_decay: f.f32("weight_decay", d.weight_decay)?,
-            }
-            .into()
-        }
-        "rmsprop" => {
-            let d = RMSprop::default();
-            RMSprop {
-                lr: f.f32("lr", d.lr)?,
-                alpha: f.f32("alpha", d.alpha)?,
-                eps: f.f32("eps", d.eps)?,
-                weight_decay: f.f32("weight_decay", d.weight_decay)?,
-                momentum: f.f32("momentum", d.momentum)?,
-                centered: f.bool("centered", d.centered)?,
-            }
-            .into()
-        }
-        "adam" => {
-            let d = Adam::default();
-            Adam {
-                lr: f.f32("lr", d.lr)?,
-                beta1: f.f32("beta1", d.beta1)?,
-                beta2: f.f32("beta2", d.beta2)?,
-                eps: f.f32("eps", d.eps)?,
-                weight_decay: f.f32("weight_decay", d.weight_decay)?,
-                amsgrad: f.bool("amsgrad", d.amsgrad)?,
-            }
-            .into()
-        }
-        "adamw" => {
-            let d = AdamW::default();
-            AdamW {
-                lr: f.f32("lr", d.lr)?,
-                beta1: f.f32("beta1", d.beta1)?,
-                beta2: f.f32("beta2", d.beta2)?,
-                eps: f.f32("eps", d.eps)?,
-                weight_decay: f.f32("weight_decay", d.weight_decay)?,
-                amsgrad: f.bool("amsgrad", d.amsgrad)?,
-            }
-            .into()
-        }
-        "radam" => {
-            let d = RAdam::default();
-            RAdam {
-                lr: f.f32("lr", d.lr)?,
-                beta1: f.f32("beta1", d.beta1)?,
-                beta2: f.f32("beta2", d.beta2)?,
-                eps: f.f32("eps", d.eps)?,
-                weight_decay: f.f32("weight_decay", d.weight_decay)?,
-            }
-            .into()
-        }
-        other => {
-            return Err(format!(
-                "{path}.name: unknown optimizer {other:?} (known: {})",
-                OPTIMIZER_NAMES.join(", ")
-            ))
-        }
-    };
+    })?;
     f.finish()?;
-    opt.validate().map_err(|e| format!("{path}.{}: {e}", e.name))?;
     Ok(opt)
 }
 

@@ -32,6 +32,13 @@ pub struct Adadelta {
     pub weight_decay: f32,
 }
 
+super::hyperparameters!(Adadelta {
+    lr,
+    rho,
+    eps,
+    weight_decay
+});
+
 impl Default for Adadelta {
     fn default() -> Self {
         Self::new(1.0)

@@ -34,6 +34,14 @@ pub struct Adagrad {
     pub eps: f32,
 }
 
+super::hyperparameters!(Adagrad {
+    lr,
+    lr_decay,
+    weight_decay,
+    initial_accumulator_value,
+    eps
+});
+
 impl Default for Adagrad {
     fn default() -> Self {
         Self::new(0.01)

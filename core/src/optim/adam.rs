@@ -38,6 +38,15 @@ pub struct Adam {
     pub amsgrad: bool,
 }
 
+super::hyperparameters!(Adam {
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    amsgrad
+});
+
 impl Default for Adam {
     fn default() -> Self {
         Self::new(0.001)

@@ -32,6 +32,15 @@ pub struct AdamW {
     pub amsgrad: bool,
 }
 
+super::hyperparameters!(AdamW {
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    amsgrad
+});
+
 impl Default for AdamW {
     fn default() -> Self {
         Self::new(0.001)

@@ -1,82 +1,133 @@
-//! [`AnyOptimizer`]: one of the optimizers, picked at run time (the host tool reads it
-//! from a file or the command line). A firmware that knows its optimizer at compile
-//! time uses the concrete type instead and links only that one.
+//! The optimizer registry and [`AnyOptimizer`]: one of the optimizers, picked at run
+//! time (the host tool reads it from a file or the command line). A firmware that
+//! knows its optimizer at compile time uses the concrete type instead and links only
+//! that one.
 
-use super::{Adadelta, Adagrad, Adam, AdamW, Optimizer, RAdam, RMSprop, Sgd, StepScalars};
+use super::{
+    Adadelta, Adagrad, Adam, AdamW, Config, Hyper, Optimizer, RAdam, RMSprop, SetHyperError, Sgd, StepScalars,
+};
 use crate::error::HyperparameterError;
 
-/// Any of the crate's optimizers.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum AnyOptimizer {
-    /// [`Sgd`] (plain, momentum or Nesterov).
-    Sgd(Sgd),
-    /// [`Adagrad`].
-    Adagrad(Adagrad),
-    /// [`Adadelta`].
-    Adadelta(Adadelta),
-    /// [`RMSprop`].
-    RMSprop(RMSprop),
-    /// [`Adam`].
-    Adam(Adam),
-    /// [`AdamW`].
-    AdamW(AdamW),
-    /// [`RAdam`].
-    RAdam(RAdam),
-}
+/// The registry: every optimizer of the crate, one line each, as
+/// `Type = checkpoint code, "name";`. It defines [`AnyOptimizer`] (a variant per
+/// line), [`OPTIMIZERS`] and each optimizer's [`Config`]; the simulator, the
+/// conformance runner and the checkpoints all read it. A code is never reused.
+macro_rules! registry {
+    ($($t:ident = $code:literal, $name:literal;)+) => {
+        /// Any of the crate's optimizers.
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        pub enum AnyOptimizer {
+            $(
+                #[doc = concat!("[`", stringify!($t), "`].")]
+                $t($t),
+            )+
+        }
 
-macro_rules! dispatch {
-    ($self:expr, $o:ident => $e:expr) => {
-        match $self {
-            AnyOptimizer::Sgd($o) => $e,
-            AnyOptimizer::Adagrad($o) => $e,
-            AnyOptimizer::Adadelta($o) => $e,
-            AnyOptimizer::RMSprop($o) => $e,
-            AnyOptimizer::Adam($o) => $e,
-            AnyOptimizer::AdamW($o) => $e,
-            AnyOptimizer::RAdam($o) => $e,
+        /// Every optimizer of the registry, in the order the course presents them.
+        pub const OPTIMIZERS: &[Registered] = &[$(Registered {
+            name: $name,
+            code: $code,
+            default: || AnyOptimizer::$t($t::default()),
+        }),+];
+
+        $(
+            impl From<$t> for AnyOptimizer {
+                fn from(o: $t) -> Self {
+                    AnyOptimizer::$t(o)
+                }
+            }
+
+            impl Config for $t {
+                fn name(&self) -> &'static str {
+                    $name
+                }
+                fn code(&self) -> u8 {
+                    $code
+                }
+                fn hyperparameter_names(&self) -> &'static [&'static str] {
+                    Self::HYPERPARAMETERS
+                }
+                fn hyperparameter(&self, i: usize) -> Option<Hyper> {
+                    self.hyperparameter_at(i)
+                }
+                fn set_hyperparameter(&mut self, name: &str, value: Hyper) -> Result<(), SetHyperError> {
+                    self.set_hyperparameter_named(name, value)
+                }
+            }
+        )+
+
+        /// `$e` with `$o` bound to the optimizer inside `$self`.
+        macro_rules! dispatch {
+            ($self_:expr, $o:ident => $e:expr) => {
+                match $self_ {
+                    $(AnyOptimizer::$t($o) => $e,)+
+                }
+            };
         }
     };
 }
 
+registry! {
+    Sgd = 1, "sgd";
+    Adagrad = 2, "adagrad";
+    Adadelta = 3, "adadelta";
+    RMSprop = 4, "rmsprop";
+    Adam = 5, "adam";
+    AdamW = 6, "adamw";
+    RAdam = 7, "radam";
+}
+
+/// One optimizer of the registry ([`OPTIMIZERS`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Registered {
+    /// Its name (`"adam"`).
+    pub name: &'static str,
+    /// Its checkpoint code.
+    pub code: u8,
+    /// Its config with PyTorch's defaults (SGD, which has no default learning rate
+    /// in PyTorch: 0.01).
+    pub default: fn() -> AnyOptimizer,
+}
+
 impl AnyOptimizer {
+    /// The optimizer named `name` in the registry, with its defaults; `None` for a
+    /// name the registry does not know.
+    pub fn from_name(name: &str) -> Option<AnyOptimizer> {
+        OPTIMIZERS.iter().find(|r| r.name == name).map(|r| (r.default)())
+    }
+
     /// The optimizer's name as in the conformance format (`"sgd"`, `"adam"`, ...).
-    pub const fn name(&self) -> &'static str {
-        match self {
-            AnyOptimizer::Sgd(_) => "sgd",
-            AnyOptimizer::Adagrad(_) => "adagrad",
-            AnyOptimizer::Adadelta(_) => "adadelta",
-            AnyOptimizer::RMSprop(_) => "rmsprop",
-            AnyOptimizer::Adam(_) => "adam",
-            AnyOptimizer::AdamW(_) => "adamw",
-            AnyOptimizer::RAdam(_) => "radam",
-        }
+    pub fn name(&self) -> &'static str {
+        dispatch!(self, o => o.name())
     }
 
     /// The base learning rate of the optimizer's config.
     pub const fn lr(&self) -> f32 {
-        match self {
-            AnyOptimizer::Sgd(o) => o.lr,
-            AnyOptimizer::Adagrad(o) => o.lr,
-            AnyOptimizer::Adadelta(o) => o.lr,
-            AnyOptimizer::RMSprop(o) => o.lr,
-            AnyOptimizer::Adam(o) => o.lr,
-            AnyOptimizer::AdamW(o) => o.lr,
-            AnyOptimizer::RAdam(o) => o.lr,
-        }
+        dispatch!(self, o => o.lr)
     }
 
     /// State floats per parameter, as a `const fn`.
     pub const fn state_per_param(&self) -> usize {
-        match self {
-            AnyOptimizer::Sgd(o) => o.state_per_param(),
-            AnyOptimizer::Adagrad(o) => o.state_per_param(),
-            AnyOptimizer::Adadelta(o) => o.state_per_param(),
-            AnyOptimizer::RMSprop(o) => o.state_per_param(),
-            AnyOptimizer::Adam(o) => o.state_per_param(),
-            AnyOptimizer::AdamW(o) => o.state_per_param(),
-            AnyOptimizer::RAdam(o) => o.state_per_param(),
-        }
+        dispatch!(self, o => o.state_per_param())
+    }
+}
+
+impl Config for AnyOptimizer {
+    fn name(&self) -> &'static str {
+        dispatch!(self, o => o.name())
+    }
+    fn code(&self) -> u8 {
+        dispatch!(self, o => o.code())
+    }
+    fn hyperparameter_names(&self) -> &'static [&'static str] {
+        dispatch!(self, o => o.hyperparameter_names())
+    }
+    fn hyperparameter(&self, i: usize) -> Option<Hyper> {
+        dispatch!(self, o => o.hyperparameter(i))
+    }
+    fn set_hyperparameter(&mut self, name: &str, value: Hyper) -> Result<(), SetHyperError> {
+        dispatch!(self, o => o.set_hyperparameter(name, value))
     }
 }
 
@@ -154,13 +205,57 @@ impl Optimizer for AnyOptimizer {
     }
 }
 
-macro_rules! from_config {
-    ($($t:ident),*) => {$(
-        impl From<$t> for AnyOptimizer {
-            fn from(o: $t) -> Self {
-                AnyOptimizer::$t(o)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every registered optimizer is found by its name, with PyTorch's defaults; names
+    /// and codes are unique; each hyperparameter reads back what was set by name, and
+    /// a wrong name or kind is refused with nothing changed.
+    #[test]
+    fn the_registry_reads_and_writes_every_hyperparameter() {
+        for (i, r) in OPTIMIZERS.iter().enumerate() {
+            let opt = AnyOptimizer::from_name(r.name).unwrap();
+            assert_eq!((opt.name(), opt.code()), (r.name, r.code));
+            assert_eq!(opt.validate(), Ok(()), "{}", r.name);
+            for other in &OPTIMIZERS[i + 1..] {
+                assert!(other.name != r.name && other.code != r.code, "{}", r.name);
             }
+            let names = opt.hyperparameter_names();
+            assert_eq!(names[0], "lr", "{}", r.name);
+            assert_eq!(opt.hyperparameter(names.len()), None);
+            for (k, name) in names.iter().enumerate() {
+                let mut o = opt;
+                let new = match o.hyperparameter(k).unwrap() {
+                    Hyper::Number(v) => Hyper::Number(v + 0.25),
+                    Hyper::Switch(b) => Hyper::Switch(!b),
+                };
+                o.set_hyperparameter(name, new).unwrap();
+                assert_eq!(o.hyperparameter(k), Some(new), "{}.{name}", r.name);
+                for j in (0..names.len()).filter(|&j| j != k) {
+                    assert_eq!(o.hyperparameter(j), opt.hyperparameter(j), "{}.{name}", r.name);
+                }
+                let wrong = match new {
+                    Hyper::Number(_) => (Hyper::Switch(true), SetHyperError::NotANumber),
+                    Hyper::Switch(_) => (Hyper::Number(1.0), SetHyperError::NotASwitch),
+                };
+                let before = o;
+                assert_eq!(o.set_hyperparameter(name, wrong.0), Err(wrong.1));
+                assert_eq!(o, before);
+            }
+            let mut o = opt;
+            assert_eq!(
+                o.set_hyperparameter("learning_rate", Hyper::Number(0.1)),
+                Err(SetHyperError::Unknown)
+            );
+            assert_eq!(o, opt);
         }
-    )*};
+        assert_eq!(AnyOptimizer::from_name("adamm"), None);
+        let adam = AnyOptimizer::from_name("adam").unwrap();
+        assert_eq!(adam, AnyOptimizer::Adam(Adam::default()));
+        assert_eq!(
+            adam.hyperparameter_names(),
+            ["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"]
+        );
+    }
 }
-from_config!(Sgd, Adagrad, Adadelta, RMSprop, Adam, AdamW, RAdam);

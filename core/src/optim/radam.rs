@@ -41,6 +41,14 @@ pub struct RAdam {
     pub weight_decay: f32,
 }
 
+super::hyperparameters!(RAdam {
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay
+});
+
 impl Default for RAdam {
     fn default() -> Self {
         Self::new(0.001)

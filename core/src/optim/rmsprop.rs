@@ -38,6 +38,15 @@ pub struct RMSprop {
     pub centered: bool,
 }
 
+super::hyperparameters!(RMSprop {
+    lr,
+    alpha,
+    eps,
+    weight_decay,
+    momentum,
+    centered
+});
+
 impl Default for RMSprop {
     fn default() -> Self {
         Self::new(0.01)

@@ -40,6 +40,14 @@ pub struct Sgd {
     pub weight_decay: f32,
 }
 
+super::hyperparameters!(Sgd {
+    lr,
+    momentum,
+    dampening,
+    nesterov,
+    weight_decay
+});
+
 impl Default for Sgd {
     fn default() -> Self {
         Self::new(0.01)
