@@ -1,94 +1,10 @@
-//! The optimizer registry and [`AnyOptimizer`]: one of the optimizers, picked at run
-//! time (the host tool reads it from a file or the command line). A firmware that
+//! [`AnyOptimizer`]: one of the optimizers of the registry (`optim/mod.rs`), picked at
+//! run time (the host tool reads it from a file or the command line). A firmware that
 //! knows its optimizer at compile time uses the concrete type instead and links only
 //! that one.
 
-use super::{
-    Adadelta, Adagrad, Adam, AdamW, Config, Hyper, Optimizer, RAdam, RMSprop, SetHyperError, Sgd, StepScalars,
-};
+use super::{AnyOptimizer, Config, Hyper, Optimizer, SetHyperError, StepScalars, OPTIMIZERS};
 use crate::error::HyperparameterError;
-
-/// The registry: every optimizer of the crate, one line each, as
-/// `Type = checkpoint code, "name";`. It defines [`AnyOptimizer`] (a variant per
-/// line), [`OPTIMIZERS`] and each optimizer's [`Config`]; the simulator, the
-/// conformance runner and the checkpoints all read it. A code is never reused.
-macro_rules! registry {
-    ($($t:ident = $code:literal, $name:literal;)+) => {
-        /// Any of the crate's optimizers.
-        #[derive(Debug, Clone, Copy, PartialEq)]
-        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-        pub enum AnyOptimizer {
-            $(
-                #[doc = concat!("[`", stringify!($t), "`].")]
-                $t($t),
-            )+
-        }
-
-        /// Every optimizer of the registry, in the order the course presents them.
-        pub const OPTIMIZERS: &[Registered] = &[$(Registered {
-            name: $name,
-            code: $code,
-            default: || AnyOptimizer::$t($t::default()),
-        }),+];
-
-        $(
-            impl From<$t> for AnyOptimizer {
-                fn from(o: $t) -> Self {
-                    AnyOptimizer::$t(o)
-                }
-            }
-
-            impl Config for $t {
-                fn name(&self) -> &'static str {
-                    $name
-                }
-                fn code(&self) -> u8 {
-                    $code
-                }
-                fn hyperparameter_names(&self) -> &'static [&'static str] {
-                    Self::HYPERPARAMETERS
-                }
-                fn hyperparameter(&self, i: usize) -> Option<Hyper> {
-                    self.hyperparameter_at(i)
-                }
-                fn set_hyperparameter(&mut self, name: &str, value: Hyper) -> Result<(), SetHyperError> {
-                    self.set_hyperparameter_named(name, value)
-                }
-            }
-        )+
-
-        /// `$e` with `$o` bound to the optimizer inside `$self`.
-        macro_rules! dispatch {
-            ($self_:expr, $o:ident => $e:expr) => {
-                match $self_ {
-                    $(AnyOptimizer::$t($o) => $e,)+
-                }
-            };
-        }
-    };
-}
-
-registry! {
-    Sgd = 1, "sgd";
-    Adagrad = 2, "adagrad";
-    Adadelta = 3, "adadelta";
-    RMSprop = 4, "rmsprop";
-    Adam = 5, "adam";
-    AdamW = 6, "adamw";
-    RAdam = 7, "radam";
-}
-
-/// One optimizer of the registry ([`OPTIMIZERS`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Registered {
-    /// Its name (`"adam"`).
-    pub name: &'static str,
-    /// Its checkpoint code.
-    pub code: u8,
-    /// Its config with PyTorch's defaults (SGD, which has no default learning rate
-    /// in PyTorch: 0.01).
-    pub default: fn() -> AnyOptimizer,
-}
 
 impl AnyOptimizer {
     /// The optimizer named `name` in the registry, with its defaults; `None` for a
@@ -208,6 +124,7 @@ impl Optimizer for AnyOptimizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Adam;
 
     /// Every registered optimizer is found by its name, with PyTorch's defaults; names
     /// and codes are unique; each hyperparameter reads back what was set by name, and

@@ -23,28 +23,29 @@
 //! step in `f64`, as PyTorch does with Python floats, then rounded to `f32`; the loop
 //! over the parameters is pure `f32`.
 
-pub mod adadelta;
-pub mod adagrad;
-pub mod adam;
-pub mod adamw;
+#[macro_use]
+mod registry;
+
+// The registry: one line per optimizer (its module, type, checkpoint code and name).
+registry! {
+    sgd::Sgd = 1, "sgd";
+    adagrad::Adagrad = 2, "adagrad";
+    adadelta::Adadelta = 3, "adadelta";
+    rmsprop::RMSprop = 4, "rmsprop";
+    adam::Adam = 5, "adam";
+    adamw::AdamW = 6, "adamw";
+    radam::RAdam = 7, "radam";
+}
+
 pub mod any;
 pub mod hyper;
-pub mod radam;
-pub mod rmsprop;
-pub mod sgd;
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 mod vfp;
 
-pub use adadelta::Adadelta;
-pub use adagrad::Adagrad;
-pub use adam::Adam;
-pub use adamw::AdamW;
-pub use any::{AnyOptimizer, Registered, OPTIMIZERS};
 pub(crate) use hyper::hyperparameters;
 pub use hyper::{Config, Hyper, SetHyperError};
-pub use radam::RAdam;
-pub use rmsprop::RMSprop;
-pub use sgd::Sgd;
+pub use optimizers::*;
+pub use registry::Registered;
 
 use crate::error::HyperparameterError;
 use crate::shape::Dense;
