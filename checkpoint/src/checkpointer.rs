@@ -282,7 +282,7 @@ impl<F: NorFlash> Checkpointer<F> {
             sequence,
             step: trainer.step_count(),
             layers: layers.len() as u16,
-            loss: format::loss_code(trainer.loss()),
+            loss: trainer.loss().code(),
             optimizer: trainer.optimizer().id(),
             reserved: 0,
             params: u32::try_from(params.len()).map_err(|_| SaveError::Shape)?,
@@ -431,7 +431,7 @@ fn check_header<E>(
             expected: layers.len(),
         });
     }
-    let loss = format::loss_code(loss);
+    let loss = loss.code();
     if h.loss != loss {
         return Err(RestoreError::Loss {
             stored: h.loss,

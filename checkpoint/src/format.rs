@@ -33,7 +33,7 @@
 //! interrupted at any point is incomplete.
 
 use crate::optimizer_id::{OptimizerId, MAX_HYPER};
-use microtrain::{Activation, Dense, Loss};
+use microtrain::Dense;
 
 /// The first four bytes of a checkpoint slot.
 pub const MAGIC: [u8; 4] = *b"MTCK";
@@ -94,25 +94,6 @@ pub(crate) const fn marker_span(total_len: usize, write_size: usize) -> Option<(
     match at.checked_add(len) {
         Some(end) => Some((at, end)),
         None => None,
-    }
-}
-
-/// The loss's code in a checkpoint.
-pub(crate) const fn loss_code(l: Loss) -> u8 {
-    match l {
-        Loss::Mse => 0,
-        Loss::BinaryCrossEntropy => 1,
-        Loss::SoftmaxCrossEntropy => 2,
-    }
-}
-
-/// The activation's code in a layer record.
-pub(crate) const fn activation_code(a: Activation) -> u8 {
-    match a {
-        Activation::Identity => 0,
-        Activation::Sigmoid => 1,
-        Activation::Tanh => 2,
-        Activation::Relu => 3,
     }
 }
 
@@ -216,6 +197,6 @@ pub(crate) fn layer_record(l: &Dense) -> Option<[u8; LAYER_LEN]> {
     let mut r = [0u8; LAYER_LEN];
     put(&mut r, 0, &i.to_le_bytes());
     put(&mut r, 4, &o.to_le_bytes());
-    put(&mut r, 8, &[activation_code(l.activation)]);
+    put(&mut r, 8, &[l.activation.code()]);
     Some(r)
 }

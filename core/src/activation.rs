@@ -52,6 +52,21 @@ impl Activation {
         Self::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// The activation's code in the model file and in checkpoints (never reused).
+    pub const fn code(self) -> u8 {
+        match self {
+            Activation::Identity => 0,
+            Activation::Sigmoid => 1,
+            Activation::Tanh => 2,
+            Activation::Relu => 3,
+        }
+    }
+
+    /// The activation with [`code`](Activation::code) `code`, if any.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+
     /// Applies the activation to every element of `z`, in place.
     #[inline]
     pub fn apply(self, z: &mut [f32]) {
@@ -90,5 +105,28 @@ pub fn sigmoid(z: f32) -> f32 {
     } else {
         let e = math::exp(z);
         e / (1.0 + e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Loss;
+
+    /// The codes files and checkpoints store: fixed, distinct, and read back.
+    #[test]
+    fn codes_are_fixed_and_read_back() {
+        let acts = Activation::ALL.map(Activation::code);
+        assert_eq!(acts, [0, 1, 2, 3]);
+        let losses = Loss::ALL.map(Loss::code);
+        assert_eq!(losses, [0, 1, 2]);
+        for a in Activation::ALL {
+            assert_eq!(Activation::from_code(a.code()), Some(a));
+        }
+        for l in Loss::ALL {
+            assert_eq!(Loss::from_code(l.code()), Some(l));
+        }
+        assert_eq!(Activation::from_code(4), None);
+        assert_eq!(Loss::from_code(3), None);
     }
 }

@@ -149,19 +149,6 @@ impl core::fmt::Display for FormatError {
 
 impl core::error::Error for FormatError {}
 
-const fn activation_code(a: Activation) -> u8 {
-    match a {
-        Activation::Identity => 0,
-        Activation::Sigmoid => 1,
-        Activation::Tanh => 2,
-        Activation::Relu => 3,
-    }
-}
-
-fn activation_from(code: u8) -> Option<Activation> {
-    Activation::ALL.into_iter().find(|a| activation_code(*a) == code)
-}
-
 /// The exact size in bytes of the model file of a shape.
 pub const fn encoded_len(layers: &[Dense]) -> usize {
     HEADER
@@ -217,7 +204,7 @@ pub fn encode(layers: &[Dense], params: &[f32], out: &mut [u8]) -> Result<usize,
     for l in layers {
         put(out, &mut pos, &(l.inputs as u32).to_le_bytes());
         put(out, &mut pos, &(l.outputs as u32).to_le_bytes());
-        put(out, &mut pos, &[activation_code(l.activation), 0, 0, 0]);
+        put(out, &mut pos, &[l.activation.code(), 0, 0, 0]);
     }
     for v in params {
         put(out, &mut pos, &v.to_le_bytes());
@@ -287,7 +274,7 @@ impl<'a> ModelFile<'a> {
             let code = bytes.get(off + 8).copied().unwrap_or(u8::MAX);
             let reserved_ok = bytes.get(off + 9..off + 12) == Some(&[0u8, 0, 0][..]);
             let chained = prev.is_none_or(|p| p == inputs);
-            if inputs == 0 || outputs == 0 || activation_from(code).is_none() || !reserved_ok || !chained {
+            if inputs == 0 || outputs == 0 || Activation::from_code(code).is_none() || !reserved_ok || !chained {
                 return Err(FormatError::BadLayer {
                     layer: i,
                     offset: off,
@@ -351,7 +338,7 @@ impl<'a> ModelFile<'a> {
             return None;
         }
         let off = HEADER + LAYER * i;
-        let act = activation_from(*self.bytes.get(off + 8)?)?;
+        let act = Activation::from_code(*self.bytes.get(off + 8)?)?;
         Some(Dense::new(
             u32_at(self.bytes, off) as usize,
             u32_at(self.bytes, off + 4) as usize,

@@ -74,6 +74,20 @@ impl Loss {
         Self::ALL.into_iter().find(|l| l.name() == name)
     }
 
+    /// The loss's code in checkpoints (never reused).
+    pub const fn code(self) -> u8 {
+        match self {
+            Loss::Mse => 0,
+            Loss::BinaryCrossEntropy => 1,
+            Loss::SoftmaxCrossEntropy => 2,
+        }
+    }
+
+    /// The loss with [`code`](Loss::code) `code`, if any.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.code() == code)
+    }
+
     /// The last-layer activation this loss requires, if any.
     pub const fn required_activation(self) -> Option<Activation> {
         match self {
