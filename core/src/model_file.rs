@@ -274,7 +274,12 @@ impl<'a> ModelFile<'a> {
             let code = bytes.get(off + 8).copied().unwrap_or(u8::MAX);
             let reserved_ok = bytes.get(off + 9..off + 12) == Some(&[0u8, 0, 0][..]);
             let chained = prev.is_none_or(|p| p == inputs);
-            if inputs == 0 || outputs == 0 || Activation::from_code(code).is_none() || !reserved_ok || !chained {
+            if inputs == 0
+                || outputs == 0
+                || Activation::from_code(code).is_none()
+                || !reserved_ok
+                || !chained
+            {
                 return Err(FormatError::BadLayer {
                     layer: i,
                     offset: off,
