@@ -54,9 +54,19 @@ pub struct CompareArgs {
     /// Directory for the figures (created if missing).
     #[arg(long, default_value = "compare-plots")]
     pub out_dir: PathBuf,
-    /// Test surface for the 2-D view of the optimizers' paths.
+    /// Test surface for the 2-D view of the optimizers' paths (PNG, SVG and an animated GIF each).
     #[arg(long, value_enum, default_value = "rosenbrock")]
     pub surface: SurfaceArg,
+    /// Fix one optimizer's learning rate on the test surfaces, NAME=VALUE (repeatable or
+    /// comma-separated; NAME one of sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam,
+    /// adamw, radam, in any case). Without it each optimizer's rate is searched per surface over
+    /// 71 rates from 1e-5 to 100: on Rosenbrock and Beale, the one whose path stays in the view
+    /// and reaches the minimum first among the paths at most 1.3 times as long as the shortest
+    /// that reaches it (calm lines over the last bit of speed); on the saddle, the one whose
+    /// first step is 0.05 long, so that all start alike. The Iris runs keep --sgd-lr,
+    /// --adaptive-lr and --adadelta-lr: a surface's rates do not suit a network.
+    #[arg(long = "lr", value_name = "NAME=VALUE", value_delimiter = ',')]
+    pub lr: Vec<String>,
     /// Optimizer of the "which learning rate?" figure (sgd, momentum, nesterov, adagrad, adadelta,
     /// rmsprop, adam, adamw, radam).
     #[arg(long, default_value = "sgd")]
@@ -149,6 +159,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
     if a.target_loss.is_nan() || a.target_loss <= 0.0 {
         return Err(format!("--target-loss: {} must be > 0", a.target_loss));
     }
+    let fixed = crate::lineup::parse_lr_overrides(&a.lr)?;
     let setup = Setup::new(a)?;
     let entries = lineup(a.sgd_lr, a.adaptive_lr, a.adadelta_lr);
     for e in &entries {
@@ -185,7 +196,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
     };
     let files = plot::save(&chart, &a.out_dir.join("optimizers"))?;
     print_files(&files);
-    surface::run(a.surface, &a.out_dir)?;
+    surface::run(a.surface, &fixed, &a.out_dir)?;
     lrsweep::run(
         &setup,
         &a.sweep_optimizer,
@@ -209,7 +220,7 @@ fn curve(name: &str, opt: &AnyOptimizer, run: &Run) -> Curve {
         points: run
             .logs
             .iter()
-            .map(|l| (l.epoch as f64, f64::from(l.train.loss)))
+            .map(|l| (l.epoch as u64, f64::from(l.train.loss)))
             .collect(),
         diverged: run.diverged.is_some(),
     }

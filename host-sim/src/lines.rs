@@ -1,5 +1,6 @@
-//! A figure of curves over epochs on a logarithmic y axis (loss curves), with a legend;
-//! a run that diverged ends with a cross where it stopped.
+//! A figure of curves over a count (epochs, steps) on a logarithmic y axis (loss
+//! curves), with a legend; a run that diverged ends with a cross where it stopped.
+//! The x axis is an integer axis: its ticks are whole counts (`100`, not `100.0`).
 
 use crate::plot::{color, err, Figure, FONT};
 use plotters::coord::Shift;
@@ -10,8 +11,8 @@ use plotters::prelude::*;
 pub struct Curve {
     /// Legend text.
     pub label: String,
-    /// Points `(x, y)`, `y > 0`.
-    pub points: Vec<(f64, f64)>,
+    /// Points `(count, y)`, `y > 0`.
+    pub points: Vec<(u64, f64)>,
     /// Draw a cross at the last point (the run diverged after it).
     pub diverged: bool,
 }
@@ -33,7 +34,7 @@ impl Figure for LineChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(err)?;
         let pts = || self.curves.iter().flat_map(|c| c.points.iter());
-        let x_max = pts().map(|p| p.0).fold(1.0f64, f64::max);
+        let x_max = pts().map(|p| p.0).fold(1, u64::max);
         let ys: Vec<f64> = pts().map(|p| p.1).filter(|y| y.is_finite() && *y > 0.0).collect();
         let y_min = ys.iter().copied().fold(f64::INFINITY, f64::min).max(1e-6);
         let y_max = ys.iter().copied().fold(0.0f64, f64::max).max(y_min * 10.0);
@@ -42,7 +43,7 @@ impl Figure for LineChart {
             .margin(16)
             .x_label_area_size(50)
             .y_label_area_size(80)
-            .build_cartesian_2d(0.0..x_max, (y_min * 0.8..y_max * 1.25).log_scale())
+            .build_cartesian_2d(0..x_max, (y_min * 0.8..y_max * 1.25).log_scale())
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -56,7 +57,7 @@ impl Figure for LineChart {
         for (i, c) in self.curves.iter().enumerate() {
             let col = color(i);
             let style = ShapeStyle::from(&col).stroke_width(2);
-            let points: Vec<(f64, f64)> = c
+            let points: Vec<(u64, f64)> = c
                 .points
                 .iter()
                 .copied()
@@ -82,5 +83,44 @@ impl Figure for LineChart {
             .draw()
             .map_err(err)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::svg_texts;
+
+    #[test]
+    fn count_ticks_are_whole_numbers() {
+        for (n, ticks) in [
+            (100, &["0", "10", "20", "50", "100"][..]),
+            (3, &["0", "1", "2", "3"][..]),
+            (5000, &["0", "1000", "5000"][..]),
+        ] {
+            let chart = LineChart {
+                title: "t".into(),
+                x_label: "epoch".into(),
+                y_label: "loss".into(),
+                curves: vec![Curve {
+                    label: "run".into(),
+                    points: (0..=n).map(|e| (e, 1.0 / (1.0 + e as f64))).collect(),
+                    diverged: false,
+                }],
+            };
+            let texts = svg_texts(&chart);
+            for t in ticks {
+                assert!(texts.iter().any(|x| x == t), "no tick {t}: {texts:?}");
+            }
+            // The y ticks print three decimals; every other number is a whole count.
+            let x: Vec<&String> = texts.iter().filter(|t| t.parse::<f64>().is_ok()).collect();
+            for t in x.iter().filter(|t| t.contains('.')) {
+                assert_eq!(t.split_once('.').map(|p| p.1.len()), Some(3), "{t} in {texts:?}");
+            }
+            assert!(
+                !texts.iter().any(|t| t == "100.0" || t == "0.5" || t == "1.5"),
+                "{texts:?}"
+            );
+        }
     }
 }

@@ -69,7 +69,7 @@ pub fn run(
             label,
             points: logs
                 .iter()
-                .map(|l| (l.epoch as f64, f64::from(l.train.loss)))
+                .map(|l| (l.epoch as u64, f64::from(l.train.loss)))
                 .collect(),
             diverged: diverged_at.is_some(),
         });

@@ -41,7 +41,8 @@ pub trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 }
 
-fn register_font() {
+/// Registers the bundled font under [`FONT`] (once; every later call does nothing).
+pub fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are a valid TrueType font shipped with the crate; if registration
@@ -74,4 +75,20 @@ pub fn save(fig: &impl Figure, base: &Path) -> Result<Vec<PathBuf>, String> {
 /// Maps a plotters error to a message.
 pub fn err<E: std::fmt::Display>(e: E) -> String {
     format!("drawing failed: {e}")
+}
+
+/// The text of every `<text>` element of `fig` rendered to SVG (for tests of labels).
+#[cfg(test)]
+pub fn svg_texts(fig: &impl Figure) -> Vec<String> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        fig.draw(&root).unwrap_or_else(|e| panic!("{e}"));
+        root.present().unwrap_or_else(|e| panic!("{e}"));
+    }
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+        .collect()
 }

@@ -189,12 +189,18 @@ pub fn schedule(v: &Value, path: &str) -> Result<Schedule, String> {
 /// A loss from its name.
 pub fn loss(name: &str, path: &str) -> Result<Loss, String> {
     Loss::from_name(name).ok_or_else(|| {
-        format!("{path}: unknown loss {name:?} (known: mse, binary_cross_entropy, softmax_cross_entropy)")
+        let known: Vec<&str> = Loss::ALL.iter().map(|l| l.name()).collect();
+        format!("{path}: unknown loss {name:?} (known: {})", known.join(", "))
     })
 }
 
 /// An activation from its name.
 pub fn activation(name: &str, path: &str) -> Result<Activation, String> {
-    Activation::from_name(name)
-        .ok_or_else(|| format!("{path}: unknown activation {name:?} (known: identity, sigmoid, tanh, relu)"))
+    Activation::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
+        format!(
+            "{path}: unknown activation {name:?} (known: {})",
+            known.join(", ")
+        )
+    })
 }

@@ -170,8 +170,8 @@ fn save_plot(
 ) -> Result<(), String> {
     let fig = chart::AccuracyChart {
         title: title.to_string(),
-        points: curve.iter().map(|(w, a)| (f64::from(*w), *a)).collect(),
-        change: change.map(f64::from),
+        points: curve.to_vec(),
+        change,
     };
     let files = crate::plot::save(&fig, path)?;
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();

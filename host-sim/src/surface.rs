@@ -1,27 +1,35 @@
 //! The 2-D view: each optimizer of the lineup stepping on two parameters `(x, y)` of a
 //! test surface with its analytic gradient, through the core's `Optimizer::step`, drawn
-//! over the surface's contour lines.
+//! over the surface's contour lines, as a still figure (PNG, SVG) and an animation
+//! (GIF) of the paths growing step by step.
 //!
-//! | surface | f(x, y) | minimum | start |
-//! |---|---|---|---|
-//! | Rosenbrock | `(1 - x)^2 + 100 (y - x^2)^2` | (1, 1) | (-1.5, 2) |
-//! | Beale | `(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2` | (3, 0.5) | (1, 1.5) |
-//! | saddle | `x^2 - y^2` | none (a saddle at 0) | (-1.5, 0.001) |
+//! | surface | f(x, y) | minimum | start | steps |
+//! |---|---|---|---|---|
+//! | Rosenbrock | `(1 - x)^2 + 100 (y - x^2)^2` | (1, 1) | (-1.2, 1) | 10000 |
+//! | Beale | `(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2` | (3, 0.5) | (1, 1.5) | 3000 |
+//! | saddle | `x^2 - y^2` | none (a saddle at 0) | (-1.5, 0.00001) | 300 |
 //!
-//! Each optimizer family gets one learning rate per surface ([`Surface::lrs`]). A path
-//! stops when it leaves the view (on the saddle, that is the escape). RAdam's first
-//! steps, until its variance estimate can be rectified (step 6 with the default betas),
-//! are plain momentum steps of `lr` times the gradient, exactly as in PyTorch: on the
-//! steep Rosenbrock and Beale surfaces they jump out of the view at once.
+//! Each optimizer's learning rate is searched per surface ([`search`]) unless
+//! `--lr NAME=VALUE` fixes it. A path stops when it leaves the view (on the saddle,
+//! through the top or bottom edge, that is the escape) or stops being finite.
+//!
+//! RAdam's first steps, until its variance estimate can be rectified (step 6 with the
+//! default betas), are plain momentum steps of `lr` times the gradient, exactly as in
+//! PyTorch: on Rosenbrock's steep valley walls a rate like Adam's throws it out of the
+//! view within those steps, so its rate there is a tenth of Adam's and it walks the
+//! valley slowly.
+
+mod anim;
+mod figure;
+pub mod search;
 
 use crate::compare::print_files;
-use crate::contour::{self, Grid, Segment};
 use crate::lineup::{fmt_lr, lineup, Entry};
-use crate::plot::{self, color, err, Figure, FONT};
+use crate::plot;
+use figure::SurfaceFigure;
 use microtrain::{AnyOptimizer, Optimizer};
-use plotters::coord::Shift;
-use plotters::prelude::*;
-use std::path::Path;
+use search::{Choice, Rule};
+use std::path::{Path, PathBuf};
 
 /// Which surface(s) to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,7 +49,7 @@ pub enum SurfaceArg {
 /// A test surface and the settings its figure uses.
 #[derive(Clone, Copy)]
 pub struct Surface {
-    /// Name (file name `surface-<name>`).
+    /// Name (file names `surface-<name>.*`).
     pub name: &'static str,
     /// The formula, for the title.
     pub formula: &'static str,
@@ -53,18 +61,18 @@ pub struct Surface {
     pub start: (f32, f32),
     /// The global minimum, if any.
     pub minimum: Option<(f64, f64)>,
+    /// The saddle point, if the figure marks one.
+    pub saddle_point: Option<(f64, f64)>,
     /// View in x.
     pub x: (f64, f64),
     /// View in y.
     pub y: (f64, f64),
-    /// Learning rates: SGD family, adaptive, Adadelta.
-    pub lrs: (f32, f32, f32),
     /// Steps per optimizer.
     pub steps: u32,
+    /// How the search picks each optimizer's learning rate.
+    pub rule: Rule,
     /// Contour levels spaced logarithmically (else linearly).
     pub log_levels: bool,
-    /// The legend goes in the lower left corner (else lower right), where the paths are not.
-    pub legend_left: bool,
 }
 
 fn rosenbrock(x: f64, y: f64) -> f64 {
@@ -106,14 +114,14 @@ pub const SURFACES: [Surface; 3] = [
         formula: "(1 - x)² + 100 (y - x²)²",
         f: rosenbrock,
         grad: rosenbrock_grad,
-        start: (-1.5, 2.0),
+        start: (-1.2, 1.0),
         minimum: Some((1.0, 1.0)),
+        saddle_point: None,
         x: (-2.0, 2.0),
-        y: (-1.0, 3.0),
-        lrs: (0.0004, 0.02, 1.0),
-        steps: 1000,
+        y: (-0.5, 2.0),
+        steps: 10_000,
+        rule: Rule::Arrive { radius: 0.04 },
         log_levels: true,
-        legend_left: true,
     },
     Surface {
         name: "beale",
@@ -122,187 +130,199 @@ pub const SURFACES: [Surface; 3] = [
         grad: beale_grad,
         start: (1.0, 1.5),
         minimum: Some((3.0, 0.5)),
+        saddle_point: None,
         x: (-1.0, 4.5),
         y: (-1.5, 2.5),
-        lrs: (0.001, 0.02, 1.0),
-        steps: 1000,
+        steps: 3000,
+        rule: Rule::Arrive { radius: 0.05 },
         log_levels: true,
-        legend_left: false,
     },
     Surface {
         name: "saddle",
         formula: "x² - y²",
         f: saddle,
         grad: saddle_grad,
-        start: (-1.5, 0.001),
+        start: (-1.5, 1e-5),
         minimum: None,
+        saddle_point: Some((0.0, 0.0)),
         x: (-2.0, 2.0),
         y: (-2.0, 2.0),
-        lrs: (0.01, 0.01, 1.0),
         steps: 300,
+        rule: Rule::FirstStep { length: 0.05 },
         log_levels: false,
-        legend_left: false,
     },
 ];
 
-/// An optimizer's path: the points visited and how it ended.
+/// How a walk ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum End {
+    /// All the steps were taken inside the view.
+    Finished,
+    /// The point left the view at this step (it is the path's last point).
+    LeftView(u32),
+    /// The point stopped being finite at this step (the path ends before it).
+    Diverged(u32),
+}
+
+/// The points an optimizer visited from the start, and how the walk ended.
 #[derive(Debug, Clone)]
-pub struct Path2 {
-    /// Legend text.
-    pub label: String,
-    /// Points from the start.
+pub struct Walk {
+    /// Points from the start: `points[k]` is the point after step `k`.
     pub points: Vec<(f64, f64)>,
+    /// How it ended.
+    pub end: End,
 }
 
-/// Steps `opt` from the surface's start; stops early if the point leaves the view or
-/// stops being finite. Returns the points and a note on how the run ended.
-pub fn walk(s: &Surface, opt: &AnyOptimizer) -> (Vec<(f64, f64)>, String) {
-    let mut p = [s.start.0, s.start.1];
-    let mut state = vec![0.0f32; 2 * opt.state_per_param()];
-    opt.init_state(&mut state);
-    let mut points = vec![(f64::from(p[0]), f64::from(p[1]))];
-    let lr = f64::from(opt.lr());
-    for k in 1..=s.steps {
-        let (gx, gy) = (s.grad)(f64::from(p[0]), f64::from(p[1]));
-        let g = [gx as f32, gy as f32];
-        opt.step(&mut p, &g, &mut state, lr, k);
-        let (x, y) = (f64::from(p[0]), f64::from(p[1]));
-        if !(x.is_finite() && y.is_finite()) {
-            return (points, format!("diverged at step {k}"));
-        }
-        let inside = (s.x.0..=s.x.1).contains(&x) && (s.y.0..=s.y.1).contains(&y);
-        points.push((x, y));
-        if !inside {
-            return (points, format!("left the view at step {k}"));
-        }
-    }
-    let (x, y) = points.last().copied().unwrap_or_default();
-    (points, format!("f = {:.2e} after {} steps", (s.f)(x, y), s.steps))
-}
-
-struct SurfaceFigure {
-    surface: Surface,
-    contours: Vec<Vec<Segment>>,
-    paths: Vec<Path2>,
-}
-
-impl Figure for SurfaceFigure {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let s = &self.surface;
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!(
-                    "Optimizer paths on {}, from ({}, {})",
-                    s.formula, s.start.0, s.start.1
-                ),
-                (FONT, 24),
-            )
-            .margin(16)
-            .x_label_area_size(45)
-            .y_label_area_size(55)
-            .build_cartesian_2d(s.x.0..s.x.1, s.y.0..s.y.1)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc("x (parameter 1)")
-            .y_desc("y (parameter 2)")
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 18))
-            .draw()
-            .map_err(err)?;
-        let gray = RGBColor(190, 190, 190);
-        for level in &self.contours {
-            chart
-                .draw_series(level.iter().map(|(a, b)| PathElement::new(vec![*a, *b], gray)))
-                .map_err(err)?;
-        }
-        for (i, p) in self.paths.iter().enumerate() {
-            let style = ShapeStyle::from(&color(i)).stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(p.points.iter().copied(), style))
-                .map_err(err)?
-                .label(&p.label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
-        }
-        let start = (f64::from(s.start.0), f64::from(s.start.1));
-        chart
-            .draw_series(std::iter::once(Circle::new(start, 6, BLACK.filled())))
-            .map_err(err)?
-            .label("start")
-            .legend(|(x, y)| Circle::new((x + 12, y), 5, BLACK.filled()));
-        if let Some(m) = s.minimum {
-            chart
-                .draw_series(std::iter::once(Cross::new(m, 9, BLACK.stroke_width(3))))
-                .map_err(err)?
-                .label("minimum")
-                .legend(|(x, y)| Cross::new((x + 12, y), 6, BLACK.stroke_width(2)));
-        }
-        chart
-            .configure_series_labels()
-            .position(if s.legend_left {
-                SeriesLabelPosition::LowerLeft
-            } else {
-                SeriesLabelPosition::LowerRight
-            })
-            .label_font((FONT, 13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-        Ok(())
+impl Walk {
+    /// The last point.
+    pub fn last(&self) -> (f64, f64) {
+        self.points.last().copied().unwrap_or_default()
     }
 }
 
-fn levels(s: &Surface, grid: &Grid) -> Vec<f64> {
-    let (lo, hi) = grid.range();
-    let n = 16;
-    if s.log_levels {
-        let a = lo.max(1e-3).ln();
-        let b = hi.ln();
-        (1..n)
-            .map(|i| (a + (b - a) * f64::from(i) / f64::from(n)).exp())
-            .collect()
-    } else {
-        (1..n)
-            .map(|i| lo + (hi - lo) * f64::from(i) / f64::from(n))
-            .collect()
+impl Surface {
+    /// Whether `(x, y)` is inside the view (edges included).
+    pub fn inside(&self, (x, y): (f64, f64)) -> bool {
+        (self.x.0..=self.x.1).contains(&x) && (self.y.0..=self.y.1).contains(&y)
+    }
+
+    /// The distance from `p` to the minimum (infinite without one).
+    pub fn distance_to_minimum(&self, p: (f64, f64)) -> f64 {
+        self.minimum
+            .map_or(f64::INFINITY, |m| (p.0 - m.0).hypot(p.1 - m.1))
+    }
+
+    /// Steps `opt` from the start for `steps` steps at most; stops early if the point
+    /// leaves the view or stops being finite.
+    pub fn walk_for(&self, opt: &AnyOptimizer, steps: u32) -> Walk {
+        let mut p = [self.start.0, self.start.1];
+        let mut state = vec![0.0f32; 2 * opt.state_per_param()];
+        opt.init_state(&mut state);
+        let mut points = vec![(f64::from(p[0]), f64::from(p[1]))];
+        let lr = f64::from(opt.lr());
+        for k in 1..=steps {
+            let (gx, gy) = (self.grad)(f64::from(p[0]), f64::from(p[1]));
+            opt.step(&mut p, &[gx as f32, gy as f32], &mut state, lr, k);
+            let q = (f64::from(p[0]), f64::from(p[1]));
+            if !(q.0.is_finite() && q.1.is_finite()) {
+                return Walk {
+                    points,
+                    end: End::Diverged(k),
+                };
+            }
+            points.push(q);
+            if !self.inside(q) {
+                return Walk {
+                    points,
+                    end: End::LeftView(k),
+                };
+            }
+        }
+        Walk {
+            points,
+            end: End::Finished,
+        }
+    }
+
+    /// [`walk_for`](Surface::walk_for) the surface's number of steps.
+    pub fn walk(&self, opt: &AnyOptimizer) -> Walk {
+        self.walk_for(opt, self.steps)
+    }
+
+    /// How a walk ended, in words: `f = 5.3e-7 after 10000 steps`, `escaped at step
+    /// 38`, `left the view at step 2`, `diverged at step 9`.
+    pub fn describe(&self, w: &Walk) -> String {
+        match w.end {
+            End::Finished => {
+                let (x, y) = w.last();
+                format!("f = {:.1e} after {} steps", (self.f)(x, y), self.steps)
+            }
+            End::LeftView(k) => {
+                let (_, y) = w.last();
+                if self.minimum.is_none() && !(self.y.0..=self.y.1).contains(&y) {
+                    format!("escaped at step {k}")
+                } else {
+                    format!("left the view at step {k}")
+                }
+            }
+            End::Diverged(k) => format!("diverged at step {k}"),
+        }
     }
 }
 
-/// Draws the surface(s) asked for into `dir`.
-pub fn run(which: SurfaceArg, dir: &Path) -> Result<(), String> {
-    let chosen: Vec<&Surface> = match which {
+/// The surfaces `which` asks for.
+pub fn chosen(which: SurfaceArg) -> Vec<&'static Surface> {
+    match which {
         SurfaceArg::None => Vec::new(),
         SurfaceArg::All => SURFACES.iter().collect(),
         SurfaceArg::Rosenbrock => vec![&SURFACES[0]],
         SurfaceArg::Beale => vec![&SURFACES[1]],
         SurfaceArg::Saddle => vec![&SURFACES[2]],
-    };
-    for s in chosen {
-        println!("paths on the {} surface:", s.name);
-        let (g, a, d) = s.lrs;
-        let mut paths = Vec::new();
-        for Entry { name, opt } in lineup(g, a, d) {
-            let (points, end) = walk(s, &opt);
-            let label = format!("{name} (lr {}): {end}", fmt_lr(opt.lr()));
-            println!("  {label}");
-            paths.push(Path2 { label, points });
+    }
+}
+
+/// Each lineup optimizer's path on `s`: at the learning rate `fixed` gives for its
+/// lineup name, else at the one [`search::choose`] picks.
+pub fn paths(s: &Surface, fixed: &[(&str, f32)]) -> Vec<Choice> {
+    // The lineup's configs; only their other hyperparameters matter here.
+    lineup(0.01, 0.01, 1.0)
+        .into_iter()
+        .map(
+            |Entry { name, opt }| match fixed.iter().find(|(n, _)| *n == name) {
+                Some((_, lr)) => search::fixed(s, name, opt, *lr),
+                None => search::choose(s, name, opt),
+            },
+        )
+        .collect()
+}
+
+/// Draws the surface(s) asked for into `dir` (PNG, SVG and GIF each), printing each
+/// optimizer's learning rate and how its path ended. `fixed` holds the `--lr`
+/// overrides ([`crate::lineup::parse_lr_overrides`]).
+pub fn run(which: SurfaceArg, fixed: &[(&str, f32)], dir: &Path) -> Result<(), String> {
+    let mut jobs = Vec::new();
+    for s in chosen(which) {
+        let mut text = format!("paths on the {} surface ({}):\n", s.name, s.rule.describe());
+        let choices = paths(s, fixed);
+        for c in &choices {
+            text += &format!(
+                "  {:<9} lr {:<9} {:<9} {}\n",
+                c.name,
+                fmt_lr(c.opt.lr()),
+                c.how.tag(),
+                c.summary(s)
+            );
         }
-        let grid = Grid::sample(s.f, s.x, s.y, 160);
-        let contours = levels(s, &grid)
+        let base = dir.join(format!("surface-{}", s.name));
+        jobs.push((text, SurfaceFigure::new(*s, &choices), base));
+    }
+    // The files of each surface in a thread of its own (encoding the GIF takes the
+    // longest); the text in the surfaces' order.
+    let written: Vec<Result<Vec<PathBuf>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
             .iter()
-            .map(|l| contour::segments(&grid, *l))
+            .map(|(_, fig, base)| scope.spawn(move || write(fig, base)))
             .collect();
-        let fig = SurfaceFigure {
-            surface: *s,
-            contours,
-            paths,
-        };
-        print_files(&plot::save(&fig, &dir.join(format!("surface-{}", s.name)))?);
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("drawing a surface failed".into()))
+            })
+            .collect()
+    });
+    for ((text, _, _), files) in jobs.iter().zip(written) {
+        print!("{text}");
+        print_files(&files?);
     }
     Ok(())
+}
+
+/// Writes `base.png`, `base.svg` and `base.gif`.
+fn write(fig: &SurfaceFigure, base: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files = plot::save(fig, base)?;
+    files.push(anim::save(fig, &base.with_extension("gif"))?);
+    Ok(files)
 }
 
 #[cfg(test)]
@@ -332,12 +352,20 @@ mod tests {
     }
 
     #[test]
-    fn momentum_reaches_the_rosenbrock_valley_floor() {
+    fn walks_stop_where_they_leave_the_view_or_diverge() {
         let s = &SURFACES[0];
-        let opt = AnyOptimizer::from(microtrain::Sgd::momentum(s.lrs.0, 0.9));
-        let (points, end) = walk(s, &opt);
-        let (x, y) = points.last().copied().unwrap_or_default();
-        assert!((s.f)(x, y) < 0.1, "{end}");
-        assert_eq!(points.len(), s.steps as usize + 1);
+        let w = s.walk(&AnyOptimizer::from(microtrain::Sgd::new(1.0)));
+        assert!(matches!(w.end, End::LeftView(1)), "{:?}", w.end);
+        assert_eq!(w.points.len(), 2);
+        assert!(!s.inside(w.last()));
+        assert_eq!(s.describe(&w), "left the view at step 1");
+        let w = s.walk(&AnyOptimizer::from(microtrain::Sgd::new(1e-4)));
+        assert_eq!(w.end, End::Finished);
+        assert_eq!(w.points.len(), s.steps as usize + 1);
+        assert!(
+            s.describe(&w).ends_with("after 10000 steps"),
+            "{}",
+            s.describe(&w)
+        );
     }
 }

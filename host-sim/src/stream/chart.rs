@@ -1,4 +1,5 @@
 //! The running accuracy of a stream over its windows, with the regime change marked.
+//! The window axis is an integer axis: its ticks are whole counts (`100`, not `100.0`).
 
 use crate::plot::{color, err, Figure, FONT};
 use plotters::coord::Shift;
@@ -10,21 +11,21 @@ pub struct AccuracyChart {
     /// Title at the top.
     pub title: String,
     /// `(window, accuracy)`.
-    pub points: Vec<(f64, f64)>,
+    pub points: Vec<(u32, f64)>,
     /// Window of the regime change, drawn as a vertical line.
-    pub change: Option<f64>,
+    pub change: Option<u32>,
 }
 
 impl Figure for AccuracyChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(err)?;
-        let x_max = self.points.iter().map(|p| p.0).fold(1.0f64, f64::max);
+        let x_max = self.points.iter().map(|p| p.0).fold(1, u32::max);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (FONT, 24))
             .margin(16)
             .x_label_area_size(50)
             .y_label_area_size(70)
-            .build_cartesian_2d(0.0..x_max, 0.0..1.05)
+            .build_cartesian_2d(0..x_max, 0.0..1.05)
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -55,5 +56,24 @@ impl Figure for AccuracyChart {
                 .map_err(err)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_ticks_are_whole_numbers() {
+        let chart = AccuracyChart {
+            title: "t".into(),
+            points: (1..=600).map(|w| (w, 0.5)).collect(),
+            change: Some(300),
+        };
+        let texts = crate::plot::svg_texts(&chart);
+        for t in ["0", "100", "300", "600"] {
+            assert!(texts.iter().any(|x| x == t), "no tick {t}: {texts:?}");
+        }
+        assert!(!texts.iter().any(|t| t.ends_with("00.0")), "{texts:?}");
     }
 }
