@@ -353,3 +353,75 @@ pub fn update_fused<O: Optimizer + ?Sized>(
         input = take(&mut a, l.outputs);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Activation::{Identity, Relu, Sigmoid, Tanh};
+
+    /// Deterministic values in about [-2, 2] with zeros of both signs mixed in.
+    fn fill(v: &mut [f32], seed: u32) {
+        for (i, f) in (0u32..).zip(v.iter_mut()) {
+            let h = i.wrapping_add(seed).wrapping_mul(2_654_435_761) >> 8;
+            *f = match h % 11 {
+                0 => 0.0,
+                1 => -0.0,
+                _ => (h % 4001) as f32 / 1000.0 - 2.0,
+            };
+        }
+    }
+
+    /// The trainer's unchecked passes give the checked passes' bits, for hidden layers
+    /// of every activation and row lengths around the FPU kernels' register paths.
+    #[test]
+    fn unchecked_passes_are_the_checked_passes() {
+        let all = [Relu, Identity, Sigmoid, Tanh];
+        let mut seed = 0u32;
+        for a0 in all {
+            for a1 in all {
+                for (inputs, hidden) in [(4, 8), (8, 4), (3, 5), (1, 9)] {
+                    seed += 1;
+                    let layers = [
+                        Dense::new(inputs, hidden, a0),
+                        Dense::new(hidden, 4, a1),
+                        Dense::new(4, 3, Identity),
+                    ];
+                    let n = crate::shape::params_len(&layers);
+                    let a = crate::shape::activations_len(&layers);
+                    let (mut params, mut x) = ([0.0f32; 160], [0.0f32; 8]);
+                    fill(&mut params[..n], seed);
+                    fill(&mut x[..inputs], 1000 + seed);
+                    let (params, x) = (&params[..n], &x[..inputs]);
+                    let mut want = [0.0f32; 40];
+                    fill(&mut want[..a], 2000 + seed);
+                    let mut got = want;
+                    forward(&layers, params, x, &mut want[..a / 2]);
+                    backward_deltas(&layers, params, &mut want[..a]);
+                    // SAFETY: the layers are valid and every buffer has the shape's size.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        forward_unchecked::<true>(&layers, params, x, &mut got[..a / 2]);
+                        backward_deltas_unchecked::<true>(&layers, params, &mut got[..a]);
+                    }
+                    assert_eq!(
+                        got.map(f32::to_bits),
+                        want.map(f32::to_bits),
+                        "{a0:?} {a1:?} {inputs}-{hidden}"
+                    );
+                    // Without sigmoid and tanh, the passes that leave them out agree too.
+                    if [a0, a1].iter().all(|a| matches!(a, Relu | Identity)) {
+                        let mut plain = [0.0f32; 40];
+                        fill(&mut plain[..a], 2000 + seed);
+                        // SAFETY: as above.
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            forward_unchecked::<false>(&layers, params, x, &mut plain[..a / 2]);
+                            backward_deltas_unchecked::<false>(&layers, params, &mut plain[..a]);
+                        }
+                        assert_eq!(plain.map(f32::to_bits), want.map(f32::to_bits), "{a0:?} {a1:?}");
+                    }
+                }
+            }
+        }
+    }
+}
