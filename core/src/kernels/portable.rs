@@ -1,4 +1,4 @@
-//! The portable loops: every kernel in plain Rust over slices, compiled on every target.
+//! The portable loops: every kernel in plain Rust over slices, on every target.
 //!
 //! These define the kernels' results bit for bit. Where no FPU version exists (the
 //! host, Cortex-M0 and M3, and the kernels without one), the public functions of
