@@ -15,14 +15,20 @@
 //!  x, target ─► layers::dense::forward ─► loss ─► layers::dense::backward ─► grads
 //!                                                                             │
 //!              schedule (lr_t) ─► optim::*::step(params, grads, state, lr_t, k)
+//!  ─────────────────────────────────── kernels ────────────────────────────────────
+//!  loops over slices: kernels::portable everywhere, FPU assembly on hard-float Arm
 //! ```
 //!
 //! - [`shape`]: layers ([`Dense`]) and the `const fn` sizes of every buffer.
 //! - [`storage`]: caller-owned buffers; [`Storage`] is const-generic for `static`s,
 //!   [`Buffers`] is the slice view every other module works on.
-//! - [`kernels`], [`layers`], [`activation`]: flat loops over slices. On hard-float
-//!   Cortex-M (M4F, M7, M33) the hot ones run as FPU assembly with the same bits
-//!   (`kernels/vfp.rs`, `optim/vfp.rs`).
+//! - [`kernels`]: flat loops over slices, at the bottom: they know nothing of layers,
+//!   shapes or models. [`kernels::portable`] holds every kernel's portable loop,
+//!   compiled on every target; on hard-float Cortex-M (M4F, M7, M33) the hot ones run
+//!   as FPU assembly with the same bits (`kernels/arm_vfp.rs`), chosen in one place,
+//!   `kernels/mod.rs`. (The optimizers' FPU kernels are in `optim/vfp.rs`.)
+//! - [`layers`], [`activation`]: a dense stack's passes, layer by layer over the
+//!   kernels; the trainer's passes without per-call checks are here too.
 //! - [`loss`]: MSE, binary cross-entropy, softmax cross-entropy.
 //! - [`optim`]: SGD (momentum, Nesterov), Adagrad, Adadelta, RMSprop, Adam (AMSGrad),
 //!   AdamW, RAdam, one file each.
@@ -87,8 +93,13 @@
 //! ```
 #![no_std]
 #![deny(missing_docs)]
-// `unsafe` only in the FPU assembly for hard-float Cortex-M (`math::sqrt`, `kernels/vfp.rs`,
-// `optim/vfp.rs`), each block with its soundness argument and an `allow` of its own.
+// `unsafe` code, each block with its soundness argument and an `allow` of its own, in:
+// - the FPU assembly for hard-float Cortex-M (`kernels/arm_vfp.rs`, `optim/vfp.rs`,
+//   `math::sqrt`) and `kernels::keep_rolled`'s empty `asm!` block on Arm;
+// - the trainer's passes without per-call checks: `layers::dense::forward_unchecked`
+//   and `backward_deltas_unchecked` cut a model's slices from raw pointers, and
+//   `trainer.rs` calls them and its optimizer's update (`optim::ModelUpdateFn`), relying
+//   on `Trainer::new` having checked the shape and cut every buffer to its size.
 #![deny(unsafe_code)]
 #![deny(
     clippy::unwrap_used,

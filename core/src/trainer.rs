@@ -505,25 +505,19 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     fn forward_with<const GENERAL: bool>(&mut self, x: &[f32]) {
         // SAFETY: `new` checked the layers and cut the buffers to the shape's sizes, and
         // every caller checked `x` against the model's inputs first.
-        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
         #[allow(unsafe_code)]
         unsafe {
-            kernels::vfp::forward_unchecked::<GENERAL>(self.layers, self.b.params, x, self.b.acts)
+            dense::forward_unchecked::<GENERAL>(self.layers, self.b.params, x, self.b.acts)
         };
-        #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-        dense::forward_with::<GENERAL>(self.layers, self.b.params, x, self.b.acts);
     }
 
     /// The error propagation (see [`forward_with`](Self::forward_with)).
     fn backward_deltas_with<const GENERAL: bool>(&mut self) {
         // SAFETY: `new` checked the layers and cut the buffers to the shape's sizes.
-        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
         #[allow(unsafe_code)]
         unsafe {
-            kernels::vfp::backward_unchecked::<GENERAL>(self.layers, self.b.params, self.b.acts)
+            dense::backward_deltas_unchecked::<GENERAL>(self.layers, self.b.params, self.b.acts)
         };
-        #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-        dense::backward_deltas_with::<GENERAL>(self.layers, self.b.params, self.b.acts);
     }
 
     /// Runs the model on one input and writes its output (after the last activation;

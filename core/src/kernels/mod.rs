@@ -1,12 +1,47 @@
 //! Flat loops over slices: the only place where speed is won or lost.
 //!
-//! Every kernel walks its slices with iterators (`zip`, `chunks_exact`), so there are
-//! no bounds checks inside the loops and no way to index out of range. Mismatched
-//! lengths cannot panic: the loops stop at the shorter slice (callers validate lengths
-//! before they get here).
+//! Kernels take slices (or, for the unchecked entry points below, slices of lengths
+//! their caller has already checked) and know nothing of layers, shapes or models.
+//!
+//! ## Two implementations, one switch
+//!
+//! - [`portable`]: every kernel in plain Rust, compiled on every target. Its results
+//!   are the kernels' definition, bit for bit.
+//! - `arm_vfp` (`kernels/arm_vfp.rs`): FPU assembly for the hot kernels, compiled only
+//!   for hard-float Cortex-M (M4F, M7, M33), with the portable loops' bits; it
+//!   re-exports the portable loops of the kernels it has no FPU version of.
+//!
+//! The switch below (a `cfg` and its negation) picks the active implementation, and
+//! each public function here calls it: on hard-float Arm the FPU versions, elsewhere
+//! the portable loops. The
+//! firmware self-test (`firmware/qemu`, binary `kernels`) runs on a Cortex-M4F, calls
+//! both on the same data and compares the results bit for bit.
+//!
+//! Mismatched lengths cannot panic: every kernel stops at the shorter slice (callers
+//! validate lengths before they get here).
+//!
+//! ## Unchecked entry points
+//!
+//! `affine_unchecked` and `transposed_unchecked` (crate-internal) are [`affine`] /
+//! [`affine_relu`] and [`transposed`] / [`transposed_relu`] for a caller that checked a
+//! whole model's lengths once (the trainer's passes, `layers::dense::forward_unchecked`
+//! and `backward_deltas_unchecked`): the FPU versions skip the per-call length checks
+//! and are `unsafe`, with the contract that the rows and the row length are not zero
+//! and every slice holds exactly what one shape of `rows x cols` needs (see their
+//! `# Safety`). The portable versions need none of it and are safe functions; callers
+//! keep the contract, and call them in `unsafe` blocks, on every target.
+
+pub mod portable;
 
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-pub(crate) mod vfp;
+pub(crate) mod arm_vfp;
+// The switch: the implementation every public kernel below calls.
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+use arm_vfp as active;
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+use portable as active;
+
+pub(crate) use active::{affine_unchecked, transposed_unchecked};
 
 /// Called in the body of a loop that is not worth unrolling (it runs once per sample
 /// over a few outputs): keeps it rolled on Cortex-M, where LLVM otherwise unrolls small
@@ -24,183 +59,75 @@ pub(crate) fn keep_rolled() {
     }
 }
 
-/// `sum(a[i] * b[i])` over the common length.
-///
-/// Summed in four interleaved partial sums (elements `4k`, `4k+1`, `4k+2`, `4k+3`),
-/// added as `(s0 + s1) + (s2 + s3)` and then the remainder in order. The fixed order
-/// makes the result the same on every target; the independent sums let a
-/// single-issue FPU overlap its additions and keep loop overhead to a quarter.
+/// `sum(a[i] * b[i])` over the common length, in four interleaved partial sums
+/// ([`portable::dot`] gives the order, the same on every target).
 #[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (a.get(..n).unwrap_or(&[]), b.get(..n).unwrap_or(&[]));
-    let mut ca = a.chunks_exact(4);
-    let mut cb = b.chunks_exact(4);
-    let mut s = [0.0f32; 4];
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        if let ([x0, x1, x2, x3], [y0, y1, y2, y3]) = (x, y) {
-            s[0] += x0 * y0;
-            s[1] += x1 * y1;
-            s[2] += x2 * y2;
-            s[3] += x3 * y3;
-        }
-    }
-    let head = (s[0] + s[1]) + (s[2] + s[3]);
-    ca.remainder()
-        .iter()
-        .zip(cb.remainder())
-        .fold(head, |acc, (x, y)| acc + x * y)
+    active::dot(a, b)
 }
 
 /// `bias + sum(w[j] * x[j])` over the common length, in the order a dense layer's
-/// forward pass uses on every target: four interleaved partial sums, lane 0 starting
-/// from `bias + w[0] x[0]` and lanes 1-3 from the first four products, added as
-/// `(s0 + s1) + (s2 + s3)`, then the remainder in order (with fewer than four terms,
-/// `bias` then the remainder). Starting from the bias rather than adding it last saves
-/// an instruction per output on the FPU; the rounding differs from `dot(w, x) + bias`
-/// in the last bit at most, well inside the PyTorch conformance tolerances.
+/// forward pass uses on every target ([`portable::bias_dot`]: four partial sums, lane 0
+/// starting from the bias).
 #[inline]
 pub fn bias_dot(bias: f32, w: &[f32], x: &[f32]) -> f32 {
-    let n = w.len().min(x.len());
-    let (w, x) = (w.get(..n).unwrap_or(&[]), x.get(..n).unwrap_or(&[]));
-    let mut cw = w.chunks_exact(4);
-    let mut cx = x.chunks_exact(4);
-    let head = match (cw.next(), cx.next()) {
-        (Some(&[w0, w1, w2, w3]), Some(&[x0, x1, x2, x3])) => {
-            let mut s = [bias + w0 * x0, w1 * x1, w2 * x2, w3 * x3];
-            for (a, b) in (&mut cw).zip(&mut cx) {
-                if let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (a, b) {
-                    s[0] += a0 * b0;
-                    s[1] += a1 * b1;
-                    s[2] += a2 * b2;
-                    s[3] += a3 * b3;
-                }
-            }
-            (s[0] + s[1]) + (s[2] + s[3])
-        }
-        _ => bias,
-    };
-    cw.remainder()
-        .iter()
-        .zip(cx.remainder())
-        .fold(head, |acc, (a, b)| acc + a * b)
+    active::bias_dot(bias, w, x)
 }
 
 /// `out[i] = b[i] + W[i, :] . x` for a row-major `W` of `out.len()` rows of
-/// `x.len()` columns, summed as [`bias_dot`] does.
+/// `x.len()` columns, each row summed as [`bias_dot`] does ([`portable::affine`]).
 ///
 /// On Cortex-M cores with a single-precision FPU this runs as one assembly loop with
-/// the same bits (see `kernels/vfp.rs`).
+/// the same bits.
 #[inline]
 pub fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    vfp::affine(w, b, x, out, false);
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-    {
-        let cols = x.len().max(1);
-        for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(cols)).zip(b) {
-            *o = bias_dot(*bias, row, x);
-        }
-    }
+    active::affine(w, b, x, out);
 }
 
-/// [`affine`] followed by ReLU on the rows it wrote, `out[i] = max(out[i], 0)` (as
-/// [`crate::Activation::Relu`] applies it: a negative value becomes +0, NaN and -0
-/// stay). One pass on Cortex-M cores with a single-precision FPU.
+/// [`affine`] followed by ReLU on the rows it wrote, `out[i] = math::max(out[i], 0)`
+/// (a negative value becomes +0, NaN and -0 stay: the ReLU activation's operation;
+/// [`portable::affine_relu`]). One pass on Cortex-M cores with a single-precision FPU.
 #[inline]
 pub fn affine_relu(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    vfp::affine(w, b, x, out, true);
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-    {
-        affine(w, b, x, out);
-        // Only the rows `affine` wrote (all of them when the lengths fit the shape).
-        let rows = out.len().min(b.len()).min(w.len() / x.len().max(1));
-        crate::Activation::Relu.apply(out.get_mut(..rows).unwrap_or(&mut []));
-    }
+    active::affine_relu(w, b, x, out);
 }
 
 /// `gw[i, j] += d[i] * x[j]` and `gb[i] += d[i]`: the gradient of one sample added to
-/// a dense layer's accumulated gradient.
+/// a dense layer's accumulated gradient ([`portable::outer_acc`]).
 #[inline]
 pub fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    vfp::outer_acc(gw, gb, d, x);
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-    {
-        let cols = x.len().max(1);
-        for ((row, g_b), di) in gw.chunks_exact_mut(cols).zip(gb.iter_mut()).zip(d) {
-            for (g, xj) in row.iter_mut().zip(x) {
-                *g += di * xj;
-            }
-            *g_b += di;
-        }
-    }
+    active::outer_acc(gw, gb, d, x);
 }
 
 /// One pass over a dense layer's rows for the backward pass: for each row `i`,
 /// `gw[i, :] += d[i] * x`, `gb[i] += d[i]` (as [`outer_acc`]) and
 /// `s += d[i] * W[i, :]`, so that on return `s = W^T d` (summed over `i` in order,
-/// starting from zero).
+/// starting from zero; [`portable::outer_acc_and_back`]).
 #[inline]
 pub fn outer_acc_and_back(gw: &mut [f32], gb: &mut [f32], w: &[f32], d: &[f32], x: &[f32], s: &mut [f32]) {
-    let cols = x.len().max(1);
-    s.iter_mut().for_each(|v| *v = 0.0);
-    let rows = gw
-        .chunks_exact_mut(cols)
-        .zip(w.chunks_exact(cols))
-        .zip(gb.iter_mut())
-        .zip(d);
-    for (((g_row, w_row), g_b), di) in rows {
-        for (((g, xj), wij), sj) in g_row.iter_mut().zip(x).zip(w_row).zip(s.iter_mut()) {
-            *g += di * xj;
-            *sj += wij * di;
-        }
-        *g_b += di;
-    }
+    active::outer_acc_and_back(gw, gb, w, d, x, s);
 }
 
 /// `s = W^T d` for a row-major `W` with `s.len()` columns, summed over the rows in
-/// order from zero (the same bits as [`outer_acc_and_back`]'s `s`).
+/// order from zero (the same bits as [`outer_acc_and_back`]'s `s`;
+/// [`portable::transposed`]).
 #[inline]
 pub fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    vfp::transposed(w, d, s);
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-    {
-        let cols = s.len().max(1);
-        s.iter_mut().for_each(|v| *v = 0.0);
-        for (w_row, di) in w.chunks_exact(cols).zip(d) {
-            for (sj, wij) in s.iter_mut().zip(w_row) {
-                *sj += wij * di;
-            }
-        }
-    }
+    active::transposed(w, d, s);
 }
 
 /// [`transposed`] followed by the ReLU derivative on the result: `s = W^T d`, then
 /// `s[j] *= 0.0` wherever `!(a[j] > 0)` (a NaN `a[j]` is not above zero), over
 /// `zip(s, a)`, i.e. `s[j] = (W^T d)[j] * relu'(a[j])` with `relu'(a) = 1` for `a > 0`,
-/// else 0.
+/// else 0 ([`portable::transposed_relu`]).
 ///
 /// The masked terms are multiplied by zero rather than stored as +0, as
 /// `delta *= f'(a)` does: a negative term becomes -0, a NaN or infinite one NaN. On
 /// Cortex-M cores with a single-precision FPU both steps run in one assembly block with
-/// the same bits (see `kernels/vfp.rs`).
+/// the same bits.
 #[inline]
 pub fn transposed_relu(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    vfp::transposed_relu(w, d, s, a);
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-    {
-        transposed(w, d, s);
-        for (sj, aj) in s.iter_mut().zip(a) {
-            #[allow(clippy::neg_cmp_op_on_partial_ord)]
-            if !(*aj > 0.0) {
-                *sj *= 0.0;
-            }
-        }
-    }
+    active::transposed_relu(w, d, s, a);
 }
 
 /// `dst[i] = src[i]` over the common length (a plain copy). On Cortex-M cores with a
@@ -208,10 +135,7 @@ pub fn transposed_relu(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
 /// (about 900 bytes of flash), which a copy loop otherwise becomes.
 #[inline]
 pub fn copy(dst: &mut [f32], src: &[f32]) {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    vfp::copy(dst, src);
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-    dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+    active::copy(dst, src);
 }
 
 /// `v[i] = value` for every `i`. On Cortex-M cores with a single-precision FPU, a
@@ -219,69 +143,33 @@ pub fn copy(dst: &mut [f32], src: &[f32]) {
 /// fill loop otherwise becomes.
 #[inline]
 pub fn fill(v: &mut [f32], value: f32) {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    vfp::fill(v, value);
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-    v.iter_mut().for_each(|s| *s = value);
+    active::fill(v, value);
 }
 
 /// The largest element, `-inf` for an empty slice, by plain comparisons
-/// ([`crate::math::max`] folded from `-inf`: a NaN never wins). On Cortex-M cores with
-/// a single-precision FPU, a short loop the compiler does not unroll (flash).
+/// ([`crate::math::max`] folded from `-inf`: a NaN never wins; [`portable::max_of`]).
+/// On Cortex-M cores with a single-precision FPU, a short loop the compiler does not
+/// unroll (flash).
 #[inline]
 pub fn max_of(v: &[f32]) -> f32 {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    return vfp::max_of(v);
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-    v.iter().fold(f32::NEG_INFINITY, |m, x| crate::math::max(m, *x))
+    active::max_of(v)
 }
 
 /// The largest `|v[i]|` (0 for an empty slice; NaN never wins a comparison). Written
 /// with comparisons: `f32::max` is a library call on FPUs without `VMAXNM`.
 #[inline]
 pub fn max_abs(v: &[f32]) -> f32 {
-    v.iter().fold(0.0f32, |m, x| {
-        let a = x.abs();
-        if a > m {
-            a
-        } else {
-            m
-        }
-    })
+    active::max_abs(v)
 }
 
 /// `sum(|v[i]|)` in `f32`: a bound on every `|v[i]|` that is infinite or NaN as soon
 /// as one element is (and infinite when the sum overflows). One cheap pass that both
-/// bounds and checks a slice. Summed in four partial sums that start from the first
-/// four magnitudes, combined `(s0 + s1) + (s2 + s3)` (+0 when there are fewer than
-/// four), then the remainder in order (the same bits on every target; one assembly
-/// loop on Cortex-M cores with a single-precision FPU).
+/// bounds and checks a slice. Summed in four partial sums in a fixed order
+/// ([`portable::sum_abs`]: the same bits on every target; one assembly loop on
+/// Cortex-M cores with a single-precision FPU).
 #[inline]
 pub fn sum_abs(v: &[f32]) -> f32 {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    return vfp::sum_abs(v);
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-    {
-        let mut chunks = v.chunks_exact(4);
-        // The lanes start from the first four magnitudes (`0 + |v|` is `|v|`, but an
-        // addition would quiet a signaling NaN: start as the FPU kernel does).
-        let head = match chunks.next() {
-            Some(&[a, b, c, d]) => {
-                let mut s = [a.abs(), b.abs(), c.abs(), d.abs()];
-                for c in &mut chunks {
-                    if let [a, b, c, d] = c {
-                        s[0] += a.abs();
-                        s[1] += b.abs();
-                        s[2] += c.abs();
-                        s[3] += d.abs();
-                    }
-                }
-                (s[0] + s[1]) + (s[2] + s[3])
-            }
-            _ => 0.0,
-        };
-        chunks.remainder().iter().fold(head, |acc, x| acc + x.abs())
-    }
+    active::sum_abs(v)
 }
 
 /// The largest gradient magnitude a step accepts: `2^61` (about 2.3e18), exclusive.
@@ -293,81 +181,39 @@ pub fn sum_abs(v: &[f32]) -> f32 {
 pub const GRADIENT_LIMIT: f32 = 2_305_843_009_213_693_952.0;
 
 /// `None` when every element is finite and below [`GRADIENT_LIMIT`] in magnitude;
-/// otherwise the index of the first that is not.
-///
-/// The fast path sums `0 * (v[i] * 2^67)`: scaling by a power of two is exact, and
-/// overflows to infinity exactly when `|v[i]| >= 2^61`, so the sum is NaN as soon as
-/// one element is out of range or not finite, and zero otherwise.
+/// otherwise the index of the first that is not ([`portable::first_out_of_range`]: one
+/// pass of sums that is NaN exactly when an element is out of range, then a search).
 #[inline]
 pub fn first_out_of_range(v: &[f32]) -> Option<usize> {
-    const SCALE: f32 = 147_573_952_589_676_412_928.0; // 2^67
-    let mut chunks = v.chunks_exact(4);
-    let mut s = [0.0f32; 4];
-    for c in &mut chunks {
-        if let [a, b, c, d] = c {
-            s[0] += 0.0 * (a * SCALE);
-            s[1] += 0.0 * (b * SCALE);
-            s[2] += 0.0 * (c * SCALE);
-            s[3] += 0.0 * (d * SCALE);
-        }
-    }
-    let tail = chunks
-        .remainder()
-        .iter()
-        .fold(0.0f32, |acc, x| acc + 0.0 * (x * SCALE));
-    if ((s[0] + s[1]) + (s[2] + s[3]) + tail).is_nan() {
-        v.iter().position(|x| x.is_nan() || x.abs() >= GRADIENT_LIMIT)
-    } else {
-        None
-    }
+    active::first_out_of_range(v)
 }
 
-/// `None` when every element is finite; otherwise the index of the first that is not.
-///
-/// The fast path sums `0 * v[i]`: zero for every finite value, NaN as soon as one is
-/// infinite or NaN (IEEE 754: `0 * inf` and `0 * NaN` are NaN, and NaN propagates
-/// through the sum). Only when that sum is NaN is the index searched for.
-#[inline(never)]
+/// `None` when every element is finite; otherwise the index of the first that is not
+/// ([`portable::first_non_finite`]: one pass of sums that is NaN exactly when an
+/// element is not finite, then a search).
+#[inline]
 pub fn first_non_finite(v: &[f32]) -> Option<usize> {
-    let mut chunks = v.chunks_exact(4);
-    let mut s = [0.0f32; 4];
-    for c in &mut chunks {
-        if let [a, b, c, d] = c {
-            s[0] += 0.0 * a;
-            s[1] += 0.0 * b;
-            s[2] += 0.0 * c;
-            s[3] += 0.0 * d;
-        }
-    }
-    let tail = chunks.remainder().iter().fold(0.0f32, |acc, x| acc + 0.0 * x);
-    if ((s[0] + s[1]) + (s[2] + s[3]) + tail).is_nan() {
-        find_non_finite(v)
-    } else {
-        None
-    }
+    active::first_non_finite(v)
 }
 
 /// The index of the first element that is not finite, by a plain search in a loop kept
 /// rolled: [`first_non_finite`]'s second pass, and all a caller needs that already knows
-/// one element is not finite (a non-finite `sum|x|`). Out of line: one copy.
-#[inline(never)]
+/// one element is not finite (a non-finite `sum|x|`).
+#[inline]
 pub(crate) fn find_non_finite(v: &[f32]) -> Option<usize> {
-    v.iter().position(|x| {
-        keep_rolled();
-        !x.is_finite()
-    })
+    active::find_non_finite(v)
 }
 
-/// `sqrt(sum(v[i]^2))` accumulated in `f32`.
+/// `sqrt(sum(v[i]^2))` accumulated in `f32` ([`portable::l2_norm`]).
 #[inline]
 pub fn l2_norm(v: &[f32]) -> f32 {
-    crate::math::sqrt(dot(v, v))
+    active::l2_norm(v)
 }
 
 /// `v[i] *= s`.
 #[inline]
 pub fn scale(v: &mut [f32], s: f32) {
-    v.iter_mut().for_each(|x| *x *= s);
+    active::scale(v, s);
 }
 
 #[cfg(test)]

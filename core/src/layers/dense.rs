@@ -39,21 +39,9 @@ fn take<'a>(s: &mut &'a [f32], n: usize) -> &'a [f32] {
 /// lengths the result is meaningless but nothing panics.
 #[inline(always)]
 pub fn forward(layers: &[Dense], params: &[f32], x: &[f32], acts: &mut [f32]) {
-    forward_with::<true>(layers, params, x, acts);
-}
-
-/// [`forward`]; with `GENERAL = false` for a model whose activations are all ReLU or
-/// identity (any other is then left out), so that sigmoid and tanh are not linked.
-#[inline(always)]
-pub(crate) fn forward_with<'a, const GENERAL: bool>(
-    layers: &[Dense],
-    params: &[f32],
-    x: &'a [f32],
-    acts: &'a mut [f32],
-) {
     let mut p = params;
-    let mut rest: &'a mut [f32] = acts;
-    let mut input: &'a [f32] = x;
+    let mut rest: &mut [f32] = acts;
+    let mut input: &[f32] = x;
     for l in layers {
         let w = take(&mut p, l.weights_len());
         let b = take(&mut p, l.outputs);
@@ -62,11 +50,54 @@ pub(crate) fn forward_with<'a, const GENERAL: bool>(
             kernels::affine_relu(w, b, input, o);
         } else {
             kernels::affine(w, b, input, o);
-            if GENERAL {
-                l.activation.apply(o);
-            }
+            l.activation.apply(o);
         }
         input = o;
+    }
+}
+
+/// [`forward`] without checks, for a [`Trainer`](crate::Trainer), whose buffers were
+/// cut to its shape when it was built: each layer's `act(W x + b)` by
+/// `kernels::affine_unchecked` on the slices of its exact lengths, with the sigmoid or
+/// tanh of a layer after it (`GENERAL = false` leaves those out: a model of ReLU and
+/// identity layers only, so that sigmoid and tanh are not linked).
+///
+/// # Safety
+/// The layers pass [`crate::shape::validate`], `x` holds the first layer's `inputs`,
+/// `params` at least the shape's parameters and `acts` at least its summed outputs.
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) unsafe fn forward_unchecked<const GENERAL: bool>(
+    layers: &[Dense],
+    params: &[f32],
+    x: &[f32],
+    acts: &mut [f32],
+) {
+    let mut wp = params.as_ptr();
+    let mut input = x.as_ptr();
+    let mut op = acts.as_mut_ptr();
+    for l in layers {
+        let relu = l.activation == crate::Activation::Relu;
+        // SAFETY: by the caller's guarantee, this layer's `outputs * inputs` weights and
+        // then `outputs` biases start at `wp` within `params` (the layers' sizes add up
+        // to at most its length), `input` points to its `inputs >= 1` floats (`x`, or
+        // the previous layer's outputs in `acts`, before `op`), and its `outputs >= 1`
+        // outputs start at `op` within `acts`, overlapping none of the inputs: the
+        // slices hold exactly one shape of `outputs x inputs`, as the kernel requires.
+        unsafe {
+            let bp = wp.add(l.outputs * l.inputs);
+            let w = core::slice::from_raw_parts(wp, l.outputs * l.inputs);
+            let b = core::slice::from_raw_parts(bp, l.outputs);
+            let x = core::slice::from_raw_parts(input, l.inputs);
+            let out = core::slice::from_raw_parts_mut(op, l.outputs);
+            kernels::affine_unchecked(w, b, x, out, relu);
+            if GENERAL && !relu {
+                l.activation.apply(out);
+            }
+            wp = bp.add(l.outputs);
+            input = op;
+            op = op.add(l.outputs);
+        }
     }
 }
 
@@ -132,7 +163,7 @@ fn for_each_layer_rev<'p>(
 
 /// `delta_{l-1} = f'_{l-1}(a_{l-1}) * s` in place, where `delta_prev` holds `s`.
 #[inline]
-pub(crate) fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crate::Activation) {
+fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crate::Activation) {
     let pairs = delta_prev.iter_mut().zip(a_prev);
     // One loop per activation, so the choice is made once, not per element.
     match act {
@@ -199,16 +230,9 @@ pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], 
 /// The error terms of every layer for one sample, without touching any gradient:
 /// `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)` from the last layer down.
 ///
-/// One walk from the last layer with the offsets computed as it goes (the single-sample
-/// step's path: a few instructions per layer besides the kernels).
+/// One walk from the last layer with the offsets computed as it goes (a few
+/// instructions per layer besides the kernels).
 pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
-    backward_deltas_with::<true>(layers, params, acts);
-}
-
-/// [`backward_deltas`]; with `GENERAL = false` for a model whose activations are all
-/// ReLU or identity (any other is then taken as the identity).
-#[inline(always)]
-pub(crate) fn backward_deltas_with<const GENERAL: bool>(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
     let half = acts.len() / 2;
     let (a_all, d_all) = acts.split_at_mut(half);
     let mut p_end = params.len();
@@ -238,10 +262,59 @@ pub(crate) fn backward_deltas_with<const GENERAL: bool>(layers: &[Dense], params
         };
         if pl.activation == crate::Activation::Relu {
             kernels::transposed_relu(w, delta, d_prev, a_prev);
-        } else if GENERAL {
-            transposed_derivative(w, delta, d_prev, a_prev, pl.activation);
         } else {
-            kernels::transposed(w, delta, d_prev);
+            transposed_derivative(w, delta, d_prev, a_prev, pl.activation);
+        }
+        p_end = p_start;
+        o_end = o_start;
+    }
+}
+
+/// [`backward_deltas`] without checks, for a [`Trainer`](crate::Trainer) (see
+/// [`forward_unchecked`]): `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)` from the last
+/// layer down by `kernels::transposed_unchecked`, ReLU's derivative in the same kernel
+/// call; with `GENERAL`, sigmoid and tanh through [`apply_derivative`] (without, any
+/// activation other than ReLU is taken as the identity, and the kernel's unmasked
+/// register paths are not linked).
+///
+/// # Safety
+/// The layers pass [`crate::shape::validate`], `params` holds exactly the shape's
+/// parameters and `acts` exactly twice its summed outputs (`[a_1 .. a_L | d_1 .. d_L]`).
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) unsafe fn backward_deltas_unchecked<const GENERAL: bool>(
+    layers: &[Dense],
+    params: &[f32],
+    acts: &mut [f32],
+) {
+    let half = acts.len() / 2;
+    let base = acts.as_mut_ptr();
+    // The layer whose error term is known, from the last: its parameters end at `p_end`
+    // and its outputs at `o_end` (within each half of `acts`).
+    let (mut p_end, mut o_end) = (params.len(), half);
+    for pair in layers.windows(2).rev() {
+        let [pl, l] = pair else {
+            return;
+        };
+        let p_start = p_end.wrapping_sub(l.params_len());
+        let o_start = o_end.wrapping_sub(l.outputs);
+        let prev = o_start.wrapping_sub(l.inputs);
+        let relu = pl.activation == crate::Activation::Relu;
+        // SAFETY: by the caller's guarantee the indices stay within the buffers: the
+        // layer's weights are `params[p_start..p_start + outputs * inputs]`, its error
+        // term `acts[half + o_start..half + o_end]`, the layer below's activations
+        // `acts[prev..o_start]` and its error term `acts[half + prev..half + o_start]`,
+        // which overlaps neither the error term read nor the activations; all of
+        // `outputs, inputs >= 1` floats, the exact lengths the kernel requires.
+        unsafe {
+            let w = core::slice::from_raw_parts(params.as_ptr().add(p_start), l.outputs * l.inputs);
+            let delta = core::slice::from_raw_parts(base.add(half + o_start), l.outputs);
+            let d_prev = core::slice::from_raw_parts_mut(base.add(half + prev), l.inputs);
+            let a_prev = core::slice::from_raw_parts(base.add(prev), l.inputs);
+            kernels::transposed_unchecked::<GENERAL>(w, delta, d_prev, a_prev, relu);
+            if GENERAL && !relu {
+                apply_derivative(d_prev, a_prev, pl.activation);
+            }
         }
         p_end = p_start;
         o_end = o_start;
@@ -278,5 +351,77 @@ pub fn update_fused<O: Optimizer + ?Sized>(
         let delta = take(&mut d, l.outputs);
         opt.update_layer(sc, lp, ls, lg, delta, input);
         input = take(&mut a, l.outputs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Activation::{Identity, Relu, Sigmoid, Tanh};
+
+    /// Deterministic values in about [-2, 2] with zeros of both signs mixed in.
+    fn fill(v: &mut [f32], seed: u32) {
+        for (i, f) in (0u32..).zip(v.iter_mut()) {
+            let h = i.wrapping_add(seed).wrapping_mul(2_654_435_761) >> 8;
+            *f = match h % 11 {
+                0 => 0.0,
+                1 => -0.0,
+                _ => (h % 4001) as f32 / 1000.0 - 2.0,
+            };
+        }
+    }
+
+    /// The trainer's unchecked passes give the checked passes' bits, for hidden layers
+    /// of every activation and row lengths around the FPU kernels' register paths.
+    #[test]
+    fn unchecked_passes_are_the_checked_passes() {
+        let all = [Relu, Identity, Sigmoid, Tanh];
+        let mut seed = 0u32;
+        for a0 in all {
+            for a1 in all {
+                for (inputs, hidden) in [(4, 8), (8, 4), (3, 5), (1, 9)] {
+                    seed += 1;
+                    let layers = [
+                        Dense::new(inputs, hidden, a0),
+                        Dense::new(hidden, 4, a1),
+                        Dense::new(4, 3, Identity),
+                    ];
+                    let n = crate::shape::params_len(&layers);
+                    let a = crate::shape::activations_len(&layers);
+                    let (mut params, mut x) = ([0.0f32; 160], [0.0f32; 8]);
+                    fill(&mut params[..n], seed);
+                    fill(&mut x[..inputs], 1000 + seed);
+                    let (params, x) = (&params[..n], &x[..inputs]);
+                    let mut want = [0.0f32; 40];
+                    fill(&mut want[..a], 2000 + seed);
+                    let mut got = want;
+                    forward(&layers, params, x, &mut want[..a / 2]);
+                    backward_deltas(&layers, params, &mut want[..a]);
+                    // SAFETY: the layers are valid and every buffer has the shape's size.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        forward_unchecked::<true>(&layers, params, x, &mut got[..a / 2]);
+                        backward_deltas_unchecked::<true>(&layers, params, &mut got[..a]);
+                    }
+                    assert_eq!(
+                        got.map(f32::to_bits),
+                        want.map(f32::to_bits),
+                        "{a0:?} {a1:?} {inputs}-{hidden}"
+                    );
+                    // Without sigmoid and tanh, the passes that leave them out agree too.
+                    if [a0, a1].iter().all(|a| matches!(a, Relu | Identity)) {
+                        let mut plain = [0.0f32; 40];
+                        fill(&mut plain[..a], 2000 + seed);
+                        // SAFETY: as above.
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            forward_unchecked::<false>(&layers, params, x, &mut plain[..a / 2]);
+                            backward_deltas_unchecked::<false>(&layers, params, &mut plain[..a]);
+                        }
+                        assert_eq!(plain.map(f32::to_bits), want.map(f32::to_bits), "{a0:?} {a1:?}");
+                    }
+                }
+            }
+        }
     }
 }

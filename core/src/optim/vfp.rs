@@ -44,7 +44,7 @@ pub(crate) enum Rule<'k> {
     Sgd(f32),
 }
 
-use crate::kernels::vfp::fpu_asm;
+use crate::kernels::arm_vfp::fpu_asm;
 
 /// Adam for one parameter: gradient `$g`, moments `$m`, `$v`, parameter `$p`; the
 /// constants in s16-s21 (see [`Consts`]: step size s16, `sqrt(1 - beta2^k)` s17,

@@ -1,22 +1,28 @@
 //! Self-test of the FPU assembly kernels, for `firmware/run-tests` on mps2-an386
-//! (Cortex-M4F): the dense-layer kernels of `microtrain::kernels` (`affine`, `outer_acc`,
-//! `transposed`, `transposed_relu`, `outer_acc_and_back`; `core/src/kernels/vfp.rs`;
-//! `affine` and `transposed` have register paths for rows of 4 and 8 floats) and the Adam and
-//! plain-SGD `Optimizer::update_outer` and `step` (`core/src/optim/vfp.rs`), against the
-//! portable Rust arithmetic they stand for, bit for bit (`to_bits`).
+//! (Cortex-M4F): the kernels of `microtrain::kernels` (`affine`, `affine_relu`,
+//! `outer_acc`, `transposed`, `transposed_relu`, `outer_acc_and_back`, `sum_abs`,
+//! `max_of`, `copy`, `fill`; `core/src/kernels/arm_vfp.rs`; `affine` and `transposed`
+//! have register paths for rows of 4 and 8 floats) and the Adam and plain-SGD
+//! `Optimizer::update_outer` and `step` (`core/src/optim/vfp.rs`), against the portable
+//! Rust arithmetic they stand for, bit for bit (`to_bits`).
 //!
 //! Every shape of 1 to 9 rows and 1 to 17 columns and a few larger ones, random data in
 //! [-2, 2] with exact zeros, negative zeros, tiny values and subnormals mixed in (a fixed
-//! seed, so every run checks the same cases). The references, written here:
+//! seed, so every run checks the same cases). The references for the kernels are the
+//! crate's own portable loops, `microtrain::kernels::portable` (compiled on every target,
+//! and what the public kernels run where there is no FPU version):
 //!
-//! - `affine`: `out[i] = dot(W[i, :], x) + b[i]` with the portable `kernels::dot`;
+//! - `affine`, `affine_relu`: `out[i] = bias_dot(b[i], W[i, :], x)` (then ReLU), also
+//!   with NaN and infinities in `W`, `b` and `x`;
 //! - `outer_acc`: `gw[i, j] += d[i] * x[j]`, `gb[i] += d[i]`, three samples accumulated;
 //! - `transposed`: `s[j] = sum of W[i, j] * d[i]` over the rows in order, from zero;
-//!   `outer_acc_and_back`: both of the last two;
+//!   `outer_acc_and_back` (portable on every target) against those two;
 //! - `transposed_relu`: `transposed`, then `s[j] *= 0.0` where `!(a[j] > 0)` over
 //!   `zip(s, a)`, with NaN, infinities, zeros of both signs and subnormals in `a` (and
 //!   in `W` and `d`), exact and mismatched lengths (`a` shorter or longer than `s`);
-//! - `affine` and `affine_relu` also with NaN and infinities in `x`;
+//! - `sum_abs`, `max_of`, `copy` and `fill` on 0 to 40 floats, with and without NaN and
+//!   infinities;
+//! - the portable ReLU against `Activation::Relu` on special values;
 //! - `update_outer` (without and with a gradient buffer, which must then hold
 //!   `d[i] * x[j]`): `Optimizer::update` row by row with the gradient `d[i] * x[j]`, for
 //!   steps k = 1, 2, 10, 1000 in a row on the same state; the bias form (`d = [1]`,
@@ -44,7 +50,7 @@ mod halt;
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
 use microtrain::kernels::{
-    affine, affine_relu, bias_dot, copy, max_of, outer_acc, outer_acc_and_back, sum_abs, transposed,
+    affine, affine_relu, copy, max_of, outer_acc, outer_acc_and_back, portable, sum_abs, transposed,
     transposed_relu,
 };
 use microtrain::layers::dense;
@@ -166,7 +172,7 @@ impl Kernel {
             Kernel::AffineReluRagged => "affine_relu (mismatched lengths)",
             Kernel::OuterAccRagged => "outer_acc (mismatched lengths)",
             Kernel::TransposedRagged => "transposed (mismatched lengths)",
-            Kernel::ReluReference => "ReLU reference vs Activation::Relu",
+            Kernel::ReluReference => "portable ReLU vs Activation::Relu",
             Kernel::SumAbs => "sum_abs",
             Kernel::TransposedRelu => "transposed_relu",
             Kernel::TransposedReluRagged => "transposed_relu (mismatched lengths)",
@@ -384,46 +390,9 @@ fn fill_special(rng: &mut Rng, v: &mut [f32]) {
     });
 }
 
-/// ReLU of the reference: only `v < 0` becomes +0; NaN and -0 stay. The same as
-/// `Activation::Relu`'s `math::max(v, 0.0)` = `if 0.0 > v { 0.0 } else { v }`
-/// (`check_relu_reference` checks it on the special values).
-fn relu(v: f32) -> f32 {
-    if v < 0.0 {
-        0.0
-    } else {
-        v
-    }
-}
-
-/// The portable `affine`: rows of `x.len().max(1)` floats, as many as the `zip` runs.
-fn affine_ref(w: &[f32], bias: &[f32], x: &[f32], out: &mut [f32]) {
-    let cols = x.len().max(1);
-    for ((o, row), bi) in out.iter_mut().zip(w.chunks_exact(cols)).zip(bias) {
-        *o = bias_dot(*bi, row, x);
-    }
-}
-
-/// The portable `affine_relu`: `affine`, then ReLU over the rows it wrote.
-fn affine_relu_ref(w: &[f32], bias: &[f32], x: &[f32], out: &mut [f32]) {
-    affine_ref(w, bias, x, out);
-    // ReLU on the rows the affine map wrote; the rest stays untouched.
-    let rows = out.len().min(bias.len()).min(w.len() / x.len().max(1));
-    out[..rows].iter_mut().for_each(|v| *v = relu(*v));
-}
-
-/// The portable `outer_acc`: rows of `x.len().max(1)` floats, as many as the `zip` runs.
-fn outer_acc_ref(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
-    let cols = x.len().max(1);
-    for ((row, g_b), di) in gw.chunks_exact_mut(cols).zip(gb.iter_mut()).zip(d) {
-        for (g, xj) in row.iter_mut().zip(x) {
-            *g += di * xj;
-        }
-        *g_b += di;
-    }
-}
-
-/// `Activation::Relu.apply` against `relu` on zeros of both signs, NaNs of both signs,
-/// infinities, subnormals and the extremes.
+/// `Activation::Relu.apply` against the ReLU of `portable::affine_relu` (with no
+/// inputs, each output is its bias, then ReLU) on zeros of both signs, NaNs of both
+/// signs, infinities, subnormals and the extremes.
 fn check_relu_reference(t: &mut Tally) {
     let mut v = [
         f32::NAN,
@@ -442,7 +411,8 @@ fn check_relu_reference(t: &mut Tally) {
         f32::NEG_INFINITY,
         SENTINEL,
     ];
-    let want = v.map(relu);
+    let mut want = v;
+    portable::affine_relu(&v.map(|_| 0.0), &v, &[], &mut want);
     Activation::Relu.apply(&mut v);
     let case = Case {
         kernel: Kernel::ReluReference,
@@ -455,9 +425,8 @@ fn check_relu_reference(t: &mut Tally) {
     t.check(case, &[("relu", &v, &want)]);
 }
 
-/// `sum_abs` on `len` floats (with NaN and infinities when `special`) against the
-/// portable sum: four partial sums of `|v|` from zero, `(s0 + s1) + (s2 + s3)`, then
-/// the remainder in order.
+/// `sum_abs` on `len` floats (with NaN and infinities when `special`) against
+/// `portable::sum_abs`.
 fn check_sum_abs(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special: bool) {
     let v = &mut b.x[..len];
     if special {
@@ -465,22 +434,7 @@ fn check_sum_abs(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special
     } else {
         fill(rng, v);
     }
-    // Four lanes starting from the first four magnitudes, then `(s0 + s1) + (s2 + s3)`
-    // (+0 with fewer than four), then the remainder in order.
-    let mut chunks = v.chunks_exact(4);
-    let head = match chunks.next() {
-        Some(first) => {
-            let mut s = [first[0].abs(), first[1].abs(), first[2].abs(), first[3].abs()];
-            for c in &mut chunks {
-                for (acc, x) in s.iter_mut().zip(c) {
-                    *acc += x.abs();
-                }
-            }
-            (s[0] + s[1]) + (s[2] + s[3])
-        }
-        None => 0.0,
-    };
-    let want = chunks.remainder().iter().fold(head, |acc, x| acc + x.abs());
+    let want = portable::sum_abs(v);
     let got = sum_abs(v);
     let case = Case {
         kernel: Kernel::SumAbs,
@@ -493,10 +447,10 @@ fn check_sum_abs(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special
     t.check(case, &[("sum", &[got], &[want])]);
 }
 
-/// `max_of` on `len` floats (with NaN and infinities when `special`) against the
-/// portable fold, `copy` of them into a destination of every length from 0 to
-/// `len + 2` (the floats past the copied ones must keep their sentinels), and `fill`
-/// of `len` floats.
+/// `max_of` on `len` floats (with NaN and infinities when `special`), `copy` of them
+/// into a destination of every length from 0 to `len + 2` (the floats past the copied
+/// ones must keep their sentinels), and `fill` of `len` floats, against the portable
+/// loops.
 fn check_max_and_copy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special: bool) {
     let v = &mut b.x[..len];
     if special {
@@ -504,9 +458,7 @@ fn check_max_and_copy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, sp
     } else {
         fill(rng, v);
     }
-    let want = v
-        .iter()
-        .fold(f32::NEG_INFINITY, |m, x| if *x > m { *x } else { m });
+    let want = portable::max_of(v);
     let case = Case {
         kernel: Kernel::MaxOf,
         opt: "-",
@@ -521,9 +473,8 @@ fn check_max_and_copy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, sp
         let dst = &mut b.d[..dst_len + 1];
         dst.iter_mut().for_each(|d| *d = SENTINEL);
         copy(&mut dst[..dst_len], v);
-        let n = dst_len.min(len);
         let mut want = [SENTINEL; 64];
-        want[..n].copy_from_slice(&v[..n]);
+        portable::copy(&mut want[..dst_len], v);
         let case = Case {
             kernel: Kernel::Copy,
             opt: "-",
@@ -541,7 +492,7 @@ fn check_max_and_copy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, sp
         dst.iter_mut().for_each(|d| *d = SENTINEL);
         microtrain::kernels::fill(&mut dst[..len], value);
         let mut want = [SENTINEL; 64];
-        want[..len].iter_mut().for_each(|w| *w = value);
+        portable::fill(&mut want[..len], value);
         let case = Case {
             kernel: Kernel::Fill,
             opt: "-",
@@ -584,11 +535,11 @@ fn check_affine(
     let (w, bias, x) = (&b.w[..n], &b.bias[..rows], &b.x[..cols]);
     let kernel = if relu {
         affine_relu(w, bias, x, &mut b.out.kernel[..rows]);
-        affine_relu_ref(w, bias, x, &mut b.out.portable[..rows]);
+        portable::affine_relu(w, bias, x, &mut b.out.portable[..rows]);
         Kernel::AffineRelu
     } else {
         affine(w, bias, x, &mut b.out.kernel[..rows]);
-        affine_ref(w, bias, x, &mut b.out.portable[..rows]);
+        portable::affine(w, bias, x, &mut b.out.portable[..rows]);
         Kernel::Affine
     };
     let case = Case {
@@ -625,11 +576,11 @@ fn check_affine_ragged(
     let (w, bias, x) = (&b.w[..lw], &b.bias[..lb], &b.x[..lx]);
     let kernel = if relu {
         affine_relu(w, bias, x, &mut b.out.kernel[..lout]);
-        affine_relu_ref(w, bias, x, &mut b.out.portable[..lout]);
+        portable::affine_relu(w, bias, x, &mut b.out.portable[..lout]);
         Kernel::AffineReluRagged
     } else {
         affine(w, bias, x, &mut b.out.kernel[..lout]);
-        affine_ref(w, bias, x, &mut b.out.portable[..lout]);
+        portable::affine(w, bias, x, &mut b.out.portable[..lout]);
         Kernel::AffineRagged
     };
     let case = Case {
@@ -667,7 +618,7 @@ fn check_outer_acc_ragged(
     fill(rng, &mut b.x[..lx]);
     let (d, x) = (&b.d[..ld], &b.x[..lx]);
     outer_acc(&mut b.gw.kernel[..lgw], &mut b.gb.kernel[..lgb], d, x);
-    outer_acc_ref(&mut b.gw.portable[..lgw], &mut b.gb.portable[..lgb], d, x);
+    portable::outer_acc(&mut b.gw.portable[..lgw], &mut b.gb.portable[..lgb], d, x);
     let case = Case {
         kernel: Kernel::OuterAccRagged,
         opt: "-",
@@ -695,7 +646,7 @@ fn check_transposed_ragged(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, lw: usize
     b.out.portable[..m].fill(SENTINEL);
     let (w, d) = (&b.w[..lw], &b.d[..ld]);
     transposed(w, d, &mut b.out.kernel[..ls]);
-    transposed_ref(w, d, &mut b.out.portable[..ls]);
+    portable::transposed(w, d, &mut b.out.portable[..ls]);
     let case = Case {
         kernel: Kernel::TransposedRagged,
         opt: "-",
@@ -755,7 +706,7 @@ fn check_outer_acc(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: usize, cols
         fill(rng, &mut b.x[..cols]);
         let (d, x) = (&b.d[..rows], &b.x[..cols]);
         outer_acc(&mut b.gw.kernel[..n], &mut b.gb.kernel[..rows], d, x);
-        outer_acc_ref(&mut b.gw.portable[..n], &mut b.gb.portable[..rows], d, x);
+        portable::outer_acc(&mut b.gw.portable[..n], &mut b.gb.portable[..rows], d, x);
         let (m, mb) = (n + GUARD, rows + GUARD);
         t.check(
             case,
@@ -778,7 +729,7 @@ fn check_transposed(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: usize, col
     b.out.fill(rng, cols + GUARD);
     let (w, d) = (&b.w[..n], &b.d[..rows]);
     transposed(w, d, &mut b.out.kernel[..cols]);
-    transposed_ref(w, d, &mut b.out.portable[..cols]);
+    portable::transposed(w, d, &mut b.out.portable[..cols]);
     let case = Case {
         kernel: Kernel::Transposed,
         opt: "-",
@@ -789,31 +740,6 @@ fn check_transposed(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: usize, col
     };
     let m = cols + GUARD;
     t.check(case, &[("s", &b.out.kernel[..m], &b.out.portable[..m])]);
-}
-
-/// The portable `transposed`: `s` zeroed, then rows of `s.len().max(1)` floats, as many
-/// as the `zip` runs.
-fn transposed_ref(w: &[f32], d: &[f32], s: &mut [f32]) {
-    let cols = s.len().max(1);
-    s.iter_mut().for_each(|v| *v = 0.0);
-    for (w_row, di) in w.chunks_exact(cols).zip(d) {
-        for (sj, wij) in s.iter_mut().zip(w_row) {
-            *sj += wij * di;
-        }
-    }
-}
-
-/// The portable `transposed_relu`: `transposed`, then `s[j] *= 0.0` where
-/// `!(a[j] > 0)` over `zip(s, a)` (the product, not a stored +0: -0 and NaN stay
-/// possible).
-fn transposed_relu_ref(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
-    transposed_ref(w, d, s);
-    for (sj, aj) in s.iter_mut().zip(a) {
-        #[allow(clippy::neg_cmp_op_on_partial_ord)]
-        if !(*aj > 0.0) {
-            *sj *= 0.0;
-        }
-    }
 }
 
 /// `transposed_relu` on one exact shape, `a` as long as `s`: `a` always with NaN,
@@ -839,7 +765,7 @@ fn check_transposed_relu(
     b.out.fill(rng, cols + GUARD);
     let (w, d, a) = (&b.w[..n], &b.d[..rows], &b.a[..cols]);
     transposed_relu(w, d, &mut b.out.kernel[..cols], a);
-    transposed_relu_ref(w, d, &mut b.out.portable[..cols], a);
+    portable::transposed_relu(w, d, &mut b.out.portable[..cols], a);
     let case = Case {
         kernel: Kernel::TransposedRelu,
         opt: "-",
@@ -865,7 +791,7 @@ fn check_transposed_relu_ragged(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, lens
     b.out.portable[..m].fill(SENTINEL);
     let (w, d, a) = (&b.w[..lw], &b.d[..ld], &b.a[..la]);
     transposed_relu(w, d, &mut b.out.kernel[..ls], a);
-    transposed_relu_ref(w, d, &mut b.out.portable[..ls], a);
+    portable::transposed_relu(w, d, &mut b.out.portable[..ls], a);
     let case = Case {
         kernel: Kernel::TransposedReluRagged,
         opt: "-",
@@ -896,8 +822,8 @@ fn check_outer_acc_and_back(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, rows: us
         x,
         &mut b.out.kernel[..cols],
     );
-    outer_acc_ref(&mut b.gw.portable[..n], &mut b.gb.portable[..rows], d, x);
-    transposed_ref(w, d, &mut b.out.portable[..cols]);
+    portable::outer_acc(&mut b.gw.portable[..n], &mut b.gb.portable[..rows], d, x);
+    portable::transposed(w, d, &mut b.out.portable[..cols]);
     let case = Case {
         kernel: Kernel::OuterAccAndBack,
         opt: "-",
@@ -1178,7 +1104,8 @@ fn check_model<O: Optimizer>(
 }
 
 /// The trainer's single-sample step (its unchecked forward pass, error propagation and
-/// update kernel, `kernels::vfp::*_unchecked` and `update_model_unchecked`) against the
+/// update kernel: `layers::dense::forward_unchecked` and `backward_deltas_unchecked`
+/// over the kernels' unchecked entry points, and `update_model_unchecked`) against the
 /// checked public passes on the same parameters: `dense::forward`, the loss's
 /// `loss_and_delta`, `dense::backward_deltas` and the gradients `d x^T`, `d` formed
 /// here. Three layers `cols`-`h1`-`h2`-`outputs` with hidden activations `acts`; plain

@@ -1,6 +1,7 @@
-//! The dense layer's forward, error-propagation and gradient-accumulation kernels in
-//! FPU assembly, for Cortex-M cores with a single-precision FPU
-//! (`thumbv7em-none-eabihf`, `thumbv8m.main-none-eabihf`).
+//! The FPU versions of the kernels, for Cortex-M cores with a single-precision FPU
+//! (`thumbv7em-none-eabihf`, `thumbv8m.main-none-eabihf`): compiled only there, where
+//! `kernels/mod.rs` makes this module the active implementation. Kernels without an
+//! FPU version are the portable loops, re-exported.
 //!
 //! LLVM loads and stores each float with its own `VLDR`/`VSTR`; these loops move four
 //! at a time with one `VLDM`/`VSTM`: the forward pass costs 8 instructions per 4
@@ -8,12 +9,17 @@
 //! take register paths: `affine` holds `x` in s8-s15 for the whole call (12
 //! instructions per row for 4 columns, 16 with ReLU; 17 and 21 for 8), `transposed`
 //! and `transposed_relu` hold `s` in s0-s7 and store it once (8 and 13 instructions
-//! per row). Each kernel's arithmetic is its portable
-//! counterpart's in `kernels/mod.rs`, in the same order (`VMLA` rounds the product
-//! before adding, as `VMUL` then `VADD` do), so the bits are the same as on the host.
-//! The firmware tests check it: the QEMU Cortex-M4F build ends with the host's
-//! checksum, and the `kernels` self-test compares every kernel with the portable loop
-//! bit for bit.
+//! per row). Each kernel's arithmetic is its portable counterpart's in
+//! `kernels/portable.rs`, in the same order (`VMLA` rounds the product before adding,
+//! as `VMUL` then `VADD` do), so the bits are the same as on the host. The firmware
+//! tests check it: the QEMU Cortex-M4F build ends with the host's checksum, and the
+//! `kernels` self-test calls each kernel here and its `kernels::portable` loop on the
+//! same data and compares the results bit for bit.
+
+pub(crate) use super::portable::{
+    bias_dot, dot, find_non_finite, first_non_finite, first_out_of_range, l2_norm, max_abs,
+    outer_acc_and_back, scale,
+};
 
 /// `asm!` with FPU registers declared clobbered: `s0_s15;` or `s0_s23;` first. Stable
 /// Rust rejects FPU registers as operands on a single-precision FPU but accepts them
@@ -80,11 +86,23 @@ macro_rules! affine_rows {
     };
 }
 
-/// `out[i] = dot(W[i, :], x) + b[i]` (see [`super::affine`]), then ReLU
-/// (`math::max(out[i], 0)`) when `relu`; over as many rows as every slice holds, as the
+/// `out[i] = bias_dot(b[i], W[i, :], x)` ([`super::portable::affine`], same bits).
+#[inline]
+pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
+    affine_checked(w, b, x, out, false);
+}
+
+/// [`affine`], then ReLU (`math::max(out[i], 0)`) on the rows it wrote
+/// ([`super::portable::affine_relu`], same bits), in the same block.
+#[inline]
+pub(crate) fn affine_relu(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
+    affine_checked(w, b, x, out, true);
+}
+
+/// [`affine`], then ReLU when `relu`; over as many rows as every slice holds, as the
 /// portable loop.
 #[allow(unsafe_code)]
-pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: bool) {
+fn affine_checked(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: bool) {
     let cols = x.len();
     if cols == 0 {
         // As the portable loop: one-float rows, an empty dot product (+0), the bias.
@@ -108,6 +126,24 @@ pub(crate) fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: boo
     // SAFETY: `rows >= 1` rows of `cols >= 1` floats of `w`, `rows` floats of `b` and
     // `out` and `cols` of `x` (lengths checked above); `out` is a `&mut` slice distinct
     // from the inputs.
+    unsafe { affine_raw(wp, bp, xp, op, rows, cols, relu) }
+}
+
+/// [`affine_relu`] when `relu`, else [`affine`], for lengths that fit one shape,
+/// unchecked: the kernels' unchecked entry point (contract in the `kernels` module
+/// docs).
+///
+/// # Safety
+/// `x` and `out` are not empty, `b.len() == out.len()` and
+/// `w.len() == out.len() * x.len()`.
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) unsafe fn affine_unchecked(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32], relu: bool) {
+    let (rows, cols) = (out.len(), x.len());
+    let (wp, bp, xp, op) = (w.as_ptr(), b.as_ptr(), x.as_ptr(), out.as_mut_ptr());
+    // SAFETY: by the caller's contract, `rows >= 1` rows of `cols >= 1` floats of `w`,
+    // `rows` of `b` and `cols` of `x`; `out` holds `rows` and, a `&mut` slice, overlaps
+    // no input.
     unsafe { affine_raw(wp, bp, xp, op, rows, cols, relu) }
 }
 
@@ -275,9 +311,9 @@ unsafe fn affine_raw(
     }
 }
 
-/// `gw[i, :] += d[i] * x` and `gb[i] += d[i]` for every row `i` ([`super::outer_acc`],
-/// same bits: `VMLA` rounds the product before adding), over as many rows as every
-/// slice holds, as the portable loop.
+/// `gw[i, :] += d[i] * x` and `gb[i] += d[i]` for every row `i`
+/// ([`super::portable::outer_acc`], same bits: `VMLA` rounds the product before
+/// adding), over as many rows as every slice holds, as the portable loop.
 #[allow(unsafe_code)]
 pub(crate) fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
     let cols = x.len().max(1);
@@ -342,15 +378,15 @@ pub(crate) fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
 }
 
 /// `s = W^T d` for a row-major `W` of `s.len()` columns, summed over the rows in order
-/// from zero ([`super::transposed`], same bits), over as many rows as `w` and `d`
-/// hold, as the portable loop.
+/// from zero ([`super::portable::transposed`], same bits), over as many rows as `w`
+/// and `d` hold, as the portable loop.
 #[inline]
 pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
     back(w, d, s, None);
 }
 
 /// [`transposed`], then `s[j] *= 0.0` where `!(a[j] > 0)`, over `zip(s, a)`
-/// ([`super::transposed_relu`], same bits), in one assembly block.
+/// ([`super::portable::transposed_relu`], same bits), in one assembly block.
 #[inline]
 pub(crate) fn transposed_relu(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
     back(w, d, s, Some(a));
@@ -458,13 +494,40 @@ fn back(w: &[f32], d: &[f32], s: &mut [f32], a: Option<&[f32]>) {
     unsafe { back_raw::<true>(wp, dp, sp, ap, a.is_some(), masked, rows, cols) }
 }
 
+/// [`transposed_relu`] when `relu`, else [`transposed`], for lengths that fit one
+/// shape, unchecked: the kernels' unchecked entry point (contract in the `kernels`
+/// module docs). Without `UNMASKED`, only the masked calls take the register paths
+/// for rows of 4 or 8 floats (see [`back_raw`]).
+///
+/// # Safety
+/// `d` and `s` are not empty, `w.len() == d.len() * s.len()`, and with `relu`
+/// `a.len() == s.len()` (`a` is not read without).
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) unsafe fn transposed_unchecked<const UNMASKED: bool>(
+    w: &[f32],
+    d: &[f32],
+    s: &mut [f32],
+    a: &[f32],
+    relu: bool,
+) {
+    let (rows, cols) = (d.len(), s.len());
+    // The mask covers the whole row with ReLU and nothing otherwise.
+    let masked = if relu { cols } else { 0 };
+    let (wp, dp, sp, ap) = (w.as_ptr(), d.as_ptr(), s.as_mut_ptr(), a.as_ptr());
+    // SAFETY: by the caller's contract, `rows >= 1` rows of `cols >= 1` floats of `w`,
+    // `rows` of `d`, and with the mask `masked == cols` floats of `a`; `s` holds `cols`
+    // and, a `&mut` slice, overlaps no input.
+    unsafe { back_raw::<UNMASKED>(wp, dp, sp, ap, relu, masked, rows, cols) }
+}
+
 /// The assembly of [`back`]: `s = W^T d` for `rows` rows of `cols` floats, then with
 /// `mask` the ReLU mask over the first `masked` floats of `s` from `ap`. The blocks'
 /// own safety comments assume what this function's caller guarantees. Without
-/// `UNMASKED`, rows of 4 or 8 floats take the register paths only with the mask (the
-/// trainer's ReLU-and-identity models: an identity hidden layer, which gains nothing
-/// from being hidden, takes the general loop), so that their firmware does not link
-/// the unmasked register paths.
+/// `UNMASKED`, rows of 4 or 8 floats take the register paths only with the mask and
+/// unmasked calls take the general loop, so that a caller whose unmasked calls are
+/// rare (an identity hidden layer gains nothing from being hidden) does not link the
+/// unmasked register paths.
 ///
 /// # Safety
 /// `rows >= 1` and `cols >= 1`; `wp` holds `rows * cols` floats, `dp` `rows`, `sp`
@@ -650,9 +713,9 @@ unsafe fn back_loop(
     }
 }
 
-/// `sum(|v[i]|)` as [`super::sum_abs`] adds it (four partial sums from the first four
-/// magnitudes, `(s0 + s1) + (s2 + s3)`, then the remainder in order), four floats per
-/// `VLDM`.
+/// `sum(|v[i]|)` as [`super::portable::sum_abs`] adds it (four partial sums from the
+/// first four magnitudes, `(s0 + s1) + (s2 + s3)`, then the remainder in order), four
+/// floats per `VLDM`.
 #[allow(unsafe_code)]
 pub(crate) fn sum_abs(v: &[f32]) -> f32 {
     let (chunks, rem) = (v.len() / 4, v.len() % 4);
@@ -806,9 +869,9 @@ pub(crate) fn fill(v: &mut [f32], value: f32) {
     }
 }
 
-/// `fold(-inf, |m, v| if v > m { v } else { m })` ([`super::max_of`], same result: a
-/// NaN never wins a comparison), one compare and conditional move per float, in a loop
-/// that is not unrolled (a softmax's few logits).
+/// `fold(-inf, |m, v| if v > m { v } else { m })` ([`super::portable::max_of`], same
+/// result: a NaN never wins a comparison), one compare and conditional move per float,
+/// in a loop that is not unrolled (a softmax's few logits).
 #[allow(unsafe_code)]
 pub(crate) fn max_of(v: &[f32]) -> f32 {
     let r: u32;
@@ -841,97 +904,4 @@ pub(crate) fn max_of(v: &[f32]) -> f32 {
         );
     }
     f32::from_bits(r)
-}
-
-/// The forward pass of a whole dense stack ([`crate::layers::dense::forward`]) without
-/// checks, for a [`Trainer`](crate::Trainer), whose buffers were cut to its shape when
-/// it was built: each layer's `act(W x + b)` by [`affine`]'s assembly, the sigmoid or
-/// tanh of a layer after it (`GENERAL = false` leaves those out: a model of ReLU and
-/// identity layers only).
-///
-/// # Safety
-/// The layers pass [`crate::shape::validate`], `x` holds the first layer's `inputs`,
-/// `params` at least the shape's parameters and `acts` at least its summed outputs.
-#[allow(unsafe_code)]
-#[inline(always)]
-pub(crate) unsafe fn forward_unchecked<const GENERAL: bool>(
-    layers: &[crate::shape::Dense],
-    params: &[f32],
-    x: &[f32],
-    acts: &mut [f32],
-) {
-    let mut wp = params.as_ptr();
-    let mut input = x.as_ptr();
-    let mut op = acts.as_mut_ptr();
-    for l in layers {
-        let relu = l.activation == crate::Activation::Relu;
-        // SAFETY: by the caller's guarantee, this layer's `outputs * inputs` weights and
-        // then `outputs` biases start at `wp` within `params` (the layers' sizes add up
-        // to at most its length), `input` points to its `inputs >= 1` floats (`x`, or
-        // the previous layer's outputs in `acts`, before `op`), and its `outputs >= 1`
-        // outputs start at `op` within `acts`.
-        unsafe {
-            let bp = wp.add(l.outputs * l.inputs);
-            affine_raw(wp, bp, input, op, l.outputs, l.inputs, relu);
-            if GENERAL && !relu {
-                l.activation.apply(core::slice::from_raw_parts_mut(op, l.outputs));
-            }
-            wp = bp.add(l.outputs);
-            input = op;
-            op = op.add(l.outputs);
-        }
-    }
-}
-
-/// The error propagation of a whole dense stack
-/// ([`crate::layers::dense::backward_deltas`]) without checks, for a
-/// [`Trainer`](crate::Trainer): `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)` from the
-/// last layer down, by [`back`]'s assembly, ReLU's derivative in the same block; with
-/// `GENERAL`, sigmoid and tanh through the portable derivative.
-///
-/// # Safety
-/// The layers pass [`crate::shape::validate`], `params` holds exactly the shape's
-/// parameters and `acts` exactly twice its summed outputs (`[a_1 .. a_L | d_1 .. d_L]`).
-#[allow(unsafe_code)]
-#[inline(always)]
-pub(crate) unsafe fn backward_unchecked<const GENERAL: bool>(
-    layers: &[crate::shape::Dense],
-    params: &[f32],
-    acts: &mut [f32],
-) {
-    let half = acts.len() / 2;
-    let base = acts.as_mut_ptr();
-    // The layer whose error term is known, from the last: its parameters end at `p_end`
-    // and its outputs at `o_end` (within each half of `acts`).
-    let (mut p_end, mut o_end) = (params.len(), half);
-    for pair in layers.windows(2).rev() {
-        let [pl, l] = pair else {
-            return;
-        };
-        let p_start = p_end.wrapping_sub(l.params_len());
-        let o_start = o_end.wrapping_sub(l.outputs);
-        let prev = o_start.wrapping_sub(l.inputs);
-        // SAFETY: by the caller's guarantee the indices stay within the buffers: the
-        // layer's weights are `params[p_start..p_start + outputs * inputs]`, its error
-        // term `acts[half + o_start..half + o_end]`, the layer below's activations
-        // `acts[prev..o_start]` and its error term `acts[half + prev..half + o_start]`,
-        // which overlaps neither the error term read nor the activations.
-        unsafe {
-            let wp = params.as_ptr().add(p_start);
-            let dp = base.add(half + o_start).cast_const();
-            let sp = base.add(half + prev);
-            let ap = base.add(prev).cast_const();
-            let relu = pl.activation == crate::Activation::Relu;
-            // The mask covers the whole row with ReLU and nothing otherwise.
-            let masked = if relu { l.inputs } else { 0 };
-            back_raw::<GENERAL>(wp, dp, sp, ap, relu, masked, l.outputs, l.inputs);
-            if GENERAL && !relu {
-                let d_prev = core::slice::from_raw_parts_mut(sp, l.inputs);
-                let a_prev = core::slice::from_raw_parts(ap, l.inputs);
-                crate::layers::dense::apply_derivative(d_prev, a_prev, pl.activation);
-            }
-        }
-        p_end = p_start;
-        o_end = o_start;
-    }
 }
