@@ -141,7 +141,7 @@ pub use data::{evaluate, fit_epoch, Batch, Dataset, EpochError, EpochStats, Metr
 pub use error::{Buffer, ConfigError, HyperparameterError, StepError};
 pub use loss::{Loss, Target};
 pub use optim::optimizers::*;
-pub use optim::{AnyOptimizer, Config, Hyper, Optimizer, StepScalars};
+pub use optim::{AnyOptimizer, Config, Hyper, Optimizer};
 pub use rng::Rng;
 pub use schedule::Schedule;
 pub use shape::Dense;

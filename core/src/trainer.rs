@@ -51,11 +51,11 @@ pub struct Trainer<'a, O: Optimizer> {
     /// The per-step scalars: from the `f32` learning rate for a constant schedule, or
     /// from the schedule's `f64` rate (set by [`set_schedule`](Self::set_schedule)).
     /// `None` when they are the same every step (a constant schedule and
-    /// [`Optimizer::scalars_constant`]): `sc` then holds them.
+    /// [`UpdateRule::scalars_constant`](crate::optim::UpdateRule::scalars_constant)): `sc` then holds them.
     scalars_fn: Option<fn(&mut Self, u32)>,
     /// The current step's scalars (here rather than in the step's stack frame).
     sc: StepScalars,
-    /// The optimizer's whole-model update ([`Optimizer::model_update_fn`]).
+    /// The optimizer's whole-model update ([`UpdateRule::model_update_fn`](crate::optim::UpdateRule::model_update_fn)).
     update_fn: ModelUpdateFn<O>,
     /// With clipping on, the step on one sample (the batch path); set by
     /// [`set_clip_norm`](Self::set_clip_norm), so that a firmware without clipping
@@ -556,7 +556,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// Without clipping this is the fused single-sample step (see the module docs). It
     /// reaches the schedule's `f64` arithmetic and the optimizer's portable loops
     /// through function pointers set by [`set_schedule`](Self::set_schedule) and
-    /// [`new`](Self::new) ([`Optimizer::model_update_fn`]): a firmware that never needs
+    /// [`new`](Self::new) (`UpdateRule::model_update_fn`): a firmware that never needs
     /// them does not link them.
     pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
         if let Some(clipped) = self.clipped_fn {

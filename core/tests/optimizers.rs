@@ -756,40 +756,6 @@ fn trainer_follows_its_schedule_and_adagrad_decay_stacks_on_it() {
     assert_eq!(t.step_count(), 3);
 }
 
-#[test]
-fn scalars_f32_equal_scalars_at_the_same_rate() {
-    let opts: Vec<microtrain::AnyOptimizer> = vec![
-        Sgd::new(0.01).into(),
-        Sgd::nesterov(0.3, 0.9).into(),
-        Adam::new(0.001).into(),
-        Adam {
-            beta1: 0.5,
-            beta2: 0.9,
-            ..Adam::new(0.05)
-        }
-        .into(),
-        AdamW::new(0.01).into(),
-        RAdam::new(0.01).into(),
-        Adagrad::new(0.1).into(),
-        RMSprop::new(0.01).into(),
-        Adadelta::new(1.0).into(),
-    ];
-    for opt in &opts {
-        for lr in [0.001f32, 0.01, 0.3, 1.0, 7.5e-5] {
-            for k in [1u32, 2, 3, 10, 1000, 123_456] {
-                let a = opt.scalars_f32(lr, k);
-                let b = opt.scalars(f64::from(lr), k);
-                assert_eq!(
-                    [a.lr, a.a, a.b, a.c].map(f32::to_bits),
-                    [b.lr, b.a, b.b, b.c].map(f32::to_bits),
-                    "{opt:?} lr {lr} k {k}"
-                );
-                assert_eq!(a.flag, b.flag, "{opt:?} lr {lr} k {k}");
-            }
-        }
-    }
-}
-
 /// A constant schedule takes the `f32` path (`scalars_f32`), any other the `f64` one; an
 /// exponential schedule with `gamma = 1` has the same rates, so training with either
 /// must give the same bits, on single samples (fused step) and on batches.
@@ -848,54 +814,5 @@ fn constant_schedule_path_gives_the_same_bits_as_the_general_one() {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&results[0].0), bits(&results[1].0), "{opt:?} params");
         assert_eq!(bits(&results[0].1), bits(&results[1].1), "{opt:?} state");
-    }
-}
-
-/// An optimizer that says its scalars are constant (`Optimizer::scalars_constant`, so
-/// that a trainer computes them once) gives the same scalars at every step, for any
-/// learning rate; SGD with momentum does not say so (its first step differs).
-#[test]
-fn constant_scalars_are_the_same_at_every_step() {
-    let bits = |s: microtrain::StepScalars| {
-        [s.lr, s.a, s.b, s.c, s.d, s.e]
-            .map(f32::to_bits)
-            .to_vec()
-            .into_iter()
-            .chain([u32::from(s.flag)])
-            .collect::<Vec<_>>()
-    };
-    let opts: Vec<microtrain::AnyOptimizer> = vec![
-        Sgd::new(0.05).into(),
-        Sgd {
-            weight_decay: 0.01,
-            nesterov: false,
-            ..Sgd::new(0.3)
-        }
-        .into(),
-        RMSprop::new(0.01).into(),
-        Adadelta::new(1.0).into(),
-    ];
-    for opt in &opts {
-        assert!(opt.scalars_constant(), "{opt:?}");
-        for lr in [1e-4f32, 0.05, 3.0] {
-            let first = bits(opt.scalars_f32(lr, 1));
-            for k in [2u32, 3, 10, 1000, u32::MAX] {
-                assert_eq!(bits(opt.scalars_f32(lr, k)), first, "{opt:?} lr {lr} step {k}");
-            }
-        }
-    }
-    let not_constant: Vec<microtrain::AnyOptimizer> = vec![
-        Sgd {
-            momentum: 0.9,
-            ..Sgd::new(0.05)
-        }
-        .into(),
-        Adam::new(0.01).into(),
-        AdamW::new(0.01).into(),
-        RAdam::new(0.01).into(),
-        Adagrad::new(0.01).into(),
-    ];
-    for opt in &not_constant {
-        assert!(!opt.scalars_constant(), "{opt:?}");
     }
 }

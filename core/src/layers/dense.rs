@@ -323,13 +323,13 @@ pub(crate) unsafe fn backward_deltas_unchecked<const GENERAL: bool>(
 
 /// For one sample whose error terms are all in `acts` (after [`backward_deltas`]):
 /// updates every parameter with `opt` as its gradient is formed (`g = delta_i x_j`
-/// for a weight, `delta_i` for a bias; see [`Optimizer::update_layer`]), writing each
+/// for a weight, `delta_i` for a bias; see [`UpdateRule::update_layer`](crate::optim::UpdateRule::update_layer)), writing each
 /// gradient into `grads` as well (unless `grads` is empty: online-only storage).
 /// No gradient buffer is read, and each weight is loaded once. The layers are walked
 /// from the first: every error term is already known, so the order does not matter.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-pub fn update_fused<O: Optimizer + ?Sized>(
+pub(crate) fn update_fused<O: Optimizer + ?Sized>(
     layers: &[Dense],
     params: &mut [f32],
     grads: &mut [f32],

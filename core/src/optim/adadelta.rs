@@ -14,7 +14,7 @@
 //! The course's slide writes `RMS[x] = sqrt(E[x^2] + eps)`, the same as above with `eps`
 //! inside both square roots.
 
-use super::{check, check_common, Optimizer, StepScalars};
+use super::{check, check_common, Optimizer, StepScalars, UpdateRule};
 use crate::error::HyperparameterError;
 use crate::math;
 
@@ -68,11 +68,6 @@ impl Optimizer for Adadelta {
         self.lr
     }
 
-    /// The default scalars: `lr` alone.
-    fn scalars_constant(&self) -> bool {
-        true
-    }
-
     fn state_per_param(&self) -> usize {
         Adadelta::state_per_param(self)
     }
@@ -80,6 +75,13 @@ impl Optimizer for Adadelta {
     fn validate(&self) -> Result<(), HyperparameterError> {
         check_common(self.lr, Some(self.eps), self.weight_decay)?;
         check("rho", self.rho, (0.0..=1.0).contains(&self.rho), "0 <= rho <= 1")
+    }
+}
+
+impl UpdateRule for Adadelta {
+    /// The default scalars: `lr` alone.
+    fn scalars_constant(&self) -> bool {
+        true
     }
 
     fn update<G: Iterator<Item = f32>>(

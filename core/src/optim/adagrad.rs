@@ -14,7 +14,7 @@
 //! inside the square root; PyTorch (and this crate) add `eps` outside it. The two differ
 //! only while `G` is of the order of `eps`.
 
-use super::{check, check_common, Optimizer, StepScalars};
+use super::{check, check_common, Optimizer, StepScalars, UpdateRule};
 use crate::error::HyperparameterError;
 use crate::math;
 
@@ -90,7 +90,9 @@ impl Optimizer for Adagrad {
     fn init_state(&self, state: &mut [f32]) {
         crate::kernels::fill(state, self.initial_accumulator_value);
     }
+}
 
+impl UpdateRule for Adagrad {
     /// `lr` = `lr_t / (1 + (k - 1) lr_decay)`.
     fn scalars(&self, lr: f64, k: u32) -> StepScalars {
         let clr = lr / (1.0 + f64::from(k.saturating_sub(1)) * f64::from(self.lr_decay));

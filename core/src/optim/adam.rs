@@ -16,7 +16,7 @@
 //! by [`crate::math::one_minus_pow`] (single precision, without
 //! cancellation).
 
-use super::{check, check_common, lerp, Optimizer, StepScalars};
+use super::{check, check_common, lerp, Optimizer, StepScalars, UpdateRule};
 use crate::error::HyperparameterError;
 use crate::math;
 
@@ -159,7 +159,7 @@ fn adam_loop<const WD: bool, const AMS: bool, G: Iterator<Item = f32>>(
 
 impl Adam {
     /// `sc` with the per-step scalars' constant part filled in (see
-    /// [`Optimizer::scalars`] below).
+    /// [`UpdateRule::scalars`](crate::optim::UpdateRule::scalars) below).
     #[inline]
     fn with_constants(&self, sc: StepScalars) -> StepScalars {
         StepScalars {
@@ -184,7 +184,9 @@ impl Optimizer for Adam {
     fn validate(&self) -> Result<(), HyperparameterError> {
         validate_betas(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
     }
+}
 
+impl UpdateRule for Adam {
     /// `lr` = `lr_t / (1 - beta1^k)`, `a` = `sqrt(1 - beta2^k)`, and the constants
     /// the FPU kernel loads with them: `b` = `1 - beta1`, `c` = `beta2`, `d` =
     /// `1 - beta2`, `e` = `eps`.

@@ -11,7 +11,7 @@
 //! method (Loshchilov & Hutter). PyTorch's default `weight_decay` here is 0.01.
 
 use super::adam::{adam_scalars, adam_update, validate_betas};
-use super::{Adam, Optimizer, StepScalars};
+use super::{Adam, Optimizer, StepScalars, UpdateRule};
 use crate::error::HyperparameterError;
 
 /// AdamW hyperparameters, PyTorch's defaults.
@@ -89,7 +89,9 @@ impl Optimizer for AdamW {
     fn validate(&self) -> Result<(), HyperparameterError> {
         validate_betas(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
     }
+}
 
+impl UpdateRule for AdamW {
     /// As [`Adam`], plus `b` = `1 - lr_t * weight_decay`, the decay factor.
     fn scalars(&self, lr: f64, k: u32) -> StepScalars {
         let keep = (1.0 - lr * f64::from(self.weight_decay)) as f32;

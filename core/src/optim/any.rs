@@ -3,7 +3,7 @@
 //! knows its optimizer at compile time uses the concrete type instead and links only
 //! that one.
 
-use super::{AnyOptimizer, Config, Hyper, Optimizer, SetHyperError, StepScalars, OPTIMIZERS};
+use super::{AnyOptimizer, Config, Hyper, Optimizer, SetHyperError, StepScalars, UpdateRule, OPTIMIZERS};
 use crate::error::HyperparameterError;
 
 impl AnyOptimizer {
@@ -63,7 +63,9 @@ impl Optimizer for AnyOptimizer {
     fn init_state(&self, state: &mut [f32]) {
         dispatch!(self, o => o.init_state(state))
     }
+}
 
+impl UpdateRule for AnyOptimizer {
     fn scalars(&self, lr: f64, k: u32) -> StepScalars {
         dispatch!(self, o => o.scalars(lr, k))
     }

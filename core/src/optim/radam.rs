@@ -21,7 +21,7 @@
 //! not rectified.
 
 use super::adam::validate_betas;
-use super::{lerp, Optimizer, StepScalars};
+use super::{lerp, Optimizer, StepScalars, UpdateRule};
 use crate::error::HyperparameterError;
 use crate::math;
 
@@ -98,7 +98,9 @@ impl Optimizer for RAdam {
     fn validate(&self) -> Result<(), HyperparameterError> {
         validate_betas(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
     }
+}
 
+impl UpdateRule for RAdam {
     /// `lr` = `lr_t`, `a` = `1 - beta1^k`, `b` = `sqrt(1 - beta2^k)`, `c` = `r_k`,
     /// `flag` = rectified (`rho_k > 5`). Computed in `f64` (see the module docs).
     fn scalars(&self, lr: f64, k: u32) -> StepScalars {

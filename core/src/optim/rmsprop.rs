@@ -16,7 +16,7 @@
 //! inside the square root; PyTorch (and this crate) put it outside and default `alpha`
 //! to 0.99.
 
-use super::{check, check_common, lerp, Optimizer, StepScalars};
+use super::{check, check_common, lerp, Optimizer, StepScalars, UpdateRule};
 use crate::error::HyperparameterError;
 use crate::math;
 
@@ -78,11 +78,6 @@ impl Optimizer for RMSprop {
         self.lr
     }
 
-    /// The default scalars: `lr` alone.
-    fn scalars_constant(&self) -> bool {
-        true
-    }
-
     fn state_per_param(&self) -> usize {
         RMSprop::state_per_param(self)
     }
@@ -91,6 +86,13 @@ impl Optimizer for RMSprop {
         check_common(self.lr, Some(self.eps), self.weight_decay)?;
         check("alpha", self.alpha, self.alpha >= 0.0, "alpha >= 0")?;
         check("momentum", self.momentum, self.momentum >= 0.0, "momentum >= 0")
+    }
+}
+
+impl UpdateRule for RMSprop {
+    /// The default scalars: `lr` alone.
+    fn scalars_constant(&self) -> bool {
+        true
     }
 
     fn update<G: Iterator<Item = f32>>(

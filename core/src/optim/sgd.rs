@@ -20,7 +20,7 @@
 //! Batch, stochastic and minibatch descent are all this optimizer: the difference is
 //! only how many samples make each gradient (see [`crate::data`]).
 
-use super::{check, check_common, Optimizer, StepScalars};
+use super::{check, check_common, Optimizer, StepScalars, UpdateRule};
 use crate::error::HyperparameterError;
 
 /// SGD hyperparameters. Defaults as PyTorch, except `lr`, which PyTorch requires and
@@ -122,7 +122,9 @@ impl Optimizer for Sgd {
         }
         Ok(())
     }
+}
 
+impl UpdateRule for Sgd {
     /// `lr` = `lr_t`; `flag` = first step with momentum (the momentum buffer starts as
     /// the gradient); without momentum there is no buffer and `flag` is `false`.
     fn scalars(&self, lr: f64, k: u32) -> StepScalars {

@@ -794,7 +794,7 @@ macro_rules! kernel_overrides {
 }
 pub(crate) use kernel_overrides;
 
-/// [`super::Optimizer::update_outer`] of a [`Covered`] optimizer.
+/// [`super::UpdateRule::update_outer`] of a [`Covered`] optimizer.
 pub(crate) fn outer_or_rows<O: Covered>(
     opt: &O,
     sc: &super::StepScalars,
@@ -810,7 +810,7 @@ pub(crate) fn outer_or_rows<O: Covered>(
     super::outer_rows(opt, sc, params, state, grads, d, x);
 }
 
-/// [`super::Optimizer::update_layer`] of a [`Covered`] optimizer.
+/// [`super::UpdateRule::update_layer`] of a [`Covered`] optimizer.
 pub(crate) fn layer_or_rows<O: Covered>(
     opt: &O,
     sc: &super::StepScalars,
@@ -826,7 +826,7 @@ pub(crate) fn layer_or_rows<O: Covered>(
     super::layer_rows(opt, sc, params, state, grads, d, x);
 }
 
-/// [`super::Optimizer::update_model`] of a [`Covered`] optimizer.
+/// [`super::UpdateRule::update_model`] of a [`Covered`] optimizer.
 pub(crate) fn model_or_layers<O: Covered>(
     opt: &O,
     sc: &super::StepScalars,
@@ -840,9 +840,9 @@ pub(crate) fn model_or_layers<O: Covered>(
     crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, opt, sc);
 }
 
-/// [`super::Optimizer::model_update_fn`] of a [`Covered`] optimizer: the kernel alone
+/// [`super::UpdateRule::model_update_fn`] of a [`Covered`] optimizer: the kernel alone
 /// (the variant for the trainer's storage) when it covers the configuration, else the
-/// checked [`super::Optimizer::update_model`].
+/// checked [`super::UpdateRule::update_model`].
 pub(crate) fn model_update_fn<O: Covered>(opt: &O, stores_gradients: bool) -> super::ModelUpdateFn<O> {
     match (opt.covered(), stores_gradients) {
         (true, true) => kernel_model::<O, true>,

@@ -3,7 +3,7 @@
 //! `outer_acc`, `transposed`, `transposed_relu`, `outer_acc_and_back`, `sum_abs`,
 //! `max_of`, `copy`, `fill`; `core/src/kernels/arm_vfp.rs`; `affine` and `transposed`
 //! have register paths for rows of 4 and 8 floats) and the Adam and plain-SGD
-//! `Optimizer::update_outer` and `step` (`core/src/optim/vfp.rs`), against the portable
+//! `UpdateRule::update_outer` and `Optimizer::step` (`core/src/optim/vfp.rs`), against the portable
 //! Rust arithmetic they stand for, bit for bit (`to_bits`).
 //!
 //! Every shape of 1 to 9 rows and 1 to 17 columns and a few larger ones, random data in
@@ -24,7 +24,7 @@
 //!   infinities;
 //! - the portable ReLU against `Activation::Relu` on special values;
 //! - `update_outer` (without and with a gradient buffer, which must then hold
-//!   `d[i] * x[j]`): `Optimizer::update` row by row with the gradient `d[i] * x[j]`, for
+//!   `d[i] * x[j]`): `UpdateRule::update` row by row with the gradient `d[i] * x[j]`, for
 //!   steps k = 1, 2, 10, 1000 in a row on the same state; the bias form (`d = [1]`,
 //!   `x = delta`) against `update` with `delta`; `step` against `update` on the slice;
 //! - `update_model` (without and with a gradient buffer) on two-layer models whose
