@@ -52,6 +52,40 @@
 //! been computed with the old weights and checked: one pass over the weights instead
 //! of three, with the same bits as accumulating the gradient first.
 //!
+//! ## What one step does, in order
+//!
+//! [`Trainer::train_sample`] on one sample `x` with its target, without clipping (with
+//! clipping on, the sample takes [`Trainer::train_batch`]'s path, a batch of one):
+//!
+//! 1. **Check the sample**: `x` has the model's inputs and `sum|x|`
+//!    ([`kernels::sum_abs`]) is finite (only otherwise is the first bad input searched
+//!    for); the target fits the loss ([`Loss::check_target`]). An error here has
+//!    touched nothing.
+//! 2. **Forward pass** (`layers::dense::forward_unchecked`): per layer
+//!    `a = f(W a_prev + b)` with [`kernels::affine`] (ReLU fused: `affine_relu`) and
+//!    [`Activation::apply`], into the output half of the activation buffer.
+//! 3. **Loss**: the loss's value, and its error term `dL/dz` for the last layer into
+//!    the error half of the activation buffer ([`loss`]). A loss that is not finite is
+//!    [`StepError::NonFiniteLoss`].
+//! 4. **Error propagation** (`layers::dense::backward_deltas_unchecked`):
+//!    `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)` with [`kernels::transposed`].
+//! 5. **Gradient check**: one bound over all error terms and layer inputs shows every
+//!    gradient `delta_i x_j` finite and below [`kernels::GRADIENT_LIMIT`]; where it
+//!    does not, each gradient is formed and checked, and the first out of range is
+//!    [`StepError::GradientOutOfRange`] (counted by [`Trainer::rejected_steps`]).
+//! 6. **Step scalars**: the optimizer's per-step constants (bias corrections, RAdam's
+//!    rectification) at the schedule's rate for step `k`; computed once when they do
+//!    not change.
+//! 7. **Update**: per layer, each weight from its gradient `delta_i x_j` and each bias
+//!    from `delta_i`, formed as the update runs (and stored only when the trainer has a
+//!    gradient buffer), by the optimizer's rule in its file in [`optim`] (on
+//!    hard-float Cortex-M, Adam and plain SGD run FPU kernels with the same bits).
+//! 8. The step count goes up by one; the loss of step 3 is returned.
+//!
+//! [`Trainer::new`] chooses, once, the code each stage runs (the loss's, passes without
+//! sigmoid and tanh for a model of ReLU and identity layers, the update with or without
+//! a gradient buffer), so that a firmware links only what its configuration uses.
+//!
 //! ## Errors, never panics
 //!
 //! Every call that takes data returns a `Result`. A shape mismatch, a non-finite input
