@@ -35,14 +35,14 @@ pub trait Batch {
 
 /// A batch of one sample.
 #[derive(Debug, Clone, Copy)]
-pub struct One<'a> {
+pub struct SingleSample<'a> {
     /// The input.
     pub x: &'a [f32],
     /// The target.
     pub target: Target<'a>,
 }
 
-impl Batch for One<'_> {
+impl Batch for SingleSample<'_> {
     fn len(&self) -> usize {
         1
     }

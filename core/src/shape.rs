@@ -68,12 +68,12 @@ pub const fn params_len(layers: &[Dense]) -> usize {
 /// layer's error term `delta_l` beside it. One sample whatever the batch size, since a
 /// batch is accumulated one sample at a time.
 pub const fn activations_len(layers: &[Dense]) -> usize {
-    outputs_len(layers).saturating_mul(2)
+    all_layer_outputs(layers).saturating_mul(2)
 }
 
 /// Sum of the layers' outputs: the floats of one sample's activations (and as many of
 /// its error terms).
-pub const fn outputs_len(layers: &[Dense]) -> usize {
+pub const fn all_layer_outputs(layers: &[Dense]) -> usize {
     let mut n = 0usize;
     let mut rest = layers;
     while let [first, tail @ ..] = rest {

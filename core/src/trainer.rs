@@ -41,7 +41,7 @@ use crate::{kernels, math};
 pub struct Trainer<'a, O: Optimizer> {
     layers: &'a [Dense],
     /// The buffers, each exactly the shape's size (the gradient buffer may be empty).
-    b: Buffers<'a>,
+    buffers: Buffers<'a>,
     opt: O,
     loss: Loss,
     schedule: Schedule,
@@ -54,7 +54,7 @@ pub struct Trainer<'a, O: Optimizer> {
     /// [`UpdateRule::scalars_constant`](crate::optim::UpdateRule::scalars_constant)): `sc` then holds them.
     scalars_fn: Option<fn(&mut Self, u32)>,
     /// The current step's scalars (here rather than in the step's stack frame).
-    sc: StepScalars,
+    step_scalars: StepScalars,
     /// The optimizer's whole-model update ([`UpdateRule::model_update_fn`](crate::optim::UpdateRule::model_update_fn)).
     update_fn: ModelUpdateFn<O>,
     /// With clipping on, the step on one sample (the batch path); set by
@@ -164,13 +164,13 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             )
         });
         let scalars_fn = Self::constant_scalars_fn(&opt);
-        let sc = match scalars_fn {
+        let step_scalars = match scalars_fn {
             None => opt.scalars_f32(opt.lr(), 1),
             Some(_) => StepScalars::default(),
         };
         Ok(Trainer {
             layers,
-            b: Buffers {
+            buffers: Buffers {
                 params,
                 grads,
                 state,
@@ -183,7 +183,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             step: 0,
             rejected: 0,
             scalars_fn,
-            sc,
+            step_scalars,
             update_fn,
             clipped_fn: None,
             inputs: shape::inputs(layers),
@@ -219,7 +219,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             _ => Some(Self::scheduled_scalars),
         };
         if self.scalars_fn.is_none() {
-            self.sc = self.opt.scalars_f32(self.opt.lr(), 1);
+            self.step_scalars = self.opt.scalars_f32(self.opt.lr(), 1);
         }
         Ok(())
     }
@@ -244,7 +244,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// drawn from a generator seeded with `seed`. Resets the optimizer state.
     pub fn init_params(&mut self, seed: u64) {
         let mut rng = Rng::new(seed);
-        let mut rest: &mut [f32] = self.b.params;
+        let mut rest: &mut [f32] = self.buffers.params;
         for l in self.layers {
             let bound = 1.0 / math::sqrt(l.inputs as f32);
             // The count is opaque: with a constant shape, LLVM would otherwise unroll
@@ -260,14 +260,14 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// Replaces the parameters by `params` (same layout). Rejected, with nothing
     /// changed, if the length is wrong or a value is not finite.
     pub fn load_params(&mut self, params: &[f32]) -> Result<(), StepError> {
-        check_replacement(params, self.b.params.len(), Buffer::Params)?;
-        self.b.params.copy_from_slice(params);
+        check_replacement(params, self.buffers.params.len(), Buffer::Params)?;
+        self.buffers.params.copy_from_slice(params);
         Ok(())
     }
 
     /// Resets the optimizer state and the step count (a fresh optimizer).
     pub fn reset_optimizer(&mut self) {
-        self.opt.init_state(self.b.state);
+        self.opt.init_state(self.buffers.state);
         self.step = 0;
     }
 
@@ -278,24 +278,24 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// The parameters (per layer: `W` row-major, then `b`).
     pub fn params(&self) -> &[f32] {
-        self.b.params
+        self.buffers.params
     }
 
     /// The gradient of the last step (after clipping); empty for a trainer built
     /// without a gradient buffer (online-only, see [`OnlineStorage`](crate::OnlineStorage)).
     pub fn grads(&self) -> &[f32] {
-        self.b.grads
+        self.buffers.grads
     }
 
     /// `true` when the trainer has no gradient buffer and so takes only single-sample
     /// steps without clipping (see [`OnlineStorage`](crate::OnlineStorage)).
     pub fn is_online_only(&self) -> bool {
-        self.b.grads.is_empty()
+        self.buffers.grads.is_empty()
     }
 
     /// The optimizer state.
     pub fn state(&self) -> &[f32] {
-        self.b.state
+        self.buffers.state
     }
 
     /// The optimizer config.
@@ -324,7 +324,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// update** — so a device can score its prediction and learn from the same sample
     /// with one forward pass (prequential evaluation).
     pub fn last_output(&self) -> &[f32] {
-        self.b.acts.get(self.output_range()).unwrap_or(&[])
+        self.buffers.acts.get(self.output_range()).unwrap_or(&[])
     }
 
     /// The number of optimizer steps taken (the schedule's `t` of the next step).
@@ -349,10 +349,10 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// checkpoint). All three are checked first (lengths, finite values); on an error
     /// nothing changes.
     pub fn restore(&mut self, params: &[f32], state: &[f32], step: u32) -> Result<(), StepError> {
-        check_replacement(params, self.b.params.len(), Buffer::Params)?;
-        check_replacement(state, self.b.state.len(), Buffer::State)?;
-        self.b.params.copy_from_slice(params);
-        self.b.state.copy_from_slice(state);
+        check_replacement(params, self.buffers.params.len(), Buffer::Params)?;
+        check_replacement(state, self.buffers.state.len(), Buffer::State)?;
+        self.buffers.params.copy_from_slice(params);
+        self.buffers.state.copy_from_slice(state);
         self.step = step;
         Ok(())
     }
@@ -422,7 +422,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// Whether the output of the last forward pass ([`predict`](Self::predict) or
     /// [`sample_loss`](Self::sample_loss)) classifies `target` right.
     pub fn last_output_matches(&self, target: &Target<'_>) -> bool {
-        self.b
+        self.buffers
             .acts
             .get(self.output_range())
             .is_some_and(|y| crate::data::is_correct(y, target))
@@ -430,7 +430,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// The slice of the activation buffer that holds the model's output.
     fn output_range(&self) -> core::ops::Range<usize> {
-        let a = self.b.acts.len() / 2; // the outputs; the error terms follow
+        let a = self.buffers.acts.len() / 2; // the outputs; the error terms follow
         a.saturating_sub(self.outputs())..a
     }
 
@@ -453,9 +453,9 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         };
         // The output is the end of the first half of `acts`, its error term the same
         // place in the second half.
-        let outs = self.b.acts.len() / 2;
+        let outs = self.buffers.acts.len() / 2;
         let start = outs.saturating_sub(self.outputs);
-        let (a, d) = self.b.acts.split_at_mut(outs);
+        let (a, d) = self.buffers.acts.split_at_mut(outs);
         match (a.get(start..), d.get_mut(start..outs)) {
             (Some(y), Some(delta)) => {
                 use crate::loss::softmax_cross_entropy as softmax;
@@ -499,24 +499,33 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         (self.backward_fn)(self);
     }
 
-    /// The forward pass (`GENERAL = false`: ReLU and identity layers only). Out of
+    /// The forward pass (`SIGMOID_OR_TANH = false`: ReLU and identity layers only). Out of
     /// line and with two arguments: one copy for every caller, and no arguments on the
     /// step's stack.
-    fn forward_with<const GENERAL: bool>(&mut self, x: &[f32]) {
+    fn forward_with<const SIGMOID_OR_TANH: bool>(&mut self, x: &[f32]) {
         // SAFETY: `new` checked the layers and cut the buffers to the shape's sizes, and
         // every caller checked `x` against the model's inputs first.
         #[allow(unsafe_code)]
         unsafe {
-            dense::forward_unchecked::<GENERAL>(self.layers, self.b.params, x, self.b.acts)
+            dense::forward_unchecked::<SIGMOID_OR_TANH>(
+                self.layers,
+                self.buffers.params,
+                x,
+                self.buffers.acts,
+            )
         };
     }
 
     /// The error propagation (see [`forward_with`](Self::forward_with)).
-    fn backward_deltas_with<const GENERAL: bool>(&mut self) {
+    fn backward_deltas_with<const SIGMOID_OR_TANH: bool>(&mut self) {
         // SAFETY: `new` checked the layers and cut the buffers to the shape's sizes.
         #[allow(unsafe_code)]
         unsafe {
-            dense::backward_deltas_unchecked::<GENERAL>(self.layers, self.b.params, self.b.acts)
+            dense::backward_deltas_unchecked::<SIGMOID_OR_TANH>(
+                self.layers,
+                self.buffers.params,
+                self.buffers.acts,
+            )
         };
     }
 
@@ -531,7 +540,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             provided: got,
         })?;
         self.forward(x);
-        if let Some(y) = self.b.acts.get(self.output_range()) {
+        if let Some(y) = self.buffers.acts.get(self.output_range()) {
             kernels::copy(out, y);
         }
         Ok(())
@@ -544,7 +553,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         self.forward(x);
         let range = self.output_range();
         Ok(self
-            .b
+            .buffers
             .acts
             .get(range)
             .map_or(f32::NAN, |y| self.loss.value(y, target)))
@@ -580,19 +589,19 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// The optimizer's scalars for step `k` with a constant schedule, into `sc`: no
     /// `f64` arithmetic (the same values as [`scheduled_scalars`](Self::scheduled_scalars)).
     fn constant_scalars(&mut self, k: u32) {
-        self.sc = self.opt.scalars_f32(self.opt.lr(), k);
+        self.step_scalars = self.opt.scalars_f32(self.opt.lr(), k);
     }
 
     /// The optimizer's scalars for step `k` at the schedule's learning rate, into `sc`.
     fn scheduled_scalars(&mut self, k: u32) {
-        self.sc = self.opt.scalars(self.current_lr(), k);
+        self.step_scalars = self.opt.scalars(self.current_lr(), k);
     }
 
     /// A sample with clipping: the batch path (kept out of line, so that the common
     /// single-sample step does not carry its stack frame).
     #[inline(never)]
     fn train_sample_clipped(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
-        self.train_batch(&crate::data::One { x, target })
+        self.train_batch(&crate::data::SingleSample { x, target })
     }
 
     /// A checked sample, no clipping: the fused step, counted. Inlined into
@@ -629,7 +638,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             self.check_input(x, i)?;
             self.loss.check_target(&t, outputs, i)?;
         }
-        if self.b.grads.is_empty() {
+        if self.buffers.grads.is_empty() {
             return Err(StepError::NeedsGradientBuffer { batch: n });
         }
         let lr = self.current_lr();
@@ -637,20 +646,21 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         let loss = self.accumulate(batch, n)?;
         let verdict = if !loss.is_finite() {
             Err(StepError::NonFiniteLoss)
-        } else if let Some(index) = kernels::first_out_of_range(self.b.grads) {
+        } else if let Some(index) = kernels::first_out_of_range(self.buffers.grads) {
             Err(StepError::GradientOutOfRange { index })
         } else {
             Ok(())
         };
         verdict.inspect_err(|_| self.count_rejected())?;
         if let Some(max_norm) = self.clip_norm {
-            let norm = kernels::l2_norm(self.b.grads);
+            let norm = kernels::l2_norm(self.buffers.grads);
             let coef = max_norm / (norm + 1e-6);
             if coef < 1.0 {
-                kernels::scale(self.b.grads, coef);
+                kernels::scale(self.buffers.grads, coef);
             }
         }
-        self.opt.step(self.b.params, self.b.grads, self.b.state, lr, k);
+        self.opt
+            .step(self.buffers.params, self.buffers.grads, self.buffers.state, lr, k);
         self.step = k;
         Ok(loss)
     }
@@ -679,7 +689,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         // sample's input was checked to hold the model's inputs.
         #[allow(unsafe_code)]
         unsafe {
-            (self.update_fn)(&self.opt, &self.sc, self.layers, &mut self.b, x)
+            (self.update_fn)(&self.opt, &self.step_scalars, self.layers, &mut self.buffers, x)
         };
         Ok(loss)
     }
@@ -698,7 +708,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// line: its sums stay out of the step's frame.
     #[inline(never)]
     fn check_fused_gradient(&self, x: &[f32], x_sum: f32) -> Result<(), StepError> {
-        let (a, d) = self.b.acts.split_at(self.b.acts.len() / 2);
+        let (a, d) = self.buffers.acts.split_at(self.buffers.acts.len() / 2);
         let hidden = a.len().saturating_sub(self.outputs());
         let inputs = x_sum + kernels::sum_abs(a.get(..hidden).unwrap_or(&[]));
         if Self::gradient_bound_holds(kernels::sum_abs(d), inputs) {
@@ -725,7 +735,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     #[inline(never)]
     fn check_each_gradient(&self, x: &[f32]) -> Result<(), StepError> {
         let in_range = |g: f32| g.abs() < kernels::GRADIENT_LIMIT;
-        let (mut a, mut d) = self.b.acts.split_at(self.b.acts.len() / 2);
+        let (mut a, mut d) = self.buffers.acts.split_at(self.buffers.acts.len() / 2);
         let mut input = x;
         // The parameter whose gradient is checked next: `new` cut every buffer to the
         // shape, so the loops below visit the parameters in order, one each.
@@ -756,14 +766,20 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// Steps 2 of the module docs: the batch's gradient into `grads`, and its loss.
     fn accumulate<B: Batch + ?Sized>(&mut self, batch: &B, n: usize) -> Result<f32, StepError> {
-        crate::kernels::fill(self.b.grads, 0.0);
+        crate::kernels::fill(self.buffers.grads, 0.0);
         let inv = 1.0 / n as f32;
         let mut total = 0.0f32;
         for i in 0..n {
             let (x, t) = batch.sample(i)?;
             self.forward(x);
             total += self.loss_into_delta(&t, inv);
-            dense::backward(self.layers, self.b.params, self.b.grads, x, self.b.acts);
+            dense::backward(
+                self.layers,
+                self.buffers.params,
+                self.buffers.grads,
+                x,
+                self.buffers.acts,
+            );
         }
         Ok(total * inv)
     }
@@ -795,14 +811,16 @@ mod tests {
         // acts = [a1 (2) | a2 (2) | delta1 (2) | delta2 (2)].
         // Layer 1: deltas 1e9 x input 1 = 1e9. Layer 2: deltas 1 x input 1e10 = 1e10.
         // All deltas x (input + hidden) is about 1e19, above the limit (2.3e18).
-        t.b.acts
+        t.buffers
+            .acts
             .copy_from_slice(&[big, 9.0 * big, 0.5, 0.5, big, 0.0, 1.0, 0.0]);
         assert!(!Trainer::<Sgd>::gradient_bound_holds(big + 1.0, 1.0 + 10.0 * big));
         assert_eq!(t.check_fused_gradient(&x, kernels::sum_abs(&x)), Ok(()));
         // Layer 2 (parameters 6..12: W row-major 6..10, b 10..12): delta2[0] = 1e9
         // times a1 = (1e9, 9e9): W[0][0]'s gradient 1e18 is in range, W[0][1]'s 9e18
         // (parameter 7) is not.
-        t.b.acts
+        t.buffers
+            .acts
             .copy_from_slice(&[big, 9.0 * big, 0.5, 0.5, 1.0, 0.0, big, 0.0]);
         assert_eq!(
             t.check_fused_gradient(&x, kernels::sum_abs(&x)),
@@ -810,28 +828,32 @@ mod tests {
         );
         // Every weight gradient in range, the bias gradient delta2[1] = 3e18 is not
         // (parameter 11).
-        t.b.acts
+        t.buffers
+            .acts
             .copy_from_slice(&[0.0, 0.0, 0.5, 0.5, 1.0, 0.0, 1.0, 3.0 * big * big]);
         assert_eq!(
             t.check_fused_gradient(&x, kernels::sum_abs(&x)),
             Err(StepError::GradientOutOfRange { index: 11 })
         );
         // A NaN error term in layer 1 (row 0): its first gradient, parameter 0.
-        t.b.acts
+        t.buffers
+            .acts
             .copy_from_slice(&[0.0, 0.0, 0.5, 0.5, f32::NAN, 0.0, 1.0, 0.0]);
         assert_eq!(
             t.check_fused_gradient(&x, kernels::sum_abs(&x)),
             Err(StepError::GradientOutOfRange { index: 0 })
         );
         // Row 1 of layer 1: x = (1, 0), so W[1][0] (parameter 2) is the first.
-        t.b.acts
+        t.buffers
+            .acts
             .copy_from_slice(&[0.0, 0.0, 0.5, 0.5, 0.0, f32::INFINITY, 1.0, 0.0]);
         assert_eq!(
             t.check_fused_gradient(&x, kernels::sum_abs(&x)),
             Err(StepError::GradientOutOfRange { index: 2 })
         );
         // Small values everywhere: the fast path.
-        t.b.acts
+        t.buffers
+            .acts
             .copy_from_slice(&[1.0, 2.0, 0.5, 0.5, 0.1, 0.2, 0.3, 0.4]);
         assert_eq!(t.check_fused_gradient(&x, kernels::sum_abs(&x)), Ok(()));
     }

@@ -382,17 +382,17 @@ pub(crate) fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
 /// and `d` hold, as the portable loop.
 #[inline]
 pub(crate) fn transposed(w: &[f32], d: &[f32], s: &mut [f32]) {
-    back(w, d, s, None);
+    transposed_rows(w, d, s, None);
 }
 
 /// [`transposed`], then `s[j] *= 0.0` where `!(a[j] > 0)`, over `zip(s, a)`
 /// ([`super::portable::transposed_relu`], same bits), in one assembly block.
 #[inline]
 pub(crate) fn transposed_relu(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
-    back(w, d, s, Some(a));
+    transposed_rows(w, d, s, Some(a));
 }
 
-/// The ReLU mask of [`back`]'s register paths, for `s0-s3` (and `s4-s7`) with `a` in
+/// The ReLU mask of [`transposed_rows`]'s register paths, for `s0-s3` (and `s4-s7`) with `a` in
 /// `s8-s11` four at a time and +0 in `s12`: `s_j *= 0.0` unless `a_j > 0` (`le` is
 /// true for `a_j <= 0` and for a NaN `a_j`, unordered). The multiply keeps the
 /// portable `*d *= 0.0`: a NaN or infinite `s_j` becomes NaN, a negative one -0.
@@ -438,7 +438,7 @@ macro_rules! mask4 {
     };
 }
 
-/// The row loop of [`back`] for rows of 4 or 8 floats, with `s` in s0-s3 (and s4-s7)
+/// The row loop of [`transposed_rows`] for rows of 4 or 8 floats, with `s` in s0-s3 (and s4-s7)
 /// for the whole call. Arguments: the lines that zero s4-s7 (or none), the second
 /// chunk's lines (or none), the mask (or none), the register list stored to `s`, then
 /// the operands. Per row: `d[i]` to s8, four weights per `VLDM` to s12-s15, `s_j +=
@@ -472,7 +472,7 @@ macro_rules! transposed_rows {
 /// finished ([`transposed_relu`]).
 #[allow(unsafe_code)]
 #[inline(always)]
-fn back(w: &[f32], d: &[f32], s: &mut [f32], a: Option<&[f32]>) {
+fn transposed_rows(w: &[f32], d: &[f32], s: &mut [f32], a: Option<&[f32]>) {
     let cols = s.len();
     // The rows the portable loop's `zip` would run.
     let rows = d.len().min(w.len() / cols.max(1));
@@ -491,13 +491,13 @@ fn back(w: &[f32], d: &[f32], s: &mut [f32], a: Option<&[f32]>) {
     // SAFETY: `rows >= 1` rows of `cols >= 1` floats of `w`, `rows` floats of `d`,
     // `cols` of `s` (lengths checked above), with the mask `masked <= cols` floats of `a`
     // (`a.len() >= masked`); `s` is a `&mut` slice distinct from the inputs.
-    unsafe { back_raw::<true>(wp, dp, sp, ap, a.is_some(), masked, rows, cols) }
+    unsafe { transposed_rows_raw::<true>(wp, dp, sp, ap, a.is_some(), masked, rows, cols) }
 }
 
 /// [`transposed_relu`] when `relu`, else [`transposed`], for lengths that fit one
 /// shape, unchecked: the kernels' unchecked entry point (contract in the `kernels`
 /// module docs). Without `UNMASKED`, only the masked calls take the register paths
-/// for rows of 4 or 8 floats (see [`back_raw`]).
+/// for rows of 4 or 8 floats (see [`transposed_rows_raw`]).
 ///
 /// # Safety
 /// `d` and `s` are not empty, `w.len() == d.len() * s.len()`, and with `relu`
@@ -518,10 +518,10 @@ pub(crate) unsafe fn transposed_unchecked<const UNMASKED: bool>(
     // SAFETY: by the caller's contract, `rows >= 1` rows of `cols >= 1` floats of `w`,
     // `rows` of `d`, and with the mask `masked == cols` floats of `a`; `s` holds `cols`
     // and, a `&mut` slice, overlaps no input.
-    unsafe { back_raw::<UNMASKED>(wp, dp, sp, ap, relu, masked, rows, cols) }
+    unsafe { transposed_rows_raw::<UNMASKED>(wp, dp, sp, ap, relu, masked, rows, cols) }
 }
 
-/// The assembly of [`back`]: `s = W^T d` for `rows` rows of `cols` floats, then with
+/// The assembly of [`transposed_rows`]: `s = W^T d` for `rows` rows of `cols` floats, then with
 /// `mask` the ReLU mask over the first `masked` floats of `s` from `ap`. The blocks'
 /// own safety comments assume what this function's caller guarantees. Without
 /// `UNMASKED`, rows of 4 or 8 floats take the register paths only with the mask and
@@ -535,7 +535,7 @@ pub(crate) unsafe fn transposed_unchecked<const UNMASKED: bool>(
 /// `masked <= cols` and `ap` holds `masked` floats.
 #[allow(unsafe_code, clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn back_raw<const UNMASKED: bool>(
+unsafe fn transposed_rows_raw<const UNMASKED: bool>(
     wp: *const f32,
     dp: *const f32,
     sp: *mut f32,
@@ -604,17 +604,17 @@ unsafe fn back_raw<const UNMASKED: bool>(
         return;
     }
     // SAFETY: this function's contract, passed on.
-    unsafe { back_loop(wp, dp, sp, ap, masked, rows, cols) }
+    unsafe { transposed_rows_any_width(wp, dp, sp, ap, masked, rows, cols) }
 }
 
-/// The general loop of [`back_raw`] (any row length; the mask over the first `masked`
+/// The general loop of [`transposed_rows_raw`] (any row length; the mask over the first `masked`
 /// floats, none when 0). Out of line: one copy, however many ways it is reached.
 ///
 /// # Safety
-/// As [`back_raw`], with `masked` 0 without the mask.
+/// As [`transposed_rows_raw`], with `masked` 0 without the mask.
 #[allow(unsafe_code)]
 #[inline(never)]
-unsafe fn back_loop(
+unsafe fn transposed_rows_any_width(
     wp: *const f32,
     dp: *const f32,
     sp: *mut f32,

@@ -59,7 +59,7 @@ pub fn forward(layers: &[Dense], params: &[f32], x: &[f32], acts: &mut [f32]) {
 /// [`forward`] without checks, for a [`Trainer`](crate::Trainer), whose buffers were
 /// cut to its shape when it was built: each layer's `act(W x + b)` by
 /// `kernels::affine_unchecked` on the slices of its exact lengths, with the sigmoid or
-/// tanh of a layer after it (`GENERAL = false` leaves those out: a model of ReLU and
+/// tanh of a layer after it (`SIGMOID_OR_TANH = false` leaves those out: a model of ReLU and
 /// identity layers only, so that sigmoid and tanh are not linked).
 ///
 /// # Safety
@@ -67,7 +67,7 @@ pub fn forward(layers: &[Dense], params: &[f32], x: &[f32], acts: &mut [f32]) {
 /// `params` at least the shape's parameters and `acts` at least its summed outputs.
 #[allow(unsafe_code)]
 #[inline(always)]
-pub(crate) unsafe fn forward_unchecked<const GENERAL: bool>(
+pub(crate) unsafe fn forward_unchecked<const SIGMOID_OR_TANH: bool>(
     layers: &[Dense],
     params: &[f32],
     x: &[f32],
@@ -91,7 +91,7 @@ pub(crate) unsafe fn forward_unchecked<const GENERAL: bool>(
             let x = core::slice::from_raw_parts(input, l.inputs);
             let out = core::slice::from_raw_parts_mut(op, l.outputs);
             kernels::affine_unchecked(w, b, x, out, relu);
-            if GENERAL && !relu {
+            if SIGMOID_OR_TANH && !relu {
                 l.activation.apply(out);
             }
             wp = bp.add(l.outputs);
@@ -273,7 +273,7 @@ pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
 /// [`backward_deltas`] without checks, for a [`Trainer`](crate::Trainer) (see
 /// [`forward_unchecked`]): `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)` from the last
 /// layer down by `kernels::transposed_unchecked`, ReLU's derivative in the same kernel
-/// call; with `GENERAL`, sigmoid and tanh through [`apply_derivative`] (without, any
+/// call; with `SIGMOID_OR_TANH`, sigmoid and tanh through [`apply_derivative`] (without, any
 /// activation other than ReLU is taken as the identity, and the kernel's unmasked
 /// register paths are not linked).
 ///
@@ -282,7 +282,7 @@ pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
 /// parameters and `acts` exactly twice its summed outputs (`[a_1 .. a_L | d_1 .. d_L]`).
 #[allow(unsafe_code)]
 #[inline(always)]
-pub(crate) unsafe fn backward_deltas_unchecked<const GENERAL: bool>(
+pub(crate) unsafe fn backward_deltas_unchecked<const SIGMOID_OR_TANH: bool>(
     layers: &[Dense],
     params: &[f32],
     acts: &mut [f32],
@@ -311,8 +311,8 @@ pub(crate) unsafe fn backward_deltas_unchecked<const GENERAL: bool>(
             let delta = core::slice::from_raw_parts(base.add(half + o_start), l.outputs);
             let d_prev = core::slice::from_raw_parts_mut(base.add(half + prev), l.inputs);
             let a_prev = core::slice::from_raw_parts(base.add(prev), l.inputs);
-            kernels::transposed_unchecked::<GENERAL>(w, delta, d_prev, a_prev, relu);
-            if GENERAL && !relu {
+            kernels::transposed_unchecked::<SIGMOID_OR_TANH>(w, delta, d_prev, a_prev, relu);
+            if SIGMOID_OR_TANH && !relu {
                 apply_derivative(d_prev, a_prev, pl.activation);
             }
         }

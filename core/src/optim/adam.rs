@@ -208,13 +208,13 @@ impl UpdateRule for Adam {
         adam_update(self, self.weight_decay, sc, params, grads, state);
     }
 
-    // The FPU kernels where they cover the configuration (`optim::vfp::Covered`).
+    // The FPU kernels where they cover the configuration (`optim::vfp::HasFpuKernel`).
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     super::vfp::kernel_overrides!();
 }
 
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-impl super::vfp::Covered for Adam {
+impl super::vfp::HasFpuKernel for Adam {
     /// No weight decay, no AMSGrad, `1 - beta1 < 0.5` (the branch of `lerp` the kernel
     /// computes).
     fn covered(&self) -> bool {
@@ -225,7 +225,7 @@ impl super::vfp::Covered for Adam {
         self.with_constants(*sc)
     }
 
-    fn rule(sc: &StepScalars) -> super::vfp::Rule<'_> {
-        super::vfp::Rule::Adam(sc)
+    fn rule(sc: &StepScalars) -> super::vfp::KernelRule<'_> {
+        super::vfp::KernelRule::Adam(sc)
     }
 }

@@ -168,13 +168,13 @@ impl UpdateRule for Sgd {
         }
     }
 
-    // The FPU kernels where they cover the configuration (`optim::vfp::Covered`).
+    // The FPU kernels where they cover the configuration (`optim::vfp::HasFpuKernel`).
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     super::vfp::kernel_overrides!();
 }
 
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-impl super::vfp::Covered for Sgd {
+impl super::vfp::HasFpuKernel for Sgd {
     /// No momentum, no weight decay.
     fn covered(&self) -> bool {
         self.momentum == 0.0 && self.weight_decay == 0.0
@@ -184,7 +184,7 @@ impl super::vfp::Covered for Sgd {
         *sc
     }
 
-    fn rule(sc: &StepScalars) -> super::vfp::Rule<'_> {
-        super::vfp::Rule::Sgd(sc.lr)
+    fn rule(sc: &StepScalars) -> super::vfp::KernelRule<'_> {
+        super::vfp::KernelRule::Sgd(sc.lr)
     }
 }

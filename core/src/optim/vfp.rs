@@ -29,25 +29,24 @@
 //! single-precision FPU although it rejects FPU registers as operands), so the
 //! compiler saves what it must; every core register changed is an operand.
 
-/// The per-step constants a block loads: Adam's [`StepScalars`](super::StepScalars),
-/// whose first six floats (`repr(C)`) go into s16-s21:
-/// `[lr / (1 - beta1^k), sqrt(1 - beta2^k), 1 - beta1, beta2, 1 - beta2, eps]`; SGD
-/// passes its learning rate alone (into s0).
-pub(crate) type Consts = super::StepScalars;
-
 /// Which update a block runs, with its per-step constants.
 #[derive(Clone, Copy)]
-pub(crate) enum Rule<'k> {
-    /// Adam without weight decay or AMSGrad, `1 - beta1 < 0.5`; state `[m, v]`.
-    Adam(&'k Consts),
-    /// SGD without momentum or weight decay, at this learning rate; no state.
+pub(crate) enum KernelRule<'k> {
+    /// Adam without weight decay or AMSGrad, `1 - beta1 < 0.5`; state `[m, v]`. The
+    /// block loads the first six floats of its [`StepScalars`] (`repr(C)`) into
+    /// s16-s21: `[lr / (1 - beta1^k), sqrt(1 - beta2^k), 1 - beta1, beta2, 1 - beta2,
+    /// eps]`.
+    Adam(&'k StepScalars),
+    /// SGD without momentum or weight decay, at this learning rate (loaded into s0); no
+    /// state.
     Sgd(f32),
 }
 
+use super::StepScalars;
 use crate::kernels::arm_vfp::fpu_asm;
 
 /// Adam for one parameter: gradient `$g`, moments `$m`, `$v`, parameter `$p`; the
-/// constants in s16-s21 (see [`Consts`]: step size s16, `sqrt(1 - beta2^k)` s17,
+/// constants in s16-s21 (see [`KernelRule::Adam`]: step size s16, `sqrt(1 - beta2^k)` s17,
 /// `1 - beta1` s18, `beta2` s19, `1 - beta2` s20, `eps` s21), s23 scratch. `$g` is overwritten.
 ///
 /// ```text
@@ -382,7 +381,7 @@ type Cursor = (*mut f32, *mut f32, *mut f32);
 #[allow(unsafe_code)]
 #[inline(always)]
 unsafe fn block<const SMALL: bool>(
-    rule: Rule<'_>,
+    rule: KernelRule<'_>,
     store: bool,
     c: Cursor,
     d: *const f32,
@@ -393,7 +392,7 @@ unsafe fn block<const SMALL: bool>(
     let (mut p, mut s, mut g) = c;
     // The end of `x`, for the rows of a multiple of four (one past the end: never read).
     let xe = x.wrapping_add(cols);
-    let k = |k: &Consts| core::ptr::from_ref(k).cast::<f32>();
+    let k = |k: &StepScalars| core::ptr::from_ref(k).cast::<f32>();
     // SAFETY (of the blocks, given the caller's guarantees): each reads Adam's six
     // constants (SGD's rate is an operand), `rows` floats from `d`, `cols` from `x` once
     // per row (or once for the block: `sgd_x4`), and reads and writes `rows * cols`
@@ -408,64 +407,64 @@ unsafe fn block<const SMALL: bool>(
     // hard-float ABI guarantees an enabled FPU.
     unsafe {
         match (rule, store) {
-            (Rule::Adam(k4), true) if SMALL && cols % 4 == 0 && cols > 0 => fpu_asm!(
+            (KernelRule::Adam(k4), true) if SMALL && cols % 4 == 0 && cols > 0 => fpu_asm!(
                 s0_s23;
                 adam_block4!("vstmia {g}!, {{s0-s3}}\n"),
                 kx = inout(reg) k(k4) => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
                 x = in(reg) x, xe = in(reg) xe, p = inout(reg) p, s = inout(reg) s, g = inout(reg) g,
             ),
-            (Rule::Adam(k4), false) if SMALL && cols % 4 == 0 && cols > 0 => fpu_asm!(
+            (KernelRule::Adam(k4), false) if SMALL && cols % 4 == 0 && cols > 0 => fpu_asm!(
                 s0_s23;
                 adam_block4!(""),
                 kx = inout(reg) k(k4) => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
                 x = in(reg) x, xe = in(reg) xe, p = inout(reg) p, s = inout(reg) s,
             ),
-            (Rule::Adam(k4), true) => fpu_asm!(
+            (KernelRule::Adam(k4), true) => fpu_asm!(
                 s0_s23;
                 adam_block!("vstmia {g}!, {{s0-s3}}\n", "vstmia {g}!, {{s0}}\n"),
                 kx = inout(reg) k(k4) => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
                 x = in(reg) x, cols = in(reg) cols, j = out(reg) _,
                 p = inout(reg) p, s = inout(reg) s, g = inout(reg) g,
             ),
-            (Rule::Adam(k4), false) => fpu_asm!(
+            (KernelRule::Adam(k4), false) => fpu_asm!(
                 s0_s23;
                 adam_block!("", ""),
                 kx = inout(reg) k(k4) => _, d = inout(reg) d => _, rows = inout(reg) rows => _,
                 x = in(reg) x, cols = in(reg) cols, j = out(reg) _,
                 p = inout(reg) p, s = inout(reg) s,
             ),
-            (Rule::Sgd(lr), true) if SMALL && cols == 4 => fpu_asm!(
+            (KernelRule::Sgd(lr), true) if SMALL && cols == 4 => fpu_asm!(
                 s0_s15;
                 sgd_x4!("vstmia {g}!, {{s4-s7}}\n"),
                 lr = in(reg) lr.to_bits(), d = inout(reg) d => _, rows = inout(reg) rows => _,
                 x = in(reg) x, p = inout(reg) p, g = inout(reg) g,
             ),
-            (Rule::Sgd(lr), false) if SMALL && cols == 4 => fpu_asm!(
+            (KernelRule::Sgd(lr), false) if SMALL && cols == 4 => fpu_asm!(
                 s0_s15;
                 sgd_x4!(""),
                 lr = in(reg) lr.to_bits(), d = inout(reg) d => _, rows = inout(reg) rows => _,
                 x = in(reg) x, p = inout(reg) p,
             ),
-            (Rule::Sgd(lr), true) if SMALL && cols == 8 => fpu_asm!(
+            (KernelRule::Sgd(lr), true) if SMALL && cols == 8 => fpu_asm!(
                 s0_s15;
                 sgd_x8!("vstmia {g}!, {{s4-s7}}\n"),
                 lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
                 rows = inout(reg) rows => _, x = in(reg) x, p = inout(reg) p, g = inout(reg) g,
             ),
-            (Rule::Sgd(lr), false) if SMALL && cols == 8 => fpu_asm!(
+            (KernelRule::Sgd(lr), false) if SMALL && cols == 8 => fpu_asm!(
                 s0_s15;
                 sgd_x8!(""),
                 lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
                 rows = inout(reg) rows => _, x = in(reg) x, p = inout(reg) p,
             ),
-            (Rule::Sgd(lr), true) => fpu_asm!(
+            (KernelRule::Sgd(lr), true) => fpu_asm!(
                 s0_s15;
                 sgd_block!("vstmia {g}!, {{s4-s7}}\n", "vstmia {g}!, {{s4}}\n"),
                 lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
                 rows = inout(reg) rows => _, x = in(reg) x, cols = in(reg) cols,
                 j = out(reg) _, p = inout(reg) p, g = inout(reg) g,
             ),
-            (Rule::Sgd(lr), false) => fpu_asm!(
+            (KernelRule::Sgd(lr), false) => fpu_asm!(
                 s0_s15;
                 sgd_block!("", ""),
                 lr = in(reg) lr.to_bits(), kx = out(reg) _, d = inout(reg) d => _,
@@ -487,7 +486,9 @@ unsafe fn block<const SMALL: bool>(
 // The pointers are only named, never read or written through.
 #[allow(clippy::pointers_in_nomem_asm_block)]
 #[inline(always)]
-fn opaque(a: (*const f32, usize, *const f32, usize, usize)) -> (*const f32, usize, *const f32, usize, usize) {
+fn hidden_from_compiler(
+    a: (*const f32, usize, *const f32, usize, usize),
+) -> (*const f32, usize, *const f32, usize, usize) {
     let (mut d, mut rows, mut x, mut cols, mut last) = a;
     // SAFETY: the template is a comment; it changes no register, memory or flag.
     unsafe {
@@ -501,17 +502,23 @@ fn opaque(a: (*const f32, usize, *const f32, usize, usize)) -> (*const f32, usiz
 }
 
 /// State floats per parameter of `rule`.
-fn state_per_param(rule: Rule<'_>) -> usize {
+fn state_per_param(rule: KernelRule<'_>) -> usize {
     match rule {
-        Rule::Adam(_) => 2,
-        Rule::Sgd(_) => 0,
+        KernelRule::Adam(_) => 2,
+        KernelRule::Sgd(_) => 0,
     }
 }
 
 /// `Some(store)` when `n` parameters (`None`: the shape overflowed) are at least one
 /// and the slices hold exactly what they need: `n` parameters, `n * state_per_param`
 /// state floats, and `n` gradients unless `grads` is empty (`store` is then false).
-fn fits(rule: Rule<'_>, n: Option<usize>, params: &[f32], state: &[f32], grads: &[f32]) -> Option<bool> {
+fn kernel_fits(
+    rule: KernelRule<'_>,
+    n: Option<usize>,
+    params: &[f32],
+    state: &[f32],
+    grads: &[f32],
+) -> Option<bool> {
     let n = n.filter(|&n| n > 0)?;
     let store = !grads.is_empty();
     let ok = params.len() == n
@@ -526,7 +533,7 @@ fn fits(rule: Rule<'_>, n: Option<usize>, params: &[f32], state: &[f32], grads: 
 /// not fit the shape; the caller then takes the portable loop.
 #[allow(unsafe_code)]
 pub(crate) fn update_outer(
-    rule: Rule<'_>,
+    rule: KernelRule<'_>,
     params: &mut [f32],
     state: &mut [f32],
     grads: &mut [f32],
@@ -535,7 +542,7 @@ pub(crate) fn update_outer(
 ) -> bool {
     let (rows, cols) = (d.len(), x.len());
     let n = rows.checked_mul(cols);
-    let Some(store) = fits(rule, n, params, state, grads) else {
+    let Some(store) = kernel_fits(rule, n, params, state, grads) else {
         return false;
     };
     let c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
@@ -554,7 +561,7 @@ pub(crate) fn update_outer(
 /// a length does not fit the shape.
 #[allow(unsafe_code)]
 pub(crate) fn update_layer(
-    rule: Rule<'_>,
+    rule: KernelRule<'_>,
     params: &mut [f32],
     state: &mut [f32],
     grads: &mut [f32],
@@ -563,7 +570,7 @@ pub(crate) fn update_layer(
 ) -> bool {
     let (rows, cols) = (d.len(), x.len());
     let n = rows.checked_mul(cols).and_then(|w| w.checked_add(rows));
-    let Some(store) = fits(rule, n.filter(|_| cols > 0), params, state, grads) else {
+    let Some(store) = kernel_fits(rule, n.filter(|_| cols > 0), params, state, grads) else {
         return false;
     };
     let c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
@@ -594,7 +601,7 @@ pub(crate) fn update_layer(
 #[allow(unsafe_code)]
 #[inline(always)]
 unsafe fn layer<const STORE: bool>(
-    rule: Rule<'_>,
+    rule: KernelRule<'_>,
     c: Cursor,
     d: *const f32,
     rows: usize,
@@ -605,7 +612,7 @@ unsafe fn layer<const STORE: bool>(
     // the weights and then for the bias row (`ONE` is one readable float, `d` the
     // row's `rows` inputs).
     unsafe {
-        if let Rule::Sgd(lr) = rule {
+        if let KernelRule::Sgd(lr) = rule {
             if let Some(next) = sgd_layer::<STORE>(lr, c, d, rows, x, cols) {
                 return next;
             }
@@ -619,7 +626,7 @@ unsafe fn layer<const STORE: bool>(
             if bias != 0 {
                 return c;
             }
-            (dp, r, xp, k, bias) = opaque((ONE.as_ptr(), 1, d, rows, 1));
+            (dp, r, xp, k, bias) = hidden_from_compiler((ONE.as_ptr(), 1, d, rows, 1));
         }
     }
 }
@@ -630,7 +637,7 @@ static ONE: [f32; 1] = [1.0];
 /// [`update_model`] with or without a gradient buffer, whichever `b` has.
 #[inline(always)]
 pub(crate) fn update_model_any(
-    rule: Rule<'_>,
+    rule: KernelRule<'_>,
     layers: &[crate::shape::Dense],
     b: &mut crate::Buffers<'_>,
     x: &[f32],
@@ -652,7 +659,7 @@ pub(crate) fn update_model_any(
 #[allow(unsafe_code)]
 #[inline(always)]
 pub(crate) fn update_model<const STORE: bool>(
-    rule: Rule<'_>,
+    rule: KernelRule<'_>,
     layers: &[crate::shape::Dense],
     b: &mut crate::Buffers<'_>,
     x: &[f32],
@@ -672,7 +679,7 @@ pub(crate) fn update_model<const STORE: bool>(
         };
         (n, outs, cols) = (total, o, l.outputs);
     }
-    let Some(store) = fits(rule, Some(n), params, state, grads) else {
+    let Some(store) = kernel_fits(rule, Some(n), params, state, grads) else {
         return false;
     };
     if store != STORE || Some(acts.len()) != outs.checked_mul(2) {
@@ -696,7 +703,7 @@ pub(crate) fn update_model<const STORE: bool>(
 #[allow(unsafe_code)]
 #[inline(always)]
 pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
-    rule: Rule<'_>,
+    rule: KernelRule<'_>,
     layers: &[crate::shape::Dense],
     b: &mut crate::Buffers<'_>,
     x: &[f32],
@@ -734,17 +741,17 @@ pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
 /// update methods (each the kernel when it covers the configuration and the lengths
 /// fit, else the portable path), is shared: [`kernel_overrides`] writes them, through
 /// [`outer_or_rows`], [`layer_or_rows`], [`model_or_layers`], [`model_update_fn`].
-pub(crate) trait Covered: super::Optimizer + Sized {
+pub(crate) trait HasFpuKernel: super::Optimizer + Sized {
     /// Whether the kernels cover this configuration.
     fn covered(&self) -> bool;
     /// `sc` with everything the kernel reads filled in from the configuration, for
     /// scalars that may not come from this optimizer's `scalars` (Adam's constants).
     fn kernel_scalars(&self, sc: &super::StepScalars) -> super::StepScalars;
     /// The kernel's rule for complete scalars of this optimizer.
-    fn rule(sc: &super::StepScalars) -> Rule<'_>;
+    fn rule(sc: &super::StepScalars) -> KernelRule<'_>;
 }
 
-/// The four [`Optimizer`](super::Optimizer) methods of a [`Covered`] optimizer, in its
+/// The four [`UpdateRule`](super::UpdateRule) methods of a [`HasFpuKernel`] optimizer, in its
 /// `impl Optimizer` block (under the hard-float `cfg`): the kernels where they cover
 /// the configuration, else the portable paths, through the shared functions below.
 macro_rules! kernel_overrides {
@@ -794,8 +801,8 @@ macro_rules! kernel_overrides {
 }
 pub(crate) use kernel_overrides;
 
-/// [`super::UpdateRule::update_outer`] of a [`Covered`] optimizer.
-pub(crate) fn outer_or_rows<O: Covered>(
+/// [`super::UpdateRule::update_outer`] of a [`HasFpuKernel`] optimizer.
+pub(crate) fn outer_or_rows<O: HasFpuKernel>(
     opt: &O,
     sc: &super::StepScalars,
     params: &mut [f32],
@@ -810,8 +817,8 @@ pub(crate) fn outer_or_rows<O: Covered>(
     super::outer_rows(opt, sc, params, state, grads, d, x);
 }
 
-/// [`super::UpdateRule::update_layer`] of a [`Covered`] optimizer.
-pub(crate) fn layer_or_rows<O: Covered>(
+/// [`super::UpdateRule::update_layer`] of a [`HasFpuKernel`] optimizer.
+pub(crate) fn layer_or_rows<O: HasFpuKernel>(
     opt: &O,
     sc: &super::StepScalars,
     params: &mut [f32],
@@ -826,8 +833,8 @@ pub(crate) fn layer_or_rows<O: Covered>(
     super::layer_rows(opt, sc, params, state, grads, d, x);
 }
 
-/// [`super::UpdateRule::update_model`] of a [`Covered`] optimizer.
-pub(crate) fn model_or_layers<O: Covered>(
+/// [`super::UpdateRule::update_model`] of a [`HasFpuKernel`] optimizer.
+pub(crate) fn model_or_layers<O: HasFpuKernel>(
     opt: &O,
     sc: &super::StepScalars,
     layers: &[crate::shape::Dense],
@@ -840,10 +847,10 @@ pub(crate) fn model_or_layers<O: Covered>(
     crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, opt, sc);
 }
 
-/// [`super::UpdateRule::model_update_fn`] of a [`Covered`] optimizer: the kernel alone
+/// [`super::UpdateRule::model_update_fn`] of a [`HasFpuKernel`] optimizer: the kernel alone
 /// (the variant for the trainer's storage) when it covers the configuration, else the
 /// checked [`super::UpdateRule::update_model`].
-pub(crate) fn model_update_fn<O: Covered>(opt: &O, stores_gradients: bool) -> super::ModelUpdateFn<O> {
+pub(crate) fn model_update_fn<O: HasFpuKernel>(opt: &O, stores_gradients: bool) -> super::ModelUpdateFn<O> {
     match (opt.covered(), stores_gradients) {
         (true, true) => kernel_model::<O, true>,
         (true, false) => kernel_model::<O, false>,
@@ -859,7 +866,7 @@ pub(crate) fn model_update_fn<O: Covered>(opt: &O, stores_gradients: bool) -> su
 /// As [`super::ModelUpdateFn`]: buffers of exactly the shape's sizes.
 #[allow(unsafe_code)]
 #[inline(never)]
-unsafe fn kernel_model<O: Covered, const STORE: bool>(
+unsafe fn kernel_model<O: HasFpuKernel, const STORE: bool>(
     _opt: &O,
     sc: &super::StepScalars,
     layers: &[crate::shape::Dense],
