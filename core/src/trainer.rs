@@ -84,13 +84,25 @@ fn sum_abs_cold(v: &[f32]) -> f32 {
     kernels::sum_abs(v)
 }
 
-/// The number [`Trainer::loss_into_delta_for`] knows a loss by.
-const fn loss_code(loss: Loss) -> u8 {
-    match loss {
-        Loss::Mse => 0,
-        Loss::BinaryCrossEntropy => 1,
-        Loss::SoftmaxCrossEntropy => 2,
-    }
+/// A loss fixed at compile time, so that [`Trainer::loss_into_delta_for`] has one copy
+/// per loss and a firmware links only the one it trains with.
+trait FixedLoss {
+    const LOSS: Loss;
+}
+
+macro_rules! fixed_losses {
+    ($($t:ident = $loss:expr;)+) => {$(
+        struct $t;
+        impl FixedLoss for $t {
+            const LOSS: Loss = $loss;
+        }
+    )+};
+}
+
+fixed_losses! {
+    FixedMse = Loss::Mse;
+    FixedBinaryCrossEntropy = Loss::BinaryCrossEntropy;
+    FixedSoftmaxCrossEntropy = Loss::SoftmaxCrossEntropy;
 }
 
 /// Checks values meant to replace `buffer` of `len` floats: the same length, all
@@ -189,13 +201,9 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             inputs: shape::inputs(layers),
             outputs: shape::outputs(layers),
             loss_fn: match loss {
-                Loss::Mse => Self::loss_into_delta_for::<{ loss_code(Loss::Mse) }>,
-                Loss::BinaryCrossEntropy => {
-                    Self::loss_into_delta_for::<{ loss_code(Loss::BinaryCrossEntropy) }>
-                }
-                Loss::SoftmaxCrossEntropy => {
-                    Self::loss_into_delta_for::<{ loss_code(Loss::SoftmaxCrossEntropy) }>
-                }
+                Loss::Mse => Self::loss_into_delta_for::<FixedMse>,
+                Loss::BinaryCrossEntropy => Self::loss_into_delta_for::<FixedBinaryCrossEntropy>,
+                Loss::SoftmaxCrossEntropy => Self::loss_into_delta_for::<FixedSoftmaxCrossEntropy>,
             },
             forward_fn: if plain {
                 Self::forward_with::<false>
@@ -442,15 +450,11 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         (self.loss_fn)(self, target, inv)
     }
 
-    /// [`loss_into_delta`](Self::loss_into_delta) for the loss numbered `L` (see
-    /// [`loss_code`]): one copy per loss, chosen by [`new`](Self::new), so that a
-    /// firmware links only the loss it trains with.
-    fn loss_into_delta_for<const L: u8>(&mut self, target: &Target<'_>, inv: f32) -> f32 {
-        let loss = match L {
-            0 => Loss::Mse,
-            1 => Loss::BinaryCrossEntropy,
-            _ => Loss::SoftmaxCrossEntropy,
-        };
+    /// [`loss_into_delta`](Self::loss_into_delta) for the loss `L`: one copy per loss,
+    /// chosen by [`new`](Self::new), so that a firmware links only the loss it trains
+    /// with.
+    fn loss_into_delta_for<L: FixedLoss>(&mut self, target: &Target<'_>, inv: f32) -> f32 {
+        let loss = L::LOSS;
         // The output is the end of the first half of `acts`, its error term the same
         // place in the second half.
         let outs = self.buffers.acts.len() / 2;
