@@ -27,7 +27,7 @@
 
 use crate::data::Batch;
 use crate::error::{Buffer, ConfigError, StepError};
-use crate::layers::dense;
+use crate::layers::{dense, layout};
 use crate::loss::{Loss, Target};
 use crate::optim::{ModelUpdateFn, Optimizer, StepScalars};
 use crate::rng::Rng;
@@ -438,8 +438,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// The slice of the activation buffer that holds the model's output.
     fn output_range(&self) -> core::ops::Range<usize> {
-        let a = self.buffers.acts.len() / 2; // the outputs; the error terms follow
-        a.saturating_sub(self.outputs())..a
+        layout::model_output(self.buffers.acts.len(), self.outputs())
     }
 
     /// Copies the model's output into the last layer's error slot and lets the loss
@@ -455,12 +454,10 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// with.
     fn loss_into_delta_for<L: FixedLoss>(&mut self, target: &Target<'_>, inv: f32) -> f32 {
         let loss = L::LOSS;
-        // The output is the end of the first half of `acts`, its error term the same
-        // place in the second half.
-        let outs = self.buffers.acts.len() / 2;
-        let start = outs.saturating_sub(self.outputs);
-        let (a, d) = self.buffers.acts.split_at_mut(outs);
-        match (a.get(start..), d.get_mut(start..outs)) {
+        // The model's output, and its error term at the same place among the errors.
+        let range = layout::model_output(self.buffers.acts.len(), self.outputs);
+        let (a, d) = layout::outputs_and_errors_mut(self.buffers.acts);
+        match (a.get(range.clone()), d.get_mut(range)) {
             (Some(y), Some(delta)) => {
                 use crate::loss::softmax_cross_entropy as softmax;
                 match (loss, target) {
@@ -712,7 +709,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// line: its sums stay out of the step's frame.
     #[inline(never)]
     fn check_fused_gradient(&self, x: &[f32], x_sum: f32) -> Result<(), StepError> {
-        let (a, d) = self.buffers.acts.split_at(self.buffers.acts.len() / 2);
+        let (a, d) = layout::outputs_and_errors(self.buffers.acts);
         let hidden = a.len().saturating_sub(self.outputs());
         let inputs = x_sum + kernels::sum_abs(a.get(..hidden).unwrap_or(&[]));
         if Self::gradient_bound_holds(kernels::sum_abs(d), inputs) {
@@ -739,7 +736,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     #[inline(never)]
     fn check_each_gradient(&self, x: &[f32]) -> Result<(), StepError> {
         let in_range = |g: f32| g.abs() < kernels::GRADIENT_LIMIT;
-        let (mut a, mut d) = self.buffers.acts.split_at(self.buffers.acts.len() / 2);
+        let (mut a, mut d) = layout::outputs_and_errors(self.buffers.acts);
         let mut input = x;
         // The parameter whose gradient is checked next: `new` cut every buffer to the
         // shape, so the loops below visit the parameters in order, one each.

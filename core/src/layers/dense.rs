@@ -9,6 +9,7 @@
 //! delta_{l-1} = f'_{l-1}(a_{l-1}) * (W_l^T delta_l)
 //! ```
 
+use super::layout;
 use crate::kernels;
 use crate::optim::{Optimizer, StepScalars};
 use crate::shape::Dense;
@@ -125,8 +126,8 @@ fn for_each_layer_rev<'p>(
     acts: &mut [f32],
     mut f: impl FnMut(LayerSlices<'p, '_>),
 ) {
-    let outs = acts.len() / 2;
-    let (a_all, d_all) = acts.split_at_mut(outs);
+    let outs = layout::errors_offset(acts.len());
+    let (a_all, d_all) = layout::outputs_and_errors_mut(acts);
     let mut p_end = p_total;
     let mut o_end = outs;
     let mut rest = layers;
@@ -233,8 +234,8 @@ pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], 
 /// One walk from the last layer with the offsets computed as it goes (a few
 /// instructions per layer besides the kernels).
 pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
-    let half = acts.len() / 2;
-    let (a_all, d_all) = acts.split_at_mut(half);
+    let half = layout::errors_offset(acts.len());
+    let (a_all, d_all) = layout::outputs_and_errors_mut(acts);
     let mut p_end = params.len();
     let mut o_end = half;
     // `l` is the layer whose error term is known; `pl` the one below it.
@@ -287,7 +288,7 @@ pub(crate) unsafe fn backward_deltas_unchecked<const SIGMOID_OR_TANH: bool>(
     params: &[f32],
     acts: &mut [f32],
 ) {
-    let half = acts.len() / 2;
+    let half = layout::errors_offset(acts.len());
     let base = acts.as_mut_ptr();
     // The layer whose error term is known, from the last: its parameters end at `p_end`
     // and its outputs at `o_end` (within each half of `acts`).
@@ -340,7 +341,7 @@ pub(crate) fn update_fused<O: Optimizer + ?Sized>(
     sc: &StepScalars,
 ) {
     let spp = opt.state_per_param();
-    let (mut a, mut d) = acts.split_at(acts.len() / 2);
+    let (mut a, mut d) = layout::outputs_and_errors(acts);
     let (mut p, mut g, mut s) = (params, grads, state);
     let mut input = x;
     for l in layers {

@@ -6,3 +6,4 @@
 //! nothing of layers.
 
 pub mod dense;
+pub(crate) mod layout;

@@ -709,7 +709,7 @@ pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
     x: &[f32],
 ) {
     let (params, state, grads, acts) = (&mut *b.params, &mut *b.state, &mut *b.grads, &*b.acts);
-    let outs = acts.len() / 2;
+    let outs = crate::layers::layout::errors_offset(acts.len());
     let mut c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
     let mut input = x.as_ptr();
     let mut out = acts.as_ptr();
