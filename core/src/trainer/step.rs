@@ -1,0 +1,222 @@
+//! The training steps: one sample (the fused step), a batch (gradient accumulated,
+//! checked, clipped, then one update), and the optimizer's per-step scalars.
+
+use super::checks::sum_abs_cold;
+use super::Trainer;
+use crate::data::Batch;
+use crate::error::StepError;
+use crate::kernels;
+use crate::layers::dense;
+use crate::loss::Target;
+use crate::optim::Optimizer;
+
+impl<'a, O: Optimizer> Trainer<'a, O> {
+    /// One optimizer step on one sample as it arrives (stochastic / online learning).
+    /// Returns the sample's loss before the update.
+    ///
+    /// Without clipping this is the fused single-sample step (see the module docs). It
+    /// reaches the schedule's `f64` arithmetic and the optimizer's portable loops
+    /// through function pointers set by [`set_schedule`](Self::set_schedule) and
+    /// [`new`](Self::new) (`UpdateRule::model_update_fn`): a firmware that never needs
+    /// them does not link them.
+    pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
+        if let Some(clipped) = self.clipped_fn {
+            return clipped(self, x, target);
+        }
+        let x_sum = self.check_input_sum(x)?;
+        self.loss.check_target(&target, self.outputs(), 0)?;
+        self.single_step(x, x_sum, &target)
+    }
+
+    /// The scalars function for a constant schedule: none when the optimizer's
+    /// scalars do not change from step to step (they are then computed once).
+    pub(super) fn constant_scalars_fn(opt: &O) -> Option<fn(&mut Self, u32)> {
+        if opt.scalars_constant() {
+            None
+        } else {
+            Some(Self::constant_scalars)
+        }
+    }
+
+    /// The optimizer's scalars for step `k` with a constant schedule, into `sc`: no
+    /// `f64` arithmetic (the same values as [`scheduled_scalars`](Self::scheduled_scalars)).
+    pub(super) fn constant_scalars(&mut self, k: u32) {
+        self.step_scalars = self.opt.scalars_f32(self.opt.lr(), k);
+    }
+
+    /// The optimizer's scalars for step `k` at the schedule's learning rate, into `sc`.
+    pub(super) fn scheduled_scalars(&mut self, k: u32) {
+        self.step_scalars = self.opt.scalars(self.current_lr(), k);
+    }
+
+    /// A sample with clipping: the batch path (kept out of line, so that the common
+    /// single-sample step does not carry its stack frame).
+    #[inline(never)]
+    pub(super) fn train_sample_clipped(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
+        self.train_batch(&crate::data::SingleSample { x, target })
+    }
+
+    /// A checked sample, no clipping: the fused step, counted. Inlined into
+    /// [`train_sample`](Self::train_sample), so that the step has no frame of its own.
+    #[inline(always)]
+    pub(super) fn single_step(&mut self, x: &[f32], x_sum: f32, t: &Target<'_>) -> Result<f32, StepError> {
+        let k = self.step.saturating_add(1);
+        let loss = self
+            .fused_step(x, x_sum, t, k)
+            .inspect_err(|_| self.count_rejected())?;
+        self.step = k;
+        Ok(loss)
+    }
+
+    /// One optimizer step on a batch. Returns the batch's mean loss before the update.
+    /// On an error, parameters, optimizer state and step count are unchanged.
+    #[inline(never)]
+    pub fn train_batch<B: Batch + ?Sized>(&mut self, batch: &B) -> Result<f32, StepError> {
+        let n = batch.len();
+        if n == 0 {
+            return Err(StepError::EmptyBatch);
+        }
+        let outputs = self.outputs();
+        if n == 1 && self.clip_norm.is_none() {
+            // One sample, checked as `train_sample` checks it: its input's `sum|x|` is
+            // computed once and feeds the gradient check.
+            let (x, t) = batch.sample(0)?;
+            let x_sum = self.checked_input_sum_by(x, 0, sum_abs_cold)?;
+            self.loss.check_target(&t, outputs, 0)?;
+            return self.single_step(x, x_sum, &t);
+        }
+        for i in 0..n {
+            let (x, t) = batch.sample(i)?;
+            self.check_input(x, i)?;
+            self.loss.check_target(&t, outputs, i)?;
+        }
+        if self.buffers.grads.is_empty() {
+            return Err(StepError::NeedsGradientBuffer { batch: n });
+        }
+        let lr = self.current_lr();
+        let k = self.step.saturating_add(1);
+        let loss = self.accumulate(batch, n)?;
+        let verdict = if !loss.is_finite() {
+            Err(StepError::NonFiniteLoss)
+        } else if let Some(index) = kernels::first_out_of_range(self.buffers.grads) {
+            Err(StepError::GradientOutOfRange { index })
+        } else {
+            Ok(())
+        };
+        verdict.inspect_err(|_| self.count_rejected())?;
+        if let Some(max_norm) = self.clip_norm {
+            let norm = kernels::l2_norm(self.buffers.grads);
+            let coef = max_norm / (norm + 1e-6);
+            if coef < 1.0 {
+                kernels::scale(self.buffers.grads, coef);
+            }
+        }
+        self.opt
+            .step(self.buffers.params, self.buffers.grads, self.buffers.state, lr, k);
+        self.step = k;
+        Ok(loss)
+    }
+
+    pub(super) fn count_rejected(&mut self) {
+        self.rejected = self.rejected.saturating_add(1);
+    }
+
+    /// One sample, no clipping: the error terms of every layer first, all checked, then
+    /// each parameter updated as its gradient `delta_i x_j` is formed (and written to
+    /// `grads`). The same bits as accumulating the gradient first.
+    pub(super) fn fused_step(
+        &mut self,
+        x: &[f32],
+        x_sum: f32,
+        t: &Target<'_>,
+        k: u32,
+    ) -> Result<f32, StepError> {
+        self.forward(x);
+        let loss = self.loss_into_delta(t, 1.0);
+        if !loss.is_finite() {
+            return Err(StepError::NonFiniteLoss);
+        }
+        self.backward_deltas();
+        self.check_fused_gradient(x, x_sum)?;
+        if let Some(scalars) = self.scalars_fn {
+            scalars(self, k);
+        }
+        // SAFETY: `new` checked the layers (`shape::validate`) and cut every buffer to
+        // exactly the shape's size (the gradient buffer to that or nothing, as
+        // `model_update_fn` was told); none of them changes size afterwards, and the
+        // sample's input was checked to hold the model's inputs.
+        #[allow(unsafe_code)]
+        unsafe {
+            (self.update_fn)(&self.opt, &self.step_scalars, self.layers, &mut self.buffers, x)
+        };
+        Ok(loss)
+    }
+
+    /// Steps 2 of the module docs: the batch's gradient into `grads`, and its loss.
+    pub(super) fn accumulate<B: Batch + ?Sized>(&mut self, batch: &B, n: usize) -> Result<f32, StepError> {
+        crate::kernels::fill(self.buffers.grads, 0.0);
+        let inv = 1.0 / n as f32;
+        let mut total = 0.0f32;
+        for i in 0..n {
+            let (x, t) = batch.sample(i)?;
+            self.forward(x);
+            total += self.loss_into_delta(&t, inv);
+            dense::backward(
+                self.layers,
+                self.buffers.params,
+                self.buffers.grads,
+                x,
+                self.buffers.acts,
+            );
+        }
+        Ok(total * inv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::Dense;
+    use crate::storage::Buffers;
+    use crate::{Activation, Loss, Schedule};
+
+    /// The scalars follow the schedule set last: a schedule set and then replaced by
+    /// the constant one trains as a trainer that never had one, and a decaying
+    /// schedule changes the steps.
+    #[test]
+    fn the_schedule_set_last_picks_the_scalars() {
+        let layers = [
+            Dense::new(2, 3, Activation::Relu),
+            Dense::new(3, 2, Activation::Identity),
+        ];
+        let run = |schedules: &[Schedule]| {
+            let (mut p, mut g, mut a) = ([0.0f32; 17], [0.0f32; 17], [0.0f32; 10]);
+            let mut s = [0.0f32; 34];
+            let buffers = Buffers {
+                params: &mut p,
+                grads: &mut g,
+                state: &mut s,
+                acts: &mut a,
+            };
+            let mut t = Trainer::new(
+                &layers,
+                buffers,
+                crate::Adam::new(0.05),
+                Loss::SoftmaxCrossEntropy,
+            )
+            .unwrap();
+            t.init_params(3);
+            for sch in schedules {
+                t.set_schedule(*sch).unwrap();
+            }
+            for i in 0..5 {
+                t.train_sample(&[0.5, -1.0 + i as f32], Target::Class(i % 2))
+                    .unwrap();
+            }
+            p
+        };
+        let decay = Schedule::Exponential { gamma: 0.5 };
+        assert_eq!(run(&[]), run(&[decay, Schedule::Constant]));
+        assert_ne!(run(&[]), run(&[decay]));
+    }
+}
