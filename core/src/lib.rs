@@ -128,11 +128,11 @@
 #![no_std]
 #![deny(missing_docs)]
 // `unsafe` code, each block with its soundness argument and an `allow` of its own, in:
-// - the FPU assembly for hard-float Cortex-M (`kernels/arm_vfp.rs`, `optim/vfp.rs`,
-//   `math::sqrt`) and `kernels::keep_rolled`'s empty `asm!` block on Arm;
+// - the FPU assembly for hard-float Cortex-M (`kernels/arm_vfp.rs`, `optim/vfp.rs`)
+//   and `kernels::keep_rolled`'s empty `asm!` block on Arm;
 // - the trainer's passes without per-call checks: `layers::dense::forward_unchecked`
 //   and `backward_deltas_unchecked` cut a model's slices from raw pointers, and
-//   `trainer.rs` calls them and its optimizer's update (`optim::ModelUpdateFn`), relying
+//   `trainer/` calls them and its optimizer's update (`optim::ModelUpdateFn`), relying
 //   on `Trainer::new` having checked the shape and cut every buffer to its size.
 #![deny(unsafe_code)]
 #![deny(

@@ -53,56 +53,12 @@ pub fn ln_1p(x: f32) -> f32 {
     libm::log1pf(x)
 }
 
-/// Square root, correctly rounded (IEEE 754), so the same bits on every target.
-///
-/// On Arm hard-float targets (`thumbv7em-none-eabihf`, `thumbv8m.main-none-eabihf`:
-/// every FPU of an M4F, M7 or M33 has `VSQRT.F32`) this is that one instruction; `libm`
-/// has no Arm path and would run a software square root of about a hundred
-/// instructions. Elsewhere it is `libm::sqrtf` (an SSE instruction on x86-64).
+/// Square root, correctly rounded (IEEE 754), so the same bits on every target:
+/// [`kernels::sqrt`](crate::kernels::sqrt) (one `VSQRT.F32` on hard-float Cortex-M,
+/// `libm::sqrtf` elsewhere).
 #[inline]
 pub fn sqrt(x: f32) -> f32 {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    {
-        hw_sqrt(x)
-    }
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-    {
-        libm::sqrtf(x)
-    }
-}
-
-/// `VSQRT.F32` on an Arm FPU.
-///
-/// Stable Rust does not let inline assembly pass values in single-precision registers
-/// on Arm (the `vfp2` target feature it asks for is unstable), but it accepts them as
-/// explicit clobbers: the value goes through a core register and `s0`, declared
-/// clobbered. Three instructions instead of one, and still some thirty times cheaper
-/// than a software square root. (The hot loops that need square roots are whole
-/// assembly blocks: see `optim/vfp.rs`.)
-#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-#[inline]
-#[allow(unsafe_code)]
-fn hw_sqrt(x: f32) -> f32 {
-    let r: u32;
-    // SAFETY: the block moves `x` into `s0` (declared clobbered, so the compiler keeps
-    // nothing there across it), takes its square root there and moves the result out.
-    // It touches no memory and no stack (`nomem`, `nostack`), leaves the APSR condition
-    // flags alone (`preserves_flags`; VSQRT may only set FPSCR's sticky exception bits,
-    // as any float operation the compiler emits does), and its result depends only on
-    // `x` (`pure`). The hard-float ABI guarantees an FPU with VSQRT that is enabled
-    // before `main`.
-    unsafe {
-        core::arch::asm!(
-            "vmov s0, {x}",
-            "vsqrt.f32 s0, s0",
-            "vmov {r}, s0",
-            x = in(reg) x.to_bits(),
-            r = lateout(reg) r,
-            out("s0") _,
-            options(pure, nomem, nostack, preserves_flags)
-        );
-    }
-    f32::from_bits(r)
+    crate::kernels::sqrt(x)
 }
 
 /// Hyperbolic tangent.

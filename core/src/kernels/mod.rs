@@ -172,6 +172,15 @@ pub fn sum_abs(v: &[f32]) -> f32 {
     active::sum_abs(v)
 }
 
+/// Square root, correctly rounded, so the same bits on every target
+/// ([`portable::sqrt`]; one `VSQRT.F32` on Cortex-M cores with a single-precision FPU).
+/// A NaN gives a NaN, though not always the same one: `VSQRT` keeps the input's
+/// payload where `libm` returns the default NaN (the trainer rejects NaN long before).
+#[inline]
+pub fn sqrt(x: f32) -> f32 {
+    active::sqrt(x)
+}
+
 /// The largest gradient magnitude a step accepts: `2^61` (about 2.3e18), exclusive.
 ///
 /// A gradient this large means training has diverged, and accepting it could make the

@@ -329,3 +329,11 @@ pub(crate) fn transposed_unchecked<const UNMASKED: bool>(
         transposed(w, d, s);
     }
 }
+
+/// Square root, correctly rounded (IEEE 754): `libm::sqrtf` (an SSE instruction on
+/// x86-64; a software square root of about a hundred instructions on an Arm core
+/// without the FPU, which `libm` has no hardware path for).
+#[inline]
+pub fn sqrt(x: f32) -> f32 {
+    libm::sqrtf(x)
+}

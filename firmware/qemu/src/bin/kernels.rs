@@ -126,10 +126,11 @@ enum Kernel {
     Copy,
     Fill,
     TrainerStep,
+    Sqrt,
 }
 
 /// The number of `Kernel`s.
-const KERNELS: usize = 22;
+const KERNELS: usize = 23;
 
 impl Kernel {
     const ALL: [Kernel; KERNELS] = [
@@ -155,6 +156,7 @@ impl Kernel {
         Kernel::Copy,
         Kernel::Fill,
         Kernel::TrainerStep,
+        Kernel::Sqrt,
     ];
 
     fn name(self) -> &'static str {
@@ -181,6 +183,7 @@ impl Kernel {
             Kernel::Copy => "copy (mismatched lengths)",
             Kernel::Fill => "fill",
             Kernel::TrainerStep => "Trainer: unchecked forward, error propagation, update",
+            Kernel::Sqrt => "sqrt",
         }
     }
 
@@ -423,6 +426,44 @@ fn check_relu_reference(t: &mut Tally) {
         lens: [0; 4],
     };
     t.check(case, &[("relu", &v, &want)]);
+}
+
+/// `sqrt` against `portable::sqrt` on the special values and random positive floats of
+/// every magnitude (bit patterns, NaNs among them), 64 per call.
+fn check_sqrt(t: &mut Tally, rng: &mut Rng) {
+    let special = [
+        0.0f32,
+        -0.0,
+        -1.0,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::MIN_POSITIVE,
+        f32::from_bits(1),
+        f32::MAX,
+        2.0,
+    ];
+    let mut v = [0.0f32; 64];
+    for (i, x) in v.iter_mut().enumerate() {
+        *x = match special.get(i) {
+            Some(s) => *s,
+            None => f32::from_bits((rng.next_u64() >> 33) as u32),
+        };
+    }
+    // A NaN in gives a NaN out on both, but not the same one: VSQRT keeps the input's
+    // payload, libm returns the default NaN. Compared as NaN; every other value by bits.
+    let nan_as_default = |x: f32| if x.is_nan() { f32::NAN } else { x };
+    let got = v.map(|x| nan_as_default(microtrain::kernels::sqrt(x)));
+    let want = v.map(|x| nan_as_default(portable::sqrt(x)));
+    let case = Case {
+        kernel: Kernel::Sqrt,
+        opt: "-",
+        rows: v.len(),
+        cols: 0,
+        k: 0,
+        lens: [0; 4],
+    };
+    t.check(case, &[("sqrt", &got, &want)]);
 }
 
 /// `sum_abs` on `len` floats (with NaN and infinities when `special`) against
@@ -1272,6 +1313,10 @@ fn main() -> ! {
     let mut t = Tally::default();
     let mut shape_count = 0u32;
     check_relu_reference(&mut t);
+    let mut rng_sqrt = Rng::new(0x0073_7172_7400);
+    for _ in 0..64 {
+        check_sqrt(&mut t, &mut rng_sqrt);
+    }
     let mut rng_sum = Rng::new(0x0073_756d_0000);
     for len in 0..=40 {
         for special in [false, true] {
