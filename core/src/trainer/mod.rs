@@ -61,7 +61,8 @@ pub struct Trainer<'a, O: Optimizer> {
     opt: O,
     loss: Loss,
     schedule: Schedule,
-    clip_norm: Option<f32>,
+    /// Gradient clipping, when on (set by [`set_clip_norm`](Self::set_clip_norm)).
+    clipping: Option<Clipping<'a, O>>,
     step: u32,
     rejected: u32,
     /// The per-step scalars: from the `f32` learning rate for a constant schedule, or
@@ -73,10 +74,6 @@ pub struct Trainer<'a, O: Optimizer> {
     step_scalars: StepScalars,
     /// The optimizer's whole-model update ([`UpdateRule::model_update_fn`](crate::optim::UpdateRule::model_update_fn)).
     update_fn: ModelUpdateFn<O>,
-    /// With clipping on, the step on one sample (the batch path); set by
-    /// [`set_clip_norm`](Self::set_clip_norm), so that a firmware without clipping
-    /// does not link it, whatever the compiler can prove about `clip_norm`.
-    clipped_fn: Option<SampleFn<'a, O>>,
     /// The model's inputs and outputs (of its first and last layers), kept for the
     /// per-sample checks.
     inputs: usize,
@@ -92,6 +89,24 @@ pub struct Trainer<'a, O: Optimizer> {
 
 /// A single-sample step (see [`Trainer::train_sample`]).
 type SampleFn<'a, O> = fn(&mut Trainer<'a, O>, &[f32], Target<'_>) -> Result<f32, StepError>;
+
+/// Gradient clipping's setting and the code it runs.
+#[derive(Debug)]
+struct Clipping<'a, O: Optimizer> {
+    /// The largest global L2 norm of a step's gradient.
+    max_norm: f32,
+    /// The step on one sample with clipping (the batch path): a pointer set by
+    /// [`Trainer::set_clip_norm`], so that a firmware that never clips does not link
+    /// it, whatever the compiler can prove.
+    sample_step: SampleFn<'a, O>,
+}
+
+impl<O: Optimizer> Clone for Clipping<'_, O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<O: Optimizer> Copy for Clipping<'_, O> {}
 
 /// Checks values meant to replace `buffer` of `len` floats: the same length, all
 /// finite.
@@ -185,13 +200,12 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             opt,
             loss,
             schedule: Schedule::Constant,
-            clip_norm: None,
+            clipping: None,
             step: 0,
             rejected: 0,
             scalars_fn,
             step_scalars,
             update_fn,
-            clipped_fn: None,
             inputs: shape::inputs(layers),
             outputs: shape::outputs(layers),
             loss_fn: match loss {
@@ -233,11 +247,10 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         if let Some(m) = max_norm {
             crate::optim::check("max_norm", m, m > 0.0, "max_norm > 0")?;
         }
-        self.clip_norm = max_norm;
-        self.clipped_fn = match max_norm {
-            None => None,
-            Some(_) => Some(Self::train_sample_clipped),
-        };
+        self.clipping = max_norm.map(|max_norm| Clipping {
+            max_norm,
+            sample_step: Self::train_sample_clipped,
+        });
         Ok(())
     }
 
@@ -317,7 +330,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// The gradient clipping norm, if clipping is on.
     pub fn clip_norm(&self) -> Option<f32> {
-        self.clip_norm
+        self.clipping.map(|c| c.max_norm)
     }
 
     /// The model's output from the last forward pass: after

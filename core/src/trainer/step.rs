@@ -2,7 +2,7 @@
 //! checked, clipped, then one update), and the optimizer's per-step scalars.
 
 use super::checks::sum_abs_cold;
-use super::Trainer;
+use super::{Clipping, Trainer};
 use crate::data::Batch;
 use crate::error::StepError;
 use crate::kernels;
@@ -20,8 +20,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// [`new`](Self::new) (`UpdateRule::model_update_fn`): a firmware that never needs
     /// them does not link them.
     pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
-        if let Some(clipped) = self.clipped_fn {
-            return clipped(self, x, target);
+        if let Some(clipping) = self.clipping {
+            return (clipping.sample_step)(self, x, target);
         }
         let x_sum = self.check_input_sum(x)?;
         self.loss.check_target(&target, self.outputs(), 0)?;
@@ -77,7 +77,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             return Err(StepError::EmptyBatch);
         }
         let outputs = self.outputs();
-        if n == 1 && self.clip_norm.is_none() {
+        if n == 1 && self.clipping.is_none() {
             // One sample, checked as `train_sample` checks it: its input's `sum|x|` is
             // computed once and feeds the gradient check.
             let (x, t) = batch.sample(0)?;
@@ -104,7 +104,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             Ok(())
         };
         verdict.inspect_err(|_| self.count_rejected())?;
-        if let Some(max_norm) = self.clip_norm {
+        if let Some(Clipping { max_norm, .. }) = self.clipping {
             let norm = kernels::l2_norm(self.buffers.grads);
             let coef = max_norm / (norm + 1e-6);
             if coef < 1.0 {
