@@ -5,17 +5,14 @@
 //! the train/validation split and the per-epoch shuffles each use their own
 //! [`microtrain::Rng`], so the same seed gives the same numbers on every machine.
 
-use crate::data::{self, Columns, Task};
-use crate::experiment::{percent, split_and_scale};
-use crate::fit::{self, EpochLog, FitOptions};
-use crate::model::HostModel;
-use crate::optargs::{self, OptimizerArgs};
+use crate::args::{self, optimizer, OptimizerArgs, ShapeArgs};
+use crate::by_name;
+use crate::data::split::split_and_scale;
+use crate::data::table::Table;
+use crate::data::{self, iris, standardize, Columns, Task};
+use crate::fit::{self, epoch_line, percent, FitOptions};
+use crate::model::{describe, HostModel, SavedModel};
 use crate::progress::EpochBar;
-use crate::savedmodel::SavedModel;
-use crate::shapeargs::{describe, ShapeArgs};
-use crate::standardize;
-use crate::table::Table;
-use crate::{iris, spec};
 use microtrain::{Activation, Loss, Order};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -124,7 +121,7 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
         check_init_fits(m, &prepared, &init_name, a.classes.is_some())?;
     }
     let loss = match (&a.loss, &init) {
-        (Some(l), _) => spec::loss(l, "--loss")?,
+        (Some(l), _) => by_name::loss(l, "--loss")?,
         (None, Some(SavedModel { loss: Some(l), .. })) => *l,
         _ if prepared.classes.is_some() => Loss::SoftmaxCrossEntropy,
         _ => Loss::Mse,
@@ -137,9 +134,9 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
         }
     };
     let opt = a.opt.build()?;
-    let schedule = optargs::schedule(&a.schedule)?;
+    let schedule = optimizer::schedule(&a.schedule)?;
     let split = split_and_scale(&prepared, a.val_split, a.seed, !a.no_standardize)?;
-    let batch_size = batch_size(&a.batch_size, split.train.rows())?;
+    let batch_size = args::batch_size(&a.batch_size, split.train.rows())?;
     let train_ds = split.train.dataset()?;
     let val_ds = split.val.dataset()?;
 
@@ -322,38 +319,6 @@ fn check_init_fits(
         ));
     }
     Ok(())
-}
-
-/// Parses `--batch-size`.
-pub fn batch_size(text: &str, rows: usize) -> Result<usize, String> {
-    if text == "all" {
-        return Ok(rows);
-    }
-    match text.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!(
-            "--batch-size: {text:?} is not a whole number >= 1 or `all`"
-        )),
-    }
-}
-
-/// One epoch's line of output.
-pub fn epoch_line(log: &EpochLog, epochs: usize, classify: bool, val_rows: usize) -> String {
-    let w = epochs.to_string().len();
-    let mut s = format!("epoch {:>w$}/{epochs}  loss {:.4}", log.epoch, log.train.loss);
-    if classify {
-        s.push_str(&format!(
-            "  accuracy {:5.1} %",
-            f64::from(log.train.accuracy) * 100.0
-        ));
-    }
-    if let Some(v) = log.val.filter(|_| val_rows > 0) {
-        s.push_str(&format!("  | validation loss {:.4}", v.loss));
-        if classify {
-            s.push_str(&format!("  accuracy {:5.1} %", f64::from(v.accuracy) * 100.0));
-        }
-    }
-    s
 }
 
 fn print_final(

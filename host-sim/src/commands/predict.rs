@@ -2,9 +2,8 @@
 //! every output with its exact bits, to compare with a device or another run.
 
 use crate::data;
-use crate::model::HostModel;
-use crate::savedmodel::SavedModel;
-use crate::table::Table;
+use crate::data::table::Table;
+use crate::model::{HostModel, SavedModel};
 use microtrain::data::argmax;
 use microtrain::{AnyOptimizer, Loss, Sgd};
 use std::path::PathBuf;

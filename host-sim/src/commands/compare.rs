@@ -1,20 +1,24 @@
-//! `microtrain-sim compare`: every optimizer on the same data, model, initial weights
-//! and batches; a table and a loss-curve figure. It also draws the optimizers' paths
-//! on a 2-D test surface ([`crate::surface`]) and one optimizer at several learning
-//! rates ([`crate::lrsweep`]).
+//! `microtrain-sim compare`: every optimizer of the [`lineup`](mod@lineup) on the
+//! same data, model, initial weights and batches; a table and a loss-curve figure. It
+//! also draws the optimizers' paths on a 2-D test [`surface`] and one optimizer at
+//! several learning rates ([`lr_sweep`]).
 
-use crate::data::{self, Columns, Prepared};
-use crate::experiment::{percent, split_and_scale};
-use crate::fit::{self, FitOptions, Run};
-use crate::lines::{Curve, LineChart};
-use crate::lineup::{fmt_lr, lineup, Entry};
-use crate::model::HostModel;
-use crate::shapeargs::{describe, ShapeArgs};
-use crate::surface::SurfaceArg;
-use crate::table::Table;
-use crate::{iris, lrsweep, plot, surface};
+mod lineup;
+mod lr_sweep;
+mod surface;
+
+use crate::args::{self, ShapeArgs};
+use crate::data::split::split_and_scale;
+use crate::data::table::Table;
+use crate::data::{self, iris, Columns, Prepared};
+use crate::figures;
+use crate::figures::line_chart::{Curve, LineChart};
+use crate::fit::{self, percent, FitOptions, Run};
+use crate::model::{describe, HostModel};
+use lineup::{fmt_lr, lineup, Entry};
 use microtrain::{Activation, AnyOptimizer, Dense, Loss, Order};
 use std::path::PathBuf;
+use surface::SurfaceArg;
 
 /// Options of `compare`.
 #[derive(clap::Args, Debug, Clone)]
@@ -119,7 +123,7 @@ impl Setup {
             .shape
             .build(prepared.inputs(), prepared.outputs(), Activation::Identity)?;
         let split = split_and_scale(&prepared, 0.0, a.seed, true)?;
-        let batch_size = crate::train::batch_size(&a.batch_size, split.train.rows())?;
+        let batch_size = args::batch_size(&a.batch_size, split.train.rows())?;
         let name = a
             .data
             .as_ref()
@@ -159,7 +163,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
     if a.target_loss.is_nan() || a.target_loss <= 0.0 {
         return Err(format!("--target-loss: {} must be > 0", a.target_loss));
     }
-    let fixed = crate::lineup::parse_lr_overrides(&a.lr)?;
+    let fixed = lineup::parse_lr_overrides(&a.lr)?;
     let setup = Setup::new(a)?;
     let entries = lineup(a.sgd_lr, a.adaptive_lr, a.adadelta_lr);
     for e in &entries {
@@ -194,10 +198,10 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
         y_label: format!("training loss ({}, log scale)", setup.loss.name()),
         curves,
     };
-    let files = plot::save(&chart, &a.out_dir.join("optimizers"))?;
+    let files = figures::save(&chart, &a.out_dir.join("optimizers"))?;
     print_files(&files);
     surface::run(a.surface, &fixed, &a.out_dir)?;
-    lrsweep::run(
+    lr_sweep::run(
         &setup,
         &a.sweep_optimizer,
         a.sweep_lrs.as_deref(),

@@ -1,0 +1,12 @@
+//! Options several commands share, so that each is spelled, documented and checked
+//! once: groups of options as clap `Args` structs, flattened into the commands that
+//! take them (the model shape, [`ShapeArgs`]; the optimizer and schedule,
+//! [`OptimizerArgs`]), and the parser of `--batch-size` ([`batch_size()`]).
+
+mod batch;
+pub mod optimizer;
+mod shape;
+
+pub use batch::batch_size;
+pub use optimizer::OptimizerArgs;
+pub use shape::ShapeArgs;
