@@ -7,10 +7,9 @@ mod lineup;
 mod lr_sweep;
 mod surface;
 
-use crate::args::{self, ShapeArgs};
+use crate::args::{self, DataArgs, ShapeArgs};
 use crate::data::split::split_and_scale;
-use crate::data::table::Table;
-use crate::data::{self, iris, Columns, Prepared};
+use crate::data::{self, Prepared};
 use crate::figures;
 use crate::figures::line_chart::{Curve, LineChart};
 use crate::fit::{self, percent, FitOptions, Run};
@@ -23,15 +22,8 @@ use surface::SurfaceArg;
 /// Options of `compare`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct CompareArgs {
-    /// CSV file with a header line (default: the bundled Iris data, target `species`).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Feature columns, comma-separated (default: every column but the target).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Target column (class names: classification; numbers: regression).
-    #[arg(long, value_delimiter = ',')]
-    pub target: Option<Vec<String>>,
+    #[command(flatten)]
+    pub data: DataArgs,
     #[command(flatten)]
     pub shape: ShapeArgs,
     /// Rows per optimizer step: a number or `all`.
@@ -100,19 +92,10 @@ pub struct Setup {
 impl Setup {
     /// Reads the data and builds the shape from the options.
     pub fn new(a: &CompareArgs) -> Result<Setup, String> {
-        let (table, mut cols) = match &a.data {
-            Some(p) => (Table::read(p)?, Columns::default()),
-            None => (iris::table()?, iris::columns()),
-        };
-        if let Some(t) = &a.target {
-            cols.targets = t.clone();
-        }
-        if a.features.is_some() {
-            cols.features = a.features.clone();
-        }
-        if cols.targets.is_empty() {
-            return Err("--target: name the target column of --data".into());
-        }
+        let table = a.data.table()?;
+        let mut cols = a.data.default_columns();
+        a.data.apply(&mut cols);
+        args::require_target(&cols)?;
         let prepared = data::prepare(&table, &cols)?;
         let loss = if prepared.classes.is_some() {
             Loss::SoftmaxCrossEntropy
@@ -124,12 +107,8 @@ impl Setup {
             .build(prepared.inputs(), prepared.outputs(), Activation::Identity)?;
         let split = split_and_scale(&prepared, 0.0, a.seed, true)?;
         let batch_size = args::batch_size(&a.batch_size, split.train.rows())?;
-        let name = a
-            .data
-            .as_ref()
-            .map_or("Iris".to_string(), |p| p.display().to_string());
         Ok(Setup {
-            description: format!("{name}, {}, batch {batch_size}", describe(&layers)),
+            description: format!("{}, {}, batch {batch_size}", a.data.name(), describe(&layers)),
             train: split.train,
             layers,
             loss,

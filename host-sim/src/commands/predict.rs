@@ -9,6 +9,10 @@ use microtrain::{AnyOptimizer, Loss, Sgd};
 use std::path::PathBuf;
 
 /// Options of `predict`.
+///
+/// `--data` and `--features` are not [`crate::args::DataArgs`]: here the file is
+/// required (there is no default table to predict on), there is no target, and the
+/// features are the model's inputs in order, by default the names its file stores.
 #[derive(clap::Args, Debug, Clone)]
 pub struct PredictArgs {
     /// The model file (.mtm or .json).

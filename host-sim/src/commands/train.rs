@@ -5,11 +5,10 @@
 //! the train/validation split and the per-epoch shuffles each use their own
 //! [`microtrain::Rng`], so the same seed gives the same numbers on every machine.
 
-use crate::args::{self, optimizer, OptimizerArgs, ShapeArgs};
+use crate::args::{self, optimizer, DataArgs, OptimizerArgs, ShapeArgs};
 use crate::by_name;
 use crate::data::split::split_and_scale;
-use crate::data::table::Table;
-use crate::data::{self, iris, standardize, Columns, Task};
+use crate::data::{self, standardize, Columns, Task};
 use crate::fit::{self, epoch_line, percent, FitOptions};
 use crate::model::{describe, HostModel, SavedModel};
 use crate::progress::EpochBar;
@@ -41,16 +40,11 @@ impl From<OrderArg> for Order {
 /// Options of `train`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainArgs {
-    /// CSV file with a header line (default: the bundled Iris data, target `species`).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Feature columns, comma-separated (default: every column but the target).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Target column (classification: class names or numbers; regression: one or more numeric columns,
-    /// comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub target: Option<Vec<String>>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    // `--task` and `--classes` are train's own: they fix what a model file means (and
+    // must match the one fine-tuned); `compare` writes none, and detects the task and
+    // sorts the classes.
     /// Classification or regression (default: classification if any target value is not a number).
     #[arg(long, value_enum)]
     pub task: Option<Task>,
@@ -105,10 +99,7 @@ pub struct TrainArgs {
 
 /// Runs `train`.
 pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
-    let table = match &a.data {
-        Some(p) => Table::read(p)?,
-        None => iris::table()?,
-    };
+    let table = a.data.table()?;
     let init = a.init.as_ref().map(|p| SavedModel::load(p)).transpose()?;
     let init_name = a
         .init
@@ -245,11 +236,7 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
 
 /// The columns to read: the options, else the model's names, else the defaults.
 fn columns(a: &TrainArgs, init: Option<&SavedModel>, init_name: &str) -> Result<Columns, String> {
-    let mut cols = if a.data.is_none() {
-        iris::columns()
-    } else {
-        Columns::default()
-    };
+    let mut cols = a.data.default_columns();
     if let Some(m) = init {
         if !m.features.is_empty() {
             cols.features = Some(m.features.clone());
@@ -262,12 +249,7 @@ fn columns(a: &TrainArgs, init: Option<&SavedModel>, init_name: &str) -> Result<
             cols.task = Some(Task::Classify);
         }
     }
-    if let Some(f) = &a.features {
-        cols.features = Some(f.clone());
-    }
-    if let Some(t) = &a.target {
-        cols.targets = t.clone();
-    }
+    a.data.apply(&mut cols);
     if let Some(task) = a.task {
         cols.task = Some(task);
     }
@@ -284,9 +266,7 @@ fn columns(a: &TrainArgs, init: Option<&SavedModel>, init_name: &str) -> Result<
         cols.classes = Some(c.clone());
         cols.task = Some(Task::Classify);
     }
-    if cols.targets.is_empty() {
-        return Err("--target: name the target column of --data".into());
-    }
+    args::require_target(&cols)?;
     Ok(cols)
 }
 
