@@ -1,5 +1,6 @@
 //! The epoch loop shared by `train`, the demo and `compare`: [`microtrain::fit_epoch`]
-//! per epoch, then [`microtrain::evaluate`] on the training (and validation) rows.
+//! per epoch, then [`microtrain::evaluate`] on the training (and validation) rows;
+//! and the lines that report it.
 
 use microtrain::{evaluate, fit_epoch, AnyOptimizer, Dataset, EpochError, Metrics, Order, Rng, Trainer};
 
@@ -112,4 +113,29 @@ pub fn rmse(t: &mut Trainer<'_, AnyOptimizer>, data: &Dataset<'_>) -> Result<f64
         }
     }
     Ok((sum / count.max(1) as f64).sqrt())
+}
+
+/// One epoch's line of output (`train`, the demo).
+pub fn epoch_line(log: &EpochLog, epochs: usize, classify: bool, val_rows: usize) -> String {
+    let w = epochs.to_string().len();
+    let mut s = format!("epoch {:>w$}/{epochs}  loss {:.4}", log.epoch, log.train.loss);
+    if classify {
+        s.push_str(&format!(
+            "  accuracy {:5.1} %",
+            f64::from(log.train.accuracy) * 100.0
+        ));
+    }
+    if let Some(v) = log.val.filter(|_| val_rows > 0) {
+        s.push_str(&format!("  | validation loss {:.4}", v.loss));
+        if classify {
+            s.push_str(&format!("  accuracy {:5.1} %", f64::from(v.accuracy) * 100.0));
+        }
+    }
+    s
+}
+
+/// An accuracy with the rows it counts: `98.3 % (118/120)`.
+pub fn percent(accuracy: f32, rows: usize) -> String {
+    let right = (f64::from(accuracy) * rows as f64).round() as usize;
+    format!("{:.1} % ({right}/{rows})", f64::from(accuracy) * 100.0)
 }

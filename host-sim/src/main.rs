@@ -1,36 +1,27 @@
 //! `microtrain-sim`: the microtrain core on the desktop. Design a model, train it on a
 //! CSV file, see what it needs on a device, compare the optimizers.
+//!
+//! Here: the command line and its dispatch. Each command is a module of [`commands`];
+//! what several commands share is beside it: option groups ([`args`]), the data
+//! ([`data`]), models in memory and on disk ([`model`]), the epoch loop ([`fit`]) and
+//! its progress bar ([`progress`]), figures ([`figures`]), core configs from their
+//! names ([`by_name`]) and atomic output files ([`atomic_file`]).
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-mod atomic;
-mod compare;
-mod conformance;
-mod contour;
+mod args;
+mod atomic_file;
+mod by_name;
+mod commands;
 mod data;
-mod demo;
-mod experiment;
+mod figures;
 mod fit;
-mod iris;
-mod lines;
-mod lineup;
-mod lrsweep;
-mod memory;
 mod model;
-mod optargs;
-mod plot;
-mod predict;
 mod progress;
-mod savedmodel;
-mod shapeargs;
-mod spec;
-mod standardize;
-mod stream;
-mod surface;
-mod table;
-mod train;
+
+use commands::{compare, conformance, demo, memory, predict, stream, train};
 
 #[derive(Parser)]
 #[command(
@@ -88,9 +79,7 @@ fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => demo::run()
-            .and_then(|()| stream::demo())
-            .map(|()| ExitCode::SUCCESS),
+        None => demo::run().map(|()| ExitCode::SUCCESS),
         Some(Command::Train(a)) => train::run(&a),
         Some(Command::Compare(a)) => compare::run(&a).map(|()| ExitCode::SUCCESS),
         Some(Command::Memory(a)) => memory::run(&a).map(|()| ExitCode::SUCCESS),

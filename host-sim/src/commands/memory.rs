@@ -1,10 +1,9 @@
 //! `microtrain-sim memory`: the exact RAM a device needs to train a model with an
 //! optimizer, from the core's `const fn` sizes, and whether it fits a given RAM size.
 
-use crate::optargs::OptimizerArgs;
-use crate::savedmodel::SavedModel;
-use crate::shapeargs::{describe, ShapeArgs};
-use crate::spec;
+use crate::args::{OptimizerArgs, ShapeArgs};
+use crate::by_name;
+use crate::model::{describe, SavedModel};
 use microtrain::shape::{activations_len, params_len, training_bytes};
 use microtrain::{Activation, Dense};
 use std::path::PathBuf;
@@ -68,7 +67,7 @@ pub fn run(a: &MemoryArgs) -> Result<(), String> {
     let layers: Vec<Dense> = match &a.model {
         Some(p) => SavedModel::load(p)?.layers,
         None => {
-            let act: Activation = spec::activation(&a.output_activation, "--output-activation")?;
+            let act: Activation = by_name::activation(&a.output_activation, "--output-activation")?;
             if a.inputs == 0 || a.outputs == 0 {
                 return Err("--inputs and --outputs must be at least 1".into());
             }

@@ -39,7 +39,7 @@
 //! the gradient's running size, keep their step length and escape along `y`.
 
 use super::{End, Surface, Walk};
-use crate::lineup::with_lr;
+use crate::commands::compare::lineup::with_lr;
 use microtrain::AnyOptimizer;
 
 /// A path at most this factor longer than the optimizer's shortest arriving path
@@ -270,8 +270,8 @@ fn by_first_step(s: &Surface, opt: AnyOptimizer, length: f64) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lineup::{fmt_lr, lineup};
-    use crate::surface::{paths, SURFACES};
+    use crate::commands::compare::lineup::{fmt_lr, lineup};
+    use crate::commands::compare::surface::{paths, SURFACES};
 
     #[test]
     fn the_grid_is_ten_per_decade_and_prints_short() {

@@ -5,17 +5,13 @@
 //! the train/validation split and the per-epoch shuffles each use their own
 //! [`microtrain::Rng`], so the same seed gives the same numbers on every machine.
 
-use crate::data::{self, Columns, Task};
-use crate::experiment::{percent, split_and_scale};
-use crate::fit::{self, EpochLog, FitOptions};
-use crate::model::HostModel;
-use crate::optargs::{self, OptimizerArgs};
+use crate::args::{self, optimizer, DataArgs, OptimizerArgs, ShapeArgs};
+use crate::by_name;
+use crate::data::split::split_and_scale;
+use crate::data::{self, standardize, Columns, Task};
+use crate::fit::{self, epoch_line, percent, FitOptions};
+use crate::model::{describe, HostModel, SavedModel};
 use crate::progress::EpochBar;
-use crate::savedmodel::SavedModel;
-use crate::shapeargs::{describe, ShapeArgs};
-use crate::standardize;
-use crate::table::Table;
-use crate::{iris, spec};
 use microtrain::{Activation, Loss, Order};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,16 +40,11 @@ impl From<OrderArg> for Order {
 /// Options of `train`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainArgs {
-    /// CSV file with a header line (default: the bundled Iris data, target `species`).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Feature columns, comma-separated (default: every column but the target).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Target column (classification: class names or numbers; regression: one or more numeric columns,
-    /// comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub target: Option<Vec<String>>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    // `--task` and `--classes` are train's own: they fix what a model file means (and
+    // must match the one fine-tuned); `compare` writes none, and detects the task and
+    // sorts the classes.
     /// Classification or regression (default: classification if any target value is not a number).
     #[arg(long, value_enum)]
     pub task: Option<Task>,
@@ -108,10 +99,7 @@ pub struct TrainArgs {
 
 /// Runs `train`.
 pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
-    let table = match &a.data {
-        Some(p) => Table::read(p)?,
-        None => iris::table()?,
-    };
+    let table = a.data.table()?;
     let init = a.init.as_ref().map(|p| SavedModel::load(p)).transpose()?;
     let init_name = a
         .init
@@ -124,7 +112,7 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
         check_init_fits(m, &prepared, &init_name, a.classes.is_some())?;
     }
     let loss = match (&a.loss, &init) {
-        (Some(l), _) => spec::loss(l, "--loss")?,
+        (Some(l), _) => by_name::loss(l, "--loss")?,
         (None, Some(SavedModel { loss: Some(l), .. })) => *l,
         _ if prepared.classes.is_some() => Loss::SoftmaxCrossEntropy,
         _ => Loss::Mse,
@@ -137,9 +125,9 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
         }
     };
     let opt = a.opt.build()?;
-    let schedule = optargs::schedule(&a.schedule)?;
+    let schedule = optimizer::schedule(&a.schedule)?;
     let split = split_and_scale(&prepared, a.val_split, a.seed, !a.no_standardize)?;
-    let batch_size = batch_size(&a.batch_size, split.train.rows())?;
+    let batch_size = args::batch_size(&a.batch_size, split.train.rows())?;
     let train_ds = split.train.dataset()?;
     let val_ds = split.val.dataset()?;
 
@@ -248,11 +236,7 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
 
 /// The columns to read: the options, else the model's names, else the defaults.
 fn columns(a: &TrainArgs, init: Option<&SavedModel>, init_name: &str) -> Result<Columns, String> {
-    let mut cols = if a.data.is_none() {
-        iris::columns()
-    } else {
-        Columns::default()
-    };
+    let mut cols = a.data.default_columns();
     if let Some(m) = init {
         if !m.features.is_empty() {
             cols.features = Some(m.features.clone());
@@ -265,12 +249,7 @@ fn columns(a: &TrainArgs, init: Option<&SavedModel>, init_name: &str) -> Result<
             cols.task = Some(Task::Classify);
         }
     }
-    if let Some(f) = &a.features {
-        cols.features = Some(f.clone());
-    }
-    if let Some(t) = &a.target {
-        cols.targets = t.clone();
-    }
+    a.data.apply(&mut cols);
     if let Some(task) = a.task {
         cols.task = Some(task);
     }
@@ -287,9 +266,7 @@ fn columns(a: &TrainArgs, init: Option<&SavedModel>, init_name: &str) -> Result<
         cols.classes = Some(c.clone());
         cols.task = Some(Task::Classify);
     }
-    if cols.targets.is_empty() {
-        return Err("--target: name the target column of --data".into());
-    }
+    args::require_target(&cols)?;
     Ok(cols)
 }
 
@@ -322,38 +299,6 @@ fn check_init_fits(
         ));
     }
     Ok(())
-}
-
-/// Parses `--batch-size`.
-pub fn batch_size(text: &str, rows: usize) -> Result<usize, String> {
-    if text == "all" {
-        return Ok(rows);
-    }
-    match text.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!(
-            "--batch-size: {text:?} is not a whole number >= 1 or `all`"
-        )),
-    }
-}
-
-/// One epoch's line of output.
-pub fn epoch_line(log: &EpochLog, epochs: usize, classify: bool, val_rows: usize) -> String {
-    let w = epochs.to_string().len();
-    let mut s = format!("epoch {:>w$}/{epochs}  loss {:.4}", log.epoch, log.train.loss);
-    if classify {
-        s.push_str(&format!(
-            "  accuracy {:5.1} %",
-            f64::from(log.train.accuracy) * 100.0
-        ));
-    }
-    if let Some(v) = log.val.filter(|_| val_rows > 0) {
-        s.push_str(&format!("  | validation loss {:.4}", v.loss));
-        if classify {
-            s.push_str(&format!("  accuracy {:5.1} %", f64::from(v.accuracy) * 100.0));
-        }
-    }
-    s
 }
 
 fn print_final(

@@ -13,9 +13,9 @@
 
 use super::search::{Choice, How};
 use super::Surface;
-use crate::contour::{self, Grid};
-use crate::lineup::fmt_lr;
-use crate::plot::{color, err, Figure, FONT};
+use crate::commands::compare::lineup::fmt_lr;
+use crate::figures::contour::{self, Grid};
+use crate::figures::{color, err, Figure, FONT};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;

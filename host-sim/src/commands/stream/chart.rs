@@ -1,7 +1,7 @@
 //! The running accuracy of a stream over its windows, with the regime change marked.
 //! The window axis is an integer axis: its ticks are whole counts (`100`, not `100.0`).
 
-use crate::plot::{color, err, Figure, FONT};
+use crate::figures::{color, err, Figure, FONT};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -70,7 +70,7 @@ mod tests {
             points: (1..=600).map(|w| (w, 0.5)).collect(),
             change: Some(300),
         };
-        let texts = crate::plot::svg_texts(&chart);
+        let texts = crate::figures::svg_texts(&chart);
         for t in ["0", "100", "300", "600"] {
             assert!(texts.iter().any(|x| x == t), "no tick {t}: {texts:?}");
         }

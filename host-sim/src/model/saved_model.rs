@@ -29,7 +29,7 @@
 //!   regression); `features` lists the CSV columns in input order, `classes` the class
 //!   names in output order.
 
-use crate::{atomic, spec};
+use crate::{atomic_file, by_name};
 use microtrain::model_file::{self, ModelFile};
 use microtrain::{Dense, Loss};
 use serde::{Deserialize, Serialize};
@@ -88,7 +88,7 @@ impl SavedModel {
         } else {
             self.to_binary().map_err(|e| format!("{}: {e}", path.display()))?
         };
-        atomic::write(path, &bytes)
+        atomic_file::write(path, &bytes)
     }
 
     /// Reads a model file, binary or JSON (told apart by content).
@@ -184,12 +184,12 @@ impl SavedModel {
         let loss = m
             .loss
             .as_deref()
-            .map(|l| spec::loss(l, "field `loss`"))
+            .map(|l| by_name::loss(l, "field `loss`"))
             .transpose()?;
         let mut layers = Vec::new();
         let mut params = Vec::new();
         for (i, l) in m.layers.iter().enumerate() {
-            let act = spec::activation(&l.activation, &format!("field `layers[{i}].activation`"))?;
+            let act = by_name::activation(&l.activation, &format!("field `layers[{i}].activation`"))?;
             layers.push(Dense::new(l.inputs, l.outputs, act));
             if l.weight.len() != l.outputs {
                 return Err(format!(

@@ -2,14 +2,17 @@
 //! every output with its exact bits, to compare with a device or another run.
 
 use crate::data;
-use crate::model::HostModel;
-use crate::savedmodel::SavedModel;
-use crate::table::Table;
+use crate::data::table::Table;
+use crate::model::{HostModel, SavedModel};
 use microtrain::data::argmax;
 use microtrain::{AnyOptimizer, Loss, Sgd};
 use std::path::PathBuf;
 
 /// Options of `predict`.
+///
+/// `--data` and `--features` are not [`crate::args::DataArgs`]: here the file is
+/// required (there is no default table to predict on), there is no target, and the
+/// features are the model's inputs in order, by default the names its file stores.
 #[derive(clap::Args, Debug, Clone)]
 pub struct PredictArgs {
     /// The model file (.mtm or .json).

@@ -1,10 +1,16 @@
-//! Writing figures as PNG and SVG with `plotters`, atomically, with the bundled DejaVu
+//! Figures: written as PNG and SVG with `plotters`, atomically, with the bundled DejaVu
 //! Sans font (so text renders on any machine, without system font libraries).
 //!
 //! A figure implements [`Figure`] once, generic over the drawing backend, and
-//! [`save`] renders it to both formats.
+//! [`save`] renders it to both formats. Two general kinds of figure, tied to no
+//! command, are here too: curves over a count ([`line_chart`]) and the contour lines
+//! of a function ([`contour`]); the figures that show one command's results (the
+//! surface panels of `compare`, the accuracy chart of `stream`) live with it.
 
-use crate::atomic;
+pub mod contour;
+pub mod line_chart;
+
+use crate::atomic_file;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -12,7 +18,7 @@ use std::sync::Once;
 
 /// The font family name every figure uses.
 pub const FONT: &str = "sans-serif";
-const FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 /// Figure size in pixels.
 pub const SIZE: (u32, u32) = (1000, 700);
 
@@ -55,7 +61,7 @@ pub fn register_font() {
 pub fn save(fig: &impl Figure, base: &Path) -> Result<Vec<PathBuf>, String> {
     register_font();
     let png = base.with_extension("png");
-    atomic::write_with(&png, ".png", |tmp| {
+    atomic_file::write_with(&png, ".png", |tmp| {
         let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
         fig.draw(&root)?;
         root.present().map_err(|e| format!("cannot write the PNG: {e}"))
@@ -68,7 +74,7 @@ pub fn save(fig: &impl Figure, base: &Path) -> Result<Vec<PathBuf>, String> {
         root.present()
             .map_err(|e| format!("{}: cannot render: {e}", svg.display()))?;
     }
-    atomic::write(&svg, text.as_bytes())?;
+    atomic_file::write(&svg, text.as_bytes())?;
     Ok(vec![png, svg])
 }
 

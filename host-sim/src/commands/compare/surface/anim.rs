@@ -7,8 +7,8 @@
 //! long creep along a valley gets few.
 
 use super::figure::SurfaceFigure;
-use crate::atomic;
-use crate::plot::{err, register_font};
+use crate::atomic_file;
+use crate::figures::{err, register_font};
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -36,7 +36,7 @@ pub fn frame_steps(longest: usize, frames: usize) -> Vec<usize> {
 /// Writes the animation of `fig` to `path` atomically; returns the path.
 pub fn save(fig: &SurfaceFigure, path: &Path) -> Result<PathBuf, String> {
     register_font();
-    atomic::write_with(path, ".gif", |tmp| {
+    atomic_file::write_with(path, ".gif", |tmp| {
         let root = BitMapBackend::gif(tmp, SIZE, DELAY_MS)
             .map_err(|e| format!("cannot write the GIF: {e}"))?
             .into_drawing_area();

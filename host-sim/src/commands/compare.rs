@@ -1,33 +1,29 @@
-//! `microtrain-sim compare`: every optimizer on the same data, model, initial weights
-//! and batches; a table and a loss-curve figure. It also draws the optimizers' paths
-//! on a 2-D test surface ([`crate::surface`]) and one optimizer at several learning
-//! rates ([`crate::lrsweep`]).
+//! `microtrain-sim compare`: every optimizer of the [`lineup`](mod@lineup) on the
+//! same data, model, initial weights and batches; a table and a loss-curve figure. It
+//! also draws the optimizers' paths on a 2-D test [`surface`] and one optimizer at
+//! several learning rates ([`lr_sweep`]).
 
-use crate::data::{self, Columns, Prepared};
-use crate::experiment::{percent, split_and_scale};
-use crate::fit::{self, FitOptions, Run};
-use crate::lines::{Curve, LineChart};
-use crate::lineup::{fmt_lr, lineup, Entry};
-use crate::model::HostModel;
-use crate::shapeargs::{describe, ShapeArgs};
-use crate::surface::SurfaceArg;
-use crate::table::Table;
-use crate::{iris, lrsweep, plot, surface};
+mod lineup;
+mod lr_sweep;
+mod surface;
+
+use crate::args::{self, DataArgs, ShapeArgs};
+use crate::data::split::split_and_scale;
+use crate::data::{self, Prepared};
+use crate::figures;
+use crate::figures::line_chart::{Curve, LineChart};
+use crate::fit::{self, percent, FitOptions, Run};
+use crate::model::{describe, HostModel};
+use lineup::{fmt_lr, lineup, Entry};
 use microtrain::{Activation, AnyOptimizer, Dense, Loss, Order};
 use std::path::PathBuf;
+use surface::SurfaceArg;
 
 /// Options of `compare`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct CompareArgs {
-    /// CSV file with a header line (default: the bundled Iris data, target `species`).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Feature columns, comma-separated (default: every column but the target).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Target column (class names: classification; numbers: regression).
-    #[arg(long, value_delimiter = ',')]
-    pub target: Option<Vec<String>>,
+    #[command(flatten)]
+    pub data: DataArgs,
     #[command(flatten)]
     pub shape: ShapeArgs,
     /// Rows per optimizer step: a number or `all`.
@@ -96,19 +92,10 @@ pub struct Setup {
 impl Setup {
     /// Reads the data and builds the shape from the options.
     pub fn new(a: &CompareArgs) -> Result<Setup, String> {
-        let (table, mut cols) = match &a.data {
-            Some(p) => (Table::read(p)?, Columns::default()),
-            None => (iris::table()?, iris::columns()),
-        };
-        if let Some(t) = &a.target {
-            cols.targets = t.clone();
-        }
-        if a.features.is_some() {
-            cols.features = a.features.clone();
-        }
-        if cols.targets.is_empty() {
-            return Err("--target: name the target column of --data".into());
-        }
+        let table = a.data.table()?;
+        let mut cols = a.data.default_columns();
+        a.data.apply(&mut cols);
+        args::require_target(&cols)?;
         let prepared = data::prepare(&table, &cols)?;
         let loss = if prepared.classes.is_some() {
             Loss::SoftmaxCrossEntropy
@@ -119,13 +106,9 @@ impl Setup {
             .shape
             .build(prepared.inputs(), prepared.outputs(), Activation::Identity)?;
         let split = split_and_scale(&prepared, 0.0, a.seed, true)?;
-        let batch_size = crate::train::batch_size(&a.batch_size, split.train.rows())?;
-        let name = a
-            .data
-            .as_ref()
-            .map_or("Iris".to_string(), |p| p.display().to_string());
+        let batch_size = args::batch_size(&a.batch_size, split.train.rows())?;
         Ok(Setup {
-            description: format!("{name}, {}, batch {batch_size}", describe(&layers)),
+            description: format!("{}, {}, batch {batch_size}", a.data.name(), describe(&layers)),
             train: split.train,
             layers,
             loss,
@@ -159,7 +142,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
     if a.target_loss.is_nan() || a.target_loss <= 0.0 {
         return Err(format!("--target-loss: {} must be > 0", a.target_loss));
     }
-    let fixed = crate::lineup::parse_lr_overrides(&a.lr)?;
+    let fixed = lineup::parse_lr_overrides(&a.lr)?;
     let setup = Setup::new(a)?;
     let entries = lineup(a.sgd_lr, a.adaptive_lr, a.adadelta_lr);
     for e in &entries {
@@ -194,10 +177,10 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
         y_label: format!("training loss ({}, log scale)", setup.loss.name()),
         curves,
     };
-    let files = plot::save(&chart, &a.out_dir.join("optimizers"))?;
+    let files = figures::save(&chart, &a.out_dir.join("optimizers"))?;
     print_files(&files);
     surface::run(a.surface, &fixed, &a.out_dir)?;
-    lrsweep::run(
+    lr_sweep::run(
         &setup,
         &a.sweep_optimizer,
         a.sweep_lrs.as_deref(),

@@ -2,7 +2,7 @@
 //! curves), with a legend; a run that diverged ends with a cross where it stopped.
 //! The x axis is an integer axis: its ticks are whole counts (`100`, not `100.0`).
 
-use crate::plot::{color, err, Figure, FONT};
+use super::{color, err, Figure, FONT};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -89,7 +89,7 @@ impl Figure for LineChart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plot::svg_texts;
+    use crate::figures::svg_texts;
 
     #[test]
     fn count_ticks_are_whole_numbers() {

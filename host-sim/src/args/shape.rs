@@ -1,7 +1,7 @@
-//! The model-shape options (`--hidden`, `--activation`, `--layers`) shared by `train`
-//! and `memory`.
+//! The model-shape options (`--hidden`, `--activation`, `--layers`) shared by `train`,
+//! `compare` and `memory`.
 
-use crate::spec;
+use crate::by_name;
 use microtrain::{Activation, Dense};
 
 /// Model shape options.
@@ -36,7 +36,7 @@ impl ShapeArgs {
                     format!("--layers: layer {}: {part:?} is not OUTPUTS:ACTIVATION", i + 1)
                 })?;
                 let n = size(n, "--layers")?;
-                let act = spec::activation(act.trim(), &format!("--layers: layer {}", i + 1))?;
+                let act = by_name::activation(act.trim(), &format!("--layers: layer {}", i + 1))?;
                 layers.push(Dense::new(prev, n, act));
                 prev = n;
             }
@@ -46,7 +46,7 @@ impl ShapeArgs {
                 ));
             }
         } else {
-            let act = spec::activation(self.activation.trim(), "--activation")?;
+            let act = by_name::activation(self.activation.trim(), "--activation")?;
             for part in self.hidden.split(',') {
                 let n = size(part, "--hidden")?;
                 if n > 0 {
@@ -67,14 +67,4 @@ fn size(text: &str, option: &str) -> Result<usize, String> {
         .ok()
         .filter(|n| *n <= 1 << 20)
         .ok_or_else(|| format!("{option}: {:?} is not a layer size (a whole number)", text.trim()))
-}
-
-/// `4-8-3 (relu, identity)`: a shape in one line.
-pub fn describe(layers: &[Dense]) -> String {
-    let mut s = microtrain::shape::inputs(layers).to_string();
-    for l in layers {
-        s.push_str(&format!("-{}", l.outputs));
-    }
-    let acts: Vec<&str> = layers.iter().map(|l| l.activation.name()).collect();
-    format!("{s} ({})", acts.join(", "))
 }

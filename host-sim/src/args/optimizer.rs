@@ -1,8 +1,9 @@
-//! The optimizer and schedule options shared by `train`, `memory` and `predict`, turned
-//! into core configs through [`crate::spec`] and the core's optimizer registry, so
-//! names, defaults and validation live in one place (PyTorch's names and defaults).
+//! The optimizer and schedule options of `train` and `memory` (and the optimizer of
+//! `compare`'s learning-rate sweep), turned into core configs through [`crate::by_name`]
+//! and the core's optimizer registry, so names, defaults and validation live in one
+//! place (PyTorch's names and defaults).
 
-use crate::spec;
+use crate::by_name;
 use microtrain::{AnyOptimizer, Hyper, Schedule};
 use serde_json::{Map, Value};
 
@@ -103,7 +104,7 @@ impl OptimizerArgs {
                 .filter(|(_, on)| *on)
                 .map(|(k, _)| (*k, Hyper::Switch(true))),
         );
-        let opt = spec::build_optimizer(name, |key, _| {
+        let opt = by_name::build_optimizer(name, |key, _| {
             Ok(given
                 .iter()
                 .position(|(k, _)| *k == key)
@@ -144,7 +145,7 @@ pub fn schedule(text: &str) -> Result<Schedule, String> {
         };
         m.insert(k.trim().into(), value);
     }
-    spec::schedule(&Value::Object(m), "@")
+    by_name::schedule(&Value::Object(m), "@")
         .map_err(|e| e.replace("@.", "--schedule ").replace('@', "--schedule"))
 }
 

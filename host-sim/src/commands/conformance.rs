@@ -2,8 +2,8 @@
 //! format is in `tests/conformance/FORMAT.md`) through the core and compares every
 //! per-step loss and the final parameters.
 
+use crate::by_name;
 use crate::model::HostModel;
-use crate::spec;
 use microtrain::{Dataset, Dense, Targets};
 use serde::Deserialize;
 use serde_json::Value;
@@ -218,13 +218,13 @@ fn replay(case: &CaseFile) -> Result<Outcome, String> {
     }
     let mut layers = Vec::new();
     for (i, l) in case.model.iter().enumerate() {
-        let act = spec::activation(&l.activation, &format!("field `model[{i}].activation`"))?;
+        let act = by_name::activation(&l.activation, &format!("field `model[{i}].activation`"))?;
         layers.push(Dense::new(l.inputs, l.outputs, act));
     }
     microtrain::shape::validate(&layers).map_err(|e| format!("field `model`: {e}"))?;
-    let loss = spec::loss(&case.loss, "field `loss`")?;
-    let opt = spec::optimizer(&case.optimizer, "optimizer").map_err(|e| quote_field(&e))?;
-    let schedule = spec::schedule(&case.schedule, "schedule").map_err(|e| quote_field(&e))?;
+    let loss = by_name::loss(&case.loss, "field `loss`")?;
+    let opt = by_name::optimizer(&case.optimizer, "optimizer").map_err(|e| quote_field(&e))?;
+    let schedule = by_name::schedule(&case.schedule, "schedule").map_err(|e| quote_field(&e))?;
     if case.batch_size == 0 {
         return Err("field `batch_size`: must be at least 1".into());
     }

@@ -1,14 +1,13 @@
 //! `microtrain-sim` with no arguments: the course's Iris MLP (4-8-3, ReLU, softmax
-//! cross-entropy) trained with Adam on the bundled data, one line per epoch.
+//! cross-entropy) trained with Adam on the bundled data, one line per epoch; then the
+//! short online-learning scenario of `stream` ([`stream::demo`]).
 
-use crate::data;
-use crate::experiment::{percent, split_and_scale};
-use crate::fit::{self, FitOptions};
-use crate::iris;
-use crate::model::HostModel;
+use super::stream;
+use crate::data::split::split_and_scale;
+use crate::data::{self, iris};
+use crate::fit::{self, epoch_line, percent, FitOptions};
+use crate::model::{describe, HostModel};
 use crate::progress::EpochBar;
-use crate::shapeargs::describe;
-use crate::train::epoch_line;
 use microtrain::{Activation, Adam, AnyOptimizer, Dense, Loss, Order};
 
 /// The demo's model.
@@ -21,8 +20,14 @@ const BATCH: usize = 8;
 const SEED: u64 = 0;
 const LR: f32 = 0.01;
 
-/// Runs the demo.
+/// Runs the demo: Iris, then the stream scenario.
 pub fn run() -> Result<(), String> {
+    iris_classifier()?;
+    stream::demo()
+}
+
+/// Trains the Iris classifier, one line per epoch.
+fn iris_classifier() -> Result<(), String> {
     let table = iris::table()?;
     let prepared = data::prepare(&table, &iris::columns())?;
     let split = split_and_scale(&prepared, 0.2, SEED, true)?;

@@ -1,12 +1,19 @@
-//! From a [`Table`] to numbers: feature columns, targets (class names mapped to labels,
-//! or numeric values for regression), and a seeded train/validation split.
+//! The data a model trains on, from a CSV file to the core's [`Dataset`]: the file
+//! ([`table`], or the bundled [`iris`] data), its columns turned into numbers (here:
+//! feature columns, and targets as class labels or numeric values for regression),
+//! the seeded train/validation [`split`] and the feature [`standardize`]ation.
 //!
 //! Class names are mapped to labels in **sorted** (byte-wise) order, unless a model
 //! being fine-tuned (or `--classes`) fixes the order; a label is the index of the
 //! model output that stands for the class (one-hot target).
 
-use crate::table::Table;
-use microtrain::{Dataset, Rng, Targets};
+pub mod iris;
+pub mod split;
+pub mod standardize;
+pub mod table;
+
+use microtrain::{Dataset, Targets};
+use table::Table;
 
 /// What the target column(s) hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -218,22 +225,4 @@ fn label(table: &Table, col: usize, fixed: Option<&[String]>) -> Result<(Vec<Str
         labels.push(i as u16);
     }
     Ok((classes, labels))
-}
-
-/// Splits `0..n` after a seeded shuffle: the last `round(n * val_fraction)` indices
-/// go to validation. `val_fraction` must be in `[0, 1)`.
-pub fn split(n: usize, val_fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>), String> {
-    if !(0.0..1.0).contains(&val_fraction) {
-        return Err(format!("--val-split: {val_fraction} is not in [0, 1)"));
-    }
-    let mut idx: Vec<usize> = (0..n).collect();
-    Rng::new(seed ^ 0x5EED_0000_0000_0001).shuffle(&mut idx);
-    let nval = (n as f64 * val_fraction).round() as usize;
-    if n - nval == 0 {
-        return Err(format!(
-            "--val-split: {val_fraction} leaves no training rows of {n}"
-        ));
-    }
-    let val = idx.split_off(n - nval);
-    Ok((idx, val))
 }

@@ -1,10 +1,10 @@
 //! The course's Iris data, bundled in the binary (150 rows, 4 features, 3 species).
 
-use crate::data::Columns;
-use crate::table::Table;
+use super::table::Table;
+use super::Columns;
 
 /// The CSV text of `data/iris.csv`.
-pub const CSV: &str = include_str!("../../data/iris.csv");
+pub const CSV: &str = include_str!("../../../data/iris.csv");
 
 /// The bundled table.
 pub fn table() -> Result<Table, String> {

@@ -3,11 +3,11 @@
 //! becomes non-finite, or exceeds ten times its starting loss, has diverged; its curve
 //! stops there, marked with a cross.
 
-use crate::compare::{print_files, Setup};
-use crate::lines::{Curve, LineChart};
-use crate::lineup::{fmt_lr, with_lr, Entry};
-use crate::optargs::OptimizerArgs;
-use crate::plot;
+use super::lineup::{fmt_lr, with_lr, Entry};
+use super::{print_files, Setup};
+use crate::args::OptimizerArgs;
+use crate::figures;
+use crate::figures::line_chart::{Curve, LineChart};
 use std::path::Path;
 
 /// Multiples of the optimizer's usual rate tried by default: too small, good, too
@@ -84,6 +84,6 @@ pub fn run(
         y_label: format!("training loss ({}, log scale)", setup.loss.name()),
         curves,
     };
-    print_files(&plot::save(&chart, &dir.join(format!("lr-{name}")))?);
+    print_files(&figures::save(&chart, &dir.join(format!("lr-{name}")))?);
     Ok(())
 }

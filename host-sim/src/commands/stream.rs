@@ -173,7 +173,7 @@ fn save_plot(
         points: curve.to_vec(),
         change,
     };
-    let files = crate::plot::save(&fig, path)?;
+    let files = crate::figures::save(&fig, path)?;
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     println!("plot: {}", names.join(", "));
     Ok(())

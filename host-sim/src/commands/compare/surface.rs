@@ -23,9 +23,9 @@ mod anim;
 mod figure;
 pub mod search;
 
-use crate::compare::print_files;
-use crate::lineup::{fmt_lr, lineup, Entry};
-use crate::plot;
+use super::lineup::{fmt_lr, lineup, Entry};
+use super::print_files;
+use crate::figures;
 use figure::SurfaceFigure;
 use microtrain::{AnyOptimizer, Optimizer};
 use search::{Choice, Rule};
@@ -278,7 +278,7 @@ pub fn paths(s: &Surface, fixed: &[(&str, f32)]) -> Vec<Choice> {
 
 /// Draws the surface(s) asked for into `dir` (PNG, SVG and GIF each), printing each
 /// optimizer's learning rate and how its path ended. `fixed` holds the `--lr`
-/// overrides ([`crate::lineup::parse_lr_overrides`]).
+/// overrides ([`super::lineup::parse_lr_overrides`]).
 pub fn run(which: SurfaceArg, fixed: &[(&str, f32)], dir: &Path) -> Result<(), String> {
     let mut jobs = Vec::new();
     for s in chosen(which) {
@@ -320,7 +320,7 @@ pub fn run(which: SurfaceArg, fixed: &[(&str, f32)], dir: &Path) -> Result<(), S
 
 /// Writes `base.png`, `base.svg` and `base.gif`.
 fn write(fig: &SurfaceFigure, base: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut files = plot::save(fig, base)?;
+    let mut files = figures::save(fig, base)?;
     files.push(anim::save(fig, &base.with_extension("gif"))?);
     Ok(files)
 }
