@@ -161,7 +161,7 @@ impl Adam {
     /// `sc` with the per-step scalars' constant part filled in (see
     /// [`UpdateRule::scalars`](crate::optim::UpdateRule::scalars) below).
     #[inline]
-    fn with_constants(&self, sc: StepScalars) -> StepScalars {
+    pub(super) fn with_constants(&self, sc: StepScalars) -> StepScalars {
         StepScalars {
             b: 1.0 - self.beta1,
             c: self.beta2,
@@ -208,24 +208,6 @@ impl UpdateRule for Adam {
         adam_update(self, self.weight_decay, sc, params, grads, state);
     }
 
-    // The FPU kernels where they cover the configuration (`optim::vfp::HasFpuKernel`).
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    super::vfp::kernel_overrides!();
-}
-
-#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-impl super::vfp::HasFpuKernel for Adam {
-    /// No weight decay, no AMSGrad, `1 - beta1 < 0.5` (the branch of `lerp` the kernel
-    /// computes).
-    fn covered(&self) -> bool {
-        self.weight_decay == 0.0 && !self.amsgrad && (1.0 - self.beta1).abs() < 0.5
-    }
-
-    fn kernel_scalars(&self, sc: &StepScalars) -> StepScalars {
-        self.with_constants(*sc)
-    }
-
-    fn rule(sc: &StepScalars) -> super::vfp::KernelRule<'_> {
-        super::vfp::KernelRule::Adam(sc)
-    }
+    // The FPU kernels where they cover the configuration (on hard-float Arm only).
+    super::fpu::kernel_overrides!();
 }

@@ -40,8 +40,16 @@ registry! {
 pub mod any;
 pub mod hyper;
 mod rule;
+// Compiled everywhere (unused on hard-float Arm, where `vfp` stands in its place).
+#[allow(unused_macros, unused_imports)]
+mod no_fpu;
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 mod vfp;
+// The switch: the optimizers' FPU kernels (`vfp`) on hard-float Arm, none elsewhere.
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+use no_fpu as fpu;
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+use vfp as fpu;
 
 pub(crate) use hyper::hyperparameters;
 pub use hyper::{Config, Hyper, SetHyperError};

@@ -168,23 +168,6 @@ impl UpdateRule for Sgd {
         }
     }
 
-    // The FPU kernels where they cover the configuration (`optim::vfp::HasFpuKernel`).
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-    super::vfp::kernel_overrides!();
-}
-
-#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-impl super::vfp::HasFpuKernel for Sgd {
-    /// No momentum, no weight decay.
-    fn covered(&self) -> bool {
-        self.momentum == 0.0 && self.weight_decay == 0.0
-    }
-
-    fn kernel_scalars(&self, sc: &StepScalars) -> StepScalars {
-        *sc
-    }
-
-    fn rule(sc: &StepScalars) -> super::vfp::KernelRule<'_> {
-        super::vfp::KernelRule::Sgd(sc.lr)
-    }
+    // The FPU kernels where they cover the configuration (on hard-float Arm only).
+    super::fpu::kernel_overrides!();
 }

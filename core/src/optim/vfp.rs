@@ -801,6 +801,39 @@ macro_rules! kernel_overrides {
 }
 pub(crate) use kernel_overrides;
 
+// The configurations the kernels cover, optimizer by optimizer.
+
+impl HasFpuKernel for super::Adam {
+    /// No weight decay, no AMSGrad, `1 - beta1 < 0.5` (the branch of `lerp` the kernel
+    /// computes).
+    fn covered(&self) -> bool {
+        self.weight_decay == 0.0 && !self.amsgrad && (1.0 - self.beta1).abs() < 0.5
+    }
+
+    fn kernel_scalars(&self, sc: &StepScalars) -> StepScalars {
+        self.with_constants(*sc)
+    }
+
+    fn rule(sc: &StepScalars) -> KernelRule<'_> {
+        KernelRule::Adam(sc)
+    }
+}
+
+impl HasFpuKernel for super::Sgd {
+    /// No momentum, no weight decay.
+    fn covered(&self) -> bool {
+        self.momentum == 0.0 && self.weight_decay == 0.0
+    }
+
+    fn kernel_scalars(&self, sc: &StepScalars) -> StepScalars {
+        *sc
+    }
+
+    fn rule(sc: &StepScalars) -> KernelRule<'_> {
+        KernelRule::Sgd(sc.lr)
+    }
+}
+
 /// [`super::UpdateRule::update_outer`] of a [`HasFpuKernel`] optimizer.
 pub(crate) fn outer_or_rows<O: HasFpuKernel>(
     opt: &O,
