@@ -37,11 +37,9 @@
 //! [`Trainer::new`] (always inlined), [`Trainer::set_schedule`] and
 //! [`Trainer::set_clip_norm`] choose the code each stage runs and keep it as function
 //! pointers: a firmware, whose configuration is constant, then links only the chosen
-//! code. Matching on the configuration at each step instead links every arm: measured
-//! with `firmware/qemu/bench/run`, replacing the loss, pass and update pointers by
-//! matches took the flash of Adam training from 6,056 B to 22,592 B (34,940 B with the
-//! schedule and clipping matched too, which link the `f64` schedule and the batch path)
-//! and the step's stack from 200 B to 344 B.
+//! code. Matching on the configuration at each step instead links every arm, several
+//! times the flash of Adam training (measured with `firmware/qemu/bench/run`; the
+//! figures are in `CHANGELOG.md`).
 
 use crate::error::{Buffer, ConfigError, StepError};
 use crate::loss::{Loss, Target};
