@@ -80,6 +80,22 @@ fn name_of<'a>(map: &'a Map<String, Value>, path: &str) -> Result<&'a str, Strin
         .ok_or_else(|| format!("{path}.name: missing or not a string"))
 }
 
+/// The JSON object at `path`: its `name`, and a reader of its other fields.
+fn named_object<'a>(v: &'a Value, path: &'a str) -> Result<(&'a str, Fields<'a>), String> {
+    let map = v
+        .as_object()
+        .ok_or_else(|| format!("{path}: expected an object"))?;
+    let name = name_of(map, path)?;
+    Ok((
+        name,
+        Fields {
+            map,
+            path,
+            used: Vec::new(),
+        },
+    ))
+}
+
 /// The optimizers' names (the core's registry), in the order the course presents them.
 pub fn optimizer_names() -> Vec<&'static str> {
     microtrain::optim::OPTIMIZERS.iter().map(|r| r.name).collect()
@@ -120,15 +136,8 @@ pub fn build_optimizer(
 /// registry's hyperparameters, PyTorch's names; absent ones take PyTorch's defaults,
 /// an unknown key is an error.
 pub fn optimizer(v: &Value, path: &str) -> Result<AnyOptimizer, String> {
-    let map = v
-        .as_object()
-        .ok_or_else(|| format!("{path}: expected an object"))?;
-    let name = name_of(map, path)?;
-    let mut f = Fields {
-        map,
-        path,
-        used: Vec::new(),
-    };
+    let (name, mut f) = named_object(v, path)?;
+    let map = f.map;
     let opt = build_optimizer(name, |key, default| {
         let here = |e: String| (key.to_string(), e);
         Ok(match default {
@@ -154,15 +163,7 @@ pub fn optimizer(v: &Value, path: &str) -> Result<AnyOptimizer, String> {
 
 /// A schedule from a JSON object `{"name": ..., parameters...}` at `path`.
 pub fn schedule(v: &Value, path: &str) -> Result<Schedule, String> {
-    let map = v
-        .as_object()
-        .ok_or_else(|| format!("{path}: expected an object"))?;
-    let name = name_of(map, path)?;
-    let mut f = Fields {
-        map,
-        path,
-        used: Vec::new(),
-    };
+    let (name, mut f) = named_object(v, path)?;
     let s = match name {
         "constant" => Schedule::Constant,
         "exponential" => Schedule::Exponential {
