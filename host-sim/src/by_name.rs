@@ -103,15 +103,16 @@ pub fn optimizer_names() -> Vec<&'static str> {
 
 /// The optimizer `name` of the core's registry with PyTorch's defaults, each
 /// hyperparameter replaced by `given(name, default)` where that returns a value, then
-/// validated. Errors are `(hyperparameter, message)`; an unknown optimizer is
-/// `("name", ...)`.
-pub fn build_optimizer(
+/// validated. Errors of its own go through `error(hyperparameter, message)`; an
+/// unknown optimizer is `error("name", ...)`.
+pub fn build_optimizer<E>(
     name: &str,
-    mut given: impl FnMut(&'static str, Hyper) -> Result<Option<Hyper>, (String, String)>,
-) -> Result<AnyOptimizer, (String, String)> {
+    mut given: impl FnMut(&'static str, Hyper) -> Result<Option<Hyper>, E>,
+    error: impl Fn(&str, String) -> E,
+) -> Result<AnyOptimizer, E> {
     let mut opt = AnyOptimizer::from_name(name).ok_or_else(|| {
-        (
-            "name".to_string(),
+        error(
+            "name",
             format!(
                 "unknown optimizer {name:?} (known: {})",
                 optimizer_names().join(", ")
@@ -125,10 +126,10 @@ pub fn build_optimizer(
         };
         if let Some(v) = given(key, default)? {
             opt.set_hyperparameter(key, v)
-                .map_err(|e| (key.to_string(), e.to_string()))?;
+                .map_err(|e| error(key, e.to_string()))?;
         }
     }
-    opt.validate().map_err(|e| (e.name.to_string(), e.to_string()))?;
+    opt.validate().map_err(|e| error(e.name, e.to_string()))?;
     Ok(opt)
 }
 
@@ -138,25 +139,20 @@ pub fn build_optimizer(
 pub fn optimizer(v: &Value, path: &str) -> Result<AnyOptimizer, String> {
     let (name, mut f) = named_object(v, path)?;
     let map = f.map;
-    let opt = build_optimizer(name, |key, default| {
-        let here = |e: String| (key.to_string(), e);
-        Ok(match default {
-            Hyper::Number(d) if map.contains_key(key) => Some(Hyper::Number(f.f32(key, d).map_err(here)?)),
-            Hyper::Switch(d) if map.contains_key(key) => Some(Hyper::Switch(f.bool(key, d).map_err(here)?)),
-            _ => {
-                f.used.push(key);
-                None
-            }
-        })
-    })
-    .map_err(|(key, e)| {
-        // Field errors already carry their path.
-        if e.starts_with(path) {
-            e
-        } else {
-            format!("{path}.{key}: {e}")
-        }
-    })?;
+    let opt = build_optimizer(
+        name,
+        |key, default| {
+            Ok(match default {
+                Hyper::Number(d) if map.contains_key(key) => Some(Hyper::Number(f.f32(key, d)?)),
+                Hyper::Switch(d) if map.contains_key(key) => Some(Hyper::Switch(f.bool(key, d)?)),
+                _ => {
+                    f.used.push(key);
+                    None
+                }
+            })
+        },
+        |key, e| format!("{path}.{key}: {e}"),
+    )?;
     f.finish()?;
     Ok(opt)
 }

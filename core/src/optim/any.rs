@@ -31,7 +31,7 @@ impl AnyOptimizer {
 
 impl Config for AnyOptimizer {
     fn name(&self) -> &'static str {
-        dispatch!(self, o => o.name())
+        AnyOptimizer::name(self)
     }
     fn code(&self) -> u8 {
         dispatch!(self, o => o.code())

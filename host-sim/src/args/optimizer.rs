@@ -104,19 +104,22 @@ impl OptimizerArgs {
                 .filter(|(_, on)| *on)
                 .map(|(k, _)| (*k, Hyper::Switch(true))),
         );
-        let opt = by_name::build_optimizer(name, |key, _| {
-            Ok(given
-                .iter()
-                .position(|(k, _)| *k == key)
-                .map(|i| given.remove(i).1))
-        })
-        .map_err(|(key, e)| match key.as_str() {
-            "name" => format!(
-                "--optimizer: unknown optimizer {:?} (known: {NAMES})",
-                self.optimizer
-            ),
-            _ => format!("{}: {e}", flag(&key)),
-        })?;
+        let opt = by_name::build_optimizer(
+            name,
+            |key, _| {
+                Ok(given
+                    .iter()
+                    .position(|(k, _)| *k == key)
+                    .map(|i| given.remove(i).1))
+            },
+            |key, e| match key {
+                "name" => format!(
+                    "--optimizer: unknown optimizer {:?} (known: {NAMES})",
+                    self.optimizer
+                ),
+                _ => format!("{}: {e}", flag(key)),
+            },
+        )?;
         match given.first() {
             Some((k, _)) => Err(format!("{}: not a hyperparameter of {}", flag(k), self.optimizer)),
             None => Ok(opt),

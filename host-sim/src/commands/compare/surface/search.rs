@@ -196,13 +196,7 @@ fn first_step(w: &Walk) -> f64 {
 
 /// `opt` at learning rate `lr` on `s`, as `--lr` asked.
 pub fn fixed(s: &Surface, name: &'static str, opt: AnyOptimizer, lr: f32) -> Choice {
-    let opt = with_lr(opt, lr);
-    Choice {
-        name,
-        opt,
-        walk: s.walk(&opt),
-        how: How::Fixed,
-    }
+    at_rate(s, name, opt, lr, How::Fixed)
 }
 
 /// `opt` at the learning rate the surface's rule picks (module docs).
@@ -211,12 +205,17 @@ pub fn choose(s: &Surface, name: &'static str, opt: AnyOptimizer) -> Choice {
         Rule::Arrive { radius } => by_arrival(s, opt, radius),
         Rule::FirstStep { length } => by_first_step(s, opt, length),
     };
+    at_rate(s, name, opt, lr, How::Searched)
+}
+
+/// `opt`'s walk on `s` at learning rate `lr`, chosen `how`.
+fn at_rate(s: &Surface, name: &'static str, opt: AnyOptimizer, lr: f32, how: How) -> Choice {
     let opt = with_lr(opt, lr);
     Choice {
         name,
         opt,
         walk: s.walk(&opt),
-        how: How::Searched,
+        how,
     }
 }
 
