@@ -6,7 +6,7 @@ use crate::io::{ReadErr, Reader, Writer};
 use crate::optimizer_id::{CheckpointOptimizer, OptimizerId};
 use crate::CHUNK;
 use embedded_storage::nor_flash::NorFlash;
-use microtrain::{shape, Dense, Trainer};
+use microtrain::{shape, Dense, Plan, Trainer};
 
 /// Where a complete checkpoint is and what it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,9 +250,9 @@ impl<F: NorFlash> Checkpointer<F> {
     /// and step count into the slot that does not hold the newest complete checkpoint.
     /// That checkpoint stays intact until the new one is complete: a power cut at any
     /// point leaves one of the two.
-    pub fn save<O: CheckpointOptimizer>(
+    pub fn save<O: CheckpointOptimizer, P: Plan>(
         &mut self,
-        trainer: &Trainer<'_, O>,
+        trainer: &Trainer<'_, O, P>,
     ) -> Result<CheckpointInfo, SaveError<F::Error>> {
         let layers = trainer.layers();
         let (params, state) = (trainer.params(), trainer.state());
@@ -327,9 +327,9 @@ impl<F: NorFlash> Checkpointer<F> {
     /// Then a second pass reads the values into `scratch` (at least
     /// [`scratch_len`] floats), checking the CRC again, and one call to
     /// [`Trainer::restore`] installs them. On any error the trainer is untouched.
-    pub fn restore<O: CheckpointOptimizer>(
+    pub fn restore<O: CheckpointOptimizer, P: Plan>(
         &mut self,
-        trainer: &mut Trainer<'_, O>,
+        trainer: &mut Trainer<'_, O, P>,
         scratch: &mut [f32],
     ) -> Result<RestoreInfo, RestoreError<F::Error>> {
         let (info, h) = self

@@ -48,6 +48,9 @@ pub enum ConfigError {
     },
     /// A hyperparameter is out of its range.
     Hyperparameter(HyperparameterError),
+    /// The trainer's fixed [`Plan`](crate::trainer::Plan) does not fit its
+    /// configuration (see [`PlanMismatch`](crate::trainer::PlanMismatch)).
+    Plan(crate::trainer::PlanMismatch),
 }
 
 /// Which caller-owned buffer an error is about.
@@ -214,6 +217,7 @@ impl core::fmt::Display for ConfigError {
                 write!(f, "loss {loss:?} cannot follow a {found:?} output layer")
             }
             ConfigError::Hyperparameter(h) => write!(f, "{h}"),
+            ConfigError::Plan(m) => write!(f, "the trainer's plan does not fit: {m}"),
         }
     }
 }

@@ -82,9 +82,13 @@
 //!    hard-float Cortex-M, Adam and plain SGD run FPU kernels with the same bits).
 //! 8. The step count goes up by one; the loss of step 3 is returned.
 //!
-//! [`Trainer::new`] chooses, once, the code each stage runs (the loss's, passes without
-//! sigmoid and tanh for a model of ReLU and identity layers, the update with or without
-//! a gradient buffer), so that a firmware links only what its configuration uses.
+//! Where a stage has options (the loss's code, passes with or without sigmoid and
+//! tanh, the optimizer's FPU kernel or portable loops, a schedule, clipping), it
+//! `match`es on the trainer's [`Plan`]: a type parameter that either reads the choice
+//! from the configuration at each step ([`Dynamic`], what [`Trainer::new`] gives) or
+//! fixes it at compile time (the type [`plan_for!`] makes from a firmware's `const`
+//! layers, optimizer and loss, for [`Trainer::with_plan`]), so that a firmware links
+//! only the code it runs.
 //!
 //! ## Errors, never panics
 //!
@@ -132,8 +136,9 @@
 //   and `kernels::keep_rolled`'s empty `asm!` block on Arm;
 // - the trainer's passes without per-call checks: `layers::dense::forward_unchecked`
 //   and `backward_deltas_unchecked` cut a model's slices from raw pointers, and
-//   `trainer/` calls them and its optimizer's update (`optim::ModelUpdateFn`), relying
-//   on `Trainer::new` having checked the shape and cut every buffer to its size.
+//   `trainer/` calls them and its optimizer's FPU update (`UpdateRule::fpu_update_model`),
+//   relying on `Trainer::with_plan` having checked the shape and the plan and cut every
+//   buffer to its size.
 #![deny(unsafe_code)]
 #![deny(
     clippy::unwrap_used,
@@ -180,7 +185,7 @@ pub use rng::Rng;
 pub use schedule::Schedule;
 pub use shape::Dense;
 pub use storage::{Buffers, OnlineStorage, Storage};
-pub use trainer::Trainer;
+pub use trainer::{Dynamic, Plan, Trainer};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

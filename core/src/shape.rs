@@ -99,6 +99,20 @@ pub const fn outputs(layers: &[Dense]) -> usize {
     }
 }
 
+/// Whether any layer has a sigmoid or tanh activation, or any other than ReLU and
+/// identity: the passes then need the general code (see
+/// [`Plan`](crate::trainer::Plan)).
+pub const fn has_sigmoid_or_tanh(layers: &[Dense]) -> bool {
+    let mut rest = layers;
+    while let [first, tail @ ..] = rest {
+        if !matches!(first.activation, Activation::Relu | Activation::Identity) {
+            return true;
+        }
+        rest = tail;
+    }
+    false
+}
+
 /// Bytes of the training RAM of a model: parameters, gradients, optimizer state and
 /// activations, all `f32`.
 pub const fn training_bytes(layers: &[Dense], state_per_param: usize) -> usize {

@@ -2,7 +2,9 @@
 //! with Adam and softmax cross-entropy, one optimizer step per labelled window.
 
 use crate::features::FEATURES;
-use microtrain::{storage_for, Activation, Adam, ConfigError, Dense, Loss, StepError, Target, Trainer};
+use microtrain::{
+    plan_for, storage_for, Activation, Adam, ConfigError, Dense, Loss, StepError, Target, Trainer,
+};
 
 /// Number of classes (activities) the model tells apart.
 pub const CLASSES: usize = 3;
@@ -16,6 +18,15 @@ pub const LAYERS: [Dense; 2] = [
 /// The optimizer.
 pub const OPTIMIZER: Adam = Adam::new(0.02);
 
+/// The loss.
+pub const LOSS: Loss = Loss::SoftmaxCrossEntropy;
+
+/// The code the model's steps run, fixed at compile time (a firmware links only it).
+pub type ModelPlan = plan_for!(&LAYERS, OPTIMIZER, LOSS);
+
+/// The trainer of the model.
+pub type ModelTrainer<'a> = Trainer<'a, Adam, ModelPlan>;
+
 /// Exactly the training memory of [`LAYERS`] with [`OPTIMIZER`]; a `static` on a device.
 pub type ModelStorage = storage_for!(&LAYERS, OPTIMIZER);
 
@@ -25,7 +36,7 @@ pub const EMPTY_STORAGE: ModelStorage = ModelStorage::sized_for(&LAYERS, OPTIMIZ
 /// The classifier: a [`Trainer`] over caller-owned storage.
 #[derive(Debug)]
 pub struct Learner<'a> {
-    trainer: Trainer<'a, Adam>,
+    trainer: ModelTrainer<'a>,
 }
 
 /// Index of the largest value (the first one on ties; 0 for an empty slice): the core's.
@@ -34,7 +45,7 @@ pub use microtrain::data::argmax;
 impl<'a> Learner<'a> {
     /// A freshly initialised model (weights drawn from `seed`) over `storage`.
     pub fn new(storage: &'a mut ModelStorage, seed: u64) -> Result<Self, ConfigError> {
-        let mut trainer = Trainer::new(&LAYERS, storage.buffers(), OPTIMIZER, Loss::SoftmaxCrossEntropy)?;
+        let mut trainer = Trainer::with_plan(&LAYERS, storage.buffers(), OPTIMIZER, LOSS)?;
         trainer.init_params(seed);
         Ok(Learner { trainer })
     }
@@ -80,12 +91,12 @@ impl<'a> Learner<'a> {
     }
 
     /// The trainer (to save a checkpoint of it).
-    pub fn trainer(&self) -> &Trainer<'a, Adam> {
+    pub fn trainer(&self) -> &ModelTrainer<'a> {
         &self.trainer
     }
 
     /// The trainer, mutably (to restore a checkpoint into it).
-    pub fn trainer_mut(&mut self) -> &mut Trainer<'a, Adam> {
+    pub fn trainer_mut(&mut self) -> &mut ModelTrainer<'a> {
         &mut self.trainer
     }
 }

@@ -84,8 +84,13 @@ impl Loss {
     }
 
     /// The loss with [`code`](Loss::code) `code`, if any.
-    pub fn from_code(code: u8) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.code() == code)
+    pub const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Loss::Mse),
+            1 => Some(Loss::BinaryCrossEntropy),
+            2 => Some(Loss::SoftmaxCrossEntropy),
+            _ => None,
+        }
     }
 
     /// The last-layer activation this loss requires, if any.

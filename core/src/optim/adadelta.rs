@@ -61,6 +61,12 @@ impl Adadelta {
     pub const fn state_per_param(&self) -> usize {
         2
     }
+
+    /// Whether an FPU kernel covers this configuration: no, this optimizer has none
+    /// (it runs its portable loop everywhere). See [`plan_for!`](crate::plan_for).
+    pub const fn fpu_kernel_covers(&self) -> bool {
+        false
+    }
 }
 
 impl Optimizer for Adadelta {

@@ -70,6 +70,13 @@ impl Adam {
     pub const fn state_per_param(&self) -> usize {
         2 + self.amsgrad as usize
     }
+
+    /// Whether the FPU kernel (hard-float Arm) covers this configuration: no weight
+    /// decay, no AMSGrad, and `|1 - beta1| < 0.5` (the branch of PyTorch's `lerp` that
+    /// the kernel computes). See [`plan_for!`](crate::plan_for).
+    pub const fn fpu_kernel_covers(&self) -> bool {
+        self.weight_decay == 0.0 && !self.amsgrad && (1.0 - self.beta1).abs() < 0.5
+    }
 }
 
 /// Validates the hyperparameters Adam, AdamW and RAdam share.

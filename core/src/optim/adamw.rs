@@ -65,6 +65,12 @@ impl AdamW {
         2 + self.amsgrad as usize
     }
 
+    /// Whether an FPU kernel covers this configuration: no, this optimizer has none
+    /// (it runs its portable loop everywhere). See [`plan_for!`](crate::plan_for).
+    pub const fn fpu_kernel_covers(&self) -> bool {
+        false
+    }
+
     const fn as_adam(&self) -> Adam {
         Adam {
             lr: self.lr,

@@ -27,6 +27,12 @@ impl AnyOptimizer {
     pub const fn state_per_param(&self) -> usize {
         dispatch!(self, o => o.state_per_param())
     }
+
+    /// Whether the optimizer's FPU kernel covers its configuration, as a `const fn`
+    /// (see each optimizer's).
+    pub const fn fpu_kernel_covers(&self) -> bool {
+        dispatch!(self, o => o.fpu_kernel_covers())
+    }
 }
 
 impl Config for AnyOptimizer {
@@ -120,6 +126,22 @@ impl UpdateRule for AnyOptimizer {
         x: &[f32],
     ) {
         dispatch!(self, o => o.update_model(sc, layers, b, x))
+    }
+
+    fn fpu_kernel_covers(&self) -> bool {
+        dispatch!(self, o => UpdateRule::fpu_kernel_covers(o))
+    }
+
+    #[allow(unsafe_code)]
+    unsafe fn fpu_update_model<const STORE: bool>(
+        &self,
+        sc: &StepScalars,
+        layers: &[crate::shape::Dense],
+        b: &mut crate::Buffers<'_>,
+        x: &[f32],
+    ) {
+        // SAFETY: the caller's guarantee, passed on.
+        dispatch!(self, o => unsafe { o.fpu_update_model::<STORE>(sc, layers, b, x) })
     }
 }
 

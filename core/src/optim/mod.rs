@@ -41,7 +41,7 @@ pub mod any;
 pub mod hyper;
 mod rule;
 // Compiled everywhere (unused on hard-float Arm, where `vfp` stands in its place).
-#[allow(unused_macros, unused_imports)]
+#[allow(unused_macros, unused_imports, dead_code)]
 mod no_fpu;
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 mod vfp;
@@ -51,11 +51,12 @@ use no_fpu as fpu;
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 use vfp as fpu;
 
+pub use fpu::FPU_KERNELS;
 pub(crate) use hyper::hyperparameters;
 pub use hyper::{Config, Hyper, SetHyperError};
 pub use optimizers::*;
 pub use registry::Registered;
-pub(crate) use rule::{ModelUpdateFn, StepScalars, UpdateRule};
+pub(crate) use rule::{StepScalars, UpdateRule};
 
 use crate::error::HyperparameterError;
 

@@ -7,3 +7,6 @@ macro_rules! kernel_overrides {
     () => {};
 }
 pub(crate) use kernel_overrides;
+
+/// Whether this target has the optimizers' FPU kernels: not here.
+pub const FPU_KERNELS: bool = false;

@@ -72,6 +72,12 @@ impl RAdam {
         2
     }
 
+    /// Whether an FPU kernel covers this configuration: no, this optimizer has none
+    /// (it runs its portable loop everywhere). See [`plan_for!`](crate::plan_for).
+    pub const fn fpu_kernel_covers(&self) -> bool {
+        false
+    }
+
     /// The rectification factor `r_k` at step `k`, or `None` while `rho_k <= 5`.
     pub fn rectification(&self, k: u32) -> Option<f64> {
         let b2 = f64::from(self.beta2);

@@ -71,6 +71,12 @@ impl RMSprop {
     pub const fn state_per_param(&self) -> usize {
         1 + (self.momentum > 0.0) as usize + self.centered as usize
     }
+
+    /// Whether an FPU kernel covers this configuration: no, this optimizer has none
+    /// (it runs its portable loop everywhere). See [`plan_for!`](crate::plan_for).
+    pub const fn fpu_kernel_covers(&self) -> bool {
+        false
+    }
 }
 
 impl Optimizer for RMSprop {

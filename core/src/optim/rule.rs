@@ -37,19 +37,6 @@ pub struct StepScalars {
     pub flag: bool,
 }
 
-/// A whole-model single-sample update (see [`UpdateRule::model_update_fn`]): the
-/// optimizer, the step's scalars, the layers, the buffers and the sample's input.
-///
-/// # Safety
-/// The caller (a [`Trainer`](crate::Trainer)) passes layers that pass
-/// [`crate::shape::validate`], an input of the first layer's `inputs` floats, and
-/// buffers of exactly the shape's sizes (parameters
-/// [`params_len`](crate::shape::params_len), state that times the optimizer's
-/// `state_per_param`, gradients as many as parameters or none (as `model_update_fn`
-/// was told), activations [`activations_len`](crate::shape::activations_len)), so that
-/// a kernel need not check them again each step.
-pub type ModelUpdateFn<O> = unsafe fn(&O, &StepScalars, &[Dense], &mut Buffers<'_>, &[f32]);
-
 /// The update rule and its kernels, split in two: [`scalars`](UpdateRule::scalars) once
 /// per step, then [`update`](UpdateRule::update) over any run of parameters with their
 /// gradients and state. The trainer calls `update` on the whole parameter vector with
@@ -154,20 +141,41 @@ pub trait UpdateRule {
         crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, self, sc);
     }
 
-    /// The whole-model single-sample update a [`Trainer`](crate::Trainer) runs, chosen
-    /// once when it is built: by default [`update_model`](UpdateRule::update_model). An
-    /// optimizer whose FPU kernel covers its configuration returns the kernel alone, so
-    /// that a firmware whose optimizer the kernel covers does not link the portable
-    /// loops (the choice is a function pointer: with a constant configuration the
-    /// compiler takes the other's address nowhere). `stores_gradients` says whether
-    /// the trainer has a gradient buffer (an online-only trainer has none), so that a
-    /// kernel may leave out the code for the other case. The kernel is called only on
-    /// buffers the trainer has checked against the shape.
-    fn model_update_fn(&self, _stores_gradients: bool) -> ModelUpdateFn<Self>
-    where
-        Self: Sized + Optimizer,
+    /// Whether this optimizer's FPU kernel covers its configuration on this target
+    /// (never where the target has no kernels). The optimizer's inherent
+    /// `fpu_kernel_covers`, a `const fn` that [`plan_for!`](crate::plan_for) calls, says
+    /// which configurations a kernel covers; this is `false` unless an optimizer's
+    /// kernel overrides it.
+    fn fpu_kernel_covers(&self) -> bool {
+        false
+    }
+
+    /// The whole-model single-sample update by the optimizer's FPU kernel, for a
+    /// configuration it covers ([`fpu_kernel_covers`](UpdateRule::fpu_kernel_covers)),
+    /// writing the gradient to `b.grads` when `STORE`: what
+    /// [`update_model`](UpdateRule::update_model) does, without its checks and without
+    /// the portable loops, so that a firmware whose plan is the kernel does not link
+    /// them. By default (no kernel) `update_model` itself.
+    ///
+    /// # Safety
+    /// The caller (a [`Trainer`](crate::Trainer)) passes layers that pass
+    /// [`crate::shape::validate`], an input of the first layer's `inputs` floats, and
+    /// buffers of exactly the shape's sizes (parameters
+    /// [`params_len`](crate::shape::params_len), state that times the optimizer's
+    /// `state_per_param`, gradients as many as parameters when `STORE` and none
+    /// otherwise, activations [`activations_len`](crate::shape::activations_len)), so
+    /// that a kernel need not check them again each step.
+    #[allow(unsafe_code)]
+    unsafe fn fpu_update_model<const STORE: bool>(
+        &self,
+        sc: &StepScalars,
+        layers: &[Dense],
+        b: &mut Buffers<'_>,
+        x: &[f32],
+    ) where
+        Self: Optimizer,
     {
-        Self::update_model
+        self.update_model(sc, layers, b, x);
     }
 }
 

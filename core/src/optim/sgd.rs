@@ -91,6 +91,12 @@ impl Sgd {
             0
         }
     }
+
+    /// Whether the FPU kernel (hard-float Arm) covers this configuration: plain SGD,
+    /// no momentum and no weight decay. See [`plan_for!`](crate::plan_for).
+    pub const fn fpu_kernel_covers(&self) -> bool {
+        self.momentum == 0.0 && self.weight_decay == 0.0
+    }
 }
 
 impl Optimizer for Sgd {

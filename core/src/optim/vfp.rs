@@ -692,7 +692,7 @@ pub(crate) fn update_model<const STORE: bool>(
 
 /// [`update_model`] without its checks: the single-sample step of a
 /// [`Trainer`](crate::Trainer), whose buffers were checked against its shape when it was
-/// built (see [`super::ModelUpdateFn`]).
+/// built (see `UpdateRule::fpu_update_model`).
 ///
 /// # Safety
 /// Every layer has `inputs >= 1` and `outputs >= 1`, the first's inputs are `x.len()`
@@ -736,13 +736,17 @@ pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
     }
 }
 
+/// Whether this target has the optimizers' FPU kernels: yes, hard-float Arm.
+pub const FPU_KERNELS: bool = true;
+
 /// An optimizer whose configurations the kernels cover in part (Adam, plain SGD): what
 /// it has to say about itself. The rest, its overrides of [`super::Optimizer`]'s
 /// update methods (each the kernel when it covers the configuration and the lengths
 /// fit, else the portable path), is shared: [`kernel_overrides`] writes them, through
-/// [`outer_or_rows`], [`layer_or_rows`], [`model_or_layers`], [`model_update_fn`].
+/// [`outer_or_rows`], [`layer_or_rows`], [`model_or_layers`], [`kernel_model`].
 pub(crate) trait HasFpuKernel: super::Optimizer + Sized {
-    /// Whether the kernels cover this configuration.
+    /// Whether the kernels cover this configuration (the optimizer's inherent
+    /// `fpu_kernel_covers`, which says which configurations they are).
     fn covered(&self) -> bool;
     /// `sc` with everything the kernel reads filled in from the configuration, for
     /// scalars that may not come from this optimizer's `scalars` (Adam's constants).
@@ -794,8 +798,20 @@ macro_rules! kernel_overrides {
             $crate::optim::vfp::model_or_layers(self, sc, layers, b, x);
         }
 
-        fn model_update_fn(&self, stores_gradients: bool) -> $crate::optim::ModelUpdateFn<Self> {
-            $crate::optim::vfp::model_update_fn(self, stores_gradients)
+        fn fpu_kernel_covers(&self) -> bool {
+            <Self as $crate::optim::vfp::HasFpuKernel>::covered(self)
+        }
+
+        #[allow(unsafe_code)]
+        unsafe fn fpu_update_model<const STORE: bool>(
+            &self,
+            sc: &$crate::optim::StepScalars,
+            layers: &[$crate::shape::Dense],
+            b: &mut $crate::Buffers<'_>,
+            x: &[f32],
+        ) {
+            // SAFETY: the caller's guarantee, passed on.
+            unsafe { $crate::optim::vfp::kernel_model::<Self, STORE>(self, sc, layers, b, x) }
         }
     };
 }
@@ -804,10 +820,8 @@ pub(crate) use kernel_overrides;
 // The configurations the kernels cover, optimizer by optimizer.
 
 impl HasFpuKernel for super::Adam {
-    /// No weight decay, no AMSGrad, `1 - beta1 < 0.5` (the branch of `lerp` the kernel
-    /// computes).
     fn covered(&self) -> bool {
-        self.weight_decay == 0.0 && !self.amsgrad && (1.0 - self.beta1).abs() < 0.5
+        self.fpu_kernel_covers()
     }
 
     fn kernel_scalars(&self, sc: &StepScalars) -> StepScalars {
@@ -820,9 +834,8 @@ impl HasFpuKernel for super::Adam {
 }
 
 impl HasFpuKernel for super::Sgd {
-    /// No momentum, no weight decay.
     fn covered(&self) -> bool {
-        self.momentum == 0.0 && self.weight_decay == 0.0
+        self.fpu_kernel_covers()
     }
 
     fn kernel_scalars(&self, sc: &StepScalars) -> StepScalars {
@@ -880,26 +893,15 @@ pub(crate) fn model_or_layers<O: HasFpuKernel>(
     crate::layers::dense::update_fused(layers, b.params, b.grads, b.state, x, b.acts, opt, sc);
 }
 
-/// [`super::UpdateRule::model_update_fn`] of a [`HasFpuKernel`] optimizer: the kernel alone
-/// (the variant for the trainer's storage) when it covers the configuration, else the
-/// checked [`super::UpdateRule::update_model`].
-pub(crate) fn model_update_fn<O: HasFpuKernel>(opt: &O, stores_gradients: bool) -> super::ModelUpdateFn<O> {
-    match (opt.covered(), stores_gradients) {
-        (true, true) => kernel_model::<O, true>,
-        (true, false) => kernel_model::<O, false>,
-        (false, _) => O::update_model,
-    }
-}
-
 /// The update kernel alone, for a configuration it covers and the trainer's scalars
 /// (from `scalars`/`scalars_f32`, so complete), with a gradient buffer when `STORE`.
 /// Out of line: its FPU registers and constants stay out of the step's frame.
 ///
 /// # Safety
-/// As [`super::ModelUpdateFn`]: buffers of exactly the shape's sizes.
+/// As `UpdateRule::fpu_update_model`: buffers of exactly the shape's sizes.
 #[allow(unsafe_code)]
 #[inline(never)]
-unsafe fn kernel_model<O: HasFpuKernel, const STORE: bool>(
+pub(crate) unsafe fn kernel_model<O: HasFpuKernel, const STORE: bool>(
     _opt: &O,
     sc: &super::StepScalars,
     layers: &[crate::shape::Dense],

@@ -1,6 +1,7 @@
 //! The trainer's checks: a sample's input before a step, and before a single-sample
 //! update that every gradient it will form is finite and in range.
 
+use super::plan::Plan;
 use super::Trainer;
 use crate::error::StepError;
 use crate::kernels;
@@ -15,7 +16,7 @@ pub(super) fn sum_abs_cold(v: &[f32]) -> f32 {
     kernels::sum_abs(v)
 }
 
-impl<'a, O: Optimizer> Trainer<'a, O> {
+impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     /// [`check_input`](Self::check_input) for a single-sample step, with the sum
     /// inlined, returning `sum|x|` for the gradient check.
     #[inline]

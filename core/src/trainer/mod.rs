@@ -27,84 +27,56 @@
 //!
 //! ## Files
 //!
-//! This file: the trainer, its set-up and its state. `step.rs`: the steps (a sample,
-//! a batch) and the per-step scalars. `passes.rs`: the forward pass, the loss's error
-//! term, the error propagation, prediction. `checks.rs`: the checks of a sample and of
-//! a single-sample step's gradients.
+//! This file: the trainer, its set-up and its state. `plan.rs`: the [`Plan`] that says
+//! which code a step runs. `step.rs`: the steps (a sample, a batch) and the per-step
+//! scalars. `passes.rs`: the forward pass, the loss's error term, the error
+//! propagation, prediction. `checks.rs`: the checks of a sample and of a single-sample
+//! step's gradients.
 //!
-//! ## Why function pointers
+//! ## The plan
 //!
-//! [`Trainer::new`] (always inlined), [`Trainer::set_schedule`] and
-//! [`Trainer::set_clip_norm`] choose the code each stage runs and keep it as function
-//! pointers: a firmware, whose configuration is constant, then links only the chosen
-//! code. Matching on the configuration at each step instead links every arm, several
-//! times the flash of Adam training (measured with `firmware/qemu/bench/run`; the
-//! figures are in `CHANGELOG.md`).
+//! A step chooses code by its configuration: the loss's error term, passes with or
+//! without sigmoid and tanh, the optimizer's FPU kernel or portable loops, a schedule
+//! and clipping or not. Each choice is a `match` on the trainer's [`Plan`] type
+//! parameter, or on the configuration when the plan leaves it open ([`Dynamic`], the
+//! default). A firmware names its plan with [`plan_for!`](crate::plan_for), whose
+//! constants the compiler folds, so that it links only the code it runs.
 
 use crate::error::{Buffer, ConfigError, StepError};
-use crate::loss::{Loss, Target};
-use crate::optim::{ModelUpdateFn, Optimizer, StepScalars};
+use crate::loss::Loss;
+use crate::optim::{Optimizer, StepScalars};
 use crate::rng::Rng;
 use crate::schedule::Schedule;
 use crate::shape::{self, Dense};
 use crate::storage::Buffers;
 use crate::{kernels, math};
 
-/// A model, its training buffers, its loss and its optimizer.
+/// A model, its training buffers, its loss and its optimizer; `P` is its [`Plan`], the
+/// code its steps run (see the [module docs](self)).
 #[derive(Debug)]
-pub struct Trainer<'a, O: Optimizer> {
+pub struct Trainer<'a, O: Optimizer, P: Plan = Dynamic> {
     layers: &'a [Dense],
     /// The buffers, each exactly the shape's size (the gradient buffer may be empty).
     buffers: Buffers<'a>,
     opt: O,
     loss: Loss,
     schedule: Schedule,
-    /// Gradient clipping, when on (set by [`set_clip_norm`](Self::set_clip_norm)).
-    clipping: Option<Clipping<'a, O>>,
+    /// The largest global L2 norm of a step's gradient, when clipping is on (set by
+    /// [`set_clip_norm`](Self::set_clip_norm)).
+    clip_norm: Option<f32>,
     step: u32,
     rejected: u32,
-    /// The per-step scalars: from the `f32` learning rate for a constant schedule, or
-    /// from the schedule's `f64` rate (set by [`set_schedule`](Self::set_schedule)).
-    /// `None` when they are the same every step (a constant schedule and
-    /// `UpdateRule::scalars_constant`): `step_scalars` then holds them.
-    scalars_fn: Option<fn(&mut Self, u32)>,
-    /// The current step's scalars (here rather than in the step's stack frame).
+    /// The current step's optimizer scalars. Computed at each step, except for an
+    /// optimizer whose scalars are the same at every step with a constant schedule
+    /// (`UpdateRule::scalars_constant`): then once, by [`new`](Self::new) and
+    /// [`set_schedule`](Self::set_schedule).
     step_scalars: StepScalars,
-    /// The optimizer's whole-model update ([`UpdateRule::model_update_fn`](crate::optim::UpdateRule::model_update_fn)).
-    update_fn: ModelUpdateFn<O>,
     /// The model's inputs and outputs (of its first and last layers), kept for the
     /// per-sample checks.
     inputs: usize,
     outputs: usize,
-    /// The forward pass: without sigmoid and tanh when no layer has them.
-    forward_fn: fn(&mut Self, &[f32]),
-    /// The error propagation: likewise.
-    backward_fn: fn(&mut Self),
-    /// The loss's error term and value ([`Trainer::loss_into_delta`]), for the loss
-    /// given to [`new`](Self::new) only.
-    loss_fn: fn(&mut Self, &Target<'_>, f32) -> f32,
+    plan: PhantomData<P>,
 }
-
-/// A single-sample step (see [`Trainer::train_sample`]).
-type SampleFn<'a, O> = fn(&mut Trainer<'a, O>, &[f32], Target<'_>) -> Result<f32, StepError>;
-
-/// Gradient clipping's setting and the code it runs.
-#[derive(Debug)]
-struct Clipping<'a, O: Optimizer> {
-    /// The largest global L2 norm of a step's gradient.
-    max_norm: f32,
-    /// The step on one sample with clipping (the batch path): a pointer set by
-    /// [`Trainer::set_clip_norm`], so that a firmware that never clips does not link
-    /// it, whatever the compiler can prove.
-    sample_step: SampleFn<'a, O>,
-}
-
-impl<O: Optimizer> Clone for Clipping<'_, O> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<O: Optimizer> Copy for Clipping<'_, O> {}
 
 /// Checks values meant to replace `buffer` of `len` floats: the same length, all
 /// finite.
@@ -134,22 +106,40 @@ fn prefix(b: &mut [f32], n: usize, buffer: Buffer) -> Result<&mut [f32], ConfigE
 
 mod checks;
 mod passes;
+pub mod plan;
 mod step;
 
-use passes::{FixedBinaryCrossEntropy, FixedMse, FixedSoftmaxCrossEntropy};
+use core::marker::PhantomData;
+pub use plan::{Dynamic, Fixed, Plan, PlanMismatch, UpdatePath};
 
 impl<'a, O: Optimizer> Trainer<'a, O> {
     /// Puts a model together over `buffers`, checking the shape, the buffer sizes, the
-    /// loss against the last activation and the optimizer's hyperparameters.
+    /// loss against the last activation and the optimizer's hyperparameters. Its plan
+    /// is [`Dynamic`]: any configuration, every option's code linked (for a firmware's
+    /// smallest flash, see [`with_plan`](Trainer::with_plan)).
     ///
     /// The parameters are left as they are (load or [`init_params`](Self::init_params)
     /// them); the optimizer state is reset to its initial value and the step count to 0.
-    ///
-    /// Always inlined: with a constant shape, optimizer and loss (a firmware's), the
-    /// choices of code it makes (see [`train_sample`](Self::train_sample)) fold away,
-    /// so that only the chosen code is linked.
     #[inline(always)]
     pub fn new(layers: &'a [Dense], buffers: Buffers<'a>, opt: O, loss: Loss) -> Result<Self, ConfigError> {
+        Self::with_plan(layers, buffers, opt, loss)
+    }
+}
+
+impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
+    /// [`new`](Trainer::new) with the plan `P` named by the caller's type, usually
+    /// [`plan_for!`](crate::plan_for) of the same `const`s: also checks that the plan
+    /// fits the configuration.
+    ///
+    /// Always inlined: with a constant shape, optimizer and loss (a firmware's), its
+    /// checks fold away.
+    #[inline(always)]
+    pub fn with_plan(
+        layers: &'a [Dense],
+        buffers: Buffers<'a>,
+        opt: O,
+        loss: Loss,
+    ) -> Result<Self, ConfigError> {
         shape::validate(layers)?;
         if let (Some(req), Some(last)) = (loss.required_activation(), layers.last()) {
             if last.activation != req {
@@ -172,22 +162,9 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         };
         let state = prefix(buffers.state, s, Buffer::State)?;
         let acts = prefix(buffers.acts, a, Buffer::Activations)?;
+        plan::check::<P, O>(layers, &opt, loss, !grads.is_empty())?;
         opt.init_state(state);
-        let update_fn = opt.model_update_fn(!grads.is_empty());
-        // The shape decides the code: with ReLU and identity layers only, the step's
-        // passes carry no sigmoid or tanh (a firmware's constant layers fold this test).
-        let plain = layers.iter().all(|l| {
-            matches!(
-                l.activation,
-                crate::Activation::Relu | crate::Activation::Identity
-            )
-        });
-        let scalars_fn = Self::constant_scalars_fn(&opt);
-        let step_scalars = match scalars_fn {
-            None => opt.scalars_f32(opt.lr(), 1),
-            Some(_) => StepScalars::default(),
-        };
-        Ok(Trainer {
+        let mut trainer = Trainer {
             layers,
             buffers: Buffers {
                 params,
@@ -198,57 +175,41 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             opt,
             loss,
             schedule: Schedule::Constant,
-            clipping: None,
+            clip_norm: None,
             step: 0,
             rejected: 0,
-            scalars_fn,
-            step_scalars,
-            update_fn,
+            step_scalars: StepScalars::default(),
             inputs: shape::inputs(layers),
             outputs: shape::outputs(layers),
-            loss_fn: match loss {
-                Loss::Mse => Self::loss_into_delta_for::<FixedMse>,
-                Loss::BinaryCrossEntropy => Self::loss_into_delta_for::<FixedBinaryCrossEntropy>,
-                Loss::SoftmaxCrossEntropy => Self::loss_into_delta_for::<FixedSoftmaxCrossEntropy>,
-            },
-            forward_fn: if plain {
-                Self::forward_with::<false>
-            } else {
-                Self::forward_with::<true>
-            },
-            backward_fn: if plain {
-                Self::backward_deltas_with::<false>
-            } else {
-                Self::backward_deltas_with::<true>
-            },
-        })
+            plan: PhantomData,
+        };
+        trainer.fix_constant_scalars();
+        Ok(trainer)
     }
 
     /// Sets the learning-rate schedule (checked first; on error nothing changes).
+    /// A plan without schedules ([`plan_for!`](crate::plan_for) without `schedule`)
+    /// takes only [`Schedule::Constant`].
     pub fn set_schedule(&mut self, schedule: Schedule) -> Result<(), ConfigError> {
         schedule.validate()?;
+        plan::check_schedule::<P>(schedule)?;
         self.schedule = schedule;
-        self.scalars_fn = match schedule {
-            Schedule::Constant => Self::constant_scalars_fn(&self.opt),
-            _ => Some(Self::scheduled_scalars),
-        };
-        if self.scalars_fn.is_none() {
-            self.step_scalars = self.opt.scalars_f32(self.opt.lr(), 1);
-        }
+        self.fix_constant_scalars();
         Ok(())
     }
 
     /// Clips the gradient to at most `max_norm` in global L2 norm before each update
     /// (`None` turns clipping off). As `torch.nn.utils.clip_grad_norm_`: the gradient is
-    /// multiplied by `max_norm / (norm + 1e-6)` when that is below 1.
+    /// multiplied by `max_norm / (norm + 1e-6)` when that is below 1. A plan without
+    /// clipping ([`plan_for!`](crate::plan_for) without `clipping`) takes only `None`.
     pub fn set_clip_norm(&mut self, max_norm: Option<f32>) -> Result<(), ConfigError> {
         if let Some(m) = max_norm {
             crate::optim::check("max_norm", m, m > 0.0, "max_norm > 0")?;
+            if !P::CLIPS {
+                return Err(ConfigError::Plan(PlanMismatch::Clipping));
+            }
         }
-        self.clipping = max_norm.map(|max_norm| Clipping {
-            max_norm,
-            sample_step: Self::train_sample_clipped,
-        });
+        self.clip_norm = max_norm;
         Ok(())
     }
 
@@ -328,7 +289,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
 
     /// The gradient clipping norm, if clipping is on.
     pub fn clip_norm(&self) -> Option<f32> {
-        self.clipping.map(|c| c.max_norm)
+        self.clip_norm
     }
 
     /// The model's output from the last forward pass: after

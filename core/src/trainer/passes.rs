@@ -1,7 +1,8 @@
 //! The trainer's passes over its own buffers: the forward pass, the loss's error term
-//! and the error propagation (each chosen once by [`Trainer::new`]), prediction and a
+//! and the error propagation (each chosen by the trainer's [`Plan`]), prediction and a
 //! sample's loss.
 
+use super::plan::Plan;
 use super::Trainer;
 use crate::error::StepError;
 use crate::kernels;
@@ -9,8 +10,8 @@ use crate::layers::{dense, layout};
 use crate::loss::{Loss, Target};
 use crate::optim::Optimizer;
 
-/// A loss fixed at compile time, so that [`Trainer::loss_into_delta_for`] has one copy
-/// per loss and a firmware links only the one it trains with.
+/// A loss as a type, so that [`Trainer::loss_into_delta_for`] has one copy per loss
+/// and a firmware links only the one its plan names.
 pub(super) trait FixedLoss {
     const LOSS: Loss;
 }
@@ -30,7 +31,7 @@ fixed_losses! {
     FixedSoftmaxCrossEntropy = Loss::SoftmaxCrossEntropy;
 }
 
-impl<'a, O: Optimizer> Trainer<'a, O> {
+impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     /// Whether the output of the last forward pass ([`predict`](Self::predict) or
     /// [`sample_loss`](Self::sample_loss)) classifies `target` right.
     pub fn last_output_matches(&self, target: &Target<'_>) -> bool {
@@ -50,13 +51,17 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     /// label writes it there straight from the output. Returns the sample's loss.
     #[inline]
     pub(super) fn loss_into_delta(&mut self, target: &Target<'_>, inv: f32) -> f32 {
-        (self.loss_fn)(self, target, inv)
+        match P::LOSS.unwrap_or(self.loss) {
+            Loss::Mse => self.loss_into_delta_for::<FixedMse>(target, inv),
+            Loss::BinaryCrossEntropy => self.loss_into_delta_for::<FixedBinaryCrossEntropy>(target, inv),
+            Loss::SoftmaxCrossEntropy => self.loss_into_delta_for::<FixedSoftmaxCrossEntropy>(target, inv),
+        }
     }
 
-    /// [`loss_into_delta`](Self::loss_into_delta) for the loss `L`: one copy per loss,
-    /// chosen by [`new`](Self::new), so that a firmware links only the loss it trains
-    /// with.
-    pub(super) fn loss_into_delta_for<L: FixedLoss>(&mut self, target: &Target<'_>, inv: f32) -> f32 {
+    /// [`loss_into_delta`](Self::loss_into_delta) for the loss `L`: one copy per loss.
+    /// Out of line: one copy for every caller.
+    #[inline(never)]
+    fn loss_into_delta_for<L: FixedLoss>(&mut self, target: &Target<'_>, inv: f32) -> f32 {
         let loss = L::LOSS;
         // The model's output, and its error term at the same place among the errors.
         let range = layout::model_output(self.buffers.acts.len(), self.outputs);
@@ -91,23 +96,38 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         }
     }
 
-    /// [`dense::forward`] on the trainer's buffers, by the pass [`new`](Self::new)
-    /// chose for the layers' activations.
+    /// Whether the passes need sigmoid and tanh: the plan's answer, or the layers'.
+    #[inline(always)]
+    fn sigmoid_or_tanh(&self) -> bool {
+        P::SIGMOID_OR_TANH.unwrap_or_else(|| crate::shape::has_sigmoid_or_tanh(self.layers))
+    }
+
+    /// [`dense::forward`] on the trainer's buffers, by the pass for the layers'
+    /// activations.
     #[inline]
     pub(super) fn forward(&mut self, x: &[f32]) {
-        (self.forward_fn)(self, x);
+        if self.sigmoid_or_tanh() {
+            self.forward_with::<true>(x);
+        } else {
+            self.forward_with::<false>(x);
+        }
     }
 
     /// [`dense::backward_deltas`] on the trainer's buffers (see [`forward`](Self::forward)).
     #[inline]
     pub(super) fn backward_deltas(&mut self) {
-        (self.backward_fn)(self);
+        if self.sigmoid_or_tanh() {
+            self.backward_deltas_with::<true>();
+        } else {
+            self.backward_deltas_with::<false>();
+        }
     }
 
     /// The forward pass (`SIGMOID_OR_TANH = false`: ReLU and identity layers only). Out of
     /// line and with two arguments: one copy for every caller, and no arguments on the
     /// step's stack.
-    pub(super) fn forward_with<const SIGMOID_OR_TANH: bool>(&mut self, x: &[f32]) {
+    #[inline(never)]
+    fn forward_with<const SIGMOID_OR_TANH: bool>(&mut self, x: &[f32]) {
         // SAFETY: `new` checked the layers and cut the buffers to the shape's sizes, and
         // every caller checked `x` against the model's inputs first.
         #[allow(unsafe_code)]
@@ -122,7 +142,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
     }
 
     /// The error propagation (see [`forward_with`](Self::forward_with)).
-    pub(super) fn backward_deltas_with<const SIGMOID_OR_TANH: bool>(&mut self) {
+    #[inline(never)]
+    fn backward_deltas_with<const SIGMOID_OR_TANH: bool>(&mut self) {
         // SAFETY: `new` checked the layers and cut the buffers to the shape's sizes.
         #[allow(unsafe_code)]
         unsafe {

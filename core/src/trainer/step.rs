@@ -2,51 +2,104 @@
 //! checked, clipped, then one update), and the optimizer's per-step scalars.
 
 use super::checks::sum_abs_cold;
-use super::{Clipping, Trainer};
+use super::plan::{Plan, UpdatePath};
+use super::Trainer;
 use crate::data::Batch;
 use crate::error::StepError;
 use crate::kernels;
 use crate::layers::dense;
 use crate::loss::Target;
 use crate::optim::Optimizer;
+use crate::schedule::Schedule;
 
-impl<'a, O: Optimizer> Trainer<'a, O> {
+impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     /// One optimizer step on one sample as it arrives (stochastic / online learning).
     /// Returns the sample's loss before the update.
     ///
-    /// Without clipping this is the fused single-sample step (see the module docs). It
-    /// reaches the schedule's `f64` arithmetic and the optimizer's portable loops
-    /// through function pointers set by [`set_schedule`](Self::set_schedule) and
-    /// [`new`](Self::new) (`UpdateRule::model_update_fn`): a firmware that never needs
-    /// them does not link them.
+    /// Without clipping this is the fused single-sample step (see the module docs).
     pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
-        if let Some(clipping) = self.clipping {
-            return (clipping.sample_step)(self, x, target);
+        if self.clipping().is_some() {
+            return self.train_sample_clipped(x, target);
         }
         let x_sum = self.check_input_sum(x)?;
         self.loss.check_target(&target, self.outputs(), 0)?;
         self.single_step(x, x_sum, &target)
     }
 
-    /// The scalars function for a constant schedule: none when the optimizer's
-    /// scalars do not change from step to step (they are then computed once).
-    pub(super) fn constant_scalars_fn(opt: &O) -> Option<fn(&mut Self, u32)> {
-        if opt.scalars_constant() {
-            None
-        } else {
-            Some(Self::constant_scalars)
+    /// The clipping norm if clipping is on and the plan allows it (a plan without
+    /// clipping folds this to `None`).
+    #[inline(always)]
+    fn clipping(&self) -> Option<f32> {
+        self.clip_norm.filter(|_| P::CLIPS)
+    }
+
+    /// Whether the learning rate follows a schedule (then the scalars come from its
+    /// `f64` rate; a plan without schedules folds this to `false`).
+    #[inline(always)]
+    fn scheduled(&self) -> bool {
+        P::SCHEDULES && !matches!(self.schedule, Schedule::Constant)
+    }
+
+    /// For an optimizer whose scalars are the same at every step of a constant
+    /// schedule (`UpdateRule::scalars_constant`), computes them once, here; the
+    /// step then leaves them as they are.
+    pub(super) fn fix_constant_scalars(&mut self) {
+        if !self.scheduled() && self.opt.scalars_constant() {
+            self.step_scalars = self.opt.scalars_f32(self.opt.lr(), 1);
         }
     }
 
-    /// The optimizer's scalars for step `k` with a constant schedule, into `sc`: no
-    /// `f64` arithmetic (the same values as [`scheduled_scalars`](Self::scheduled_scalars)).
-    pub(super) fn constant_scalars(&mut self, k: u32) {
+    /// The optimizer's scalars for step `k`, into `step_scalars`: at the schedule's
+    /// `f64` rate, or from the `f32` learning rate with a constant schedule (the same
+    /// values, without `f64` arithmetic), or left as
+    /// [`fix_constant_scalars`](Self::fix_constant_scalars) computed them.
+    #[inline(always)]
+    fn update_scalars(&mut self, k: u32) {
+        if self.scheduled() {
+            self.scheduled_scalars(k);
+        } else if !self.opt.scalars_constant() {
+            self.constant_schedule_scalars(k);
+        }
+    }
+
+    /// The scalars for step `k` with a constant schedule. Out of line: their arithmetic
+    /// stays out of the step's frame.
+    #[inline(never)]
+    fn constant_schedule_scalars(&mut self, k: u32) {
         self.step_scalars = self.opt.scalars_f32(self.opt.lr(), k);
     }
 
-    /// The optimizer's scalars for step `k` at the schedule's learning rate, into `sc`.
-    pub(super) fn scheduled_scalars(&mut self, k: u32) {
+    /// The scalars for step `k` at the schedule's learning rate.
+    #[inline(never)]
+    fn scheduled_scalars(&mut self, k: u32) {
         self.step_scalars = self.opt.scalars(self.current_lr(), k);
+    }
+
+    /// The single-sample update of every parameter (see
+    /// [`fused_step`](Self::fused_step)), by the plan's update path. Out of line: the
+    /// step's frame does not carry the update's arguments.
+    #[inline(never)]
+    fn update_model(&mut self, x: &[f32]) {
+        let stores_gradients = !self.buffers.grads.is_empty();
+        let path = P::UPDATE.unwrap_or_else(|| UpdatePath::of(&self.opt, stores_gradients));
+        let (opt, sc, layers, b) = (&self.opt, &self.step_scalars, self.layers, &mut self.buffers);
+        match path {
+            UpdatePath::Portable => opt.update_model(sc, layers, b, x),
+            // SAFETY: `new` checked the layers (`shape::validate`), cut every buffer to
+            // exactly the shape's size, and checked that a fixed plan's kernel covers
+            // the optimizer and stores gradients exactly when there is a gradient
+            // buffer (a dynamic plan's path was just read from both); no buffer changes
+            // size afterwards, and the sample's input was checked to hold the model's
+            // inputs.
+            #[allow(unsafe_code)]
+            UpdatePath::FpuKernel {
+                stores_gradients: true,
+            } => unsafe { opt.fpu_update_model::<true>(sc, layers, b, x) },
+            #[allow(unsafe_code)]
+            UpdatePath::FpuKernel {
+                stores_gradients: false,
+            } => unsafe { opt.fpu_update_model::<false>(sc, layers, b, x) },
+        }
     }
 
     /// A sample with clipping: the batch path (kept out of line, so that the common
@@ -77,7 +130,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             return Err(StepError::EmptyBatch);
         }
         let outputs = self.outputs();
-        if n == 1 && self.clipping.is_none() {
+        if n == 1 && self.clipping().is_none() {
             // One sample, checked as `train_sample` checks it: its input's `sum|x|` is
             // computed once and feeds the gradient check.
             let (x, t) = batch.sample(0)?;
@@ -104,7 +157,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             Ok(())
         };
         verdict.inspect_err(|_| self.count_rejected())?;
-        if let Some(Clipping { max_norm, .. }) = self.clipping {
+        if let Some(max_norm) = self.clipping() {
             let norm = kernels::l2_norm(self.buffers.grads);
             let coef = max_norm / (norm + 1e-6);
             if coef < 1.0 {
@@ -138,17 +191,8 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
         }
         self.backward_deltas();
         self.check_fused_gradient(x, x_sum)?;
-        if let Some(scalars) = self.scalars_fn {
-            scalars(self, k);
-        }
-        // SAFETY: `new` checked the layers (`shape::validate`) and cut every buffer to
-        // exactly the shape's size (the gradient buffer to that or nothing, as
-        // `model_update_fn` was told); none of them changes size afterwards, and the
-        // sample's input was checked to hold the model's inputs.
-        #[allow(unsafe_code)]
-        unsafe {
-            (self.update_fn)(&self.opt, &self.step_scalars, self.layers, &mut self.buffers, x)
-        };
+        self.update_scalars(k);
+        self.update_model(x);
         Ok(loss)
     }
 

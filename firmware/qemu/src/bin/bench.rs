@@ -20,8 +20,8 @@ mod halt;
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
 use microtrain::{
-    online_storage_for, storage_for, Activation, Adam, Buffers, Dataset, Dense, Loss, OnlineStorage,
-    Optimizer, Sgd, StepError, Storage, Target, Targets, Trainer,
+    online_storage_for, plan_for, storage_for, Activation, Adam, Buffers, Dataset, Dense, Loss,
+    OnlineStorage, Optimizer, Plan, Sgd, StepError, Storage, Target, Targets, Trainer,
 };
 
 const IRIS: [Dense; 2] = [
@@ -35,6 +35,7 @@ const MLP64: [Dense; 2] = [
 const ADAM: Adam = Adam::new(0.001);
 const SGD: Sgd = Sgd::new(0.01);
 const ROWS: usize = 32;
+const LOSS: Loss = Loss::SoftmaxCrossEntropy;
 
 /// Marks the start of a counted region. Never inlined, and different from
 /// `bench_stop` so that the linker cannot fold the two.
@@ -54,19 +55,24 @@ pub extern "C" fn bench_stop() {
 
 /// One single-sample step, as a streaming device runs it.
 #[inline(never)]
-fn one_sample<O: Optimizer>(t: &mut Trainer<'_, O>, x: &[f32], label: usize) -> Result<f32, StepError> {
+fn one_sample<O: Optimizer, P: Plan>(
+    t: &mut Trainer<'_, O, P>,
+    x: &[f32],
+    label: usize,
+) -> Result<f32, StepError> {
     t.train_sample(x, Target::Class(label))
 }
 
 /// One step on a batch.
 #[inline(never)]
-fn one_batch<O: Optimizer>(t: &mut Trainer<'_, O>, data: &Dataset<'_>) -> Result<f32, StepError> {
+fn one_batch<O: Optimizer, P: Plan>(t: &mut Trainer<'_, O, P>, data: &Dataset<'_>) -> Result<f32, StepError> {
     t.train_batch(data)
 }
 
-/// Runs one workload: `steps` optimizer steps of `batch` rows.
+/// Runs one workload: `steps` optimizer steps of `batch` rows, with the plan `P` (the
+/// workload's `plan_for!`, as a firmware names it).
 #[allow(clippy::too_many_arguments)]
-fn workload<O: Optimizer>(
+fn workload<O: Optimizer, P: Plan>(
     name: &str,
     layers: &[Dense],
     buffers: Buffers<'_>,
@@ -77,7 +83,7 @@ fn workload<O: Optimizer>(
     batch: usize,
     steps: u32,
 ) -> bool {
-    let Ok(mut t) = Trainer::new(layers, buffers, opt, Loss::SoftmaxCrossEntropy) else {
+    let Ok(mut t) = Trainer::<O, P>::with_plan(layers, buffers, opt, LOSS) else {
         defmt::error!("{=str}: the storage does not fit the model", name);
         return false;
     };
@@ -92,7 +98,7 @@ fn workload<O: Optimizer>(
     // not charged to the single-sample step.
     let sample = &x[..inputs];
     let label = usize::from(labels[0]);
-    let step = |t: &mut Trainer<'_, O>| {
+    let step = |t: &mut Trainer<'_, O, P>| {
         if batch == 1 {
             one_sample(t, sample, label)
         } else {
@@ -153,7 +159,7 @@ fn main() -> ! {
         core::mem::size_of_val(MLP_ADAM_ONLINE),
     ];
     let mut ok = true;
-    ok &= workload(
+    ok &= workload::<_, plan_for!(&IRIS, ADAM, LOSS)>(
         "iris-adam-b1",
         &IRIS,
         IRIS_ADAM.buffers(),
@@ -164,7 +170,7 @@ fn main() -> ! {
         1,
         20,
     );
-    ok &= workload(
+    ok &= workload::<_, plan_for!(&IRIS, SGD, LOSS)>(
         "iris-sgd-b1",
         &IRIS,
         IRIS_SGD.buffers(),
@@ -175,7 +181,7 @@ fn main() -> ! {
         1,
         20,
     );
-    ok &= workload(
+    ok &= workload::<_, plan_for!(&MLP64, ADAM, LOSS)>(
         "mlp64-adam-b1",
         &MLP64,
         MLP_ADAM.buffers(),
@@ -186,7 +192,7 @@ fn main() -> ! {
         1,
         3,
     );
-    ok &= workload(
+    ok &= workload::<_, plan_for!(&IRIS, ADAM, LOSS; online)>(
         "iris-adam-b1-online",
         &IRIS,
         IRIS_ADAM_ONLINE.buffers(),
@@ -197,7 +203,7 @@ fn main() -> ! {
         1,
         20,
     );
-    ok &= workload(
+    ok &= workload::<_, plan_for!(&MLP64, ADAM, LOSS; online)>(
         "mlp64-adam-b1-online",
         &MLP64,
         MLP_ADAM_ONLINE.buffers(),
@@ -208,7 +214,7 @@ fn main() -> ! {
         1,
         3,
     );
-    ok &= workload(
+    ok &= workload::<_, plan_for!(&MLP64, ADAM, LOSS)>(
         "mlp64-adam-b32",
         &MLP64,
         MLP_ADAM.buffers(),

@@ -10,13 +10,16 @@ mod halt;
 
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
-use microtrain::{storage_for, Activation, Adam, Dense, Loss, Storage, Target, Trainer};
+use microtrain::{plan_for, storage_for, Activation, Adam, Dense, Loss, Storage, Target, Trainer};
 
 const LAYERS: [Dense; 2] = [
     Dense::new(4, 8, Activation::Relu),
     Dense::new(8, 3, Activation::Identity),
 ];
 const OPT: Adam = Adam::new(0.01);
+const LOSS: Loss = Loss::SoftmaxCrossEntropy;
+/// The code this configuration runs, fixed at compile time: only it is linked.
+type Plan = plan_for!(&LAYERS, OPT, LOSS);
 
 #[entry]
 fn main() -> ! {
@@ -24,7 +27,7 @@ fn main() -> ! {
     let x = core::hint::black_box([0.5f32, -0.25, 1.0, 0.125]);
     let label = core::hint::black_box(2usize);
     let mut ok = false;
-    if let Ok(mut t) = Trainer::new(&LAYERS, MODEL.buffers(), OPT, Loss::SoftmaxCrossEntropy) {
+    if let Ok(mut t) = Trainer::<_, Plan>::with_plan(&LAYERS, MODEL.buffers(), OPT, LOSS) {
         t.init_params(1);
         ok = t.train_sample(&x, Target::Class(label)).is_ok();
         let mut out = [0.0f32; 3];
