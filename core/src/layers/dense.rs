@@ -10,28 +10,10 @@
 //! ```
 
 use super::layout;
+use super::walk::{walk, walk_from};
 use crate::kernels;
 use crate::optim::{Optimizer, StepScalars};
 use crate::shape::Dense;
-
-/// Splits off the first `n` elements of a mutable slice without panicking.
-#[inline]
-fn take_mut<'a>(s: &mut &'a mut [f32], n: usize) -> &'a mut [f32] {
-    let whole = core::mem::take(s);
-    let n = n.min(whole.len());
-    let (head, tail) = whole.split_at_mut(n);
-    *s = tail;
-    head
-}
-
-/// Splits off the first `n` elements of a slice without panicking.
-#[inline]
-fn take<'a>(s: &mut &'a [f32], n: usize) -> &'a [f32] {
-    let n = n.min(s.len());
-    let (head, tail) = s.split_at(n);
-    *s = tail;
-    head
-}
 
 /// Runs the forward pass of one sample `x` through all `layers`, writing each layer's
 /// output into `acts` (the model's output is the last `outputs` floats of it).
@@ -40,20 +22,26 @@ fn take<'a>(s: &mut &'a [f32], n: usize) -> &'a [f32] {
 /// lengths the result is meaningless but nothing panics.
 #[inline(always)]
 pub fn forward(layers: &[Dense], params: &[f32], x: &[f32], acts: &mut [f32]) {
-    let mut p = params;
-    let mut rest: &mut [f32] = acts;
-    let mut input: &[f32] = x;
-    for l in layers {
-        let w = take(&mut p, l.weights_len());
-        let b = take(&mut p, l.outputs);
-        let o = take_mut(&mut rest, l.outputs);
-        if l.activation == crate::Activation::Relu {
+    for v in walk(layers, params.len(), acts.len()) {
+        let (below, here) = acts.split_at_mut(v.output_at.min(acts.len()));
+        let input = match v.input() {
+            None => Some(x),
+            Some(r) => below.get(r),
+        };
+        let (Some(w), Some(b), Some(input), Some(o)) = (
+            params.get(v.weights()),
+            params.get(v.weights().end..v.params().end),
+            input,
+            here.get_mut(..v.layer.outputs),
+        ) else {
+            return;
+        };
+        if v.layer.activation == crate::Activation::Relu {
             kernels::affine_relu(w, b, input, o);
         } else {
             kernels::affine(w, b, input, o);
-            l.activation.apply(o);
+            v.layer.activation.apply(o);
         }
-        input = o;
     }
 }
 
@@ -74,91 +62,31 @@ pub(crate) unsafe fn forward_unchecked<const SIGMOID_OR_TANH: bool>(
     x: &[f32],
     acts: &mut [f32],
 ) {
-    let mut wp = params.as_ptr();
+    let (pp, ap) = (params.as_ptr(), acts.as_mut_ptr());
+    let end = (pp.wrapping_add(params.len()), ap.wrapping_add(acts.len()));
+    // Each layer's input: `x`, then the layer below's output.
     let mut input = x.as_ptr();
-    let mut op = acts.as_mut_ptr();
-    for l in layers {
+    for v in walk_from(layers, (pp, ap), end) {
+        let l = v.layer;
         let relu = l.activation == crate::Activation::Relu;
-        // SAFETY: by the caller's guarantee, this layer's `outputs * inputs` weights and
-        // then `outputs` biases start at `wp` within `params` (the layers' sizes add up
-        // to at most its length), `input` points to its `inputs >= 1` floats (`x`, or
-        // the previous layer's outputs in `acts`, before `op`), and its `outputs >= 1`
-        // outputs start at `op` within `acts`, overlapping none of the inputs: the
-        // slices hold exactly one shape of `outputs x inputs`, as the kernel requires.
+        // SAFETY: by the caller's guarantee, the walk's places are within the buffers:
+        // this layer's `outputs * inputs` weights and then `outputs` biases start at
+        // `params_at` in `params` (the layers' sizes add up to at most its length),
+        // `input` points to `x` (the first layer's `inputs >= 1` floats) or to the
+        // layer below's output in `acts`, before this layer's `outputs >= 1` outputs at
+        // `output_at`, which overlap none of the inputs: the slices hold exactly one
+        // shape of `outputs x inputs`, as the kernel requires.
         unsafe {
-            let bp = wp.add(l.outputs * l.inputs);
-            let w = core::slice::from_raw_parts(wp, l.outputs * l.inputs);
-            let b = core::slice::from_raw_parts(bp, l.outputs);
+            let w = core::slice::from_raw_parts(v.params_at, l.outputs * l.inputs);
+            let b = core::slice::from_raw_parts(v.params_at.add(l.outputs * l.inputs), l.outputs);
             let x = core::slice::from_raw_parts(input, l.inputs);
-            let out = core::slice::from_raw_parts_mut(op, l.outputs);
+            let out = core::slice::from_raw_parts_mut(v.output_at, l.outputs);
             kernels::affine_unchecked(w, b, x, out, relu);
             if SIGMOID_OR_TANH && !relu {
                 l.activation.apply(out);
             }
-            wp = bp.add(l.outputs);
-            input = op;
-            op = op.add(l.outputs);
         }
-    }
-}
-
-/// The per-layer slices of the flat buffers, walked from the last layer to the first.
-struct LayerSlices<'p, 'a> {
-    /// The layer.
-    layer: &'p Dense,
-    /// Offset of the layer's parameters in the flat parameter vector.
-    p_start: usize,
-    /// The layer's error term `delta_l` (`outputs` floats).
-    delta: &'a [f32],
-    /// The previous layer's activation `a_{l-1}` and error term `delta_{l-1}`, for
-    /// hidden layers.
-    prev: Option<(&'a [f32], &'a mut [f32], crate::Activation)>,
-}
-
-/// Calls `f` for each layer from the last to the first with its slices of `acts`
-/// (laid out as `[a_1 .. a_L | delta_1 .. delta_L]`, exactly
-/// [`crate::shape::activations_len`] long) and its parameter offset (`p_total` is
-/// [`crate::shape::params_len`]; the trainer passes its exact buffer lengths, so no shape sum is
-/// recomputed per step).
-fn for_each_layer_rev<'p>(
-    layers: &'p [Dense],
-    p_total: usize,
-    acts: &mut [f32],
-    mut f: impl FnMut(LayerSlices<'p, '_>),
-) {
-    let outs = layout::errors_offset(acts.len());
-    let (a_all, d_all) = layout::outputs_and_errors_mut(acts);
-    let mut p_end = p_total;
-    let mut o_end = outs;
-    let mut rest = layers;
-    while let Some((l, before)) = rest.split_last() {
-        rest = before;
-        let p_start = p_end.saturating_sub(l.params_len());
-        let o_start = o_end.saturating_sub(l.outputs);
-        let (d_before, d_here) = d_all.split_at_mut(o_start.min(d_all.len()));
-        let Some(delta) = d_here.get(..l.outputs) else {
-            return;
-        };
-        let prev = match before.last() {
-            None => None,
-            Some(pl) => {
-                let prev_start = o_start.saturating_sub(l.inputs);
-                let (Some(a_prev), Some(d_prev)) =
-                    (a_all.get(prev_start..o_start), d_before.get_mut(prev_start..))
-                else {
-                    return;
-                };
-                Some((a_prev, d_prev, pl.activation))
-            }
-        };
-        f(LayerSlices {
-            layer: l,
-            p_start,
-            delta,
-            prev,
-        });
-        p_end = p_start;
-        o_end = o_start;
+        input = v.output_at;
     }
 }
 
@@ -210,22 +138,29 @@ fn transposed_derivative(
 /// error slot, which then becomes `delta_{l-1} = f'(a_{l-1}) * (W^T delta_l)`.
 #[inline(never)]
 pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], acts: &mut [f32]) {
-    for_each_layer_rev(layers, params.len(), acts, |ls| {
-        let l = ls.layer;
-        let range = ls.p_start..ls.p_start.saturating_add(l.params_len());
-        let (Some(wb), Some(gwb)) = (params.get(range.clone()), grads.get_mut(range)) else {
+    let outputs = layout::errors_offset(acts.len());
+    let (a_all, d_all) = layout::outputs_and_errors_mut(acts);
+    for v in walk(layers, params.len(), outputs).rev() {
+        let (d_below, d_here) = d_all.split_at_mut(v.output_at.min(d_all.len()));
+        let (Some(w), Some(gwb), Some(delta)) = (
+            params.get(v.weights()),
+            grads.get_mut(v.params()),
+            d_here.get(..v.layer.outputs),
+        ) else {
             return;
         };
-        let (w, _) = wb.split_at(l.weights_len().min(wb.len()));
-        let (gw, gb) = gwb.split_at_mut(l.weights_len().min(gwb.len()));
-        match ls.prev {
-            None => kernels::outer_acc(gw, gb, ls.delta, x),
-            Some((a_prev, d_prev, act)) => {
-                kernels::outer_acc_and_back(gw, gb, w, ls.delta, a_prev, d_prev);
-                apply_derivative(d_prev, a_prev, act);
+        let (gw, gb) = gwb.split_at_mut(v.layer.weights_len().min(gwb.len()));
+        match (v.below, v.input()) {
+            (Some(below), Some(r)) => {
+                let (Some(a_prev), Some(d_prev)) = (a_all.get(r.clone()), d_below.get_mut(r)) else {
+                    return;
+                };
+                kernels::outer_acc_and_back(gw, gb, w, delta, a_prev, d_prev);
+                apply_derivative(d_prev, a_prev, below.activation);
             }
+            _ => kernels::outer_acc(gw, gb, delta, x),
         }
-    });
+    }
 }
 
 /// The error terms of every layer for one sample, without touching any gradient:
@@ -234,40 +169,29 @@ pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], 
 /// One walk from the last layer with the offsets computed as it goes (a few
 /// instructions per layer besides the kernels).
 pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
-    let half = layout::errors_offset(acts.len());
+    let outputs = layout::errors_offset(acts.len());
     let (a_all, d_all) = layout::outputs_and_errors_mut(acts);
-    let mut p_end = params.len();
-    let mut o_end = half;
-    // `l` is the layer whose error term is known; `pl` the one below it.
-    for pair in layers.windows(2).rev() {
-        let [pl, l] = pair else {
+    let mut walk = walk(layers, params.len(), outputs);
+    // Every layer but the first passes its error term down: the first is left out.
+    walk.next();
+    for v in walk.rev() {
+        let (Some(below), Some(r)) = (v.below, v.input()) else {
             return;
         };
-        let (Some(p_start), Some(o_start)) =
-            (p_end.checked_sub(l.params_len()), o_end.checked_sub(l.outputs))
-        else {
-            return;
-        };
-        let Some(prev_start) = o_start.checked_sub(l.inputs) else {
-            return;
-        };
-        let (Some((d_prev_all, d_here)), Some(a_prev), Some(w)) = (
-            d_all.split_at_mut_checked(o_start),
-            a_all.get(prev_start..o_start),
-            params.get(p_start..p_start + l.weights_len()),
+        let (d_below, d_here) = d_all.split_at_mut(v.output_at.min(d_all.len()));
+        let (Some(w), Some(delta), Some(a_prev), Some(d_prev)) = (
+            params.get(v.weights()),
+            d_here.get(..v.layer.outputs),
+            a_all.get(r.clone()),
+            d_below.get_mut(r),
         ) else {
             return;
         };
-        let (Some(delta), Some(d_prev)) = (d_here.get(..l.outputs), d_prev_all.get_mut(prev_start..)) else {
-            return;
-        };
-        if pl.activation == crate::Activation::Relu {
+        if below.activation == crate::Activation::Relu {
             kernels::transposed_relu(w, delta, d_prev, a_prev);
         } else {
-            transposed_derivative(w, delta, d_prev, a_prev, pl.activation);
+            transposed_derivative(w, delta, d_prev, a_prev, below.activation);
         }
-        p_end = p_start;
-        o_end = o_start;
     }
 }
 
@@ -289,36 +213,41 @@ pub(crate) unsafe fn backward_deltas_unchecked<const SIGMOID_OR_TANH: bool>(
     acts: &mut [f32],
 ) {
     let half = layout::errors_offset(acts.len());
-    let base = acts.as_mut_ptr();
-    // The layer whose error term is known, from the last: its parameters end at `p_end`
-    // and its outputs at `o_end` (within each half of `acts`).
-    let (mut p_end, mut o_end) = (params.len(), half);
-    for pair in layers.windows(2).rev() {
-        let [pl, l] = pair else {
+    let (pp, ap) = (params.as_ptr(), acts.as_mut_ptr());
+    // The walk's output places are the error terms (the second half of `acts`); the
+    // layer below's activations are `half` floats before its error term.
+    let dp = ap.wrapping_add(half);
+    let mut walk = walk_from(
+        layers,
+        (pp, dp),
+        (pp.wrapping_add(params.len()), dp.wrapping_add(half)),
+    );
+    // Every layer but the first passes its error term down: the first is left out.
+    walk.next();
+    for v in walk.rev() {
+        let Some(below) = v.below else {
             return;
         };
-        let p_start = p_end.wrapping_sub(l.params_len());
-        let o_start = o_end.wrapping_sub(l.outputs);
-        let prev = o_start.wrapping_sub(l.inputs);
-        let relu = pl.activation == crate::Activation::Relu;
-        // SAFETY: by the caller's guarantee the indices stay within the buffers: the
-        // layer's weights are `params[p_start..p_start + outputs * inputs]`, its error
-        // term `acts[half + o_start..half + o_end]`, the layer below's activations
-        // `acts[prev..o_start]` and its error term `acts[half + prev..half + o_start]`,
-        // which overlaps neither the error term read nor the activations; all of
-        // `outputs, inputs >= 1` floats, the exact lengths the kernel requires.
+        let l = v.layer;
+        let relu = below.activation == crate::Activation::Relu;
+        // SAFETY: by the caller's guarantee the walk's places stay within the buffers:
+        // the layer's weights are the `outputs * inputs` floats at `params_at`, its
+        // error term the `outputs` at `output_at` (in the second half of `acts`), the
+        // layer below's error term the `inputs` floats just before it and that layer's
+        // activations the same `half` floats earlier, which overlaps neither the error
+        // term read nor the error term written; all of `outputs, inputs >= 1` floats,
+        // the exact lengths the kernel requires.
         unsafe {
-            let w = core::slice::from_raw_parts(params.as_ptr().add(p_start), l.outputs * l.inputs);
-            let delta = core::slice::from_raw_parts(base.add(half + o_start), l.outputs);
-            let d_prev = core::slice::from_raw_parts_mut(base.add(half + prev), l.inputs);
-            let a_prev = core::slice::from_raw_parts(base.add(prev), l.inputs);
+            let w = core::slice::from_raw_parts(v.params_at, l.outputs * l.inputs);
+            let delta = core::slice::from_raw_parts(v.output_at, l.outputs);
+            let d_below = v.output_at.sub(l.inputs);
+            let d_prev = core::slice::from_raw_parts_mut(d_below, l.inputs);
+            let a_prev = core::slice::from_raw_parts(d_below.sub(half), l.inputs);
             kernels::transposed_unchecked::<SIGMOID_OR_TANH>(w, delta, d_prev, a_prev, relu);
             if SIGMOID_OR_TANH && !relu {
-                apply_derivative(d_prev, a_prev, pl.activation);
+                apply_derivative(d_prev, a_prev, below.activation);
             }
         }
-        p_end = p_start;
-        o_end = o_start;
     }
 }
 
@@ -341,17 +270,23 @@ pub(crate) fn update_fused<O: Optimizer + ?Sized>(
     sc: &StepScalars,
 ) {
     let spp = opt.state_per_param();
-    let (mut a, mut d) = layout::outputs_and_errors(acts);
-    let (mut p, mut g, mut s) = (params, grads, state);
-    let mut input = x;
-    for l in layers {
-        let n = l.params_len();
-        let lp = take_mut(&mut p, n);
-        let lg = take_mut(&mut g, n);
-        let ls = take_mut(&mut s, n.saturating_mul(spp));
-        let delta = take(&mut d, l.outputs);
+    let (a, d) = layout::outputs_and_errors(acts);
+    for v in walk(layers, params.len(), a.len()) {
+        let input = match v.input() {
+            None => Some(x),
+            Some(r) => a.get(r),
+        };
+        let (Some(lp), Some(ls), Some(delta), Some(input)) = (
+            params.get_mut(v.params()),
+            state.get_mut(v.state(spp)),
+            d.get(v.output()),
+            input,
+        ) else {
+            return;
+        };
+        // No gradient buffer (online-only storage): the update writes no gradient.
+        let lg = grads.get_mut(v.params()).unwrap_or(&mut []);
         opt.update_layer(sc, lp, ls, lg, delta, input);
-        input = take(&mut a, l.outputs);
     }
 }
 

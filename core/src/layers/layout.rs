@@ -3,9 +3,9 @@
 //! One sample's activations are `[a_1 .. a_L | delta_1 .. delta_L]`: every layer's
 //! output in order, then every layer's error term in the same order, so layer `l`'s
 //! error term sits exactly [`errors_offset`] floats after its output. The model's
-//! output is the end of the first half. Every walk over the layers (the passes in
-//! [`dense`](super::dense), the fused update, the trainer's loss and checks) cuts the
-//! buffer with these functions.
+//! output is the end of the first half. The walk over the layers
+//! ([`walk`](super::walk)) and the trainer's loss and checks cut the buffer with these
+//! functions.
 
 /// Where the error terms start in an activation buffer of `len` floats (the outputs
 /// take the first half).

@@ -1,9 +1,12 @@
 //! Layers: forward and backward passes over caller-owned slices.
 //!
 //! A model is a stack of [`dense`] layers; the whole stack's forward and backward
-//! passes live in [`dense::forward`] and [`dense::backward`]. They cut each layer's
-//! slices from the flat buffers and call the [`crate::kernels`] on them, which know
-//! nothing of layers.
+//! passes live in [`dense::forward`] and [`dense::backward`]. Every pass over the
+//! stack is a loop over one walk (`walk.rs`: each layer's places in the flat buffers,
+//! from the first layer or the last), which cuts each layer's slices and calls the
+//! [`crate::kernels`] on them, which know nothing of layers; `layout.rs` says where
+//! the outputs and error terms lie in the activation buffer.
 
 pub mod dense;
 pub(crate) mod layout;
+pub(crate) mod walk;

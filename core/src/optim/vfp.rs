@@ -665,20 +665,14 @@ pub(crate) fn update_model<const STORE: bool>(
     x: &[f32],
 ) -> bool {
     let (params, state, grads, acts) = (&mut *b.params, &mut *b.state, &mut *b.grads, &*b.acts);
-    // The shape's totals, with every layer's input the previous layer's output.
-    let mut n = 0usize;
-    let mut outs = 0usize;
-    let mut cols = x.len();
-    for l in layers {
-        let size = l.outputs.checked_mul(cols).and_then(|w| w.checked_add(l.outputs));
-        let (Some(size), true) = (size, l.inputs == cols && cols > 0 && l.outputs > 0) else {
-            return false;
-        };
-        let (Some(total), Some(o)) = (n.checked_add(size), outs.checked_add(l.outputs)) else {
-            return false;
-        };
-        (n, outs, cols) = (total, o, l.outputs);
+    // The shape, with every layer's input the previous layer's output, and its totals.
+    if crate::shape::validate(layers).is_err() || crate::shape::inputs(layers) != x.len() {
+        return false;
     }
+    let (n, outs) = (
+        crate::shape::params_len(layers),
+        crate::shape::all_layer_outputs(layers),
+    );
     let Some(store) = kernel_fits(rule, Some(n), params, state, grads) else {
         return false;
     };
@@ -710,29 +704,29 @@ pub(crate) unsafe fn update_model_unchecked<const STORE: bool>(
 ) {
     let (params, state, grads, acts) = (&mut *b.params, &mut *b.state, &mut *b.grads, &*b.acts);
     let outs = crate::layers::layout::errors_offset(acts.len());
+    // The kernel advances the cursor over each layer's parameters, state and gradients
+    // and returns it where the next layer's begin (the walk's `params_at`).
     let mut c = (params.as_mut_ptr(), state.as_mut_ptr(), grads.as_mut_ptr());
+    // The walk's places: the error terms (the second half of `acts`); each layer's
+    // output is `outs` floats before its error term.
+    let dp = acts.as_ptr().wrapping_add(outs);
+    let end = (params.len(), dp.wrapping_add(outs));
+    // Each layer's input: `x`, then the layer below's output.
     let mut input = x.as_ptr();
-    let mut out = acts.as_ptr();
-    // SAFETY: `acts` holds `2 * outs` floats (the caller's guarantee), so the error
-    // terms start `outs` floats in.
-    let mut delta = unsafe { out.add(outs) };
-    for l in layers {
-        // SAFETY: every layer has `inputs >= 1` and `outputs >= 1`; `input` points to
-        // its `inputs` floats (`x`, or the previous layer's `outputs` in `acts`) and
-        // `delta` to its `outputs` error terms in the second half of `acts`. From the
-        // cursor, the layer's `outputs * inputs + outputs` parameters (and their state
-        // and gradients) are in the buffers, whose lengths are exactly the shape's
-        // totals (the caller's guarantee), and the cursor ends each layer where the next
-        // begins.
-        // The buffers are distinct `&mut` slices borrowed for the call; `acts` and `x`
-        // are only read. The output and error pointers advance by `outputs` within
-        // their halves of `acts`.
+    for v in crate::layers::walk::walk_from(layers, (0, dp), end) {
+        let l = v.layer;
+        // SAFETY: every layer has `inputs >= 1` and `outputs >= 1`, and the walk's
+        // places are within the buffers (the caller's guarantee): `input` is `x` (the
+        // first layer's `inputs` floats) or the layer below's `inputs` outputs in
+        // `acts`, and the error term is `outputs` floats at `output_at` in the second
+        // half of `acts`. From the cursor, the layer's `outputs * inputs + outputs`
+        // parameters (and their state and gradients) are in the buffers, whose lengths
+        // are exactly the shape's totals. The buffers are distinct `&mut` slices
+        // borrowed for the call; `acts` and `x` are only read.
         unsafe {
-            c = layer::<STORE>(rule, c, delta, l.outputs, input, l.inputs);
-            input = out;
-            out = out.add(l.outputs);
-            delta = delta.add(l.outputs);
+            c = layer::<STORE>(rule, c, v.output_at, l.outputs, input, l.inputs);
         }
+        input = v.output_at.wrapping_sub(outs);
     }
 }
 

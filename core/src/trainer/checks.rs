@@ -6,6 +6,7 @@ use super::Trainer;
 use crate::error::StepError;
 use crate::kernels;
 use crate::layers::layout;
+use crate::layers::walk::walk;
 use crate::loss::Target;
 use crate::optim::Optimizer;
 
@@ -105,14 +106,16 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     #[inline(never)]
     pub(super) fn check_each_gradient(&self, x: &[f32]) -> Result<(), StepError> {
         let in_range = |g: f32| g.abs() < kernels::GRADIENT_LIMIT;
-        let (mut a, mut d) = layout::outputs_and_errors(self.buffers.acts);
-        let mut input = x;
-        // The parameter whose gradient is checked next: `new` cut every buffer to the
-        // shape, so the loops below visit the parameters in order, one each.
-        let mut index = 0usize;
-        for l in self.layers {
-            let (delta, rest) = d.split_at(l.outputs.min(d.len()));
-            d = rest;
+        let (a, d) = layout::outputs_and_errors(self.buffers.acts);
+        for v in walk(self.layers, self.buffers.params.len(), a.len()) {
+            let input = match v.input() {
+                None => x,
+                Some(r) => a.get(r).unwrap_or(&[]),
+            };
+            let delta = d.get(v.output()).unwrap_or(&[]);
+            // The parameter whose gradient is checked next: `new` cut every buffer to
+            // the shape, so the loops visit the layer's parameters in order, one each.
+            let mut index = v.params_at;
             for di in delta {
                 for xj in input {
                     kernels::keep_rolled();
@@ -129,7 +132,6 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
                 }
                 index += 1;
             }
-            (input, a) = a.split_at(l.outputs.min(a.len()));
         }
         Ok(())
     }

@@ -1,0 +1,236 @@
+//! The walk over a stack of dense layers, written once: for each layer, where its
+//! parameters, its output, its error term and its input lie in the flat buffers.
+//!
+//! Every pass over a model (the forward pass, the error propagation, the gradient, the
+//! fused update, the trainer's gradient check, the FPU update kernel's walk) is a loop
+//! over [`walk`], from the first layer or (`.rev()`) from the last, that turns a
+//! [`LayerView`]'s places into slices. A place is an offset (`usize`), cut into a
+//! slice with a checked `get`, or, in the trainer's passes over buffers checked once
+//! against the shape, a raw pointer into the buffer ([`Place`]): the same walk, with
+//! no offset-to-pointer arithmetic left in the hot loops.
+//!
+//! The buffers' layout: the parameters are, per layer, `W` (`outputs x inputs`,
+//! row-major) then `b`; the optimizer state and the gradients follow the parameters
+//! (`state_per_param` floats per parameter); the activation buffer is
+//! `[a_1 .. a_L | delta_1 .. delta_L]` ([`layout`](super::layout)), so a layer's output
+//! and its error term have the same offset in their halves, and its input is the
+//! output of the layer below (the sample for the first layer).
+
+use crate::shape::Dense;
+use core::ops::Range;
+
+/// A place in a flat buffer: an offset, or a raw pointer into the buffer. Moving a
+/// place is wrapping arithmetic (for a pointer, `wrapping_add`/`wrapping_sub`, which
+/// are safe); only dereferencing a pointer needs the shape's guarantee.
+pub(crate) trait Place: Copy {
+    /// `n` floats further.
+    fn forward(self, n: usize) -> Self;
+    /// `n` floats back.
+    fn back(self, n: usize) -> Self;
+}
+
+impl Place for usize {
+    #[inline(always)]
+    fn forward(self, n: usize) -> Self {
+        self.wrapping_add(n)
+    }
+    #[inline(always)]
+    fn back(self, n: usize) -> Self {
+        self.wrapping_sub(n)
+    }
+}
+
+impl Place for *const f32 {
+    #[inline(always)]
+    fn forward(self, n: usize) -> Self {
+        self.wrapping_add(n)
+    }
+    #[inline(always)]
+    fn back(self, n: usize) -> Self {
+        self.wrapping_sub(n)
+    }
+}
+
+impl Place for *mut f32 {
+    #[inline(always)]
+    fn forward(self, n: usize) -> Self {
+        self.wrapping_add(n)
+    }
+    #[inline(always)]
+    fn back(self, n: usize) -> Self {
+        self.wrapping_sub(n)
+    }
+}
+
+/// One layer of a [`walk`] and its places in the flat buffers: `P` is where the
+/// parameters are counted, `O` where the outputs are (offsets, or pointers).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LayerView<'l, P = usize, O = usize> {
+    /// The layer.
+    pub layer: &'l Dense,
+    /// The layer below, whose output is this layer's input; `None` for the first
+    /// layer, whose input is the sample.
+    pub below: Option<&'l Dense>,
+    /// Where the layer's parameters (`W`, then `b`) start in the parameter vector.
+    pub params_at: P,
+    /// Where the layer's output starts among the outputs, and its error term among the
+    /// error terms.
+    pub output_at: O,
+}
+
+impl LayerView<'_> {
+    /// The layer's weights `W` in the parameter vector (and the gradients).
+    #[inline(always)]
+    pub fn weights(&self) -> Range<usize> {
+        self.params_at..self.params_at.saturating_add(self.layer.weights_len())
+    }
+
+    /// All the layer's parameters, `W` then `b`.
+    #[inline(always)]
+    pub fn params(&self) -> Range<usize> {
+        self.params_at..self.params_at.saturating_add(self.layer.params_len())
+    }
+
+    /// The layer's optimizer state, `per_param` floats per parameter.
+    #[inline(always)]
+    pub fn state(&self, per_param: usize) -> Range<usize> {
+        let p = self.params();
+        p.start.saturating_mul(per_param)..p.end.saturating_mul(per_param)
+    }
+
+    /// The layer's output `a_l` among the outputs (its error term `delta_l` among the
+    /// error terms).
+    #[inline(always)]
+    pub fn output(&self) -> Range<usize> {
+        self.output_at..self.output_at.saturating_add(self.layer.outputs)
+    }
+
+    /// The layer's input among the outputs: the output of the layer below; `None` for
+    /// the first layer (its input is the sample).
+    #[inline(always)]
+    pub fn input(&self) -> Option<Range<usize>> {
+        self.below
+            .map(|b| self.output_at.saturating_sub(b.outputs)..self.output_at)
+    }
+}
+
+/// The walk over `layers` with the offsets of each (see [`LayerView`]), from the first
+/// layer, or from the last with `.rev()`; `params_len` and `outputs_len` are the
+/// parameter vector's length and the layers' summed outputs (the half of the
+/// activation buffer), where a walk from the last layer starts.
+#[inline(always)]
+pub(crate) fn walk(layers: &[Dense], params_len: usize, outputs_len: usize) -> Walk<'_> {
+    walk_from(layers, (0, 0), (params_len, outputs_len))
+}
+
+/// [`walk`] with places of any kind: the first layer's parameters and output at
+/// `start`, the last layer's ending at `end`.
+#[inline(always)]
+pub(crate) fn walk_from<P: Place, O: Place>(layers: &[Dense], start: (P, O), end: (P, O)) -> Walk<'_, P, O> {
+    Walk {
+        rest: layers,
+        below: None,
+        front: start,
+        back: end,
+    }
+}
+
+/// The iterator of [`walk`].
+#[derive(Debug, Clone)]
+pub(crate) struct Walk<'l, P = usize, O = usize> {
+    /// The layers not walked yet.
+    rest: &'l [Dense],
+    /// The last layer walked from the front.
+    below: Option<&'l Dense>,
+    /// Where the next layer from the front starts (parameters, output).
+    front: (P, O),
+    /// Where the next layer from the back ends.
+    back: (P, O),
+}
+
+impl<'l, P: Place, O: Place> Iterator for Walk<'l, P, O> {
+    type Item = LayerView<'l, P, O>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        let (layer, rest) = self.rest.split_first()?;
+        let (params_at, output_at) = self.front;
+        let view = LayerView {
+            layer,
+            below: self.below,
+            params_at,
+            output_at,
+        };
+        self.rest = rest;
+        self.below = Some(layer);
+        self.front = (
+            params_at.forward(layer.params_len()),
+            output_at.forward(layer.outputs),
+        );
+        Some(view)
+    }
+}
+
+impl<P: Place, O: Place> DoubleEndedIterator for Walk<'_, P, O> {
+    #[inline(always)]
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let (layer, rest) = self.rest.split_last()?;
+        self.rest = rest;
+        let (params_end, output_end) = self.back;
+        self.back = (
+            params_end.back(layer.params_len()),
+            output_end.back(layer.outputs),
+        );
+        Some(LayerView {
+            layer,
+            below: rest.last().or(self.below),
+            params_at: self.back.0,
+            output_at: self.back.1,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Activation::{Identity, Relu, Tanh};
+
+    #[test]
+    fn both_directions_give_the_same_places() {
+        let layers = [
+            Dense::new(3, 4, Relu),
+            Dense::new(4, 5, Tanh),
+            Dense::new(5, 2, Identity),
+        ];
+        let (p, o) = (
+            crate::shape::params_len(&layers),
+            crate::shape::all_layer_outputs(&layers),
+        );
+        let fwd: [_; 3] = core::array::from_fn(|i| walk(&layers, p, o).nth(i).unwrap());
+        let mut back: [_; 3] = core::array::from_fn(|i| walk(&layers, p, o).rev().nth(i).unwrap());
+        back.reverse();
+        for (f, b) in fwd.iter().zip(&back) {
+            assert_eq!((f.params_at, f.output_at), (b.params_at, b.output_at));
+            assert_eq!(f.below.map(|l| l.outputs), b.below.map(|l| l.outputs));
+        }
+        // Layer 1 (4 -> 5): parameters after layer 0's 16, output after its 4.
+        let v = fwd[1];
+        assert_eq!((v.weights(), v.params(), v.state(2)), (16..36, 16..41, 32..82));
+        assert_eq!((v.output(), v.input()), (4..9, Some(0..4)));
+        assert_eq!(fwd[0].input(), None);
+        assert_eq!(fwd[2].params().end, p);
+        assert_eq!(fwd[2].output().end, o);
+        // A walk met from both ends visits each layer once.
+        let mut w = walk(&layers, p, o);
+        assert_eq!(w.next().map(|v| v.output_at), Some(0));
+        assert_eq!(
+            w.next_back().map(|v| (v.output_at, v.below.map(|l| l.outputs))),
+            Some((9, Some(5)))
+        );
+        assert_eq!(
+            w.next().map(|v| (v.output_at, v.below.map(|l| l.outputs))),
+            Some((4, Some(4)))
+        );
+        assert!(w.next().is_none() && w.next_back().is_none());
+    }
+}
