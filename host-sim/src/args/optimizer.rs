@@ -7,16 +7,33 @@ use crate::by_name;
 use microtrain::{AnyOptimizer, Hyper, Schedule};
 use serde_json::{Map, Value};
 
-/// Names accepted by `--optimizer`: the core's seven, plus `momentum` and `nesterov`,
-/// SGD with (Nesterov) momentum 0.9 unless `--momentum` says otherwise.
-pub const NAMES: &str = "sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, radam";
+/// Names accepted by `--optimizer`, from the core's registry: every optimizer's name,
+/// with `momentum` and `nesterov` after `sgd` (SGD with (Nesterov) momentum 0.9 unless
+/// `--momentum` says otherwise).
+pub fn names() -> String {
+    let mut names = Vec::new();
+    for r in microtrain::optim::OPTIMIZERS {
+        names.push(r.name);
+        if r.name == "sgd" {
+            names.extend(["momentum", "nesterov"]);
+        }
+    }
+    names.join(", ")
+}
+
+/// The help of `--optimizer`.
+fn optimizer_help() -> String {
+    format!(
+        "Optimizer: {} (momentum: SGD with momentum 0.9; nesterov: SGD with Nesterov momentum 0.9)",
+        names()
+    )
+}
 
 /// Optimizer and hyperparameters (PyTorch's names; unset ones take PyTorch's defaults).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct OptimizerArgs {
-    /// Optimizer: sgd, momentum (SGD, momentum 0.9), nesterov (SGD, Nesterov momentum 0.9), adagrad,
-    /// adadelta, rmsprop, adam, adamw, radam.
-    #[arg(long, default_value = "adam")]
+    /// Optimizer, by its name in the core's registry (see `names`).
+    #[arg(long, default_value = "adam", help = optimizer_help())]
     pub optimizer: String,
     /// Learning rate (default: the optimizer's; PyTorch's where it has one, 0.01 for SGD).
     #[arg(long, allow_hyphen_values = true)]
@@ -114,8 +131,9 @@ impl OptimizerArgs {
             },
             |key, e| match key {
                 "name" => format!(
-                    "--optimizer: unknown optimizer {:?} (known: {NAMES})",
-                    self.optimizer
+                    "--optimizer: unknown optimizer {:?} (known: {})",
+                    self.optimizer,
+                    names()
                 ),
                 _ => format!("{}: {e}", flag(key)),
             },
@@ -160,6 +178,22 @@ mod tests {
         OptimizerArgs {
             optimizer: name.into(),
             ..Default::default()
+        }
+    }
+
+    /// Every optimizer of the core's registry is an `--optimizer` name, listed in the
+    /// help, and builds with its defaults.
+    #[test]
+    fn every_registered_optimizer_is_a_name() {
+        let listed = names();
+        for r in microtrain::optim::OPTIMIZERS {
+            assert!(
+                listed.split(", ").any(|n| n == r.name),
+                "{} not in {listed}",
+                r.name
+            );
+            let opt = args(r.name).build().unwrap_or_else(|e| panic!("{}: {e}", r.name));
+            assert_eq!(microtrain::Config::name(&opt), r.name);
         }
     }
 
