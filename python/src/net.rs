@@ -81,7 +81,8 @@ impl Net {
             state: &mut self.state,
             acts: &mut self.acts,
         };
-        let mut t = Trainer::new(&self.layers, buffers, self.opt, self.loss).map_err(|e| e.to_string())?;
+        let mut t =
+            Trainer::new(&self.layers, buffers, self.opt, self.loss).map_err(|e| format!("model: {e}"))?;
         t.restore(&saved_params, &saved_state, self.step)
             .map_err(|e| e.to_string())?;
         let out = f(&mut t);
@@ -188,6 +189,7 @@ impl Net {
     /// their own optimizer. On an error nothing changes.
     pub fn set_params(&mut self, params: &[f32]) -> Result<(), String> {
         self.with_trainer(|t| t.load_params(params))
+            .map_err(|e| format!("params: {e}"))
     }
 
     /// Re-draws the parameters from `seed` and resets the optimizer.
