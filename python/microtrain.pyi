@@ -35,13 +35,17 @@ class Model:
         loss: str = "softmax_cross_entropy",
         optimizer: str = "adam",
         seed: int = 0,
+        schedule: str = "constant",
+        clip_norm: Optional[float] = None,
         **hyperparameters: Union[float, bool],
     ) -> None:
         """`layers` as the simulator's --layers: "16:relu,3:identity". Losses: mse,
         binary_cross_entropy, softmax_cross_entropy. Optimizers: the core's registry
         (sgd, adagrad, adadelta, rmsprop, adam, adamw, radam), with PyTorch's
         hyperparameter names and defaults (lr=..., momentum=..., nesterov=True, ...).
-        The weights are drawn from `seed` as on a device."""
+        `schedule` as the simulator's --schedule ("exponential:gamma=0.99",
+        "step:step_size=N,gamma=G", "inverse_time:decay=D"); `clip_norm` clips the
+        gradient's global L2 norm. The weights are drawn from `seed` as on a device."""
     @staticmethod
     def stream(seed: int) -> "Model":
         """The stream scenario's model, initialised from `seed` as the firmware does."""
@@ -100,6 +104,10 @@ class Model:
     def optimizer(self) -> str: ...
     @property
     def hyperparameters(self) -> dict[str, Any]: ...
+    @property
+    def schedule(self) -> str: ...
+    @property
+    def clip_norm(self) -> Optional[float]: ...
     @property
     def shape(self) -> str:
         """e.g. "9-16-3 (relu, identity)"."""

@@ -32,6 +32,18 @@ fn f32_array(py: Python<'_>, x: &Bound<'_, PyAny>, what: &str) -> PyResult<(Vec<
     Ok((a.as_array().iter().copied().collect(), a.shape().to_vec()))
 }
 
+/// The number of rows of an input array of `shape` for a model of `inputs` inputs:
+/// `(inputs,)` is one row, `(rows, inputs)` is `rows`.
+fn rows_of(shape: &[usize], inputs: usize) -> PyResult<usize> {
+    match shape {
+        [n] if *n == inputs => Ok(1),
+        [rows, n] if *n == inputs => Ok(*rows),
+        _ => Err(err(format!(
+            "x: shape {shape:?}, the model takes ({inputs},) or (rows, {inputs})"
+        ))),
+    }
+}
+
 /// The targets `y` of `rows` samples for a model with `outputs` outputs: integers are
 /// class labels, floats rows of `outputs` values.
 fn targets(py: Python<'_>, y: &Bound<'_, PyAny>, rows: usize, outputs: usize) -> PyResult<Targets> {
@@ -110,23 +122,31 @@ struct PyModel {
 
 #[pymethods]
 impl PyModel {
-    /// Model(inputs, layers, loss="softmax_cross_entropy", optimizer="adam", seed=0, **hyperparameters)
+    /// Model(inputs, layers, loss="softmax_cross_entropy", optimizer="adam", seed=0,
+    /// schedule="constant", clip_norm=None, **hyperparameters)
     #[new]
-    #[pyo3(signature = (inputs, layers, loss = "softmax_cross_entropy", optimizer = "adam", seed = 0, **hyperparameters))]
+    #[pyo3(signature = (
+        inputs, layers, loss = "softmax_cross_entropy", optimizer = "adam", seed = 0,
+        schedule = "constant", clip_norm = None, **hyperparameters
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         inputs: usize,
         layers: &str,
         loss: &str,
         optimizer: &str,
         seed: u64,
+        schedule: &str,
+        clip_norm: Option<f32>,
         hyperparameters: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let layers = spec::layers(inputs, layers).map_err(err)?;
         let loss = spec::loss(loss).map_err(err)?;
         let opt = spec::optimizer(optimizer, &given(hyperparameters)?).map_err(err)?;
-        Ok(PyModel {
-            net: Net::new(layers, loss, opt, seed).map_err(err)?,
-        })
+        let schedule = spec::schedule(schedule).map_err(err)?;
+        let mut net = Net::new(layers, loss, opt, seed).map_err(err)?;
+        net.set_schedule(schedule, clip_norm).map_err(err)?;
+        Ok(PyModel { net })
     }
 
     /// The stream scenario's model (9-16-3, ReLU, softmax cross-entropy, Adam at the
@@ -191,8 +211,8 @@ impl PyModel {
         x: &Bound<'py, PyAny>,
         y: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
-        let (x, _) = f32_array(py, x, "x")?;
-        let rows = x.len() / self.net.inputs().max(1);
+        let (x, shape) = f32_array(py, x, "x")?;
+        let rows = rows_of(&shape, self.net.inputs())?;
         let t = targets(py, y, rows, self.net.outputs())?;
         let losses = self.net.train_samples(&x, t.as_ref()).map_err(err)?;
         Ok(PyArray1::from_vec(py, losses))
@@ -201,8 +221,8 @@ impl PyModel {
     /// One optimizer step on the rows of `x` as one batch (mean loss). Returns the
     /// batch's loss before the step. A rejected batch changes nothing.
     fn train_batch(&mut self, py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<f32> {
-        let (x, _) = f32_array(py, x, "x")?;
-        let rows = x.len() / self.net.inputs().max(1);
+        let (x, shape) = f32_array(py, x, "x")?;
+        let rows = rows_of(&shape, self.net.inputs())?;
         let t = targets(py, y, rows, self.net.outputs())?;
         self.net.train_batch(&x, t.as_ref()).map_err(err)
     }
@@ -215,18 +235,13 @@ impl PyModel {
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let (v, shape) = f32_array(py, x, "x")?;
         let outputs = self.net.outputs();
-        let out = self.net.predict_rows(&v).map_err(err)?;
-        let dims: Vec<usize> = match shape.len() {
-            1 if v.len() == self.net.inputs() => vec![outputs],
-            2 => vec![shape[0], outputs],
-            _ => {
-                return Err(err(format!(
-                    "x: shape {shape:?}, expected ({},) or (rows, {})",
-                    self.net.inputs(),
-                    self.net.inputs()
-                )))
-            }
+        let rows = rows_of(&shape, self.net.inputs())?;
+        let dims = if shape.len() == 1 {
+            vec![outputs]
+        } else {
+            vec![rows, outputs]
         };
+        let out = self.net.predict_rows(&v).map_err(err)?;
         PyArray1::from_vec(py, out).reshape(dims)
     }
 
@@ -349,6 +364,25 @@ impl PyModel {
             }
         }
         Ok(d)
+    }
+
+    /// The learning-rate schedule, spelt as the simulator's `--schedule`.
+    #[getter]
+    fn schedule(&self) -> String {
+        match self.net.schedule() {
+            microtrain::Schedule::Constant => "constant".into(),
+            microtrain::Schedule::Exponential { gamma } => format!("exponential:gamma={gamma}"),
+            microtrain::Schedule::Step { step_size, gamma } => {
+                format!("step:step_size={step_size},gamma={gamma}")
+            }
+            microtrain::Schedule::InverseTime { decay } => format!("inverse_time:decay={decay}"),
+        }
+    }
+
+    /// The gradient clipping norm, or None.
+    #[getter]
+    fn clip_norm(&self) -> Option<f32> {
+        self.net.clip_norm()
     }
 
     /// The shape in one line, e.g. `9-16-3 (relu, identity)`.

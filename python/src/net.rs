@@ -10,7 +10,7 @@
 use microtrain::data::{Dataset, Targets};
 use microtrain::model_file::{self, ModelFile};
 use microtrain::shape::{activations_len, params_len};
-use microtrain::{AnyOptimizer, Buffers, Dense, Loss, StepError, Target, Trainer};
+use microtrain::{AnyOptimizer, Buffers, Dense, Loss, Schedule, StepError, Target, Trainer};
 
 /// The targets of several samples: one class label or one row of values each.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +36,8 @@ pub struct Net {
     acts: Vec<f32>,
     opt: AnyOptimizer,
     loss: Loss,
+    schedule: Schedule,
+    clip_norm: Option<f32>,
     step: u32,
     rejected: u32,
 }
@@ -55,6 +57,8 @@ impl Net {
             layers,
             opt,
             loss,
+            schedule: Schedule::Constant,
+            clip_norm: None,
             step: 0,
             rejected: 0,
         };
@@ -85,6 +89,10 @@ impl Net {
             Trainer::new(&self.layers, buffers, self.opt, self.loss).map_err(|e| format!("model: {e}"))?;
         t.restore(&saved_params, &saved_state, self.step)
             .map_err(|e| e.to_string())?;
+        t.set_schedule(self.schedule)
+            .map_err(|e| format!("schedule: {e}"))?;
+        t.set_clip_norm(self.clip_norm)
+            .map_err(|e| format!("clip_norm: {e}"))?;
         let out = f(&mut t);
         let (step, rejected) = (t.step_count(), t.rejected_steps());
         self.rejected = self.rejected.saturating_add(rejected);
@@ -99,6 +107,28 @@ impl Net {
                 Err(e.to_string())
             }
         }
+    }
+
+    /// Sets the learning-rate schedule and the gradient clipping norm (`None`: off),
+    /// both checked by the core first; on an error nothing changes.
+    pub fn set_schedule(&mut self, schedule: Schedule, clip_norm: Option<f32>) -> Result<(), String> {
+        let (old_s, old_c) = (self.schedule, self.clip_norm);
+        (self.schedule, self.clip_norm) = (schedule, clip_norm);
+        let checked = self.with_trainer(|_| Ok(()));
+        if checked.is_err() {
+            (self.schedule, self.clip_norm) = (old_s, old_c);
+        }
+        checked
+    }
+
+    /// The learning-rate schedule.
+    pub fn schedule(&self) -> Schedule {
+        self.schedule
+    }
+
+    /// The gradient clipping norm, if clipping is on.
+    pub fn clip_norm(&self) -> Option<f32> {
+        self.clip_norm
     }
 
     /// One optimizer step on one sample (the core's fused single-sample step).
@@ -400,6 +430,30 @@ mod tests {
             assert_eq!(a.to_bits(), b.to_bits());
         }
         assert_eq!(net.params(), t.params());
+    }
+
+    #[test]
+    fn schedules_and_clipping_match_the_core() {
+        let schedule = Schedule::Step {
+            step_size: 7,
+            gamma: 0.5,
+        };
+        let mut storage: ModelStorage = EMPTY_STORAGE;
+        let mut t = Trainer::new(&LAYERS, storage.buffers(), OPTIMIZER, Loss::SoftmaxCrossEntropy).unwrap();
+        t.init_params(2);
+        t.set_schedule(schedule).unwrap();
+        t.set_clip_norm(Some(0.5)).unwrap();
+        let mut net = stream_net(2);
+        net.set_schedule(schedule, Some(0.5)).unwrap();
+        for i in 0..50 {
+            let (x, c) = sample(i);
+            t.train_sample(&x, Target::Class(c)).unwrap();
+            net.train_sample(&x, Target::Class(c)).unwrap();
+        }
+        assert_eq!(net.params(), t.params());
+        let e = net.set_schedule(Schedule::Constant, Some(-1.0)).unwrap_err();
+        assert!(e.starts_with("clip_norm: "), "{e}");
+        assert_eq!((net.schedule(), net.clip_norm()), (schedule, Some(0.5)));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (`--layers 16:relu,3:identity`, `--loss`, `--optimizer adam --lr 0.02`): the core's
 //! registry names, PyTorch's hyperparameter names and defaults.
 
-use microtrain::{Activation, AnyOptimizer, Config, Dense, Hyper, Loss, Optimizer};
+use microtrain::{Activation, AnyOptimizer, Config, Dense, Hyper, Loss, Optimizer, Schedule};
 
 /// A hyperparameter value given by name.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,6 +83,52 @@ pub fn optimizer(name: &str, given: &[(String, Given)]) -> Result<AnyOptimizer, 
     Ok(opt)
 }
 
+/// A learning-rate schedule spelt as the simulator's `--schedule`: `constant`,
+/// `exponential:gamma=G`, `step:step_size=N,gamma=G` or `inverse_time:decay=D`.
+pub fn schedule(text: &str) -> Result<Schedule, String> {
+    let (name, rest) = text.split_once(':').unwrap_or((text, ""));
+    let mut gamma = None;
+    let mut step_size = None;
+    let mut decay = None;
+    for kv in rest.split(',').map(str::trim).filter(|kv| !kv.is_empty()) {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("schedule: {kv:?} is not key=value"))?;
+        let bad = || format!("schedule: {k}={v}: {v:?} is not a number");
+        match k {
+            "gamma" => gamma = Some(v.parse::<f32>().map_err(|_| bad())?),
+            "decay" => decay = Some(v.parse::<f32>().map_err(|_| bad())?),
+            "step_size" => step_size = Some(v.parse::<u32>().map_err(|_| bad())?),
+            _ => {
+                return Err(format!(
+                    "schedule: unknown key {k:?} (known: gamma, step_size, decay)"
+                ))
+            }
+        }
+    }
+    let need = |v: Option<f32>, k: &str| v.ok_or_else(|| format!("schedule {name}: {k}= missing"));
+    let s = match name.trim() {
+        "constant" => Schedule::Constant,
+        "exponential" => Schedule::Exponential {
+            gamma: need(gamma, "gamma")?,
+        },
+        "step" => Schedule::Step {
+            step_size: step_size.ok_or_else(|| format!("schedule {name}: step_size= missing"))?,
+            gamma: need(gamma, "gamma")?,
+        },
+        "inverse_time" => Schedule::InverseTime {
+            decay: need(decay, "decay")?,
+        },
+        other => {
+            return Err(format!(
+                "schedule: unknown schedule {other:?} (known: constant, exponential, step, inverse_time)"
+            ))
+        }
+    };
+    s.validate().map_err(|e| format!("schedule: {e}"))?;
+    Ok(s)
+}
+
 /// The hyperparameters of `opt`, by name, in the registry's order.
 pub fn hyperparameters(opt: &AnyOptimizer) -> Vec<(&'static str, Given)> {
     opt.hyperparameter_names()
@@ -132,5 +178,23 @@ mod tests {
         let e = optimizer("adam", &[("lr".into(), Given::Number(-1.0))]).unwrap_err();
         assert!(e.starts_with("lr: "), "{e}");
         assert!(loss("hinge").unwrap_err().contains("unknown loss \"hinge\""));
+        assert_eq!(
+            schedule("step:step_size=10,gamma=0.5").unwrap(),
+            Schedule::Step {
+                step_size: 10,
+                gamma: 0.5
+            }
+        );
+        assert_eq!(schedule("constant").unwrap(), Schedule::Constant);
+        assert!(schedule("cosine")
+            .unwrap_err()
+            .contains("unknown schedule \"cosine\""));
+        assert!(schedule("exponential").unwrap_err().contains("gamma= missing"));
+        assert!(schedule("exponential:gamma=x")
+            .unwrap_err()
+            .contains("is not a number"));
+        assert!(schedule("exponential:gamma=-1")
+            .unwrap_err()
+            .starts_with("schedule: "));
     }
 }

@@ -111,6 +111,32 @@ def test_bad_settings_name_the_option():
         mt.Model(4, "3:relu", loss="softmax_cross_entropy")
     with pytest.raises(mt.Error, match='unknown loss "hinge"'):
         mt.Model(4, "3:identity", loss="hinge")
+    with pytest.raises(mt.Error, match='unknown schedule "cosine"'):
+        mt.Model(4, "3:identity", schedule="cosine")
+    with pytest.raises(mt.Error, match="^clip_norm: "):
+        mt.Model(4, "3:identity", clip_norm=0.0)
+    m = mt.Model(4, "3:identity", schedule="step:step_size=10,gamma=0.5", clip_norm=1.0)
+    assert (m.schedule, m.clip_norm) == ("step:step_size=10,gamma=0.5", 1.0)
+    with pytest.raises(mt.Error, match=r"x: shape \[2, 8\], the model takes \(4,\) or \(rows, 4\)"):
+        m.predict(np.zeros((2, 8)))
+    with pytest.raises(mt.Error, match=r"x: shape \[8\]"):
+        m.train_samples(np.zeros(8), [0, 1])
+    with pytest.raises(mt.Error, match="y: 3 labels for 2 samples"):
+        m.train_batch(np.zeros((2, 4)), [0, 1, 2])
+    assert m.steps == 0
+
+
+def test_a_schedule_and_clipping_change_the_steps():
+    x, y, _ = mt.SimStream(2).windows(40)
+    plain = mt.Model.stream(2)
+    sched = mt.Model(9, mt.STREAM_LAYERS, lr=mt.STREAM_LR, seed=2, schedule="exponential:gamma=0.9")
+    clipped = mt.Model(9, mt.STREAM_LAYERS, lr=mt.STREAM_LR, seed=2, clip_norm=0.01)
+    for m in (plain, sched, clipped):
+        m.train_samples(x, y)
+    assert len({plain.checksum(), sched.checksum(), clipped.checksum()}) == 3
+    # Decayed to 0.9^40 of the rate: the last steps move the weights far less.
+    moved = [np.abs(m.get_params() - mt.Model.stream(2).get_params()).sum() for m in (plain, sched)]
+    assert moved[1] < moved[0]
 
 
 def test_every_optimizer_and_loss_by_name_learns_a_toy_problem():
