@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from fleet_app import baselines
+from fleet_app.chart import accuracy_svg
 from fleet_app.config import DEFAULTS
 from fleet_app.run import simulate
 
@@ -20,6 +21,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=DEFAULTS["num-server-rounds"])
     p.add_argument("--windows-per-round", type=int, default=DEFAULTS["windows-per-round"])
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    p.add_argument("--svg", help="also draw the accuracy per round to this SVG file")
     a = p.parse_args()
     n, r, w = a.devices, a.rounds, a.windows_per_round
     runs = {
@@ -49,6 +51,15 @@ def main() -> None:
     for s, run in runs.items():
         print(f"{s}: {run['wall_seconds']:.1f} s in the strategy, "
               f"{run['total_seconds']:.1f} s with Ray's start and stop")
+    if a.svg:
+        svg = accuracy_svg(
+            f"Held-out accuracy, {n} devices x {r} rounds (Flower simulation)",
+            {"FedAvg": avg["accuracy_per_round"], "FedAdam": adam["accuracy_per_round"]},
+            {"centralised": central, "alone (mean)": alone["mean"]},
+        )
+        with open(a.svg, "w") as f:
+            f.write(svg)
+        print(f"wrote {a.svg}")
 
 
 if __name__ == "__main__":

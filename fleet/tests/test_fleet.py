@@ -82,3 +82,17 @@ def test_a_local_round_is_the_devices_arithmetic():
         m.train_sample(x[i], int(y[i]))
     assert steps == 20 and np.isfinite(loss)
     assert mt.checksum(params) == m.checksum()
+
+
+def test_the_chart_is_an_svg_with_a_line_per_curve():
+    import xml.dom.minidom
+
+    from fleet_app.chart import accuracy_svg
+
+    svg = accuracy_svg("t", {"a": [0.1, 0.5, 0.9], "b": [0.2, 0.4, 0.6]}, {"c": 1.0})
+    doc = xml.dom.minidom.parseString(svg)
+    lines = doc.getElementsByTagName("polyline")
+    assert len(lines) == 2
+    # Round 2 of "a" at 90 %: its point is nearer the top than round 0's.
+    ys = [float(p.split(",")[1]) for p in lines[0].getAttribute("points").split()]
+    assert ys[2] < ys[1] < ys[0]
