@@ -19,7 +19,7 @@ from fleet_app.run import simulate  # noqa: E402
 def elf():
     why = qemu_bridge.qemu_missing()
     if why:
-        pytest.fail(f"the QEMU device tests need {why}")
+        pytest.fail(f"the QEMU device tests cannot run: {why}")
     return qemu_bridge.build_firmware()
 
 
