@@ -1,0 +1,1 @@
+"""A fleet of simulated microtrain devices learning together through Flower."""

@@ -1,0 +1,200 @@
+//! Shapes, losses and optimizers from their names, spelt as the simulator spells them
+//! (`--layers 16:relu,3:identity`, `--loss`, `--optimizer adam --lr 0.02`): the core's
+//! registry names, PyTorch's hyperparameter names and defaults.
+
+use microtrain::{Activation, AnyOptimizer, Config, Dense, Hyper, Loss, Optimizer, Schedule};
+
+/// A hyperparameter value given by name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Given {
+    /// A number (`lr=0.02`, `beta1=0.9`).
+    Number(f64),
+    /// A switch (`nesterov=True`).
+    Switch(bool),
+}
+
+/// The layers of `layers`, `OUTPUTS:ACTIVATION` per layer separated by commas (the
+/// simulator's `--layers`), the first taking `inputs` inputs; the shape is checked by
+/// the core.
+pub fn layers(inputs: usize, spec: &str) -> Result<Vec<Dense>, String> {
+    let mut out = Vec::new();
+    let mut prev = inputs;
+    for (i, part) in spec.split(',').enumerate() {
+        let (n, act) = part
+            .split_once(':')
+            .ok_or_else(|| format!("layers: layer {}: {part:?} is not OUTPUTS:ACTIVATION", i + 1))?;
+        let n: usize = n
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n <= 1 << 20)
+            .ok_or_else(|| format!("layers: layer {}: {:?} is not a layer size", i + 1, n.trim()))?;
+        let act = activation(act.trim(), &format!("layers: layer {}", i + 1))?;
+        out.push(Dense::new(prev, n, act));
+        prev = n;
+    }
+    microtrain::shape::validate(&out).map_err(|e| format!("layers: {e}"))?;
+    Ok(out)
+}
+
+/// An activation from its name.
+pub fn activation(name: &str, what: &str) -> Result<Activation, String> {
+    Activation::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
+        format!(
+            "{what}: unknown activation {name:?} (known: {})",
+            known.join(", ")
+        )
+    })
+}
+
+/// A loss from its name.
+pub fn loss(name: &str) -> Result<Loss, String> {
+    Loss::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Loss::ALL.iter().map(|l| l.name()).collect();
+        format!("loss: unknown loss {name:?} (known: {})", known.join(", "))
+    })
+}
+
+/// The optimizer `name` of the core's registry with PyTorch's defaults, each
+/// hyperparameter in `given` set by name, then validated. An unknown name or a
+/// hyperparameter the optimizer does not have is an error naming it.
+pub fn optimizer(name: &str, given: &[(String, Given)]) -> Result<AnyOptimizer, String> {
+    let mut opt = AnyOptimizer::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = microtrain::optim::OPTIMIZERS.iter().map(|r| r.name).collect();
+        format!(
+            "optimizer: unknown optimizer {name:?} (known: {})",
+            known.join(", ")
+        )
+    })?;
+    for (key, value) in given {
+        let v = match *value {
+            Given::Number(x) => Hyper::Number(x as f32),
+            Given::Switch(b) => Hyper::Switch(b),
+        };
+        opt.set_hyperparameter(key, v).map_err(|e| {
+            format!(
+                "{key}: {e} of optimizer {name} (its hyperparameters: {})",
+                opt.hyperparameter_names().join(", ")
+            )
+        })?;
+    }
+    opt.validate().map_err(|e| format!("{}: {e}", e.name))?;
+    Ok(opt)
+}
+
+/// A learning-rate schedule spelt as the simulator's `--schedule`: `constant`,
+/// `exponential:gamma=G`, `step:step_size=N,gamma=G` or `inverse_time:decay=D`.
+pub fn schedule(text: &str) -> Result<Schedule, String> {
+    let (name, rest) = text.split_once(':').unwrap_or((text, ""));
+    let mut gamma = None;
+    let mut step_size = None;
+    let mut decay = None;
+    for kv in rest.split(',').map(str::trim).filter(|kv| !kv.is_empty()) {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("schedule: {kv:?} is not key=value"))?;
+        let bad = || format!("schedule: {k}={v}: {v:?} is not a number");
+        match k {
+            "gamma" => gamma = Some(v.parse::<f32>().map_err(|_| bad())?),
+            "decay" => decay = Some(v.parse::<f32>().map_err(|_| bad())?),
+            "step_size" => step_size = Some(v.parse::<u32>().map_err(|_| bad())?),
+            _ => {
+                return Err(format!(
+                    "schedule: unknown key {k:?} (known: gamma, step_size, decay)"
+                ))
+            }
+        }
+    }
+    let need = |v: Option<f32>, k: &str| v.ok_or_else(|| format!("schedule {name}: {k}= missing"));
+    let s = match name.trim() {
+        "constant" => Schedule::Constant,
+        "exponential" => Schedule::Exponential {
+            gamma: need(gamma, "gamma")?,
+        },
+        "step" => Schedule::Step {
+            step_size: step_size.ok_or_else(|| format!("schedule {name}: step_size= missing"))?,
+            gamma: need(gamma, "gamma")?,
+        },
+        "inverse_time" => Schedule::InverseTime {
+            decay: need(decay, "decay")?,
+        },
+        other => {
+            return Err(format!(
+                "schedule: unknown schedule {other:?} (known: constant, exponential, step, inverse_time)"
+            ))
+        }
+    };
+    s.validate().map_err(|e| format!("schedule: {e}"))?;
+    Ok(s)
+}
+
+/// The hyperparameters of `opt`, by name, in the registry's order.
+pub fn hyperparameters(opt: &AnyOptimizer) -> Vec<(&'static str, Given)> {
+    opt.hyperparameter_names()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            opt.hyperparameter(i).map(|h| {
+                (
+                    *n,
+                    match h {
+                        Hyper::Number(x) => Given::Number(f64::from(x)),
+                        Hyper::Switch(b) => Given::Switch(b),
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_simulators_spelling() {
+        let l = layers(9, "16:relu, 3:identity").unwrap();
+        assert_eq!(l, microtrain_stream::model::LAYERS.to_vec());
+        let o = optimizer("adam", &[("lr".into(), Given::Number(0.02))]).unwrap();
+        assert_eq!(o, AnyOptimizer::from(microtrain_stream::model::OPTIMIZER));
+        assert_eq!(loss("softmax_cross_entropy").unwrap(), Loss::SoftmaxCrossEntropy);
+    }
+
+    #[test]
+    fn errors_name_what_is_wrong() {
+        assert!(layers(9, "16:swish")
+            .unwrap_err()
+            .contains("layer 1: unknown activation \"swish\""));
+        assert!(layers(9, "16").unwrap_err().contains("OUTPUTS:ACTIVATION"));
+        assert!(layers(9, "x:relu")
+            .unwrap_err()
+            .contains("\"x\" is not a layer size"));
+        assert!(optimizer("adamx", &[])
+            .unwrap_err()
+            .contains("unknown optimizer \"adamx\""));
+        let e = optimizer("sgd", &[("beta1".into(), Given::Number(0.9))]).unwrap_err();
+        assert!(e.starts_with("beta1: no such hyperparameter"), "{e}");
+        let e = optimizer("adam", &[("lr".into(), Given::Number(-1.0))]).unwrap_err();
+        assert!(e.starts_with("lr: "), "{e}");
+        assert!(loss("hinge").unwrap_err().contains("unknown loss \"hinge\""));
+        assert_eq!(
+            schedule("step:step_size=10,gamma=0.5").unwrap(),
+            Schedule::Step {
+                step_size: 10,
+                gamma: 0.5
+            }
+        );
+        assert_eq!(schedule("constant").unwrap(), Schedule::Constant);
+        assert!(schedule("cosine")
+            .unwrap_err()
+            .contains("unknown schedule \"cosine\""));
+        assert!(schedule("exponential").unwrap_err().contains("gamma= missing"));
+        assert!(schedule("exponential:gamma=x")
+            .unwrap_err()
+            .contains("is not a number"));
+        assert!(schedule("exponential:gamma=-1")
+            .unwrap_err()
+            .starts_with("schedule: "));
+    }
+}
