@@ -48,6 +48,7 @@ fn bench_one<O: Optimizer + Copy>(c: &mut Criterion, shape: &str, layers: &[Dens
         grads: &mut grads,
         state: &mut state,
         acts: &mut acts,
+        frozen: &[],
     };
     let mut t = Trainer::new(layers, buffers, opt, Loss::SoftmaxCrossEntropy).expect("valid model");
     t.init_params(1);

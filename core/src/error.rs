@@ -48,6 +48,13 @@ pub enum ConfigError {
     },
     /// A hyperparameter is out of its range.
     Hyperparameter(HyperparameterError),
+    /// The whole model's parameters given for its frozen parts
+    /// ([`Buffers::frozen`](crate::Buffers::frozen)) hold a value that is not finite, at
+    /// `index`.
+    NonFiniteFrozen {
+        /// Index of the first value that is not finite.
+        index: usize,
+    },
     /// The trainer's fixed [`Plan`](crate::trainer::Plan) does not fit its
     /// configuration (see [`PlanMismatch`](crate::trainer::PlanMismatch)).
     Plan(crate::trainer::PlanMismatch),
@@ -69,6 +76,9 @@ pub enum Buffer {
     Output,
     /// An index buffer given to a shuffling sampler.
     Indices,
+    /// The whole model's parameters, read for the frozen layers
+    /// ([`Buffers::frozen`](crate::Buffers::frozen)).
+    Frozen,
 }
 
 /// A hyperparameter outside its valid range, named as in PyTorch.
@@ -218,6 +228,12 @@ impl core::fmt::Display for ConfigError {
             }
             ConfigError::Hyperparameter(h) => write!(f, "{h}"),
             ConfigError::Plan(m) => write!(f, "the trainer's plan does not fit: {m}"),
+            ConfigError::NonFiniteFrozen { index } => {
+                write!(
+                    f,
+                    "the model's frozen parameters hold a value that is not finite at index {index}"
+                )
+            }
         }
     }
 }

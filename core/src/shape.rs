@@ -4,18 +4,42 @@
 //! holds, layer after layer, the weight matrix (`outputs x inputs`, row-major, one row
 //! per output neuron, as `torch.nn.Linear`) followed by the bias (`outputs`).
 //!
+//! A layer is [`Trainable`](Trainability::Trainable) (the default),
+//! [`Frozen`](Trainability::Frozen) (its weights and bias never change) or
+//! [`BiasOnly`](Trainability::BiasOnly) (only its bias trains, as TinyTL). The parameters
+//! that train live in RAM, with their gradients and optimizer state; the frozen ones
+//! are read from the model's whole parameter vector, which may stay in flash (see
+//! [`Buffers::frozen`](crate::Buffers::frozen)).
+//!
 //! The functions here give the number of `f32` each buffer needs, so a firmware can
 //! size `static` storage at compile time:
 //!
 //! | buffer | floats |
 //! |---|---|
-//! | parameters | [`params_len`] = `sum(outputs * inputs + outputs)` |
-//! | gradients | [`params_len`] (same layout) |
-//! | optimizer state | [`params_len`] x the optimizer's `state_per_param` |
+//! | parameters (RAM) | [`trainable_params_len`]: every layer's `outputs * inputs + outputs`, a bias-only layer's `outputs`, a frozen layer's nothing; with no frozen part, [`params_len`] |
+//! | gradients | [`trainable_params_len`] (same layout) |
+//! | optimizer state | [`trainable_params_len`] x the optimizer's `state_per_param` |
 //! | activations | [`activations_len`] = `2 sum(outputs)`: one sample's outputs and error terms, whatever the batch size |
+//! | the whole model (flash, when a part is frozen) | [`params_len`] = `sum(outputs * inputs + outputs)` |
 
 use crate::error::ConfigError;
 use crate::Activation;
+
+/// Which of a layer's parameters train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Trainability {
+    /// Weights and bias train (the default).
+    #[default]
+    Trainable,
+    /// Nothing trains: no gradient, no optimizer state, and no error term is
+    /// propagated below the lowest layer that trains (as `requires_grad_(False)` on
+    /// both of PyTorch's parameters).
+    Frozen,
+    /// Only the bias trains; the weights stay as they are (TinyTL's bias-only
+    /// fine-tuning).
+    BiasOnly,
+}
 
 /// One fully connected layer, `y = act(W x + b)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,15 +51,43 @@ pub struct Dense {
     pub outputs: usize,
     /// Activation applied to `W x + b`.
     pub activation: Activation,
+    /// Which parameters train.
+    pub train: Trainability,
 }
 
 impl Dense {
-    /// A layer with `inputs` inputs, `outputs` outputs and the given activation.
+    /// A trainable layer with `inputs` inputs, `outputs` outputs and the given
+    /// activation.
     pub const fn new(inputs: usize, outputs: usize, activation: Activation) -> Self {
         Dense {
             inputs,
             outputs,
             activation,
+            train: Trainability::Trainable,
+        }
+    }
+
+    /// The same layer, frozen (see [`Trainability::Frozen`]).
+    pub const fn frozen(self) -> Self {
+        self.trained(Trainability::Frozen)
+    }
+
+    /// The same layer with only its bias trained (see [`Trainability::BiasOnly`]).
+    pub const fn bias_only(self) -> Self {
+        self.trained(Trainability::BiasOnly)
+    }
+
+    /// The same layer with `train` as its trainability.
+    pub const fn trained(self, train: Trainability) -> Self {
+        Dense { train, ..self }
+    }
+
+    /// Number of parameters that train: all of them, the bias, or none.
+    pub const fn trainable_params_len(&self) -> usize {
+        match self.train {
+            Trainability::Trainable => self.params_len(),
+            Trainability::BiasOnly => self.outputs,
+            Trainability::Frozen => 0,
         }
     }
 
@@ -51,7 +103,31 @@ impl Dense {
     }
 }
 
-/// Number of parameters (and of gradients) of a model: `sum(outputs * (inputs + 1))`.
+/// Number of parameters that train (and of gradients): see
+/// [`Dense::trainable_params_len`]; [`params_len`] when no part is frozen.
+pub const fn trainable_params_len(layers: &[Dense]) -> usize {
+    let mut n = 0usize;
+    let mut rest = layers;
+    while let [first, tail @ ..] = rest {
+        n = n.saturating_add(first.trainable_params_len());
+        rest = tail;
+    }
+    n
+}
+
+/// Whether any parameter of the model is frozen (a frozen or bias-only layer).
+pub const fn has_frozen(layers: &[Dense]) -> bool {
+    let mut rest = layers;
+    while let [first, tail @ ..] = rest {
+        if !matches!(first.train, Trainability::Trainable) {
+            return true;
+        }
+        rest = tail;
+    }
+    false
+}
+
+/// Number of parameters of a model: `sum(outputs * (inputs + 1))`.
 pub const fn params_len(layers: &[Dense]) -> usize {
     let mut n = 0usize;
     let mut rest = layers;
@@ -116,7 +192,7 @@ pub const fn has_sigmoid_or_tanh(layers: &[Dense]) -> bool {
 /// Bytes of the training RAM of a model: parameters, gradients, optimizer state and
 /// activations, all `f32`.
 pub const fn training_bytes(layers: &[Dense], state_per_param: usize) -> usize {
-    let p = params_len(layers);
+    let p = trainable_params_len(layers);
     let floats = p
         .saturating_mul(2usize.saturating_add(state_per_param))
         .saturating_add(activations_len(layers));
@@ -126,7 +202,7 @@ pub const fn training_bytes(layers: &[Dense], state_per_param: usize) -> usize {
 /// Bytes of the training RAM of a model trained online only (one sample per step, see
 /// [`OnlineStorage`](crate::OnlineStorage)): [`training_bytes`] without the gradient.
 pub const fn online_training_bytes(layers: &[Dense], state_per_param: usize) -> usize {
-    training_bytes(layers, state_per_param).saturating_sub(params_len(layers).saturating_mul(4))
+    training_bytes(layers, state_per_param).saturating_sub(trainable_params_len(layers).saturating_mul(4))
 }
 
 /// Checks that consecutive layers fit together and that none is empty.

@@ -8,19 +8,34 @@
 //! The [`storage_for!`](crate::storage_for) macro names the exact type for a shape and
 //! an optimizer config.
 
-use crate::shape::{activations_len, params_len, Dense};
+use crate::shape::{activations_len, trainable_params_len, Dense};
 
-/// Mutable views of the four training buffers.
+/// Mutable views of the four training buffers, and the model's frozen parameters.
 #[derive(Debug)]
 pub struct Buffers<'a> {
-    /// Parameters: [`params_len`] floats.
+    /// The parameters that train: [`trainable_params_len`] floats (per layer that
+    /// trains, `W` row-major then `b`; a bias-only layer's `b`).
     pub params: &'a mut [f32],
-    /// Gradients: [`params_len`] floats.
+    /// Gradients: [`trainable_params_len`] floats, the layout of `params`.
     pub grads: &'a mut [f32],
-    /// Optimizer state: [`params_len`] x the optimizer's `state_per_param` floats.
+    /// Optimizer state: [`trainable_params_len`] x the optimizer's `state_per_param`
+    /// floats.
     pub state: &'a mut [f32],
     /// Activations: [`activations_len`] floats.
     pub acts: &'a mut [f32],
+    /// Read only, and empty unless a layer is frozen or bias-only: the whole model's
+    /// parameters ([`params_len`](crate::shape::params_len) floats, the model file's
+    /// layout), from which the frozen ones are read and the trainable ones start. It
+    /// may stay in flash (a `static`, or an embedded model file's parameters).
+    pub frozen: &'a [f32],
+}
+
+impl<'a> Buffers<'a> {
+    /// The same buffers, with `frozen` as the model's whole parameter vector (see
+    /// [`Buffers::frozen`]).
+    pub fn with_frozen(self, frozen: &'a [f32]) -> Self {
+        Buffers { frozen, ..self }
+    }
 }
 
 /// Fixed-size training storage: `P` parameters (and as many gradients), `S` optimizer
@@ -65,10 +80,10 @@ impl<const P: usize, const S: usize, const A: usize> Storage<P, S, A> {
     /// ```
     #[allow(clippy::panic)]
     pub const fn sized_for(layers: &[Dense], state_per_param: usize) -> Self {
-        if P < params_len(layers) {
+        if P < trainable_params_len(layers) {
             panic!("Storage: too few parameter floats for this shape");
         }
-        if S < params_len(layers).saturating_mul(state_per_param) {
+        if S < trainable_params_len(layers).saturating_mul(state_per_param) {
             panic!("Storage: too few optimizer state floats for this shape and optimizer");
         }
         if A < activations_len(layers) {
@@ -84,6 +99,7 @@ impl<const P: usize, const S: usize, const A: usize> Storage<P, S, A> {
             grads: &mut self.grads,
             state: &mut self.state,
             acts: &mut self.acts,
+            frozen: &[],
         }
     }
 
@@ -131,10 +147,10 @@ impl<const P: usize, const S: usize, const A: usize> OnlineStorage<P, S, A> {
     /// [`Storage::sized_for`]).
     #[allow(clippy::panic)]
     pub const fn sized_for(layers: &[Dense], state_per_param: usize) -> Self {
-        if P < params_len(layers) {
+        if P < trainable_params_len(layers) {
             panic!("OnlineStorage: too few parameter floats for this shape");
         }
-        if S < params_len(layers).saturating_mul(state_per_param) {
+        if S < trainable_params_len(layers).saturating_mul(state_per_param) {
             panic!("OnlineStorage: too few optimizer state floats for this shape and optimizer");
         }
         if A < activations_len(layers) {
@@ -150,6 +166,7 @@ impl<const P: usize, const S: usize, const A: usize> OnlineStorage<P, S, A> {
             grads: &mut [],
             state: &mut self.state,
             acts: &mut self.acts,
+            frozen: &[],
         }
     }
 
@@ -164,8 +181,8 @@ impl<const P: usize, const S: usize, const A: usize> OnlineStorage<P, S, A> {
 macro_rules! online_storage_for {
     ($layers:expr, $opt:expr) => {
         $crate::OnlineStorage<
-            { $crate::shape::params_len($layers) },
-            { $crate::shape::params_len($layers) * $opt.state_per_param() },
+            { $crate::shape::trainable_params_len($layers) },
+            { $crate::shape::trainable_params_len($layers) * $opt.state_per_param() },
             { $crate::shape::activations_len($layers) },
         >
     };
@@ -188,8 +205,8 @@ macro_rules! online_storage_for {
 macro_rules! storage_for {
     ($layers:expr, $opt:expr) => {
         $crate::Storage<
-            { $crate::shape::params_len($layers) },
-            { $crate::shape::params_len($layers) * $opt.state_per_param() },
+            { $crate::shape::trainable_params_len($layers) },
+            { $crate::shape::trainable_params_len($layers) * $opt.state_per_param() },
             { $crate::shape::activations_len($layers) },
         >
     };

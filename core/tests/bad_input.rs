@@ -42,6 +42,7 @@ impl Bufs {
             grads: &mut self.g,
             state: &mut self.s,
             acts: &mut self.a,
+            frozen: &[],
         }
     }
 }
@@ -416,6 +417,7 @@ fn bad_shapes() {
         grads: &mut g,
         state: &mut [],
         acts: &mut a,
+        frozen: &[],
     };
     assert_eq!(
         Trainer::new(&l, buffers, opt, Loss::Mse).err(),

@@ -123,6 +123,7 @@ fn check(case: &Case) -> Result<Outcome, String> {
         grads: &mut grads,
         state: &mut [],
         acts: &mut acts,
+        frozen: &[],
     };
     let mut t = Trainer::new(layers, buffers, Sgd::new(0.0), case.loss).map_err(|e| e.to_string())?;
     t.init_params(case.seed);
@@ -317,6 +318,7 @@ fn the_tolerance_catches_a_wrong_gradient() {
         grads: &mut grads,
         state: &mut [],
         acts: &mut acts,
+        frozen: &[],
     };
     let mut t = Trainer::new(&layers, buffers, Sgd::new(0.0), Loss::Mse).expect("valid");
     t.init_params(3);

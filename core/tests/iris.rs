@@ -91,6 +91,7 @@ fn train<O: Optimizer>(opt: O, batch_size: usize, order: Order, epochs: usize) -
         grads: &mut grads,
         state: &mut state,
         acts: &mut acts,
+        frozen: &[],
     };
     let mut t = Trainer::new(&LAYERS, buffers, opt, Loss::SoftmaxCrossEntropy).expect("valid");
     t.init_params(7);
@@ -222,6 +223,7 @@ fn an_untrained_model_is_not_already_at_95() {
         grads: &mut grads,
         state: &mut [],
         acts: &mut acts,
+        frozen: &[],
     };
     let mut t = Trainer::new(&LAYERS, buffers, Sgd::new(0.1), Loss::SoftmaxCrossEntropy).expect("valid");
     t.init_params(7);

@@ -640,6 +640,7 @@ fn trainer_new_reports_the_bad_hyperparameter() {
         grads: &mut g,
         state: &mut s,
         acts: &mut a,
+        frozen: &[],
     };
     let bad = Adam {
         beta2: 1.0,
@@ -728,6 +729,7 @@ fn trainer_follows_its_schedule_and_adagrad_decay_stacks_on_it() {
         grads: &mut g,
         state: &mut s,
         acts: &mut a,
+        frozen: &[],
     };
     let opt = Adagrad {
         lr_decay: 0.5,
@@ -791,6 +793,7 @@ fn constant_schedule_path_gives_the_same_bits_as_the_general_one() {
                 grads: &mut gg,
                 state: &mut ss,
                 acts: &mut aa,
+                frozen: &[],
             };
             let mut t = Trainer::new(&layers, buffers, opt, Loss::SoftmaxCrossEntropy).expect("valid");
             t.set_schedule(schedule).expect("valid");

@@ -147,7 +147,7 @@ fn a_plan_that_does_not_fit_is_refused() {
     );
     // A plan whose update is the FPU kernel: refused for an optimizer it does not
     // cover (here, where there are no kernels, for every optimizer).
-    type Kernel = Fixed<2, false, 1, false, false>;
+    type Kernel = Fixed<2, false, 1, false, false, false>;
     assert_eq!(
         refused::<Kernel, _>(&RELU, DECAYED_ADAM, Loss::SoftmaxCrossEntropy, false),
         plan(PlanMismatch::FpuKernel)

@@ -35,7 +35,7 @@ impl Bufs {
 
     fn trainer(&mut self) -> Trainer<'_, Adam> {
         let [params, grads, state, acts] = &mut self.0;
-        let b = Buffers { params, grads, state, acts };
+        let b = Buffers { params, grads, state, acts, frozen: &[] };
         let mut t = Trainer::new(&LAYERS, b, OPT, Loss::Mse).unwrap();
         t.init_params(11);
         t

@@ -128,6 +128,7 @@ fuzz_target!(|data: &[u8]| {
         grads: &mut grads,
         state: &mut state,
         acts: &mut acts,
+        frozen: &[],
     };
     let Ok(mut t) = Trainer::new(&layers, buffers, opt, loss) else {
         return;

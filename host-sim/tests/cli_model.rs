@@ -105,6 +105,7 @@ fn saved_models_predict_bit_for_bit_as_the_core() {
         grads: &mut gv,
         state: &mut [],
         acts: &mut av,
+        frozen: &[],
     };
     let mut t =
         Trainer::new(&layers, buffers, AnyOptimizer::from(Sgd::new(0.0)), Loss::Mse).expect("trainer");

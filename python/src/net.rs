@@ -84,6 +84,7 @@ impl Net {
             grads: &mut self.grads,
             state: &mut self.state,
             acts: &mut self.acts,
+            frozen: &[],
         };
         let mut t =
             Trainer::new(&self.layers, buffers, self.opt, self.loss).map_err(|e| format!("model: {e}"))?;

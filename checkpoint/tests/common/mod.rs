@@ -35,6 +35,7 @@ impl Bufs {
             grads: &mut self.grads,
             state: &mut self.state,
             acts: &mut self.acts,
+            frozen: &[],
         }
     }
 }

@@ -92,7 +92,7 @@ pub(crate) unsafe fn forward_unchecked<const SIGMOID_OR_TANH: bool>(
 
 /// `delta_{l-1} = f'_{l-1}(a_{l-1}) * s` in place, where `delta_prev` holds `s`.
 #[inline]
-fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crate::Activation) {
+pub(crate) fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crate::Activation) {
     let pairs = delta_prev.iter_mut().zip(a_prev);
     // One loop per activation, so the choice is made once, not per element.
     match act {

@@ -9,4 +9,5 @@
 
 pub mod dense;
 pub(crate) mod layout;
+pub(crate) mod partial;
 pub(crate) mod walk;

@@ -16,7 +16,7 @@
 //! and its error term have the same offset in their halves, and its input is the
 //! output of the layer below (the sample for the first layer).
 
-use crate::shape::Dense;
+use crate::shape::{Dense, Trainability};
 use core::ops::Range;
 
 /// A place in a flat buffer: an offset, or a raw pointer into the buffer. Moving a
@@ -76,6 +76,10 @@ pub(crate) struct LayerView<'l, P = usize, O = usize> {
     /// Where the layer's output starts among the outputs, and its error term among the
     /// error terms.
     pub output_at: O,
+    /// Where the layer's parameters that train start among the parameters that train
+    /// (the RAM parameters, gradients and state of a model with frozen parts; the
+    /// same as `params_at` when nothing is frozen).
+    pub trainable_at: usize,
 }
 
 impl LayerView<'_> {
@@ -105,6 +109,39 @@ impl LayerView<'_> {
         self.output_at..self.output_at.saturating_add(self.layer.outputs)
     }
 
+    /// The layer's parameters that train among the parameters that train: all of
+    /// them, the bias of a bias-only layer, none of a frozen one.
+    #[inline(always)]
+    pub fn trainable(&self) -> Range<usize> {
+        self.trainable_at
+            ..self
+                .trainable_at
+                .saturating_add(self.layer.trainable_params_len())
+    }
+
+    /// The layer's weights and bias, from the RAM parameters (`trainable`) where they
+    /// train and from the whole model's parameters (`whole`) where they are frozen;
+    /// `None` where a slice is too short.
+    #[inline(always)]
+    pub fn weights_and_bias<'b>(
+        &self,
+        whole: &'b [f32],
+        trainable: &'b [f32],
+    ) -> Option<(&'b [f32], &'b [f32])> {
+        let (wl, n) = (self.layer.weights_len(), self.layer.outputs);
+        match self.layer.train {
+            Trainability::Trainable => {
+                let p = trainable.get(self.trainable())?;
+                Some(p.split_at_checked(wl)?)
+            }
+            Trainability::BiasOnly => Some((
+                whole.get(self.weights())?,
+                trainable.get(self.trainable_at..self.trainable_at.saturating_add(n))?,
+            )),
+            Trainability::Frozen => whole.get(self.params())?.split_at_checked(wl),
+        }
+    }
+
     /// The layer's input among the outputs: the output of the layer below; `None` for
     /// the first layer (its input is the sample).
     #[inline(always)]
@@ -132,6 +169,8 @@ pub(crate) fn walk_from<P: Place, O: Place>(layers: &[Dense], start: (P, O), end
         below: None,
         front: start,
         back: end,
+        trainable_front: 0,
+        trainable_back: crate::shape::trainable_params_len(layers),
     }
 }
 
@@ -146,6 +185,10 @@ pub(crate) struct Walk<'l, P = usize, O = usize> {
     front: (P, O),
     /// Where the next layer from the back ends.
     back: (P, O),
+    /// Where the next layer's parameters that train start (from the front) and end
+    /// (from the back).
+    trainable_front: usize,
+    trainable_back: usize,
 }
 
 impl<'l, P: Place, O: Place> Iterator for Walk<'l, P, O> {
@@ -160,7 +203,9 @@ impl<'l, P: Place, O: Place> Iterator for Walk<'l, P, O> {
             below: self.below,
             params_at,
             output_at,
+            trainable_at: self.trainable_front,
         };
+        self.trainable_front = self.trainable_front.wrapping_add(layer.trainable_params_len());
         self.rest = rest;
         self.below = Some(layer);
         self.front = (
@@ -181,11 +226,13 @@ impl<P: Place, O: Place> DoubleEndedIterator for Walk<'_, P, O> {
             params_end.back(layer.params_len()),
             output_end.back(layer.outputs),
         );
+        self.trainable_back = self.trainable_back.wrapping_sub(layer.trainable_params_len());
         Some(LayerView {
             layer,
             below: rest.last().or(self.below),
             params_at: self.back.0,
             output_at: self.back.1,
+            trainable_at: self.trainable_back,
         })
     }
 }

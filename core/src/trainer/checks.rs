@@ -105,6 +105,18 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     /// fails.
     #[inline(never)]
     pub(super) fn check_each_gradient(&self, x: &[f32]) -> Result<(), StepError> {
+        if self.has_frozen() {
+            let b = &self.buffers;
+            return match crate::layers::partial::first_gradient_out_of_range(
+                self.layers,
+                b.frozen.len(),
+                x,
+                b.acts,
+            ) {
+                Some(index) => Err(StepError::GradientOutOfRange { index }),
+                None => Ok(()),
+            };
+        }
         let in_range = |g: f32| g.abs() < kernels::GRADIENT_LIMIT;
         let (a, d) = layout::outputs_and_errors(self.buffers.acts);
         for v in walk(self.layers, self.buffers.params.len(), a.len()) {
@@ -158,6 +170,7 @@ mod tests {
             grads: &mut g,
             state: &mut [],
             acts: &mut a,
+            frozen: &[],
         };
         let t = Trainer::new(&layers, buffers, Sgd::new(0.1), Loss::Mse).unwrap();
         let x = [1.0f32, 0.0];

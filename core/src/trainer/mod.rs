@@ -150,7 +150,7 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
             }
         }
         opt.validate()?;
-        let p = shape::params_len(layers);
+        let p = shape::trainable_params_len(layers);
         let s = p.saturating_mul(opt.state_per_param());
         let a = shape::activations_len(layers);
         let params = prefix(buffers.params, p, Buffer::Params)?;
@@ -162,7 +162,37 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
         };
         let state = prefix(buffers.state, s, Buffer::State)?;
         let acts = prefix(buffers.acts, a, Buffer::Activations)?;
+        // A model with frozen parts reads them from its whole parameter vector.
+        let frozen: &[f32] = if shape::has_frozen(layers) {
+            let whole = shape::params_len(layers);
+            let provided = buffers.frozen.len();
+            let frozen = buffers.frozen.get(..whole).ok_or(ConfigError::BufferTooSmall {
+                buffer: Buffer::Frozen,
+                needed: whole,
+                provided,
+            })?;
+            if let Some(index) = kernels::first_non_finite(frozen) {
+                return Err(ConfigError::NonFiniteFrozen { index });
+            }
+            frozen
+        } else {
+            &[]
+        };
         plan::check::<P, O>(layers, &opt, loss, !grads.is_empty())?;
+        // The parameters that train start from the whole model's.
+        if !frozen.is_empty() {
+            for v in crate::layers::walk::walk(layers, frozen.len(), 0) {
+                let from = match v.layer.train {
+                    shape::Trainability::Trainable => v.params(),
+                    _ => v.weights().end..v.params().end,
+                };
+                if let (Some(dst), Some(src)) = (params.get_mut(v.trainable()), frozen.get(from)) {
+                    if dst.len() == src.len() {
+                        dst.copy_from_slice(src);
+                    }
+                }
+            }
+        }
         opt.init_state(state);
         let mut trainer = Trainer {
             layers,
@@ -171,6 +201,7 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
                 grads,
                 state,
                 acts,
+                frozen,
             },
             opt,
             loss,
@@ -217,6 +248,10 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     /// weight and bias of a layer uniform in `[-1/sqrt(inputs), 1/sqrt(inputs)]`,
     /// drawn from a generator seeded with `seed`. Resets the optimizer state.
     pub fn init_params(&mut self, seed: u64) {
+        if P::FROZEN.unwrap_or(!self.buffers.frozen.is_empty()) {
+            self.init_trainable_params(seed);
+            return;
+        }
         let mut rng = Rng::new(seed);
         let mut rest: &mut [f32] = self.buffers.params;
         for l in self.layers {
@@ -227,6 +262,42 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
             let (layer, tail) = core::mem::take(&mut rest).split_at_mut(n);
             layer.iter_mut().for_each(|p| *p = rng.symmetric(bound));
             rest = tail;
+        }
+        self.reset_optimizer();
+    }
+
+    /// [`init_params`](Self::init_params) for a model with frozen parts: the same draws
+    /// as for the whole model, in the same order, kept for the parameters that train.
+    #[inline(never)]
+    fn init_trainable_params(&mut self, seed: u64) {
+        let mut rng = Rng::new(seed);
+        for v in crate::layers::walk::walk(self.layers, self.buffers.frozen.len(), 0) {
+            let l = v.layer;
+            let bound = 1.0 / math::sqrt(l.inputs as f32);
+            let keep_weights = l.train == shape::Trainability::Trainable;
+            let keep_bias = l.train != shape::Trainability::Frozen;
+            let mut t = self
+                .buffers
+                .params
+                .get_mut(v.trainable())
+                .unwrap_or(&mut [])
+                .iter_mut();
+            for _ in 0..l.weights_len() {
+                let w = rng.symmetric(bound);
+                if keep_weights {
+                    if let Some(p) = t.next() {
+                        *p = w;
+                    }
+                }
+            }
+            for _ in 0..l.outputs {
+                let b = rng.symmetric(bound);
+                if keep_bias {
+                    if let Some(p) = t.next() {
+                        *p = b;
+                    }
+                }
+            }
         }
         self.reset_optimizer();
     }

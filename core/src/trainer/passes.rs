@@ -96,6 +96,30 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
         }
     }
 
+    /// Whether a layer is frozen or bias-only: the plan's answer, or the buffers' (the
+    /// whole model's parameters are there exactly then).
+    #[inline(always)]
+    pub(super) fn has_frozen(&self) -> bool {
+        P::FROZEN.unwrap_or(!self.buffers.frozen.is_empty())
+    }
+
+    /// The forward pass of a model with frozen parts ([`crate::layers::partial`]).
+    #[inline(never)]
+    fn forward_partial(&mut self, x: &[f32]) {
+        let b = &mut self.buffers;
+        let half = crate::layers::layout::errors_offset(b.acts.len());
+        let (outputs, _) = b.acts.split_at_mut(half);
+        crate::layers::partial::forward(self.layers, b.frozen, b.params, x, outputs);
+    }
+
+    /// The error terms of a model with frozen parts, down to the lowest layer that
+    /// trains.
+    #[inline(never)]
+    fn backward_deltas_partial(&mut self) {
+        let b = &mut self.buffers;
+        crate::layers::partial::backward_deltas(self.layers, b.frozen, b.params, b.acts);
+    }
+
     /// Whether the passes need sigmoid and tanh: the plan's answer, or the layers'.
     #[inline(always)]
     fn sigmoid_or_tanh(&self) -> bool {
@@ -106,7 +130,9 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     /// activations.
     #[inline]
     pub(super) fn forward(&mut self, x: &[f32]) {
-        if self.sigmoid_or_tanh() {
+        if self.has_frozen() {
+            self.forward_partial(x);
+        } else if self.sigmoid_or_tanh() {
             self.forward_with::<true>(x);
         } else {
             self.forward_with::<false>(x);
@@ -116,7 +142,9 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     /// [`dense::backward_deltas`] on the trainer's buffers (see [`forward`](Self::forward)).
     #[inline]
     pub(super) fn backward_deltas(&mut self) {
-        if self.sigmoid_or_tanh() {
+        if self.has_frozen() {
+            self.backward_deltas_partial();
+        } else if self.sigmoid_or_tanh() {
             self.backward_deltas_with::<true>();
         } else {
             self.backward_deltas_with::<false>();

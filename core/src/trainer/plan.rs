@@ -100,6 +100,9 @@ pub trait Plan {
     const SCHEDULES: bool;
     /// Whether gradient clipping may be turned on.
     const CLIPS: bool;
+    /// Whether a layer is frozen or bias-only (then the passes read frozen parameters
+    /// from the whole model's and update only those that train).
+    const FROZEN: Option<bool>;
 }
 
 /// Every choice read from the configuration at each step: any configuration, every
@@ -113,12 +116,14 @@ impl Plan for Dynamic {
     const UPDATE: Option<UpdatePath> = None;
     const SCHEDULES: bool = true;
     const CLIPS: bool = true;
+    const FROZEN: Option<bool> = None;
 }
 
 /// Every choice fixed at compile time: the loss with [`Loss::code`] `LOSS` (a code of
 /// no loss leaves the loss to the configuration), the passes
 /// with sigmoid and tanh when `SIGMOID_OR_TANH`, the update path with
-/// [`UpdatePath::code`] `UPDATE`, schedules when `SCHEDULES`, clipping when `CLIPS`.
+/// [`UpdatePath::code`] `UPDATE`, schedules when `SCHEDULES`, clipping when `CLIPS`,
+/// the passes of a model with frozen parts when `FROZEN`.
 /// Written by [`plan_for!`](crate::plan_for) rather than by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Fixed<
@@ -127,16 +132,18 @@ pub struct Fixed<
     const UPDATE: u8,
     const SCHEDULES: bool,
     const CLIPS: bool,
+    const FROZEN: bool,
 >;
 
-impl<const L: u8, const S: bool, const U: u8, const SCHED: bool, const CLIP: bool> Plan
-    for Fixed<L, S, U, SCHED, CLIP>
+impl<const L: u8, const S: bool, const U: u8, const SCHED: bool, const CLIP: bool, const F: bool> Plan
+    for Fixed<L, S, U, SCHED, CLIP, F>
 {
     const LOSS: Option<Loss> = Loss::from_code(L);
     const SIGMOID_OR_TANH: Option<bool> = Some(S);
     const UPDATE: Option<UpdatePath> = Some(UpdatePath::from_code(U));
     const SCHEDULES: bool = SCHED;
     const CLIPS: bool = CLIP;
+    const FROZEN: Option<bool> = Some(F);
 }
 
 /// What a [`Fixed`] plan disagrees with (see [`ConfigError::Plan`]).
@@ -157,6 +164,9 @@ pub enum PlanMismatch {
     Schedule,
     /// The plan allows no gradient clipping.
     Clipping,
+    /// The plan has no passes for frozen parameters, and a layer is frozen or
+    /// bias-only.
+    Frozen,
 }
 
 impl core::fmt::Display for PlanMismatch {
@@ -172,6 +182,9 @@ impl core::fmt::Display for PlanMismatch {
             }
             PlanMismatch::Schedule => "it allows no learning-rate schedule (plan_for! option `schedule`)",
             PlanMismatch::Clipping => "it allows no gradient clipping (plan_for! option `clipping`)",
+            PlanMismatch::Frozen => {
+                "it has no passes for frozen parameters and a layer is frozen or bias-only"
+            }
         })
     }
 }
@@ -189,6 +202,9 @@ pub(super) fn check<P: Plan, O: Optimizer>(
     }
     if P::SIGMOID_OR_TANH == Some(false) && shape::has_sigmoid_or_tanh(layers) {
         return fail(PlanMismatch::SigmoidOrTanh);
+    }
+    if P::FROZEN == Some(false) && shape::has_frozen(layers) {
+        return fail(PlanMismatch::Frozen);
     }
     if let Some(UpdatePath::FpuKernel { stores_gradients: s }) = P::UPDATE {
         if UpdatePath::of(opt, s) == UpdatePath::Portable {
@@ -289,6 +305,7 @@ macro_rules! plan_for {
             },
             { $crate::trainer::plan::has_flag(&[$($($crate::__plan_option!($flag)),*)?], "schedule") },
             { $crate::trainer::plan::has_flag(&[$($($crate::__plan_option!($flag)),*)?], "clipping") },
+            { $crate::shape::has_frozen($layers) },
         >
     };
 }

@@ -80,6 +80,21 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     /// step's frame does not carry the update's arguments.
     #[inline(never)]
     fn update_model(&mut self, x: &[f32]) {
+        if self.has_frozen() {
+            let b = &mut self.buffers;
+            crate::layers::partial::update_fused(
+                self.layers,
+                b.frozen.len(),
+                b.params,
+                b.grads,
+                b.state,
+                x,
+                b.acts,
+                &self.opt,
+                &self.step_scalars,
+            );
+            return;
+        }
         let stores_gradients = !self.buffers.grads.is_empty();
         let path = P::UPDATE.unwrap_or_else(|| UpdatePath::of(&self.opt, stores_gradients));
         let (opt, sc, layers, b) = (&self.opt, &self.step_scalars, self.layers, &mut self.buffers);
@@ -205,13 +220,13 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
             let (x, t) = batch.sample(i)?;
             self.forward(x);
             total += self.loss_into_delta(&t, inv);
-            dense::backward(
-                self.layers,
-                self.buffers.params,
-                self.buffers.grads,
-                x,
-                self.buffers.acts,
-            );
+            let frozen = self.has_frozen();
+            let b = &mut self.buffers;
+            if frozen {
+                crate::layers::partial::backward(self.layers, b.frozen, b.params, b.grads, x, b.acts);
+            } else {
+                dense::backward(self.layers, b.params, b.grads, x, b.acts);
+            }
         }
         Ok(total * inv)
     }
@@ -241,6 +256,7 @@ mod tests {
                 grads: &mut g,
                 state: &mut s,
                 acts: &mut a,
+                frozen: &[],
             };
             let mut t = Trainer::new(
                 &layers,

@@ -45,6 +45,7 @@ impl HostModel {
             grads: &mut self.grads,
             state: &mut self.state,
             acts: &mut self.acts,
+            frozen: &[],
         };
         Trainer::new(&self.layers, buffers, opt, loss)
     }

@@ -1098,6 +1098,7 @@ fn check_model<O: Optimizer>(
                 grads: &mut [],
                 state: &mut s.kernel[..ns],
                 acts: &mut *acts,
+                frozen: &[],
             },
             x,
         );
@@ -1109,6 +1110,7 @@ fn check_model<O: Optimizer>(
                 grads: &mut b.grads.kernel[..n],
                 state: &mut s.stored[..ns],
                 acts: &mut *acts,
+                frozen: &[],
             },
             x,
         );
@@ -1221,6 +1223,7 @@ fn check_trainer(
         grads: &mut grads[..n],
         state: &mut [],
         acts: &mut acts_buf[..2 * outs],
+        frozen: &[],
     };
     let Ok(mut tr) = Trainer::new(&layers, buffers, Sgd::new(0.0), loss) else {
         defmt::error!("check_trainer: the trainer refused its buffers");
