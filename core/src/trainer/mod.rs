@@ -321,9 +321,40 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
         self.layers
     }
 
-    /// The parameters (per layer: `W` row-major, then `b`).
+    /// The parameters that train (per layer: `W` row-major, then `b`; a bias-only
+    /// layer's `b`); with no frozen part, every parameter. See also
+    /// [`whole_params`](Self::whole_params).
     pub fn params(&self) -> &[f32] {
         self.buffers.params
+    }
+
+    /// Writes the whole model's parameters, in the model file's layout (per layer `W`
+    /// row-major, then `b`), into `out`: the frozen ones as given, the ones that train
+    /// as they are now. Without frozen parts, the same as [`params`](Self::params).
+    /// `out` must hold [`shape::params_len`] floats.
+    pub fn whole_params(&self, out: &mut [f32]) -> Result<(), StepError> {
+        let whole = shape::params_len(self.layers);
+        let provided = out.len();
+        let out = out.get_mut(..whole).ok_or(StepError::OutputTooSmall {
+            needed: whole,
+            provided,
+        })?;
+        let b = &self.buffers;
+        if b.frozen.is_empty() {
+            kernels::copy(out, b.params);
+            return Ok(());
+        }
+        kernels::copy(out, b.frozen);
+        for v in crate::layers::walk::walk(self.layers, whole, 0) {
+            let to = match v.layer.train {
+                shape::Trainability::Trainable => v.params(),
+                _ => v.weights().end..v.params().end,
+            };
+            if let (Some(dst), Some(src)) = (out.get_mut(to), b.params.get(v.trainable())) {
+                kernels::copy(dst, src);
+            }
+        }
+        Ok(())
     }
 
     /// The gradient of the last step (after clipping); empty for a trainer built

@@ -6,10 +6,12 @@
 
 mod batch;
 mod data;
+mod freeze;
 pub mod optimizer;
 mod shape;
 
 pub use batch::batch_size;
 pub use data::{require_target, DataArgs};
+pub use freeze::FreezeArgs;
 pub use optimizer::OptimizerArgs;
 pub use shape::ShapeArgs;

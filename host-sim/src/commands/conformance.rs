@@ -4,6 +4,7 @@
 
 use crate::by_name;
 use crate::model::HostModel;
+use microtrain::shape::Trainability;
 use microtrain::{Dataset, Dense, Targets};
 use serde::Deserialize;
 use serde_json::Value;
@@ -58,6 +59,12 @@ struct CaseFile {
     #[serde(deserialize_with = "whole")]
     epochs: usize,
     init: Vec<LayerParams>,
+    /// Layers whose weights and bias do not train (`requires_grad_(False)`).
+    #[serde(default)]
+    frozen_layers: Vec<usize>,
+    /// Layers whose bias alone trains.
+    #[serde(default)]
+    bias_only_layers: Vec<usize>,
     x: Vec<Vec<f32>>,
     y: Vec<Vec<f32>>,
     expected: Expected,
@@ -222,6 +229,21 @@ fn replay(case: &CaseFile) -> Result<Outcome, String> {
         layers.push(Dense::new(l.inputs, l.outputs, act));
     }
     microtrain::shape::validate(&layers).map_err(|e| format!("field `model`: {e}"))?;
+    for (field, list, train) in [
+        ("frozen_layers", &case.frozen_layers, Trainability::Frozen),
+        ("bias_only_layers", &case.bias_only_layers, Trainability::BiasOnly),
+    ] {
+        for (k, &i) in list.iter().enumerate() {
+            let n = layers.len();
+            let l = layers
+                .get_mut(i)
+                .ok_or_else(|| format!("field `{field}[{k}]`: layer {i}, the model has {n}"))?;
+            if l.train != Trainability::Trainable {
+                return Err(format!("field `{field}[{k}]`: layer {i} is listed twice"));
+            }
+            *l = l.trained(train);
+        }
+    }
     let loss = by_name::loss(&case.loss, "field `loss`")?;
     let opt = by_name::optimizer(&case.optimizer, "optimizer").map_err(|e| quote_field(&e))?;
     let schedule = by_name::schedule(&case.schedule, "schedule").map_err(|e| quote_field(&e))?;
@@ -281,10 +303,17 @@ fn replay(case: &CaseFile) -> Result<Outcome, String> {
     .ok_or("fields `x`/`y`: inconsistent sizes")?;
 
     let mut model = HostModel::new(layers.clone(), &opt);
+    let frozen = microtrain::shape::has_frozen(&layers);
+    if frozen {
+        // The trainable parameters start from the whole model's, frozen ones stay.
+        model.whole.clone_from(&init);
+    }
     let mut t = model.trainer(opt, loss).map_err(|e| format!("model: {e}"))?;
     t.set_schedule(schedule)
         .map_err(|e| format!("field `schedule`: {e}"))?;
-    t.load_params(&init).map_err(|e| format!("field `init`: {e}"))?;
+    if !frozen {
+        t.load_params(&init).map_err(|e| format!("field `init`: {e}"))?;
+    }
 
     let mut tally = Tally {
         ratio: 0.0,
@@ -307,7 +336,10 @@ fn replay(case: &CaseFile) -> Result<Outcome, String> {
             start += len;
         }
     }
-    for (i, (g, w)) in t.params().iter().zip(&want_final).enumerate() {
+    let mut got = vec![0.0f32; want_final.len()];
+    t.whole_params(&mut got)
+        .map_err(|e| format!("final parameters: {e}"))?;
+    for (i, (g, w)) in got.iter().zip(&want_final).enumerate() {
         tally.see(f64::from(*g), f64::from(*w), || param_name(&layers, i));
     }
     Ok(Outcome {

@@ -1,10 +1,11 @@
 //! `microtrain-sim memory`: the exact RAM a device needs to train a model with an
 //! optimizer, from the core's `const fn` sizes, and whether it fits a given RAM size.
 
-use crate::args::{OptimizerArgs, ShapeArgs};
+use crate::args::{FreezeArgs, OptimizerArgs, ShapeArgs};
 use crate::by_name;
 use crate::model::{describe, SavedModel};
-use microtrain::shape::{activations_len, params_len, training_bytes};
+use microtrain::shape::Trainability;
+use microtrain::shape::{activations_len, has_frozen, params_len, trainable_params_len, training_bytes};
 use microtrain::{Activation, Dense};
 use std::path::PathBuf;
 
@@ -27,6 +28,8 @@ pub struct MemoryArgs {
     pub model: Option<PathBuf>,
     #[command(flatten)]
     pub opt: OptimizerArgs,
+    #[command(flatten)]
+    pub freezing: FreezeArgs,
     /// The device's RAM for the check, e.g. 16K, 64K, 256K, 1M or a number of bytes (K = 1024 bytes).
     /// Without it, the common sizes are listed.
     #[arg(long)]
@@ -64,7 +67,7 @@ pub fn run(a: &MemoryArgs) -> Result<(), String> {
         .as_deref()
         .map(|r| parse_ram(r).map(|b| (r, b)))
         .transpose()?;
-    let layers: Vec<Dense> = match &a.model {
+    let mut layers: Vec<Dense> = match &a.model {
         Some(p) => SavedModel::load(p)?.layers,
         None => {
             let act: Activation = by_name::activation(&a.output_activation, "--output-activation")?;
@@ -74,12 +77,29 @@ pub fn run(a: &MemoryArgs) -> Result<(), String> {
             a.shape.build(a.inputs, a.outputs, act)?
         }
     };
+    a.freezing.apply(&mut layers)?;
     let opt = a.opt.build()?;
     let spp = opt.state_per_param();
-    let p = params_len(&layers);
+    let whole = params_len(&layers);
+    let p = trainable_params_len(&layers);
     let acts = activations_len(&layers);
     let total = training_bytes(&layers, spp);
     println!("model {} with {}", describe(&layers), a.opt.optimizer);
+    if has_frozen(&layers) {
+        let kinds: Vec<String> = layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let kind = match l.train {
+                    Trainability::Trainable => "trains",
+                    Trainability::Frozen => "frozen",
+                    Trainability::BiasOnly => "bias only",
+                };
+                format!("{i} {kind}")
+            })
+            .collect();
+        println!("  layers {}; {p} of {whole} parameters train", kinds.join(", "));
+    }
     println!("  {:<18} {:>8} floats {:>9} bytes", "parameters", p, p * 4);
     println!("  {:<18} {:>8} floats {:>9} bytes", "gradients", p, p * 4);
     println!(
@@ -104,9 +124,15 @@ pub fn run(a: &MemoryArgs) -> Result<(), String> {
         "  online only (one sample per step, no gradient buffer, `OnlineStorage`): {} bytes",
         microtrain::shape::online_training_bytes(&layers, spp)
     );
+    if has_frozen(&layers) {
+        println!(
+            "  flash: the whole model's parameters, {whole} floats, {} bytes, read for the frozen layers",
+            whole * 4
+        );
+    }
     println!(
         "  inference only (parameters + activations): {} bytes",
-        (p + acts) * 4
+        (whole + acts) * 4
     );
     println!("  (the core's exact buffers; the firmware's stack, sensor buffers and code come on top)");
     match ram {

@@ -5,13 +5,14 @@
 //! the train/validation split and the per-epoch shuffles each use their own
 //! [`microtrain::Rng`], so the same seed gives the same numbers on every machine.
 
-use crate::args::{self, optimizer, DataArgs, OptimizerArgs, ShapeArgs};
+use crate::args::{self, optimizer, DataArgs, FreezeArgs, OptimizerArgs, ShapeArgs};
 use crate::by_name;
 use crate::data::split::split_and_scale;
 use crate::data::{self, standardize, Columns, Task};
 use crate::fit::{self, epoch_line, percent, FitOptions};
 use crate::model::{describe, HostModel, SavedModel};
 use crate::progress::EpochBar;
+use microtrain::shape::Trainability;
 use microtrain::{Activation, Loss, Order};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,6 +93,8 @@ pub struct TrainArgs {
     /// Start from this model file (fine-tuning) instead of random weights; its shape is kept.
     #[arg(long)]
     pub init: Option<PathBuf>,
+    #[command(flatten)]
+    pub freezing: FreezeArgs,
     /// Print the metrics every N epochs (default: every epoch up to 20 epochs, else about 10 lines).
     #[arg(long)]
     pub print_every: Option<usize>,
@@ -117,33 +120,53 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
         _ if prepared.classes.is_some() => Loss::SoftmaxCrossEntropy,
         _ => Loss::Mse,
     };
-    let layers = match &init {
+    let mut layers = match &init {
         Some(m) => m.layers.clone(),
         None => {
             let out_act = loss.required_activation().unwrap_or(Activation::Identity);
             a.shape.build(prepared.inputs(), prepared.outputs(), out_act)?
         }
     };
+    a.freezing.apply(&mut layers)?;
+    let frozen = microtrain::shape::has_frozen(&layers);
+    if frozen && init.is_none() {
+        return Err(
+            "--freeze, --train-layers and --bias-only fine-tune a pretrained model: give it with --init"
+                .into(),
+        );
+    }
     let opt = a.opt.build()?;
     let schedule = optimizer::schedule(&a.schedule)?;
-    let split = split_and_scale(&prepared, a.val_split, a.seed, !a.no_standardize)?;
+    // The scaling is folded into the first layer's weights: a first layer that does
+    // not train keeps the weights it has, so its inputs are not rescaled.
+    let first_trains = layers.first().is_some_and(|l| l.train == Trainability::Trainable);
+    if !a.no_standardize && !first_trains {
+        println!("the first layer does not train: its inputs are not standardized (as --no-standardize)");
+    }
+    let split = split_and_scale(&prepared, a.val_split, a.seed, !a.no_standardize && first_trains)?;
     let batch_size = args::batch_size(&a.batch_size, split.train.rows())?;
     let train_ds = split.train.dataset()?;
     let val_ds = split.val.dataset()?;
 
     let mut model = HostModel::new(layers.clone(), &opt);
+    let start = init.as_ref().map(|m| {
+        let mut p = m.params.clone();
+        if let Some(s) = &split.scaler {
+            standardize::unfold(&layers, &mut p, s);
+        }
+        p
+    });
+    if let (true, Some(p)) = (frozen, &start) {
+        // The frozen parameters are read from the whole model's; the others start there.
+        model.whole.clone_from(p);
+    }
     let mut t = model.trainer(opt, loss).map_err(|e| format!("model: {e}"))?;
     t.set_schedule(schedule).map_err(|e| format!("--schedule: {e}"))?;
     t.set_clip_norm(a.clip_norm)
         .map_err(|e| format!("--clip-norm: {e}"))?;
-    match &init {
-        Some(m) => {
-            let mut p = m.params.clone();
-            if let Some(s) = &split.scaler {
-                standardize::unfold(&layers, &mut p, s);
-            }
-            t.load_params(&p).map_err(|e| format!("{init_name}: {e}"))?;
-        }
+    match &start {
+        Some(_) if frozen => {}
+        Some(p) => t.load_params(p).map_err(|e| format!("{init_name}: {e}"))?,
         None => t.init_params(a.seed),
     }
 
@@ -169,9 +192,10 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
         }
     );
     println!(
-        "model {}, {} parameters; {} loss; {:?}; batch {batch_size}, {} epochs, seed {}",
+        "model {}, {} parameters ({} trained); {} loss; {:?}; batch {batch_size}, {} epochs, seed {}",
         describe(&layers),
         microtrain::shape::params_len(&layers),
+        microtrain::shape::trainable_params_len(&layers),
         loss.name(),
         opt,
         a.epochs,
@@ -208,12 +232,16 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
     if val_rows > 0 {
         print_final(&mut t, &val_ds, "validation", classify, val_rows)?;
     }
-    let mut params = t.params().to_vec();
+    let mut params = vec![0.0f32; microtrain::shape::params_len(&layers)];
+    t.whole_params(&mut params).map_err(|e| format!("model: {e}"))?;
     if let Some(s) = &split.scaler {
         standardize::fold(&layers, &mut params, s);
     }
     let saved = SavedModel {
-        layers,
+        layers: layers
+            .iter()
+            .map(|l| l.trained(Trainability::Trainable))
+            .collect(),
         params,
         loss: Some(loss),
         features: prepared.feature_names.clone(),
@@ -225,11 +253,19 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
         println!("wrote {}", p.display());
     }
     println!(
-        "on a device: {} bytes of RAM to train this model with {} ({} to run it)",
-        microtrain::shape::training_bytes(&saved.layers, opt.state_per_param()),
+        "on a device: {} bytes of RAM to train this model with {} ({} to run it){}",
+        microtrain::shape::training_bytes(&layers, opt.state_per_param()),
         a.opt.optimizer,
         (microtrain::shape::params_len(&saved.layers) + microtrain::shape::activations_len(&saved.layers))
-            * 4
+            * 4,
+        if frozen {
+            format!(
+                ", with the {} B of the whole model's parameters in flash",
+                microtrain::shape::params_len(&layers) * 4
+            )
+        } else {
+            String::new()
+        }
     );
     Ok(ExitCode::SUCCESS)
 }
