@@ -66,7 +66,7 @@ fn newer(a: u32, b: u32) -> bool {
 /// Bytes a checkpoint of this shape occupies in a slot, commit marker included, on a
 /// flash with write size `write_size`.
 pub const fn slot_bytes(layers: &[Dense], state_per_param: usize, write_size: usize) -> usize {
-    let p = shape::params_len(layers);
+    let p = shape::trainable_params_len(layers);
     match format::total_len(layers.len(), p, p.saturating_mul(state_per_param)) {
         Some(t) => match format::marker_span(t, write_size) {
             Some((_, end)) => end,
@@ -92,7 +92,7 @@ pub const fn region_len(
 
 /// Floats of scratch [`Checkpointer::restore`] needs: parameters plus optimizer state.
 pub const fn scratch_len(layers: &[Dense], state_per_param: usize) -> usize {
-    let p = shape::params_len(layers);
+    let p = shape::trainable_params_len(layers);
     p.saturating_add(p.saturating_mul(state_per_param))
 }
 
@@ -341,6 +341,19 @@ impl<F: NorFlash> Checkpointer<F> {
         }
         let layers = trainer.layers();
         let (p, s) = (trainer.params().len(), trainer.state().len());
+        if usize::from(h.layers) == layers.len() {
+            // Another freezing of the same layers is named as such (its counts differ).
+            let base = self.base(info.slot);
+            let mut rd = Reader::new(&mut self.flash, base, self.slot_len);
+            rd.seek(HEADER_LEN);
+            check_freezing(&mut rd, layers).map_err(|e| match e {
+                Fail::Read(ReadErr::Flash(e)) => RestoreError::Flash(e),
+                Fail::Read(ReadErr::End) => RestoreError::Corrupt {
+                    offset: h.total_len as usize,
+                },
+                Fail::Restore(r) => r,
+            })?;
+        }
         check_header(&h, layers, p, s, trainer.loss(), &trainer.optimizer().id())?;
         let provided = scratch.len();
         let needed = p + s;
@@ -455,6 +468,27 @@ fn check_header<E>(
     }
     if format::total_len(layers.len(), params, state) != Some(h.total_len as usize) {
         return Err(RestoreError::Corrupt { offset: 8 });
+    }
+    Ok(())
+}
+
+/// Each layer record's trainability against the model's, for layers that are the
+/// same otherwise.
+fn check_freezing<F: NorFlash>(rd: &mut Reader<'_, F>, layers: &[Dense]) -> Result<(), Fail<F::Error>> {
+    for (index, l) in layers.iter().enumerate() {
+        let mut r = [0u8; LAYER_LEN];
+        rd.read(&mut r)?;
+        let Some(mine) = format::layer_record(l) else {
+            continue;
+        };
+        let (stored, expected) = (r[9], mine[9]);
+        if r[..9] == mine[..9] && stored != expected {
+            return Err(Fail::Restore(RestoreError::Freezing {
+                index,
+                stored,
+                expected,
+            }));
+        }
     }
     Ok(())
 }

@@ -96,6 +96,17 @@ pub enum RestoreError<E> {
         /// Index of the first differing layer.
         index: usize,
     },
+    /// Layer `index` is the same but trains differently (frozen, bias-only or
+    /// trainable: [`Trainability::code`](microtrain::shape::Trainability::code)); the
+    /// checkpoint holds another set of trained parameters.
+    Freezing {
+        /// Index of the first such layer.
+        index: usize,
+        /// Its trainability code in the checkpoint.
+        stored: u8,
+        /// Its trainability code in the model.
+        expected: u8,
+    },
     /// The parameter count differs.
     ParamCount {
         /// In the checkpoint.
@@ -201,6 +212,21 @@ impl<E: core::fmt::Debug> core::fmt::Display for RestoreError<E> {
                 "offset {}: layer {index} differs from the model's",
                 crate::format::HEADER_LEN + crate::format::LAYER_LEN * index
             ),
+            RestoreError::Freezing {
+                index,
+                stored,
+                expected,
+            } => {
+                let name =
+                    |c: &u8| microtrain::shape::Trainability::from_code(*c).map_or("unknown", |t| t.name());
+                write!(
+                    f,
+                    "offset {}: layer {index} is {} in the checkpoint but {} in the model",
+                    crate::format::HEADER_LEN + crate::format::LAYER_LEN * index + 9,
+                    name(stored),
+                    name(expected)
+                )
+            }
             RestoreError::ParamCount { stored, expected } => write!(
                 f,
                 "offset 28: checkpoint has {stored} parameters, the model {expected}"

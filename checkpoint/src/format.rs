@@ -17,8 +17,8 @@
 //! | 28 | 4 | number of parameters `P` |
 //! | 32 | 4 | number of optimizer state floats `S` |
 //! | 36 | 32 | hyperparameter words (`f32` bits; unused words 0) |
-//! | 68 | 12 `L` | per layer: inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu), 3 zero bytes |
-//! | 68 + 12 `L` | 4 `P` | parameters (`f32`) |
+//! | 68 | 12 `L` | per layer: inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu), trainability `u8` (0 trainable, 1 frozen, 2 bias-only), 2 zero bytes |
+//! | 68 + 12 `L` | 4 `P` | the parameters that train (`f32`; frozen ones are not stored) |
 //! | ... | 4 `S` | optimizer state (`f32`) |
 //! | `total_len - 4` | 4 | CRC-32/ISO-HDLC (zlib's `crc32`) of bytes `0 .. total_len - 4` |
 //! | `align_up(total_len, W)` | `align_up(4, W)` | commit marker `DONE`, then zero bytes |
@@ -197,6 +197,6 @@ pub(crate) fn layer_record(l: &Dense) -> Option<[u8; LAYER_LEN]> {
     let mut r = [0u8; LAYER_LEN];
     put(&mut r, 0, &i.to_le_bytes());
     put(&mut r, 4, &o.to_le_bytes());
-    put(&mut r, 8, &[l.activation.code()]);
+    put(&mut r, 8, &[l.activation.code(), l.train.code()]);
     Some(r)
 }

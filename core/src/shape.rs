@@ -41,6 +41,36 @@ pub enum Trainability {
     BiasOnly,
 }
 
+impl Trainability {
+    /// The number files store for it (checkpoints): 0 trainable, 1 frozen, 2 bias only.
+    pub const fn code(self) -> u8 {
+        match self {
+            Trainability::Trainable => 0,
+            Trainability::Frozen => 1,
+            Trainability::BiasOnly => 2,
+        }
+    }
+
+    /// The trainability with [`code`](Self::code) `code`, if any.
+    pub const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Trainability::Trainable),
+            1 => Some(Trainability::Frozen),
+            2 => Some(Trainability::BiasOnly),
+            _ => None,
+        }
+    }
+
+    /// Its name: `trainable`, `frozen`, `bias-only`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Trainability::Trainable => "trainable",
+            Trainability::Frozen => "frozen",
+            Trainability::BiasOnly => "bias-only",
+        }
+    }
+}
+
 /// One fully connected layer, `y = act(W x + b)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
