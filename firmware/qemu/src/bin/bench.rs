@@ -32,10 +32,30 @@ const MLP64: [Dense; 2] = [
     Dense::new(64, 128, Activation::Relu),
     Dense::new(128, 10, Activation::Identity),
 ];
+/// The 64-128-10 MLP with its first layer frozen: only the last layer trains.
+const MLP64_LAST: [Dense; 2] = [MLP64[0].frozen(), MLP64[1]];
+/// The Iris MLP with only its biases trained (TinyTL).
+const IRIS_BIAS: [Dense; 2] = [IRIS[0].bias_only(), IRIS[1].bias_only()];
 const ADAM: Adam = Adam::new(0.001);
 const SGD: Sgd = Sgd::new(0.01);
 const ROWS: usize = 32;
 const LOSS: Loss = Loss::SoftmaxCrossEntropy;
+
+/// A pretrained model's parameters, as a firmware keeps them in flash: deterministic
+/// values in about [-0.1, 0.1] (a `static` of `N` floats in `.rodata`).
+const fn pretrained<const N: usize>() -> [f32; N] {
+    let mut out = [0.0f32; N];
+    let mut state = 0x2545_f491u32;
+    let mut i = 0;
+    while i < N {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        out[i] = ((state >> 9) as f32 / (1u32 << 23) as f32 - 0.5) * 0.2;
+        i += 1;
+    }
+    out
+}
+static MLP64_WHOLE: [f32; microtrain::shape::params_len(&MLP64)] = pretrained();
+static IRIS_WHOLE: [f32; microtrain::shape::params_len(&IRIS)] = pretrained();
 
 /// Marks the start of a counted region. Never inlined, and different from
 /// `bench_stop` so that the linker cannot fold the two.
@@ -133,6 +153,8 @@ fn workload<O: Optimizer, P: Plan>(
     ok
 }
 
+// `#[entry]` passes each `static mut` below to `main` as an argument.
+#[allow(clippy::too_many_arguments)]
 #[entry]
 fn main() -> ! {
     static mut IRIS_ADAM: storage_for!(&IRIS, ADAM) = Storage::sized_for(&IRIS, ADAM.state_per_param());
@@ -142,6 +164,10 @@ fn main() -> ! {
     static mut MLP_ADAM_ONLINE: online_storage_for!(&MLP64, ADAM) =
         OnlineStorage::sized_for(&MLP64, ADAM.state_per_param());
     static mut MLP_ADAM: storage_for!(&MLP64, ADAM) = Storage::sized_for(&MLP64, ADAM.state_per_param());
+    static mut MLP_LAST: storage_for!(&MLP64_LAST, ADAM) =
+        Storage::sized_for(&MLP64_LAST, ADAM.state_per_param());
+    static mut IRIS_BIAS_ADAM: storage_for!(&IRIS_BIAS, ADAM) =
+        Storage::sized_for(&IRIS_BIAS, ADAM.state_per_param());
     static mut X: [f32; 64 * ROWS] = [0.0; 64 * ROWS];
     static mut LABELS: [u16; ROWS] = [0; ROWS];
     for (i, v) in X.iter_mut().enumerate() {
@@ -157,6 +183,8 @@ fn main() -> ! {
         core::mem::size_of_val(MLP_ADAM),
         core::mem::size_of_val(IRIS_ADAM_ONLINE),
         core::mem::size_of_val(MLP_ADAM_ONLINE),
+        core::mem::size_of_val(MLP_LAST),
+        core::mem::size_of_val(IRIS_BIAS_ADAM),
     ];
     let mut ok = true;
     ok &= workload::<_, plan_for!(&IRIS, ADAM, LOSS)>(
@@ -224,6 +252,29 @@ fn main() -> ! {
         labels,
         ROWS,
         1,
+    );
+    // Fine-tuning: the frozen parameters are read from flash (`Buffers::frozen`).
+    ok &= workload::<_, plan_for!(&MLP64_LAST, ADAM, LOSS)>(
+        "mlp64-adam-b1-last",
+        &MLP64_LAST,
+        MLP_LAST.buffers().with_frozen(&MLP64_WHOLE),
+        sizes[5],
+        ADAM,
+        x,
+        labels,
+        1,
+        3,
+    );
+    ok &= workload::<_, plan_for!(&IRIS_BIAS, ADAM, LOSS)>(
+        "iris-adam-b1-bias",
+        &IRIS_BIAS,
+        IRIS_BIAS_ADAM.buffers().with_frozen(&IRIS_WHOLE),
+        sizes[6],
+        ADAM,
+        x,
+        labels,
+        1,
+        20,
     );
     halt::exit(ok)
 }
