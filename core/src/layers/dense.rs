@@ -10,7 +10,7 @@
 //! ```
 
 use super::layout;
-use super::walk::{walk, walk_from};
+use super::walk::{walk, walk_from, LayerView};
 use crate::kernels;
 use crate::optim::{Optimizer, StepScalars};
 use crate::shape::Dense;
@@ -22,18 +22,34 @@ use crate::shape::Dense;
 /// lengths the result is meaningless but nothing panics.
 #[inline(always)]
 pub fn forward(layers: &[Dense], params: &[f32], x: &[f32], acts: &mut [f32]) {
-    for v in walk(layers, params.len(), acts.len()) {
+    forward_by(layers, params.len(), x, acts, |v| {
+        Some((
+            params.get(v.weights())?,
+            params.get(v.weights().end..v.params().end)?,
+        ))
+    });
+}
+
+/// [`forward`] with each layer's weights and bias from `weights_and_bias` (the
+/// parameter vector's, or a model with frozen parts' two vectors); `params_len` is
+/// the whole model's parameter count.
+#[inline(always)]
+pub(crate) fn forward_by<'p>(
+    layers: &[Dense],
+    params_len: usize,
+    x: &[f32],
+    acts: &mut [f32],
+    weights_and_bias: impl Fn(&LayerView<'_>) -> Option<(&'p [f32], &'p [f32])>,
+) {
+    for v in walk(layers, params_len, acts.len()) {
         let (below, here) = acts.split_at_mut(v.output_at.min(acts.len()));
         let input = match v.input() {
             None => Some(x),
             Some(r) => below.get(r),
         };
-        let (Some(w), Some(b), Some(input), Some(o)) = (
-            params.get(v.weights()),
-            params.get(v.weights().end..v.params().end),
-            input,
-            here.get_mut(..v.layer.outputs),
-        ) else {
+        let (Some((w, b)), Some(input), Some(o)) =
+            (weights_and_bias(&v), input, here.get_mut(..v.layer.outputs))
+        else {
             return;
         };
         if v.layer.activation == crate::Activation::Relu {

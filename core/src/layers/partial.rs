@@ -28,26 +28,9 @@ pub(crate) fn lowest_trainable(layers: &[Dense]) -> usize {
 
 /// The forward pass of one sample `x` (see [`dense::forward`](super::dense::forward)).
 pub(crate) fn forward(layers: &[Dense], whole: &[f32], trainable: &[f32], x: &[f32], acts: &mut [f32]) {
-    for v in walk(layers, whole.len(), acts.len()) {
-        let (below, here) = acts.split_at_mut(v.output_at.min(acts.len()));
-        let input = match v.input() {
-            None => Some(x),
-            Some(r) => below.get(r),
-        };
-        let (Some((w, b)), Some(input), Some(o)) = (
-            v.weights_and_bias(whole, trainable),
-            input,
-            here.get_mut(..v.layer.outputs),
-        ) else {
-            return;
-        };
-        if v.layer.activation == crate::Activation::Relu {
-            kernels::affine_relu(w, b, input, o);
-        } else {
-            kernels::affine(w, b, input, o);
-            v.layer.activation.apply(o);
-        }
-    }
+    super::dense::forward_by(layers, whole.len(), x, acts, |v| {
+        v.weights_and_bias(whole, trainable)
+    });
 }
 
 /// The error terms for one sample from the last layer's (written by the loss) down to

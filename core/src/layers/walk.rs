@@ -40,27 +40,23 @@ impl Place for usize {
     }
 }
 
-impl Place for *const f32 {
-    #[inline(always)]
-    fn forward(self, n: usize) -> Self {
-        self.wrapping_add(n)
-    }
-    #[inline(always)]
-    fn back(self, n: usize) -> Self {
-        self.wrapping_sub(n)
-    }
+/// A raw pointer into a buffer moves by `wrapping_add`/`wrapping_sub`.
+macro_rules! pointer_place {
+    ($($t:ty),+) => {$(
+        impl Place for $t {
+            #[inline(always)]
+            fn forward(self, n: usize) -> Self {
+                self.wrapping_add(n)
+            }
+            #[inline(always)]
+            fn back(self, n: usize) -> Self {
+                self.wrapping_sub(n)
+            }
+        }
+    )+};
 }
 
-impl Place for *mut f32 {
-    #[inline(always)]
-    fn forward(self, n: usize) -> Self {
-        self.wrapping_add(n)
-    }
-    #[inline(always)]
-    fn back(self, n: usize) -> Self {
-        self.wrapping_sub(n)
-    }
-}
+pointer_place!(*const f32, *mut f32);
 
 /// One layer of a [`walk`] and its places in the flat buffers: `P` is where the
 /// parameters are counted, `O` where the outputs are (offsets, or pointers).
