@@ -4,16 +4,15 @@
 //! Here: the command line and its dispatch. Each command is a module of [`commands`];
 //! what several commands share is beside it: option groups ([`args`]), the data
 //! ([`data`]), models in memory and on disk ([`model`]), the epoch loop ([`fit`]) and
-//! its progress bar ([`progress`]), figures ([`figures`]), core configs from their
-//! names ([`by_name`]) and atomic output files ([`atomic_file`]).
+//! its progress bar ([`progress`]), figures ([`figures`]); core configs from their
+//! names ([`by_name`]), model files and atomic output files ([`atomic_file`]) come from
+//! the `microtrain-files` crate, which the Python package shares.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod args;
-mod atomic_file;
-mod by_name;
 mod commands;
 mod data;
 mod figures;
@@ -22,6 +21,7 @@ mod model;
 mod progress;
 
 use commands::{compare, conformance, demo, memory, predict, stream, train};
+use microtrain_files::{atomic_file, by_name};
 
 #[derive(Parser)]
 #[command(

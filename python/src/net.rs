@@ -350,15 +350,7 @@ pub fn decode_model_file(bytes: &[u8]) -> Result<(Vec<Dense>, Vec<f32>), String>
     Ok((layers, params))
 }
 
-/// `9-16-3 (relu, identity)`: a shape in one line.
-pub fn describe(layers: &[Dense]) -> String {
-    let mut s = microtrain::shape::inputs(layers).to_string();
-    for l in layers {
-        s.push_str(&format!("-{}", l.outputs));
-    }
-    let acts: Vec<&str> = layers.iter().map(|l| l.activation.name()).collect();
-    format!("{s} ({})", acts.join(", "))
-}
+pub use microtrain_files::describe;
 
 #[cfg(test)]
 mod tests {

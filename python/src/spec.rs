@@ -37,23 +37,14 @@ pub fn layers(inputs: usize, spec: &str) -> Result<Vec<Dense>, String> {
     Ok(out)
 }
 
-/// An activation from its name.
+/// An activation from its name (the simulator's parser, `microtrain-files`).
 pub fn activation(name: &str, what: &str) -> Result<Activation, String> {
-    Activation::from_name(name).ok_or_else(|| {
-        let known: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
-        format!(
-            "{what}: unknown activation {name:?} (known: {})",
-            known.join(", ")
-        )
-    })
+    microtrain_files::by_name::activation(name, what)
 }
 
 /// A loss from its name.
 pub fn loss(name: &str) -> Result<Loss, String> {
-    Loss::from_name(name).ok_or_else(|| {
-        let known: Vec<&str> = Loss::ALL.iter().map(|l| l.name()).collect();
-        format!("loss: unknown loss {name:?} (known: {})", known.join(", "))
-    })
+    microtrain_files::by_name::loss(name, "loss")
 }
 
 /// The optimizer `name` of the core's registry with PyTorch's defaults, each
