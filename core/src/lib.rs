@@ -28,7 +28,9 @@
 //!   as FPU assembly with the same bits (`kernels/arm_vfp.rs`), chosen in one place,
 //!   `kernels/mod.rs`. (The optimizers' FPU kernels are in `optim/vfp.rs`.)
 //! - [`layers`], [`activation`]: a dense stack's passes, layer by layer over the
-//!   kernels; the trainer's passes without per-call checks are here too.
+//!   kernels, each a loop over one walk of the layers (`layers/walk.rs`); the
+//!   trainer's passes without per-call checks, and those of a model with frozen layers
+//!   (`layers/partial.rs`), are here too.
 //! - [`loss`]: MSE, binary cross-entropy, softmax cross-entropy.
 //! - [`optim`]: SGD (momentum, Nesterov), Adagrad, Adadelta, RMSprop, Adam (AMSGrad),
 //!   AdamW, RAdam, one file each.
@@ -46,6 +48,12 @@
 //! activations hold **one sample** whatever the batch size (each layer's output and its
 //! error term): a batch is accumulated one sample at a time. A 4-8-3 MLP with Adam
 //! needs `(67 + 67 + 134 + 22) * 4 = 1160` bytes in all.
+//!
+//! A layer can be frozen (`Dense::frozen()`) or train only its bias
+//! (`Dense::bias_only()`): the parameters, gradients and state in RAM then hold only
+//! what trains ([`shape::trainable_params_len`]), the frozen parameters are read from
+//! the whole model's ([`Buffers::frozen`], which may stay in flash), and error terms
+//! are propagated only down to the lowest layer that trains.
 //!
 //! A step on a single sample (online learning; no clipping) updates each parameter as
 //! soon as its gradient `delta_i x_j` is formed, after every layer's error term has
