@@ -27,7 +27,8 @@
 //!
 //! ## Files
 //!
-//! This file: the trainer, its set-up and its state. `plan.rs`: the [`Plan`] that says
+//! This file: the trainer, its set-up and its state. `frozen.rs`: the set-up of a model
+//! with frozen layers and its whole parameters. `plan.rs`: the [`Plan`] that says
 //! which code a step runs. `step.rs`: the steps (a sample, a batch) and the per-step
 //! scalars. `passes.rs`: the forward pass, the loss's error term, the error
 //! propagation, prediction. `checks.rs`: the checks of a sample and of a single-sample
@@ -105,6 +106,7 @@ fn prefix(b: &mut [f32], n: usize, buffer: Buffer) -> Result<&mut [f32], ConfigE
 }
 
 mod checks;
+mod frozen;
 mod passes;
 pub mod plan;
 mod step;
@@ -162,37 +164,9 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
         };
         let state = prefix(buffers.state, s, Buffer::State)?;
         let acts = prefix(buffers.acts, a, Buffer::Activations)?;
-        // A model with frozen parts reads them from its whole parameter vector.
-        let frozen: &[f32] = if shape::has_frozen(layers) {
-            let whole = shape::params_len(layers);
-            let provided = buffers.frozen.len();
-            let frozen = buffers.frozen.get(..whole).ok_or(ConfigError::BufferTooSmall {
-                buffer: Buffer::Frozen,
-                needed: whole,
-                provided,
-            })?;
-            if let Some(index) = kernels::first_non_finite(frozen) {
-                return Err(ConfigError::NonFiniteFrozen { index });
-            }
-            frozen
-        } else {
-            &[]
-        };
+        let frozen = frozen::checked_whole(layers, buffers.frozen)?;
         plan::check::<P, O>(layers, &opt, loss, !grads.is_empty())?;
-        // The parameters that train start from the whole model's.
-        if !frozen.is_empty() {
-            for v in crate::layers::walk::walk(layers, frozen.len(), 0) {
-                let from = match v.layer.train {
-                    shape::Trainability::Trainable => v.params(),
-                    _ => v.weights().end..v.params().end,
-                };
-                if let (Some(dst), Some(src)) = (params.get_mut(v.trainable()), frozen.get(from)) {
-                    if dst.len() == src.len() {
-                        dst.copy_from_slice(src);
-                    }
-                }
-            }
-        }
+        frozen::start_from_whole(layers, frozen, params);
         opt.init_state(state);
         let mut trainer = Trainer {
             layers,
@@ -266,42 +240,6 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
         self.reset_optimizer();
     }
 
-    /// [`init_params`](Self::init_params) for a model with frozen parts: the same draws
-    /// as for the whole model, in the same order, kept for the parameters that train.
-    #[inline(never)]
-    fn init_trainable_params(&mut self, seed: u64) {
-        let mut rng = Rng::new(seed);
-        for v in crate::layers::walk::walk(self.layers, self.buffers.frozen.len(), 0) {
-            let l = v.layer;
-            let bound = 1.0 / math::sqrt(l.inputs as f32);
-            let keep_weights = l.train == shape::Trainability::Trainable;
-            let keep_bias = l.train != shape::Trainability::Frozen;
-            let mut t = self
-                .buffers
-                .params
-                .get_mut(v.trainable())
-                .unwrap_or(&mut [])
-                .iter_mut();
-            for _ in 0..l.weights_len() {
-                let w = rng.symmetric(bound);
-                if keep_weights {
-                    if let Some(p) = t.next() {
-                        *p = w;
-                    }
-                }
-            }
-            for _ in 0..l.outputs {
-                let b = rng.symmetric(bound);
-                if keep_bias {
-                    if let Some(p) = t.next() {
-                        *p = b;
-                    }
-                }
-            }
-        }
-        self.reset_optimizer();
-    }
-
     /// Replaces the parameters by `params` (same layout). Rejected, with nothing
     /// changed, if the length is wrong or a value is not finite.
     pub fn load_params(&mut self, params: &[f32]) -> Result<(), StepError> {
@@ -326,35 +264,6 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     /// [`whole_params`](Self::whole_params).
     pub fn params(&self) -> &[f32] {
         self.buffers.params
-    }
-
-    /// Writes the whole model's parameters, in the model file's layout (per layer `W`
-    /// row-major, then `b`), into `out`: the frozen ones as given, the ones that train
-    /// as they are now. Without frozen parts, the same as [`params`](Self::params).
-    /// `out` must hold [`shape::params_len`] floats.
-    pub fn whole_params(&self, out: &mut [f32]) -> Result<(), StepError> {
-        let whole = shape::params_len(self.layers);
-        let provided = out.len();
-        let out = out.get_mut(..whole).ok_or(StepError::OutputTooSmall {
-            needed: whole,
-            provided,
-        })?;
-        let b = &self.buffers;
-        if b.frozen.is_empty() {
-            kernels::copy(out, b.params);
-            return Ok(());
-        }
-        kernels::copy(out, b.frozen);
-        for v in crate::layers::walk::walk(self.layers, whole, 0) {
-            let to = match v.layer.train {
-                shape::Trainability::Trainable => v.params(),
-                _ => v.weights().end..v.params().end,
-            };
-            if let (Some(dst), Some(src)) = (out.get_mut(to), b.params.get(v.trainable())) {
-                kernels::copy(dst, src);
-            }
-        }
-        Ok(())
     }
 
     /// The gradient of the last step (after clipping); empty for a trainer built
