@@ -11,8 +11,10 @@ ReLU, Linear with no activation: every microtrain activation), and writes into -
   `export_model.export_module` (CI checks that exporting the state_dict file gives
   these exact bytes);
 - `batch.safetensors`: a test batch `x` (64 x 5, float32, including rows that drive
-  the sigmoid and tanh into saturation and the ReLU to zero) and `torch_out`, the live
-  module's float32 outputs on it (one batched call, as `module(x)`);
+  the sigmoid and tanh into saturation and the ReLU to zero), `torch_out`, the live
+  module's float32 outputs on it (one batched call, `module(x)`), and `torch_out_rows`,
+  the same module called on one row at a time (PyTorch's own bits depend on the batch
+  size: its sgemm picks other kernels and summation orders);
 - `meta.json`: the activations, shape, torch version and how it was made.
 
 Before writing, it checks with this torch what CI cannot: exporting the live module,
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     x = batch(torch)
     with torch.no_grad():
         out = net(x)
+        rows = torch.cat([net(x[i:i + 1]) for i in range(x.shape[0])])
 
     live = encode_mtm(export_model.export_module(net))
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, os.path.join(args.out, "model.safetensors"))
     with open(os.path.join(args.out, "live_export.mtm"), "wb") as f:
         f.write(live)
-    save_file({"x": x.contiguous(), "torch_out": out.contiguous()}, os.path.join(args.out, "batch.safetensors"))
+    save_file({"x": x.contiguous(), "torch_out": out.contiguous(), "torch_out_rows": rows.contiguous()},
+              os.path.join(args.out, "batch.safetensors"))
     meta = {
         "widths": WIDTHS,
         "activations": ACTIVATIONS,
@@ -120,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         "rows": ROWS,
         "torch": torch.__version__,
         "description": "nn.Sequential(Linear(5,16), Tanh, Linear(16,9), Sigmoid, Linear(9,7), ReLU, Linear(7,3)), "
-                       f"default init after torch.manual_seed({SEED}); torch_out = module(x) in one batched call, "
+                       f"default init after torch.manual_seed({SEED}); torch_out = module(x) in one batched call, torch_out_rows = "
+                       "module(x[i:i+1]) row by row, "
                        "float32 CPU, 1 thread, deterministic algorithms. Recorded by tools/record_export_fixture.py, "
                        "which checked: live module, torch.save and safetensors state_dicts export to the same .mtm "
                        "bytes; modules rebuilt from the .mtm give the same output bits.",

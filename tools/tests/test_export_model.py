@@ -63,33 +63,46 @@ def test_microtrain_reads_both_files_and_they_predict_the_same_bits(sim, tmp_pat
     assert np.array_equal(bits(from_mtm), bits(from_json))
 
 
-def ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance in units in the last place between float32 arrays of one sign."""
-    return np.abs(bits(a).astype(np.int64) - bits(b).astype(np.int64))
+def row_ulps(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """|got - want| in units of the last place of each row's largest |want|."""
+    return np.abs(got.astype(np.float64) - want.astype(np.float64)) / np.spacing(
+        np.abs(want).max(axis=1, keepdims=True)).astype(np.float64)
 
 
-def test_microtrain_outputs_match_torch_within_two_ulps_of_the_row(sim, tmp_path):
-    """Not bit for bit, and this is why: PyTorch's nn.Linear is one sgemm over the batch
-    (blocked, vectorized, with fused multiply-adds), microtrain sums `b + W x` per output
-    in its own fixed order (core/src/kernels/portable.rs, `bias_dot`: four interleaved
-    partial sums, no FMA), and tanh and sigmoid come from different implementations.
-    Both round each operation in float32, so they differ by rounding only. Measured on
-    this fixture (torch 2.15.0, 64 rows x 3 outputs): 67 of 192 outputs have the same
-    bits, the largest difference is 1.19e-7 = 2 ulp of the row's largest output. The
-    test holds every output to 2 ulp of its row's largest |output| and checks the
-    difference is rounding-sized, not a wrong weight (a swapped or transposed layer
-    shows up as differences of 1e-2 and more)."""
+def test_torch_itself_gives_other_bits_for_a_row_alone_than_in_a_batch():
+    """Why "bit for bit with PyTorch" cannot hold for any other implementation: the
+    same module on the same row gives other bits in a batch of 64 than alone (its
+    sgemm picks another kernel, blocking and use of fused multiply-adds by shape).
+    Recorded with torch 2.15.0: 111 of 192 outputs the same, the rest within 2 ulp of
+    the row's largest output."""
+    batch = load_file(os.path.join(FIXTURE, "batch.safetensors"))
+    together, alone = batch["torch_out"], batch["torch_out_rows"]
+    same = int((bits(together) == bits(alone)).sum())
+    assert 0 < same < together.size
+    assert row_ulps(alone, together).max() <= 2
+
+
+def test_microtrain_outputs_match_torch_as_closely_as_torch_matches_itself(sim, tmp_path):
+    """microtrain sums `b + W x` per output in one fixed order (core/src/kernels/
+    portable.rs, `bias_dot`: four interleaved partial sums, no FMA) whatever the batch,
+    and tanh and sigmoid are libm's tanhf and expf; PyTorch's order and functions are
+    others. Both round every operation in float32, so they differ by rounding only.
+    Measured on this fixture (torch 2.15.0, 64 rows x 3 outputs): 67 of 192 outputs
+    have the same bits as torch's batched call, 54 as its row-by-row calls; the largest
+    difference is 2 ulp of the row's largest output (1.2e-7), as between torch's own two
+    calls. The test holds every output to that, and checks that it sees a wrong model
+    (next test): a swapped neuron or layer gives differences of 1e-3 and more."""
     (mtm,) = export(tmp_path, "m.mtm")
     batch = load_file(os.path.join(FIXTURE, "batch.safetensors"))
-    got, want = predict(sim, mtm, batch["x"], str(tmp_path)), batch["torch_out"]
-    row_ulp = np.spacing(np.abs(want).max(axis=1, keepdims=True))
-    diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
-    worst = np.unravel_index(np.argmax(diff / row_ulp), diff.shape)
-    assert (diff <= 2 * row_ulp).all(), (f"row {worst[0]} output {worst[1]}: microtrain {got[worst]!r}, "
-                                         f"torch {want[worst]!r}")
-    # Same sign everywhere, many outputs identical: a real agreement, not a loose bound.
-    assert (np.signbit(got) == np.signbit(want)).all()
-    assert (ulps(got, want) == 0).sum() >= got.size // 4
+    got = predict(sim, mtm, batch["x"], str(tmp_path))
+    for key in ("torch_out", "torch_out_rows"):
+        want = batch[key]
+        dev = row_ulps(got, want)
+        worst = np.unravel_index(np.argmax(dev), dev.shape)
+        assert dev.max() <= 2, f"{key}: row {worst[0]} output {worst[1]}: microtrain {got[worst]!r}, torch " \
+                               f"{want[worst]!r} ({dev.max():.1f} ulp of the row)"
+        assert (np.signbit(got) == np.signbit(want)).all()
+        assert (bits(got) == bits(want)).sum() >= got.size // 4, key
 
 
 def test_a_wrong_layer_order_is_caught_by_the_comparison(sim, tmp_path):
@@ -100,8 +113,7 @@ def test_a_wrong_layer_order_is_caught_by_the_comparison(sim, tmp_path):
     bad.write_bytes(encode_mtm(layers))
     batch = load_file(os.path.join(FIXTURE, "batch.safetensors"))
     got, want = predict(sim, str(bad), batch["x"], str(tmp_path)), batch["torch_out"]
-    row_ulp = np.spacing(np.abs(want).max(axis=1, keepdims=True))
-    assert (np.abs(got - want) > 2 * row_ulp).any()
+    assert row_ulps(got, want).max() > 1000
 
 
 def test_mtm_to_safetensors_round_trips_bit_for_bit(tmp_path):
