@@ -21,7 +21,8 @@ Before writing, it checks with this torch what CI cannot: exporting the live mod
 its state_dict saved with `torch.save` and saved as safetensors gives the same `.mtm`
 bytes, and the module rebuilt from that `.mtm` (`export_model.module_from_model`), and
 from the `.pt` written by `export_model.py import`, gives the same output bits as the
-original on the batch. Needs torch, numpy and safetensors.
+original on the batch; and `export_module` refuses unsupported modules (Conv1d,
+Dropout, GELU, LayerNorm, an activation first or twice, float64), naming each. Needs torch, numpy and safetensors.
 """
 
 from __future__ import annotations
@@ -62,6 +63,36 @@ def batch(torch):
         6.0 * torch.randn(8, 5, generator=g),
         0.01 * torch.randn(8, 5, generator=g),
     ]).to(torch.float32)
+
+
+def check_refusals(torch) -> None:
+    """export_module refuses what microtrain cannot run, naming the module (checked here
+    because CI has no torch to build modules with)."""
+    nn = torch.nn
+    cases = [
+        (nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Conv1d(1, 1, 1)), "module 2 (Conv1d) is not supported"),
+        (nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.1), nn.Linear(8, 2)), "module 1 (Dropout) is not supported"),
+        (nn.Sequential(nn.Linear(4, 8), nn.GELU()), "module 1 (GELU) is not supported"),
+        (nn.Sequential(nn.ReLU(), nn.Linear(4, 8)), "module 0 (ReLU) is not supported here"),
+        (nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Tanh()), "module 2 (Tanh) is not supported here"),
+        (nn.Sequential(nn.Linear(4, 8), nn.Linear(7, 2)), "Linear layer 1 takes 7 inputs"),
+        (nn.Sequential(nn.Linear(4, 8).double()), "module 0 (Linear) weight is torch.float64"),
+        (nn.Sequential(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.LayerNorm(8)), "module 1 (LayerNorm)"),
+        (nn.Conv1d(1, 1, 1), "Conv1d is not supported: export an nn.Sequential"),
+    ]
+    for module, message in cases:
+        try:
+            export_model.export_module(module)
+        except export_model.ModelFormatError as e:
+            if message not in str(e):
+                raise RuntimeError(f"{module}: refused with {e!r}, expected {message!r}") from None
+        else:
+            raise RuntimeError(f"{module}: exported, expected a refusal naming {message!r}")
+    # Accepted: nested Sequentials, a Linear without bias (zero bias), no activation.
+    nested = nn.Sequential(nn.Sequential(nn.Linear(3, 4, bias=False), nn.Sigmoid()), nn.Linear(4, 2))
+    layers = export_model.export_module(nested)
+    if [la.activation for la in layers] != ["sigmoid", "identity"] or layers[0].bias.any():
+        raise RuntimeError(f"nested Sequential exported as {layers}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             if not torch.equal(again.view(torch.int32), out.view(torch.int32)):
                 raise RuntimeError(f"{what}: outputs differ in bits from the original module")
 
+    check_refusals(torch)
     os.makedirs(args.out, exist_ok=True)
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, os.path.join(args.out, "model.safetensors"))
     with open(os.path.join(args.out, "live_export.mtm"), "wb") as f:
