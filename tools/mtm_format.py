@@ -34,6 +34,8 @@ LAYER_RECORD = 12
 # Activation names and their codes in the binary format (core/src/activation.rs).
 ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3}
 CODE_ACTIVATIONS = {code: name for name, code in ACTIVATION_CODES.items()}
+# The losses a JSON model may name (host-sim's by_name::loss).
+LOSSES = ("mse", "binary_cross_entropy", "softmax_cross_entropy")
 
 
 class ModelFormatError(ValueError):
@@ -162,14 +164,22 @@ def shortest(v: np.float32) -> float:
 
 def encode_json(layers: list[Layer], loss: str | None = None, features: Iterable[str] = (),
                 targets: Iterable[str] = (), classes: list[str] | None = None) -> str:
-    """The simulator's JSON model text (format "microtrain-model" version 1)."""
+    """The simulator's JSON model text (format "microtrain-model" version 1); the
+    optional names are checked as the simulator checks them."""
     check_layers(layers, "model")
+    features, targets = list(features), list(targets)
+    if loss is not None and loss not in LOSSES:
+        raise ModelFormatError(f"loss {loss!r}: unknown (known: {', '.join(LOSSES)})")
+    if features and len(features) != layers[0].inputs:
+        raise ModelFormatError(f"features: {len(features)} names, the model has {layers[0].inputs} inputs")
+    if classes is not None and len(classes) != layers[-1].outputs:
+        raise ModelFormatError(f"classes: {len(classes)} names, the model has {layers[-1].outputs} outputs")
     model = {
         "format": "microtrain-model",
         "version": 1,
         "loss": loss,
-        "features": list(features),
-        "targets": list(targets),
+        "features": features,
+        "targets": targets,
         "classes": classes,
         "layers": [{
             "inputs": layer.inputs,

@@ -213,3 +213,31 @@ def test_command_line_help_works_without_torch():
     run = subprocess.run([sys.executable, os.path.join(TOOLS, "export_model.py"), "--help"], capture_output=True,
                          text=True)
     assert run.returncode == 0 and "export" in run.stdout and "import" in run.stdout
+
+
+def test_json_names_are_read_by_the_simulator(sim, tmp_path, capsys):
+    js = str(tmp_path / "named.json")
+    assert export_model.main(["export", "--state-dict", STATE, "--activations", ACTS, "--out", js, "--loss",
+                              "softmax_cross_entropy", "--features", "a,b,c,d,e", "--classes", "rest,walk,shake"]) == 0
+    x = load_file(os.path.join(FIXTURE, "batch.safetensors"))["x"][:4]
+    csv = tmp_path / "named.csv"
+    # columns in another order than the model's inputs: the simulator picks them by name
+    csv.write_text("e,d,c,b,a\n" + "".join(",".join(np.format_float_positional(v, unique=True)
+                                                    for v in row[::-1]) + "\n" for row in x))
+    run = subprocess.run([sim, "predict", "--model", js, "--data", str(csv)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    lines = [l for l in run.stdout.splitlines() if l.startswith("line ")]
+    assert len(lines) == 4 and all(l.split()[-1] in ("rest", "walk", "shake") for l in lines)
+    # the same bits as the unnamed .mtm on the columns in order
+    by_name = np.array([[int(b, 16) for b in l.split("bits [", 1)[1].split("]", 1)[0].split(", ")] for l in lines],
+                       dtype=np.uint32)
+    in_order = predict(sim, os.path.join(FIXTURE, "live_export.mtm"), x, str(tmp_path))
+    assert np.array_equal(by_name, bits(in_order))
+    classes = ["rest", "walk", "shake"]
+    assert [l.split()[-1] for l in lines] == [classes[int(np.argmax(r))] for r in in_order]
+    assert export_model.main(["export", "--state-dict", STATE, "--activations", ACTS, "--out", js,
+                              "--classes", "a,b"]) == 2
+    assert "classes: 2 names, the model has 3 outputs" in capsys.readouterr().err
+    assert export_model.main(["export", "--state-dict", STATE, "--activations", ACTS, "--out", js,
+                              "--loss", "hinge"]) == 2
+    assert "loss 'hinge': unknown" in capsys.readouterr().err
