@@ -59,7 +59,8 @@ Replaying a recorded case:
 
     python3 tools/record_case.py --replay tests/conformance/cases/NAME.json [...]
 
-trains the case's model from its own initial parameters, data, optimizer, schedule,
+trains the case's model from its own initial parameters (frozen and bias-only layers as the
+case says), data, optimizer, schedule,
 batch size and epochs with this PyTorch, exactly as a recording does, and compares
 every recorded loss and final parameter with the case's tolerance (|got - want| <=
 atol + rtol |want|). It prints one line per case (`same bits`, or the worst deviation
