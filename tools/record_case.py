@@ -59,9 +59,9 @@ Replaying a recorded case:
 
     python3 tools/record_case.py --replay tests/conformance/cases/NAME.json [...]
 
-trains the case's model from its own initial parameters (frozen and bias-only layers as the
-case says), data, optimizer, schedule,
-batch size and epochs with this PyTorch, exactly as a recording does, and compares
+trains the case's model from its own initial parameters (freezing its frozen_layers and
+bias_only_layers), data, optimizer, schedule, batch size and epochs with this PyTorch,
+exactly as a recording does, and compares
 every recorded loss and final parameter with the case's tolerance (|got - want| <=
 atol + rtol |want|). It prints one line per case (`same bits`, or the worst deviation
 as a fraction of the tolerance) and exits with 1 if one is outside its tolerance:
