@@ -44,14 +44,24 @@ Options:
   --seed          seeds torch (initial parameters: nn.Linear's default init) and the
                   data.
   --rtol/--atol   the case's tolerance (defaults 1e-4 and 1e-5).
+  --frozen-layers      layer indices (0 = first), comma-separated, whose weights and
+                       biases do not train: requires_grad_(False), so they get no
+                       gradient and torch.optim skips them (no weight decay, no
+                       momentum, no state). Written as "frozen_layers".
+  --bias-only-layers   layer indices whose weights are frozen that way and whose bias
+                       trains (TinyTL). Written as "bias_only_layers". With either
+                       option the case has both keys; each recording also trains a
+                       second copy with the optimizer given only the trainable
+                       parameters and checks that both give the same bits.
   --out           output file (refused if it exists, unless --force); default stdout.
 
 Replaying a recorded case:
 
     python3 tools/record_case.py --replay tests/conformance/cases/NAME.json [...]
 
-trains the case's model from its own initial parameters, data, optimizer, schedule,
-batch size and epochs with this PyTorch, exactly as a recording does, and compares
+trains the case's model from its own initial parameters (freezing its frozen_layers and
+bias_only_layers), data, optimizer, schedule, batch size and epochs with this PyTorch,
+exactly as a recording does, and compares
 every recorded loss and final parameter with the case's tolerance (|got - want| <=
 atol + rtol |want|). It prints one line per case (`same bits`, or the worst deviation
 as a fraction of the tolerance) and exits with 1 if one is outside its tolerance:
@@ -65,6 +75,7 @@ work without it. Needs torch (and scikit-learn for --data iris).
 """
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -119,6 +130,8 @@ def parse_args(argv):
     p.add_argument("--rows", type=int, help="rows of synthetic data")
     p.add_argument("--standardize", action="store_true", help="iris: standardize the features")
     p.add_argument("--permute", action="store_true", help="iris: shuffle the rows once (seeded)")
+    p.add_argument("--frozen-layers", dest="frozen_layers", help="comma-separated layer indices")
+    p.add_argument("--bias-only-layers", dest="bias_only_layers", help="comma-separated layer indices")
     p.add_argument("--rtol", type=float, default=1e-4)
     p.add_argument("--atol", type=float, default=1e-5)
     p.add_argument("--out")
@@ -202,7 +215,43 @@ def check(args):
             raise UsageError(f"--layers {args.layers}: Iris needs 4 inputs and 3 outputs")
     if args.out and os.path.exists(args.out) and not args.force:
         raise UsageError(f"--out {args.out}: exists (use --force to overwrite)")
+    frozen = layer_indices(args.frozen_layers, "--frozen-layers", len(acts))
+    bias_only = layer_indices(args.bias_only_layers, "--bias-only-layers", len(acts))
+    both = sorted(set(frozen) & set(bias_only))
+    if both:
+        raise UsageError(f"--frozen-layers and --bias-only-layers both name layer {both[0]}")
+    if len(frozen) == len(acts):
+        raise UsageError("--frozen-layers: every layer is frozen, nothing would train")
+    args.freezing = None if args.frozen_layers is None and args.bias_only_layers is None else (frozen, bias_only)
     return widths, acts, hps, sched
+
+
+def layer_indices(text, option, layers):
+    """Sorted layer indices from "0,2" (None or "" = none); each must be a layer."""
+    if not text:
+        return []
+    try:
+        indices = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: expected layer indices like 0,2")
+    for i in indices:
+        if not 0 <= i < layers:
+            raise UsageError(f"{option}: layer {i} does not exist (the model has layers 0 to {layers - 1})")
+    if len(set(indices)) != len(indices):
+        raise UsageError(f"{option} {text!r}: a layer is named twice")
+    return sorted(indices)
+
+
+def freeze(model, frozen, bias_only):
+    """requires_grad_(False) on the frozen layers' weights and biases and on the
+    bias-only layers' weights; returns the parameters that still train, in order."""
+    linears = [m for m in model if hasattr(m, "weight")]
+    for i in frozen:
+        linears[i].weight.requires_grad_(False)
+        linears[i].bias.requires_grad_(False)
+    for i in bias_only:
+        linears[i].weight.requires_grad_(False)
+    return [p for p in model.parameters() if p.requires_grad]
 
 
 def lr_at(lr, sched, t):
@@ -356,6 +405,7 @@ def replay(path, compare=True):
             m.weight.copy_(torch.tensor(p["weight"], dtype=torch.float32))
             m.bias.copy_(torch.tensor(p["bias"], dtype=torch.float32))
     hps = {k: v for k, v in case["optimizer"].items() if k != "name"}
+    freeze(model, case.get("frozen_layers", []), case.get("bias_only_layers", []))
     opt = make_optimizer(torch, case["optimizer"]["name"], model.parameters(), hps)
     x = torch.tensor(case["x"], dtype=torch.float32)
     y = torch.tensor(case["y"], dtype=torch.float32)
@@ -428,11 +478,33 @@ def record(args):
 
     x, y, data_desc = make_data(torch, args, widths)
     loss_fn = make_loss(torch, args.loss)
+    frozen, bias_only = args.freezing or ([], [])
+    # The optimizer gets every parameter; the frozen ones have requires_grad False, so
+    # their .grad stays None and every torch.optim step skips them.
+    twin = copy.deepcopy(model)
+    freeze(model, frozen, bias_only)
     opt = make_optimizer(torch, args.optimizer, model.parameters(), hps)
 
     n = x.shape[0]
     losses = train(model, loss_fn, opt, x, y, args.batch_size, args.epochs, hps["lr"], sched)
     t = len(losses)
+    freezing_text = ""
+    if args.freezing:
+        # The same run with the optimizer given only the trainable parameters must give
+        # the same bits; and the frozen parameters must not have moved.
+        twin_opt = make_optimizer(torch, args.optimizer, freeze(twin, frozen, bias_only), hps)
+        twin_losses = train(twin, loss_fn, twin_opt, x, y, args.batch_size, args.epochs, hps["lr"], sched)
+        if twin_losses != losses or layer_params(twin) != layer_params(model):
+            raise RuntimeError("frozen parameters in the optimizer (requires_grad False) and left out of it "
+                               "train differently: this torch does not skip them")
+        final = layer_params(model)
+        for i in frozen + bias_only:
+            keys = ("weight", "bias") if i in frozen else ("weight",)
+            if any(final[i][k] != init[i][k] for k in keys):
+                raise RuntimeError(f"layer {i}: a frozen parameter changed in training")
+        freezing_text = (f"Frozen layers {frozen}, bias-only layers {bias_only} (requires_grad_(False) on "
+                         "their frozen parameters; checked: same bits with only the trainable parameters "
+                         "given to the optimizer, frozen values unchanged). ")
 
     steps_per_epoch = -(-n // args.batch_size)
     hp_text = ", ".join(f"{k} {v}" for k, v in hps.items())
@@ -442,11 +514,12 @@ def record(args):
         + f"{args.optimizer} ({hp_text}), {args.loss}, schedule {sched_text}. "
         + f"Net {args.layers} ({', '.join(acts)}). Batches of {args.batch_size} of {n} rows "
         + f"({steps_per_epoch} steps per epoch), {args.epochs} epochs = {t} steps. Data: {data_desc}. "
+        + freezing_text
         + f"init: PyTorch default nn.Linear init (U(+-1/sqrt(fan_in))) after torch.manual_seed({args.seed}). "
         + f"Recorded with torch {torch.__version__} (float32, CPU, foreach=False, "
         + "lr written to param_group['lr'] before each step) by tools/record_case.py."
     )
-    return {
+    case = {
         "format": 1,
         "name": args.name,
         "description": description,
@@ -463,6 +536,10 @@ def record(args):
         "rtol": args.rtol,
         "atol": args.atol,
     }
+    if args.freezing:
+        case["frozen_layers"] = frozen
+        case["bias_only_layers"] = bias_only
+    return case
 
 
 def write(case, out):
