@@ -65,6 +65,54 @@ fn every_recorded_case_passes() {
     assert_eq!(stdout.lines().filter(|l| l.starts_with("pass ")).count(), n);
 }
 
+/// The cases with frozen and bias-only layers (`frozen_layers`, `bias_only_layers`)
+/// pass; the same cases with their freezing removed fail (so the runner applies it),
+/// and a freezing that names a layer the model lacks is an error naming the field.
+#[test]
+fn frozen_cases_pass_and_depend_on_their_freezing() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/cases-frozen");
+    let n = std::fs::read_dir(&dir)
+        .expect("the frozen cases directory")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .count();
+    assert!(n >= 15, "expected the 15 frozen cases, found {n}");
+    let (code, stdout, stderr) = run(&dir);
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stdout.lines().any(|l| l == format!("{n} passed, 0 failed")),
+        "{stdout}"
+    );
+
+    let text =
+        std::fs::read_to_string(dir.join("adam_wd_last_layer_only_mlp_softmax_ce.json")).expect("the case");
+    let case: Value = serde_json::from_str(&text).expect("JSON");
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let mut unfrozen = case.clone();
+    unfrozen["frozen_layers"] = Value::Array(Vec::new());
+    unfrozen["bias_only_layers"] = Value::Array(Vec::new());
+    write(tmp.path(), "unfrozen.json", &unfrozen);
+    let (code, stdout, _) = run(tmp.path());
+    assert_eq!(
+        code,
+        Some(1),
+        "a case trained without its freezing passed:\n{stdout}"
+    );
+
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let mut bad = case;
+    bad["frozen_layers"] = Value::from(vec![9]);
+    write(tmp.path(), "bad.json", &bad);
+    let (_, stdout, stderr) = run(tmp.path());
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("frozen_layers[0]") && all.contains("layer 9"),
+        "{all}"
+    );
+}
+
 #[test]
 fn a_perturbed_loss_fails_and_is_named() {
     let tmp = tempfile::tempdir().expect("a temp dir");
