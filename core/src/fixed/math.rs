@@ -38,10 +38,42 @@ pub fn mul_wide_split(a: i32, b: i32) -> i64 {
     hh.wrapping_add(cross << 16).wrapping_add(ll)
 }
 
-/// `v >> shift`, rounded to nearest (ties up), for `shift` in `1..=62`.
+/// `v >> shift`, rounded to nearest (ties up), for `shift` in `1..=62` and
+/// `|v| < 2^62` (every caller's sums are below `2^63 - 2^61`: see the module docs of
+/// [`crate::fixed`]).
 #[inline(always)]
 pub const fn round_shift(v: i64, shift: u32) -> i64 {
-    (v.saturating_add(1i64 << (shift - 1))) >> shift
+    (v.wrapping_add(1i64 << (shift - 1))) >> shift
+}
+
+/// The number of leading zero bits of `v` (32 for 0), by binary search: on the
+/// Cortex-M0, which has no `CLZ`, about 15 instructions instead of a library call.
+#[inline(always)]
+pub const fn leading_zeros(v: u32) -> u32 {
+    if v == 0 {
+        return 32;
+    }
+    let (mut v, mut n) = (v, 0);
+    if v >> 16 == 0 {
+        n += 16;
+        v <<= 16;
+    }
+    if v >> 24 == 0 {
+        n += 8;
+        v <<= 8;
+    }
+    if v >> 28 == 0 {
+        n += 4;
+        v <<= 4;
+    }
+    if v >> 30 == 0 {
+        n += 2;
+        v <<= 2;
+    }
+    if v >> 31 == 0 {
+        n += 1;
+    }
+    n
 }
 
 /// `v` saturated to the value range `[-VALUE_MAX, VALUE_MAX]`.
@@ -145,7 +177,7 @@ pub fn exp_neg(x: i32) -> i32 {
 /// polynomial in Q8.24 (error `2.6e-7`). Error at most `2^-16`.
 pub fn ln_ge1(s: i32) -> i32 {
     let s = s.max(ONE) as u32;
-    let e = 15 - s.leading_zeros() as i32; // s in [2^(16+e), 2^(17+e))
+    let e = 15 - leading_zeros(s) as i32; // s in [2^(16+e), 2^(17+e))
                                            // u = s / 2^e - 1 in Q8.24.
     let m24 = if e <= 8 {
         i64::from(s) << (8 - e)
@@ -288,6 +320,9 @@ mod tests {
             );
             let t = tanh(q(x)) as f64 / 65536.0;
             assert!((t - x.tanh()).abs() <= 4.0e-4, "tanh({x}) = {t}");
+        }
+        for v in (0..40).map(|i| (1u32 << (i % 32)) >> (i / 32)).chain([0, 1, 3, 0x00FF_FFFF, u32::MAX, 12345]) {
+            assert_eq!(leading_zeros(v), v.leading_zeros(), "{v}");
         }
         for v in [0u64, 1, 2, 3, 4, 99, 100, 1 << 40, u64::MAX] {
             let r = isqrt_u64(v);

@@ -231,7 +231,7 @@ pub(crate) fn rsqrt_q28(v: u32) -> i64 {
     if v == 0 {
         return 0;
     }
-    let s = v.leading_zeros() & !1; // even shift
+    let s = super::math::leading_zeros(v) & !1; // even shift
     let x = v << s; // in [2^30, 2^32): x / 2^32 in [1/4, 1)
                     // Index over [1/4, 1) in steps of 1/64, and the position within the step (Q0.16).
     let i = ((x >> 26) - 16) as usize;
