@@ -108,21 +108,23 @@ pub fn from_f32(x: f32, frac: u32, limit: i32) -> Option<i32> {
     let mant = if exp == 0 {
         0
     } else {
-        i64::from((bits & 0x7F_FFFF) | 0x80_0000)
+        (bits & 0x7F_FFFF) | 0x80_0000
     };
-    // x = mant * 2^(exp - 150); scaled: mant * 2^(exp - 150 + frac).
+    // x = mant * 2^(exp - 150); scaled: mant * 2^(exp - 150 + frac), in 32-bit steps.
     let shift = exp - 150 + frac as i32;
-    let mag = if shift >= 0 {
-        if shift > 38 {
+    let mag: u32 = if shift >= 0 {
+        // mant < 2^24: a shift beyond 7 leaves 32 bits, beyond every limit (< 2^31).
+        if shift > 7 {
             return None;
         }
         mant << shift
-    } else if shift < -40 {
+    } else if shift < -25 {
         0
     } else {
-        round_shift(mant, shift.unsigned_abs())
+        let s = shift.unsigned_abs();
+        (mant + (1 << (s - 1))) >> s
     };
-    if mag > i64::from(limit) {
+    if mag > limit as u32 {
         return None;
     }
     let v = mag as i32;
@@ -156,7 +158,8 @@ pub fn exp2_neg(x: i32) -> i32 {
     const C: [i64; 6] = [16_777_214, 11_629_203, 4_028_911, 937_181, 150_149, 31_772];
     let mut acc: i64 = 0;
     for c in C.iter().rev() {
-        acc = ((acc * f24) >> 24) + c;
+        // acc < 2^25 and f < 2^24: both fit an i32, the product is exact.
+        acc = (mul_wide(acc as i32, f24 as i32) >> 24) + c;
     }
     // acc = 2^f in Q8.24, in [1, 2); to Q16.16 and shifted by k, rounded.
     round_shift(acc, 8 + k) as i32
@@ -178,7 +181,7 @@ pub fn exp_neg(x: i32) -> i32 {
 pub fn ln_ge1(s: i32) -> i32 {
     let s = s.max(ONE) as u32;
     let e = 15 - leading_zeros(s) as i32; // s in [2^(16+e), 2^(17+e))
-                                           // u = s / 2^e - 1 in Q8.24.
+                                          // u = s / 2^e - 1 in Q8.24.
     let m24 = if e <= 8 {
         i64::from(s) << (8 - e)
     } else {
@@ -190,7 +193,8 @@ pub fn ln_ge1(s: i32) -> i32 {
     ];
     let mut acc: i64 = 0;
     for c in C.iter().rev() {
-        acc = ((acc * u) >> 24) + c;
+        // |acc| < 2^25 and u < 2^24: both fit an i32, the product is exact.
+        acc = (mul_wide(acc as i32, u as i32) >> 24) + c;
     }
     round_shift(acc + i64::from(e) * LN2_Q24, 8) as i32
 }
@@ -321,7 +325,11 @@ mod tests {
             let t = tanh(q(x)) as f64 / 65536.0;
             assert!((t - x.tanh()).abs() <= 4.0e-4, "tanh({x}) = {t}");
         }
-        for v in (0..40).map(|i| (1u32 << (i % 32)) >> (i / 32)).chain([0, 1, 3, 0x00FF_FFFF, u32::MAX, 12345]) {
+        for v in
+            (0..40)
+                .map(|i| (1u32 << (i % 32)) >> (i / 32))
+                .chain([0, 1, 3, 0x00FF_FFFF, u32::MAX, 12345])
+        {
             assert_eq!(leading_zeros(v), v.leading_zeros(), "{v}");
         }
         for v in [0u64, 1, 2, 3, 4, 99, 100, 1 << 40, u64::MAX] {

@@ -240,8 +240,8 @@ pub(crate) fn rsqrt_q28(v: u32) -> i64 {
         (Some(&a), Some(&b)) => (i64::from(a), i64::from(b)),
         _ => (i64::from(1u32 << 30), i64::from(1u32 << 30)),
     };
-    let y = y0 + (((y1 - y0) * frac) >> 16); // Q2.30
-                                             // 1/sqrt(v 2^-28) = y 2^-30 * 2^(s/2 - 2); to Q16.16: y >> (16 - s/2).
+    let y = y0 + (mul_wide((y1 - y0) as i32, frac as i32) >> 16); // Q2.30
+                                                                  // 1/sqrt(v 2^-28) = y 2^-30 * 2^(s/2 - 2); to Q16.16: y >> (16 - s/2).
     y >> (16 - s / 2)
 }
 

@@ -434,8 +434,14 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             };
             for (j, (dp, a)) in d_prev.iter_mut().zip(a_prev).enumerate() {
                 let mut acc: i64 = 0;
-                for (wv, dv) in w.iter().skip(j).step_by(l.inputs.max(1)).zip(d) {
-                    acc += mul_wide(*wv, *dv);
+                // Column j of W: every `inputs`-th weight from j (a running index, not
+                // `step_by`, whose set-up divides: a library call on the M0).
+                let mut at = j;
+                for dv in d {
+                    if let Some(wv) = w.get(at) {
+                        acc += mul_wide(*wv, *dv);
+                    }
+                    at += l.inputs;
                 }
                 *dp = times_derivative(prev.activation, *a, sat(round_shift(acc, 16)));
             }
@@ -456,7 +462,8 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             let d = errs.get(d_off..d_off + l.outputs).unwrap_or(&[]);
             let (md, mx) = (max_abs(d), max_abs(x));
             // g = delta x in Q8.24 needs |delta x| < 128; the bias gradient |delta| < 128.
-            if md >= 1 << 23 || u64::from(md) * u64::from(mx) >= 1 << 39 {
+            // md < 2^23 here and mx <= VALUE_MAX < 2^27: both fit an i32.
+            if md >= 1 << 23 || mul_wide(md as i32, mx.min(VALUE_MAX as u32) as i32) >= 1 << 39 {
                 return Err(StepError::GradientOutOfRange { index: p_off });
             }
             in_off += l.inputs;
@@ -517,12 +524,15 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             match self.rule {
                 Rule::Sgd { lr } => {
                     for ((row, bias), dv) in w.chunks_exact_mut(n_in.max(1)).zip(b.iter_mut()).zip(d) {
-                        // lr * delta in Q8.24 (checked: |delta| < 128; lr < 128).
-                        let ld = sat_i32(round_shift(mul_wide(lr, *dv), 16));
+                        // lr * delta in Q8.24, saturated to |lr delta| < 8 (a step of 8 per
+                        // unit of input: far beyond any converging run), so that each update
+                        // |lr delta x| < 2^30 units and `w - u` stays within an i32.
+                        let ld = round_shift(mul_wide(lr, *dv), 16).clamp(-LD_MAX, LD_MAX) as i32;
                         for (wv, xv) in row.iter_mut().zip(x) {
-                            *wv = sat(i64::from(*wv) - round_shift(mul_wide(ld, *xv), 24));
+                            let u = round_shift(mul_wide(ld, *xv), 24) as i32;
+                            *wv = (*wv - u).clamp(-VALUE_MAX, VALUE_MAX);
                         }
-                        *bias = sat(i64::from(*bias) - round_shift(i64::from(ld), 8));
+                        *bias = (*bias - ((ld + (1 << 7)) >> 8)).clamp(-VALUE_MAX, VALUE_MAX);
                     }
                 }
                 rule => {
@@ -652,6 +662,9 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         Ok(math::to_f32(self.loss_and_delta(target), 16))
     }
 }
+
+/// The largest `|lr * delta|` of a plain-SGD row update, Q8.24 (just under 8).
+const LD_MAX: i64 = (1 << 27) - 1;
 
 #[inline(always)]
 fn sat_i32(v: i64) -> i32 {
