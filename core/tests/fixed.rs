@@ -408,3 +408,37 @@ fn iris_momentum_fixed_within_one_point_of_float_over_seeds() {
 fn iris_adam_fixed_within_one_point_of_float_over_seeds() {
     sweep("Adam lr 0.01", Adam::new(0.01), 15);
 }
+
+/// A trainer restored from another's parameters, state and step count continues with
+/// the same bits (Adam's `beta^k` recomputed as the steps formed them).
+#[test]
+fn a_restored_trainer_continues_with_the_same_bits() {
+    let layers = [
+        Dense::new(3, 6, Activation::Relu),
+        Dense::new(6, 3, Activation::Identity),
+    ];
+    let opt = Adam::new(0.02);
+    let mut a = FixedBufs::new(&layers, 2);
+    let mut b = FixedBufs::new(&layers, 2);
+    let mut ta = FixedTrainer::new(&layers, a.buffers(), opt, Loss::SoftmaxCrossEntropy).unwrap();
+    let mut tb = FixedTrainer::new(&layers, b.buffers(), opt, Loss::SoftmaxCrossEntropy).unwrap();
+    ta.init_params(4);
+    tb.init_params(9);
+    let mut rng = Rng::new(2);
+    let mut sample = move || {
+        let x: Vec<f32> = (0..3).map(|_| rng.symmetric(1.5)).collect();
+        (x, rng.below(3) as usize)
+    };
+    for _ in 0..37 {
+        let (x, c) = sample();
+        ta.train_sample(&x, Target::Class(c)).unwrap();
+    }
+    tb.restore(ta.params(), ta.state(), ta.step_count()).unwrap();
+    for _ in 0..20 {
+        let (x, c) = sample();
+        ta.train_sample(&x, Target::Class(c)).unwrap();
+        tb.train_sample(&x, Target::Class(c)).unwrap();
+        assert_eq!(ta.params(), tb.params());
+    }
+    assert!(tb.restore(&[0; 3], &[], 1).is_err());
+}

@@ -226,6 +226,41 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         self.params
     }
 
+    /// Replaces the parameters (Q16.16), the optimizer state and the step count, as a
+    /// checkpoint restores them (Adam's `beta^k` are recomputed from `steps`, with the
+    /// same bits as the steps formed them). Rejected,
+    /// with nothing changed, if a length is wrong.
+    pub fn restore(&mut self, params: &[i32], state: &[i32], steps: u32) -> Result<(), StepError> {
+        for (buffer, have, got) in [
+            (Buffer::Params, self.params.len(), params.len()),
+            (Buffer::State, self.state.len(), state.len()),
+        ] {
+            if have != got {
+                return Err(StepError::ReplacementLength {
+                    buffer,
+                    expected: have,
+                    got,
+                });
+            }
+        }
+        self.params.copy_from_slice(params);
+        self.state.copy_from_slice(state);
+        self.step = steps;
+        self.pow = (1 << 30, 1 << 30);
+        if let Rule::Adam { beta1, beta2, .. } = self.rule {
+            self.pow = (pow_q30(beta1, steps), pow_q30(beta2, steps));
+        }
+        Ok(())
+    }
+
+    /// The model's output (Q16.16) of the last forward pass: of the last step's sample
+    /// before its update, or of the last prediction.
+    pub fn last_output(&self) -> &[i32] {
+        let k = self.outputs();
+        let e_at = self.errors_at();
+        self.acts.get(e_at.saturating_sub(k)..e_at).unwrap_or(&[])
+    }
+
     /// The optimizer state words (see [`FixedOptimizer::rule`] for their formats).
     pub fn state(&self) -> &[i32] {
         self.state
@@ -661,6 +696,20 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         self.forward();
         Ok(math::to_f32(self.loss_and_delta(target), 16))
     }
+}
+
+/// `b^k` in Q2.30 as [`Rule::scalars`] forms it, one truncated product per step, so
+/// that a restored run continues with the same bits as one never stopped (`k`
+/// products: about 20 instructions each on the M0, only when restoring).
+fn pow_q30(b: i32, k: u32) -> i32 {
+    let mut result = 1i32 << 30;
+    for _ in 0..k {
+        result = (mul_wide(result, b) >> 30) as i32;
+        if result == 0 {
+            break;
+        }
+    }
+    result
 }
 
 /// The largest `|lr * delta|` of a plain-SGD row update, Q8.24 (just under 8).
