@@ -47,11 +47,12 @@
 //! plain-SGD step at learning rate `lr` gives parameters within
 //!
 //! ```text
-//! |p_fixed - p_float| <= 2^-17 + 2^-17 + lr * (1 + max|x|) * E_delta
+//! |p_fixed - p_float| <= 2^-17 + 2^-16 + lr * (1 + max|x|) * E_delta
 //! ```
 //!
-//! where the first `2^-17` is the rounding of the float parameter on loading, the second
-//! the rounding of the update, and `E_delta` bounds the error of the error terms: the
+//! where `2^-17` is the rounding of the float parameter on loading, `2^-16` the
+//! rounding of the update (formed with 32-bit products by [`math::mul_shift24`]: at
+//! most one unit from the exactly rounded value), and `E_delta` bounds the error of the error terms: the
 //! forward pass adds at most `2^-17` per layer output (one rounding of an exact `i64`
 //! sum) and propagates the input error through `sum_j |W_ij|`; the activations add
 //! their table error (sigmoid `2.0e-4`, tanh `4.0e-4`, ReLU and identity none); the
@@ -97,9 +98,9 @@ pub const MAX_WIDTH: usize = 256;
 pub const GRAD_FRAC: u32 = 24;
 
 /// The documented bound on `|p_fixed - p_float|` after one plain-SGD step from the
-/// same parameters and sample (module docs): `2^-16 + lr * (1 + max|x|) * 2^-10`.
+/// same parameters and sample (module docs): `1.5 * 2^-16 + lr * (1 + max|x|) * 2^-10`.
 pub fn sgd_step_error_bound(lr: f32, max_abs_x: f32) -> f32 {
-    1.0 / 65536.0 + lr * (1.0 + max_abs_x) / 1024.0
+    1.5 / 65536.0 + lr * (1.0 + max_abs_x) / 1024.0
 }
 
 /// `i32`s of the activation buffer of a fixed-point model: every layer's output and

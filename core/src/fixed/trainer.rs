@@ -564,7 +564,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                         // |lr delta x| < 2^30 units and `w - u` stays within an i32.
                         let ld = round_shift(mul_wide(lr, *dv), 16).clamp(-LD_MAX, LD_MAX) as i32;
                         for (wv, xv) in row.iter_mut().zip(x) {
-                            let u = round_shift(mul_wide(ld, *xv), 24) as i32;
+                            let u = math::mul_shift24(ld, *xv);
                             *wv = (*wv - u).clamp(-VALUE_MAX, VALUE_MAX);
                         }
                         *bias = (*bias - ((ld + (1 << 7)) >> 8)).clamp(-VALUE_MAX, VALUE_MAX);
