@@ -55,6 +55,11 @@ pub enum ConfigError {
         /// Index of the first value that is not finite.
         index: usize,
     },
+    /// The fixed-point path ([`crate::fixed`]) does not support `what`.
+    Unsupported {
+        /// What is not supported.
+        what: &'static str,
+    },
     /// The trainer's fixed [`Plan`](crate::trainer::Plan) does not fit its
     /// configuration (see [`PlanMismatch`](crate::trainer::PlanMismatch)).
     Plan(crate::trainer::PlanMismatch),
@@ -228,6 +233,7 @@ impl core::fmt::Display for ConfigError {
             }
             ConfigError::Hyperparameter(h) => write!(f, "{h}"),
             ConfigError::Plan(m) => write!(f, "the trainer's plan does not fit: {m}"),
+            ConfigError::Unsupported { what } => write!(f, "not supported on the fixed-point path: {what}"),
             ConfigError::NonFiniteFrozen { index } => {
                 write!(
                     f,

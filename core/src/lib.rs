@@ -171,6 +171,7 @@
 pub mod activation;
 pub mod data;
 pub mod error;
+pub mod fixed;
 pub mod kernels;
 pub mod layers;
 pub mod loss;

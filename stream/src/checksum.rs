@@ -7,11 +7,30 @@
 const FNV_OFFSET: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
 
+/// A value the checksum reads as 32 bits: an `f32`'s IEEE 754 bits, or an `i32`
+/// (the fixed-point model's Q16.16 parameters, feature `fixed`) as two's complement.
+pub trait Word: Copy {
+    /// The 32 bits.
+    fn bits(self) -> u32;
+}
+
+impl Word for f32 {
+    fn bits(self) -> u32 {
+        self.to_bits()
+    }
+}
+
+impl Word for i32 {
+    fn bits(self) -> u32 {
+        self as u32
+    }
+}
+
 /// FNV-1a of the little-endian bytes of each value's bits.
-pub fn weights_checksum(values: &[f32]) -> u32 {
+pub fn weights_checksum<W: Word>(values: &[W]) -> u32 {
     values
         .iter()
-        .flat_map(|v| v.to_bits().to_le_bytes())
+        .flat_map(|v| v.bits().to_le_bytes())
         .fold(FNV_OFFSET, |h, b| (h ^ u32::from(b)).wrapping_mul(FNV_PRIME))
 }
 
@@ -23,7 +42,7 @@ mod tests {
     fn matches_reference_fnv1a_values() {
         // FNV-1a of no bytes is the offset basis; of the bytes 00 00 80 3f (1.0f32) it is
         // the published algorithm applied by hand below.
-        assert_eq!(weights_checksum(&[]), 0x811c_9dc5);
+        assert_eq!(weights_checksum::<f32>(&[]), 0x811c_9dc5);
         let mut h = FNV_OFFSET;
         for b in [0x00u8, 0x00, 0x80, 0x3f] {
             h = (h ^ u32::from(b)).wrapping_mul(FNV_PRIME);

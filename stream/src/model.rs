@@ -2,9 +2,9 @@
 //! with Adam and softmax cross-entropy, one optimizer step per labelled window.
 
 use crate::features::FEATURES;
-use microtrain::{
-    plan_for, storage_for, Activation, Adam, ConfigError, Dense, Loss, StepError, Target, Trainer,
-};
+#[cfg(not(feature = "fixed"))]
+use microtrain::{plan_for, storage_for, Trainer};
+use microtrain::{Activation, Adam, ConfigError, Dense, Loss, StepError, Target};
 
 /// Number of classes (activities) the model tells apart.
 pub const CLASSES: usize = 3;
@@ -22,18 +22,43 @@ pub const OPTIMIZER: Adam = Adam::new(0.02);
 pub const LOSS: Loss = Loss::SoftmaxCrossEntropy;
 
 /// The code the model's steps run, fixed at compile time (a firmware links only it).
+#[cfg(not(feature = "fixed"))]
 pub type ModelPlan = plan_for!(&LAYERS, OPTIMIZER, LOSS);
 
 /// The trainer of the model.
+#[cfg(not(feature = "fixed"))]
 pub type ModelTrainer<'a> = Trainer<'a, Adam, ModelPlan>;
 
+/// The trainer of the model: fixed point (feature `fixed`, for chips without an FPU).
+#[cfg(feature = "fixed")]
+pub type ModelTrainer<'a> = microtrain::fixed::FixedTrainer<'a, Adam>;
+
 /// Exactly the training memory of [`LAYERS`] with [`OPTIMIZER`]; a `static` on a device.
+#[cfg(not(feature = "fixed"))]
 pub type ModelStorage = storage_for!(&LAYERS, OPTIMIZER);
 
+/// Exactly the training memory of [`LAYERS`] with [`OPTIMIZER`] in fixed point.
+#[cfg(feature = "fixed")]
+pub type ModelStorage = microtrain::fixed_storage_for!(&LAYERS, OPTIMIZER);
+
 /// A `const` initializer for [`ModelStorage`], checked against the shape at compile time.
+#[cfg(not(feature = "fixed"))]
 pub const EMPTY_STORAGE: ModelStorage = ModelStorage::sized_for(&LAYERS, OPTIMIZER.state_per_param());
 
-/// The classifier: a [`Trainer`] over caller-owned storage.
+/// A `const` initializer for [`ModelStorage`] (zeroed).
+#[cfg(feature = "fixed")]
+pub const EMPTY_STORAGE: ModelStorage = ModelStorage::new();
+
+/// A parameter as the model stores it: `f32`, or Q16.16 in `i32` with the feature `fixed`.
+#[cfg(not(feature = "fixed"))]
+pub type Param = f32;
+
+/// A parameter as the model stores it: `f32`, or Q16.16 in `i32` with the feature `fixed`.
+#[cfg(feature = "fixed")]
+pub type Param = i32;
+
+/// The classifier: a [`microtrain::Trainer`] (or, with the feature `fixed`, a
+/// [`microtrain::fixed::FixedTrainer`]) over caller-owned storage.
 #[derive(Debug)]
 pub struct Learner<'a> {
     trainer: ModelTrainer<'a>,
@@ -45,16 +70,24 @@ pub use microtrain::data::argmax;
 impl<'a> Learner<'a> {
     /// A freshly initialised model (weights drawn from `seed`) over `storage`.
     pub fn new(storage: &'a mut ModelStorage, seed: u64) -> Result<Self, ConfigError> {
+        #[cfg(not(feature = "fixed"))]
         let mut trainer = Trainer::with_plan(&LAYERS, storage.buffers(), OPTIMIZER, LOSS)?;
+        #[cfg(feature = "fixed")]
+        let mut trainer = ModelTrainer::new(&LAYERS, storage.buffers(), OPTIMIZER, LOSS)?;
         trainer.init_params(seed);
         Ok(Learner { trainer })
     }
 
     /// The predicted class of a feature vector.
     pub fn predict(&mut self, x: &[f32; FEATURES]) -> Result<usize, StepError> {
-        let mut logits = [0.0f32; CLASSES];
-        self.trainer.predict(x, &mut logits)?;
-        Ok(argmax(&logits))
+        #[cfg(not(feature = "fixed"))]
+        {
+            let mut logits = [0.0f32; CLASSES];
+            self.trainer.predict(x, &mut logits)?;
+            Ok(argmax(&logits))
+        }
+        #[cfg(feature = "fixed")]
+        self.trainer.predict_class(x)
     }
 
     /// One optimizer step towards `label`; returns the loss before the step.
@@ -72,16 +105,24 @@ impl<'a> Learner<'a> {
         label: usize,
     ) -> Result<(usize, f32), StepError> {
         let loss = self.trainer.train_sample(x, Target::Class(label))?;
-        Ok((argmax(self.trainer.last_output()), loss))
+        #[cfg(not(feature = "fixed"))]
+        let predicted = argmax(self.trainer.last_output());
+        #[cfg(feature = "fixed")]
+        let predicted = {
+            // The first largest, as `argmax`.
+            let out = self.trainer.last_output();
+            (0..out.len()).fold(0, |b, i| if out.get(i) > out.get(b) { i } else { b })
+        };
+        Ok((predicted, loss))
     }
 
     /// The parameters.
-    pub fn params(&self) -> &[f32] {
+    pub fn params(&self) -> &[Param] {
         self.trainer.params()
     }
 
     /// The optimizer state.
-    pub fn optimizer_state(&self) -> &[f32] {
+    pub fn optimizer_state(&self) -> &[Param] {
         self.trainer.state()
     }
 

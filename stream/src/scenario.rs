@@ -499,6 +499,8 @@ mod tests {
             assert_eq!(resumed.bad, whole.bad, "the skipped reads were screened the same");
             assert_eq!(resumed.end, whole.end);
         }
+        // The float model's final weights (the fixed-point model's differ).
+        #[cfg(not(feature = "fixed"))]
         assert_eq!(run_seed(42).checksum, 0x82c5_2083);
     }
 

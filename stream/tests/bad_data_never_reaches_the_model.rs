@@ -55,7 +55,8 @@ proptest! {
         }
         prop_assert_eq!(outs.0.len(), 3);
         prop_assert_eq!(outs.0, outs.1);
-        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        // The bits of each value (f32, or the fixed-point model's i32 with the feature `fixed`).
+        let bits = |v: &[microtrain_stream::model::Param]| v.iter().map(|f| microtrain_stream::checksum::Word::bits(*f)).collect::<Vec<_>>();
         prop_assert_eq!(bits(clean.learner().params()), bits(dirty.learner().params()));
         prop_assert_eq!(bits(clean.learner().optimizer_state()), bits(dirty.learner().optimizer_state()));
         prop_assert_eq!(dirty.bad_counts().total() as usize, bad.len());

@@ -3,13 +3,19 @@
 //! regime change halfway. Logs through defmt over semihosting; the exit status is the
 //! verdict (0: every bound met; also 0 for a run ended early by `stop_at`).
 //! With `flash=PATH` it keeps checkpoints in an emulated flash saved in a host file and
-//! resumes from them at boot ([`checkpoints`]); the command line is in [`options`].
+//! resumes from them at boot (`checkpoints`); the command line is in [`options`].
+//! With the cargo feature `fixed`, the model trains in fixed point
+//! (`microtrain::fixed`, for chips without an FPU; `firmware/run-tests` runs it on the
+//! Cortex-M0 machine); checkpoints then are not available.
 #![no_std]
 #![no_main]
 
+#[cfg(not(feature = "fixed"))]
 mod checkpoints;
 mod cmdline;
+#[cfg(not(feature = "fixed"))]
 mod file_flash;
+#[cfg(not(feature = "fixed"))]
 mod hostfile;
 mod options;
 mod stack;
@@ -68,6 +74,14 @@ fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> Outcome {
         "stream: seed {=u64}, {=u32} windows, change at {=u32}, label every {=u32}",
         cfg.seed, cfg.windows, cfg.change_at, cfg.label_every
     );
+    info!(
+        "model: {=str}",
+        if cfg!(feature = "fixed") {
+            "fixed point (Q16.16)"
+        } else {
+            "f32"
+        }
+    );
     let learner = match Learner::new(storage, cfg.seed) {
         Ok(l) => l,
         Err(e) => {
@@ -77,7 +91,13 @@ fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> Outcome {
     };
     match opts.flash {
         None => drive(&opts, App::new(learner, FULL_SCALE_G), 0, |_| true),
+        #[cfg(not(feature = "fixed"))]
         Some(path) => checkpoints::run(path, &opts, learner),
+        #[cfg(feature = "fixed")]
+        Some(_) => {
+            error!("flash= (checkpoints) needs the float model; this firmware trains in fixed point");
+            Outcome::Fail
+        }
     }
 }
 

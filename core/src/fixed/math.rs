@@ -1,0 +1,388 @@
+//! Integer arithmetic of the fixed-point path: the wide multiply, rounding shifts,
+//! saturation, conversions from and to `f32` without floating-point instructions, and
+//! the elementary functions (exp, ln, sigmoid, tanh, reciprocal square root).
+//!
+//! Every function is total: no panics, no overflow (the intermediate values are `i64`
+//! or saturated), no division by zero.
+
+use super::{FRAC, ONE, VALUE_MAX};
+
+/// `a * b` exactly, as `i64`.
+///
+/// On the Cortex-M0/M0+ (`thumbv6m`, no `SMULL`) a `64 = 32 x 32` product compiles to a
+/// call of the 64 x 64 library multiply; this version splits both operands into 16-bit
+/// halves and needs four 32-bit `MULS` (measured by `firmware/qemu/bench/run-m0`).
+/// Elsewhere it is the native widening multiply. Both give the same exact product.
+#[inline(always)]
+pub fn mul_wide(a: i32, b: i32) -> i64 {
+    #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+    {
+        mul_wide_split(a, b)
+    }
+    #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+    {
+        i64::from(a) * i64::from(b)
+    }
+}
+
+/// [`mul_wide`] from four 32-bit products of 16-bit halves (what the Cortex-M0 runs;
+/// tested on every target).
+#[inline(always)]
+pub fn mul_wide_split(a: i32, b: i32) -> i64 {
+    let (ah, al) = (a >> 16, a & 0xFFFF);
+    let (bh, bl) = (b >> 16, b & 0xFFFF);
+    // |ah|, |bh| <= 2^15 and 0 <= al, bl < 2^16: each partial product fits its type.
+    let hh = i64::from(ah.wrapping_mul(bh)) << 32;
+    let cross = i64::from(ah.wrapping_mul(bl)) + i64::from(al.wrapping_mul(bh));
+    let ll = i64::from((al as u32).wrapping_mul(bl as u32));
+    hh.wrapping_add(cross << 16).wrapping_add(ll)
+}
+
+/// `round(a * b / 2^24)` for `|a|, |b| < 2^27`, in 32-bit arithmetic only: the
+/// product's 16-bit partial products, the low one truncated to its top 16 bits before
+/// the rounding (so a result may differ from the exactly rounded one by one unit, only
+/// where the exact value lies within `2^-8` of a rounding tie). On the M0 about half
+/// the instructions of [`mul_wide`] with a 64-bit shift. The plain-SGD update's
+/// `lr delta x_j` (Q8.24 times Q16.16 to Q16.16).
+#[inline(always)]
+pub fn mul_shift24(a: i32, b: i32) -> i32 {
+    let (ah, al) = (a >> 16, a & 0xFFFF);
+    let (bh, bl) = (b >> 16, b & 0xFFFF);
+    // |ah|, |bh| < 2^11: ah bh 2^8 < 2^30; each cross product < 2^27.
+    let ll = ((al as u32).wrapping_mul(bl as u32) >> 16) as i32;
+    let mid = ah.wrapping_mul(bl) + al.wrapping_mul(bh) + ll + (1 << 7);
+    (ah.wrapping_mul(bh) << 8) + (mid >> 8)
+}
+
+/// `v >> shift`, rounded to nearest (ties up), for `shift` in `1..=62` and
+/// `|v| < 2^62` (every caller's sums are below `2^63 - 2^61`: see the module docs of
+/// [`crate::fixed`]).
+#[inline(always)]
+pub const fn round_shift(v: i64, shift: u32) -> i64 {
+    (v.wrapping_add(1i64 << (shift - 1))) >> shift
+}
+
+/// The number of leading zero bits of `v` (32 for 0), by binary search: on the
+/// Cortex-M0, which has no `CLZ`, about 15 instructions instead of a library call.
+#[inline(always)]
+pub const fn leading_zeros(v: u32) -> u32 {
+    if v == 0 {
+        return 32;
+    }
+    let (mut v, mut n) = (v, 0);
+    if v >> 16 == 0 {
+        n += 16;
+        v <<= 16;
+    }
+    if v >> 24 == 0 {
+        n += 8;
+        v <<= 8;
+    }
+    if v >> 28 == 0 {
+        n += 4;
+        v <<= 4;
+    }
+    if v >> 30 == 0 {
+        n += 2;
+        v <<= 2;
+    }
+    if v >> 31 == 0 {
+        n += 1;
+    }
+    n
+}
+
+/// `v` saturated to the value range `[-VALUE_MAX, VALUE_MAX]`.
+#[inline(always)]
+pub const fn sat(v: i64) -> i32 {
+    if v > VALUE_MAX as i64 {
+        VALUE_MAX
+    } else if v < -(VALUE_MAX as i64) {
+        -VALUE_MAX
+    } else {
+        v as i32
+    }
+}
+
+/// The Q16.16 product `a * b`, rounded to nearest and saturated to the value range.
+#[inline(always)]
+pub fn mul(a: i32, b: i32) -> i32 {
+    sat(round_shift(mul_wide(a, b), FRAC))
+}
+
+/// `x` as a fixed-point number with `frac` fractional bits (`frac` in `0..=30`),
+/// rounded to nearest, computed from the bits of the `f32` (no floating-point
+/// instruction: on a chip without an FPU this is a few integer instructions, not a
+/// library call). `None` when `x` is not finite or `|x| * 2^frac` exceeds `limit`.
+pub fn from_f32(x: f32, frac: u32, limit: i32) -> Option<i32> {
+    let bits = x.to_bits();
+    let exp = ((bits >> 23) & 0xFF) as i32;
+    if exp == 0xFF {
+        return None;
+    }
+    // Subnormals and zero round to 0 at every `frac` used here.
+    let mant = if exp == 0 {
+        0
+    } else {
+        (bits & 0x7F_FFFF) | 0x80_0000
+    };
+    // x = mant * 2^(exp - 150); scaled: mant * 2^(exp - 150 + frac), in 32-bit steps.
+    let shift = exp - 150 + frac as i32;
+    let mag: u32 = if shift >= 0 {
+        // mant < 2^24: a shift beyond 7 leaves 32 bits, beyond every limit (< 2^31).
+        if shift > 7 {
+            return None;
+        }
+        mant << shift
+    } else if shift < -25 {
+        0
+    } else {
+        let s = shift.unsigned_abs();
+        (mant + (1 << (s - 1))) >> s
+    };
+    if mag > limit as u32 {
+        return None;
+    }
+    let v = mag as i32;
+    Some(if bits >> 31 == 1 { -v } else { v })
+}
+
+/// A fixed-point number with `frac` fractional bits (`frac` in `0..=100`) as `f32`
+/// (`v * 2^-frac`, rounded to nearest like `v as f32`): the scaling by `2^-frac` is a
+/// subtraction from the exponent bits, not a float multiply.
+#[inline]
+pub fn to_f32(v: i32, frac: u32) -> f32 {
+    if v == 0 {
+        return 0.0;
+    }
+    // |v| >= 1, so the exponent of `v as f32` is at least 127: the result stays normal.
+    f32::from_bits((v as f32).to_bits().wrapping_sub(frac.min(100) << 23))
+}
+
+/// `2^x` for `x <= 0` in Q16.16 (0 when `x < -31`): `x = -k + f` with `f` in `[0, 1)`,
+/// `2^f` by a degree-5 polynomial (Chebyshev nodes, error `1.2e-7`) in Q8.24, then
+/// shifted right by `k`. Error at most `2^-16` (one unit of the format).
+pub fn exp2_neg(x: i32) -> i32 {
+    if x > 0 {
+        return ONE;
+    }
+    let k = (-(x >> 16)) as u32; // x = -k + f
+    if k > 31 {
+        return 0;
+    }
+    let f24 = i64::from(x & 0xFFFF) << 8; // f in Q8.24
+    const C: [i64; 6] = [16_777_214, 11_629_203, 4_028_911, 937_181, 150_149, 31_772];
+    let mut acc: i64 = 0;
+    for c in C.iter().rev() {
+        // acc < 2^25 and f < 2^24: both fit an i32, the product is exact.
+        acc = (mul_wide(acc as i32, f24 as i32) >> 24) + c;
+    }
+    // acc = 2^f in Q8.24, in [1, 2); to Q16.16 and shifted by k, rounded.
+    round_shift(acc, 8 + k) as i32
+}
+
+/// `log2(e)` in Q16.16.
+const LOG2_E: i32 = 94_548;
+/// `ln 2` in Q8.24.
+const LN2_Q24: i64 = 11_629_080;
+
+/// `e^x` for `x <= 0`, Q16.16: `2^(x log2 e)`. Error at most `3 * 2^-16`.
+pub fn exp_neg(x: i32) -> i32 {
+    exp2_neg(mul(x, LOG2_E).min(0))
+}
+
+/// `ln s` for `s >= 1` (Q16.16 in, Q16.16 out; `s < 1` is taken as 1):
+/// `s = 2^e m` with `m` in `[1, 2)`, `ln s = e ln 2 + ln m`, `ln(1 + u)` by a degree-7
+/// polynomial in Q8.24 (error `2.6e-7`). Error at most `2^-16`.
+pub fn ln_ge1(s: i32) -> i32 {
+    let s = s.max(ONE) as u32;
+    let e = 15 - leading_zeros(s) as i32; // s in [2^(16+e), 2^(17+e))
+                                          // u = s / 2^e - 1 in Q8.24.
+    let m24 = if e <= 8 {
+        i64::from(s) << (8 - e)
+    } else {
+        i64::from(s) >> (e - 8)
+    };
+    let u = m24 - (1i64 << 24);
+    const C: [i64; 8] = [
+        4, 16_776_664, -8_376_613, 5_489_937, -3_744_102, 2_195_021, -879_756, 167_928,
+    ];
+    let mut acc: i64 = 0;
+    for c in C.iter().rev() {
+        // |acc| < 2^25 and u < 2^24: both fit an i32, the product is exact.
+        acc = (mul_wide(acc as i32, u as i32) >> 24) + c;
+    }
+    round_shift(acc + i64::from(e) * LN2_Q24, 8) as i32
+}
+
+/// `sigmoid(x) * 2^16` at `x = i / 8`, `i = 0..=96` (so up to `x = 12`).
+const SIGMOID: [u16; 97] = [
+    32768, 34813, 36843, 38841, 40793, 42687, 44511, 46254, 47911, 49474, 50941, 52310, 53581, 54754, 55834,
+    56822, 57724, 58544, 59287, 59959, 60565, 61109, 61598, 62036, 62428, 62778, 63090, 63368, 63615, 63835,
+    64030, 64203, 64357, 64494, 64614, 64721, 64816, 64900, 64974, 65039, 65097, 65149, 65194, 65234, 65269,
+    65300, 65328, 65352, 65374, 65393, 65410, 65425, 65438, 65449, 65459, 65468, 65476, 65483, 65489, 65495,
+    65500, 65504, 65508, 65511, 65514, 65517, 65519, 65521, 65523, 65524, 65526, 65527, 65528, 65529, 65530,
+    65530, 65531, 65532, 65532, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65535, 65535, 65535, 65535,
+    65535, 65535, 65535, 65535, 65535, 65535, 65535,
+];
+
+/// The logistic sigmoid in Q16.16: the table of `sigmoid(i / 8)` for `i = 0..=96`,
+/// linear interpolation, `sigmoid(-x) = 1 - sigmoid(x)`, and `1 - 2^-16` beyond
+/// `x = 12`. Error at most `2.0e-4` (interpolation `h^2/8 max|s''|` with `h = 1/8`,
+/// plus rounding), checked against `libm` by a test.
+pub fn sigmoid(x: i32) -> i32 {
+    let a = x.unsigned_abs();
+    let i = (a >> 13) as usize; // x * 8, integer part
+    let frac = (a & 0x1FFF) as i32; // Q0.13
+    let y = match (SIGMOID.get(i), SIGMOID.get(i + 1)) {
+        (Some(&y0), Some(&y1)) => {
+            let (y0, y1) = (i32::from(y0), i32::from(y1));
+            y0 + (((y1 - y0) * frac + (1 << 12)) >> 13)
+        }
+        _ => ONE - 1,
+    };
+    if x < 0 {
+        ONE - y
+    } else {
+        y
+    }
+}
+
+/// `tanh x = 2 sigmoid(2x) - 1` in Q16.16. Error at most `4.0e-4`.
+pub fn tanh(x: i32) -> i32 {
+    2 * sigmoid(x.saturating_mul(2)) - ONE
+}
+
+/// `floor(sqrt(v))` for a `u64`, bit by bit (32 iterations of shifts and adds; no
+/// division).
+pub fn isqrt_u64(v: u64) -> u64 {
+    let mut rem = v;
+    let mut root = 0u64;
+    let mut bit = 1u64 << 62;
+    while bit > rem {
+        bit >>= 2;
+    }
+    while bit != 0 {
+        if rem >= root + bit {
+            rem -= root + bit;
+            root = (root >> 1) + bit;
+        } else {
+            root >>= 1;
+        }
+        bit >>= 2;
+    }
+    root
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(x: f64) -> i32 {
+        (x * 65536.0).round() as i32
+    }
+
+    #[test]
+    fn wide_product_is_exact() {
+        let vals = [
+            0,
+            1,
+            -1,
+            65535,
+            -65536,
+            123_456_789,
+            -987_654_321,
+            i32::MAX,
+            i32::MIN,
+            0x7FFF,
+            -0x8000,
+        ];
+        for &a in &vals {
+            for &b in &vals {
+                assert_eq!(mul_wide(a, b), i64::from(a) * i64::from(b), "{a} * {b}");
+                assert_eq!(mul_wide_split(a, b), i64::from(a) * i64::from(b), "{a} * {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn short_product_rounds_like_the_wide_one() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ((x >> 8) as i32) >> 5 // |v| < 2^27
+        };
+        for i in 0..200_000 {
+            let (a, b) = if i < 16 {
+                let e = [
+                    0,
+                    1,
+                    -1,
+                    (1 << 27) - 1,
+                    -(1 << 27) + 1,
+                    1 << 16,
+                    -(1 << 16),
+                    0xFFFF,
+                ];
+                (e[i % 8], e[(i / 2) % 8])
+            } else {
+                (next(), next())
+            };
+            let exact = round_shift(mul_wide(a, b), 24);
+            let got = i64::from(mul_shift24(a, b));
+            assert!((got - exact).abs() <= 1, "{a} * {b}: {got} vs {exact}");
+        }
+    }
+
+    #[test]
+    fn conversion_round_trips_and_rejects() {
+        for x in [0.0f32, 1.0, -1.0, 0.5, 3.25, -2047.9, 1e-9, -1e-3, 1234.567] {
+            let v = from_f32(x, 16, VALUE_MAX).unwrap();
+            assert_eq!(v, (f64::from(x) * 65536.0).round() as i32, "{x}");
+            assert!((to_f32(v, 16) - x).abs() <= 1.0 / 131072.0 + x.abs() * 1e-7);
+        }
+        assert_eq!(from_f32(f32::NAN, 16, VALUE_MAX), None);
+        assert_eq!(from_f32(f32::INFINITY, 16, VALUE_MAX), None);
+        assert_eq!(from_f32(2049.0, 16, VALUE_MAX), None);
+        assert_eq!(from_f32(-1e30, 16, VALUE_MAX), None);
+    }
+
+    #[test]
+    fn functions_within_their_documented_errors() {
+        let unit = 1.0 / 65536.0;
+        for i in 0..4000 {
+            let x = -(i as f64) * 0.0061;
+            let e = exp_neg(q(x)) as f64 / 65536.0;
+            assert!((e - x.exp()).abs() <= 3.0 * unit, "exp({x}) = {e}");
+        }
+        for i in 0..4000 {
+            let s = 1.0 + (i as f64) * 0.37;
+            let l = ln_ge1(q(s)) as f64 / 65536.0;
+            assert!((l - s.ln()).abs() <= 1.5 * unit, "ln({s}) = {l}");
+        }
+        for i in -3000..3000 {
+            let x = i as f64 * 0.0057;
+            let s = sigmoid(q(x)) as f64 / 65536.0;
+            assert!(
+                (s - 1.0 / (1.0 + (-x).exp())).abs() <= 2.0e-4,
+                "sigmoid({x}) = {s}"
+            );
+            let t = tanh(q(x)) as f64 / 65536.0;
+            assert!((t - x.tanh()).abs() <= 4.0e-4, "tanh({x}) = {t}");
+        }
+        for v in
+            (0..40)
+                .map(|i| (1u32 << (i % 32)) >> (i / 32))
+                .chain([0, 1, 3, 0x00FF_FFFF, u32::MAX, 12345])
+        {
+            assert_eq!(leading_zeros(v), v.leading_zeros(), "{v}");
+        }
+        for v in [0u64, 1, 2, 3, 4, 99, 100, 1 << 40, u64::MAX] {
+            let r = isqrt_u64(v);
+            assert!(u128::from(r) * u128::from(r) <= u128::from(v));
+            assert!(u128::from(r + 1) * u128::from(r + 1) > u128::from(v));
+        }
+    }
+}

@@ -1,0 +1,726 @@
+//! [`FixedTrainer`]: the float [`Trainer`](crate::Trainer)'s API over integer passes.
+
+use super::math::{self, exp_neg, ln_ge1, mul, mul_wide, round_shift, sat};
+use super::optim::{Rule, Scalars};
+use super::{FixedBuffers, FixedOptimizer, MAX_WIDTH, ONE, VALUE_MAX};
+use crate::data::Batch;
+use crate::error::{Buffer, ConfigError, HyperparameterError, StepError};
+use crate::shape::{self, Dense};
+use crate::{Activation, Loss, Rng, Target};
+
+/// A model trained in fixed point (see [`crate::fixed`] for the formats, the overflow
+/// rules and the error bound against the float path).
+///
+/// ```
+/// use microtrain::fixed::{FixedStorage, FixedTrainer};
+/// use microtrain::{fixed_storage_for, Activation, Dense, Loss, Sgd, Target};
+///
+/// const LAYERS: [Dense; 2] = [Dense::new(2, 8, Activation::Relu), Dense::new(8, 2, Activation::Identity)];
+/// const OPT: Sgd = Sgd::new(0.1);
+/// let mut storage: fixed_storage_for!(&LAYERS, OPT) = FixedStorage::new();
+/// let mut net = FixedTrainer::new(&LAYERS, storage.buffers(), OPT, Loss::SoftmaxCrossEntropy)?;
+/// net.init_params(3);
+/// for i in 0..400 {
+///     let c = i % 2;
+///     let x = if c == 0 { [1.0, -0.5] } else { [-1.0, 0.5] };
+///     net.train_sample(&x, Target::Class(c))?;
+/// }
+/// let mut out = [0.0; 2];
+/// net.predict(&[1.0, -0.5], &mut out)?;
+/// assert!(out[0] > out[1]);
+/// // A bad sample is rejected and changes nothing.
+/// let before = net.params().to_vec();
+/// assert!(net.train_sample(&[f32::NAN, 0.0], Target::Class(0)).is_err());
+/// assert_eq!(before, net.params());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct FixedTrainer<'a, O: FixedOptimizer> {
+    layers: &'a [Dense],
+    params: &'a mut [i32],
+    grads: &'a mut [i32],
+    state: &'a mut [i32],
+    acts: &'a mut [i32],
+    opt: O,
+    rule: Rule,
+    loss: Loss,
+    step: u32,
+    rejected: u32,
+    /// `(beta1^k, beta2^k)` in Q2.30 (Adam).
+    pow: (i32, i32),
+    /// `1 / outputs` in Q16.16 (MSE).
+    inv_outputs: i32,
+}
+
+fn prefix(buf: &mut [i32], n: usize, buffer: Buffer) -> Result<&mut [i32], ConfigError> {
+    let provided = buf.len();
+    buf.get_mut(..n).ok_or(ConfigError::BufferTooSmall {
+        buffer,
+        needed: n,
+        provided,
+    })
+}
+
+/// The derivative of `act` at its output `a` (Q16.16), times `v`.
+#[inline(always)]
+fn times_derivative(act: Activation, a: i32, v: i32) -> i32 {
+    match act {
+        Activation::Identity => v,
+        Activation::Relu => {
+            if a > 0 {
+                v
+            } else {
+                0
+            }
+        }
+        Activation::Sigmoid => mul(v, mul(a, ONE - a)),
+        Activation::Tanh => mul(v, ONE - mul(a, a)),
+    }
+}
+
+#[inline(always)]
+fn activate(act: Activation, z: i32) -> i32 {
+    match act {
+        Activation::Identity => z,
+        Activation::Relu => z.max(0),
+        Activation::Sigmoid => math::sigmoid(z),
+        Activation::Tanh => math::tanh(z),
+    }
+}
+
+/// `max |v|` of a slice.
+#[inline(always)]
+fn max_abs(v: &[i32]) -> u32 {
+    v.iter().fold(0, |m, x| m.max(x.unsigned_abs()))
+}
+
+impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
+    /// A trainer over caller-owned buffers (each at least as long as the shape needs;
+    /// `grads` may be empty, then [`train_batch`](Self::train_batch) is refused).
+    ///
+    /// Refused: what [`Trainer::new`](crate::Trainer::new) refuses; a layer wider than
+    /// [`MAX_WIDTH`]; [`Loss::BinaryCrossEntropy`] (not on the fixed-point path); an
+    /// optimizer setting [`FixedOptimizer::rule`] refuses.
+    pub fn new(
+        layers: &'a [Dense],
+        buffers: FixedBuffers<'a>,
+        opt: O,
+        loss: Loss,
+    ) -> Result<Self, ConfigError> {
+        shape::validate(layers)?;
+        if let Some(layer) = layers
+            .iter()
+            .position(|l| l.inputs > MAX_WIDTH || l.outputs > MAX_WIDTH)
+        {
+            return Err(ConfigError::TooLarge { layer });
+        }
+        if let (Some(req), Some(last)) = (loss.required_activation(), layers.last()) {
+            if last.activation != req {
+                return Err(ConfigError::LossActivation {
+                    loss,
+                    found: last.activation,
+                });
+            }
+        }
+        if loss == Loss::BinaryCrossEntropy {
+            return Err(ConfigError::Hyperparameter(HyperparameterError {
+                name: "loss",
+                value: 1.0,
+                rule: "mse or softmax_cross_entropy on the fixed-point path",
+            }));
+        }
+        if shape::has_frozen(layers) {
+            return Err(ConfigError::Unsupported {
+                what: "frozen or bias-only layers",
+            });
+        }
+        let rule = opt.rule()?;
+        let p = shape::params_len(layers);
+        let params = prefix(buffers.params, p, Buffer::Params)?;
+        let grads = if buffers.grads.is_empty() {
+            buffers.grads
+        } else {
+            prefix(buffers.grads, p, Buffer::Grads)?
+        };
+        let state = prefix(
+            buffers.state,
+            p.saturating_mul(opt.fixed_state_per_param()),
+            Buffer::State,
+        )?;
+        let acts = prefix(buffers.acts, super::activations_len(layers), Buffer::Activations)?;
+        let k = shape::outputs(layers).max(1) as i32;
+        let mut t = FixedTrainer {
+            layers,
+            params,
+            grads,
+            state,
+            acts,
+            opt,
+            rule,
+            loss,
+            step: 0,
+            rejected: 0,
+            pow: (1 << 30, 1 << 30),
+            inv_outputs: (ONE + k / 2) / k,
+        };
+        t.reset_optimizer();
+        Ok(t)
+    }
+
+    /// Draws every parameter from `U(-1/sqrt(inputs), 1/sqrt(inputs))` per layer with
+    /// the float [`Trainer::init_params`](crate::Trainer::init_params)'s generator and
+    /// order (the same values, rounded to Q16.16), and resets the optimizer.
+    pub fn init_params(&mut self, seed: u64) {
+        let mut rng = Rng::new(seed);
+        let mut rest: &mut [i32] = self.params;
+        for l in self.layers {
+            let bound = 1.0 / crate::math::sqrt(l.inputs as f32);
+            let n = core::hint::black_box(l.params_len().min(rest.len()));
+            let (layer, tail) = core::mem::take(&mut rest).split_at_mut(n);
+            layer
+                .iter_mut()
+                .for_each(|p| *p = math::from_f32(rng.symmetric(bound), 16, VALUE_MAX).unwrap_or(0));
+            rest = tail;
+        }
+        self.reset_optimizer();
+    }
+
+    /// Replaces the parameters by float ones (same layout), rounded to Q16.16. Rejected,
+    /// with nothing changed, if the length is wrong or a value is not finite or beyond
+    /// `+-2048`.
+    pub fn load_params(&mut self, params: &[f32]) -> Result<(), StepError> {
+        if params.len() != self.params.len() {
+            return Err(StepError::ReplacementLength {
+                buffer: Buffer::Params,
+                expected: self.params.len(),
+                got: params.len(),
+            });
+        }
+        if let Some(index) = params
+            .iter()
+            .position(|v| math::from_f32(*v, 16, VALUE_MAX).is_none())
+        {
+            return Err(StepError::NonFiniteReplacement {
+                buffer: Buffer::Params,
+                index,
+            });
+        }
+        for (q, v) in self.params.iter_mut().zip(params) {
+            *q = math::from_f32(*v, 16, VALUE_MAX).unwrap_or(0);
+        }
+        Ok(())
+    }
+
+    /// Writes the parameters as `f32` into `out` (at least [`params_len`](Self::params_len)
+    /// long).
+    pub fn params_f32(&self, out: &mut [f32]) -> Result<(), StepError> {
+        if out.len() < self.params.len() {
+            return Err(StepError::OutputTooSmall {
+                needed: self.params.len(),
+                provided: out.len(),
+            });
+        }
+        for (o, p) in out.iter_mut().zip(self.params.iter()) {
+            *o = math::to_f32(*p, 16);
+        }
+        Ok(())
+    }
+
+    /// The parameters in Q16.16.
+    pub fn params(&self) -> &[i32] {
+        self.params
+    }
+
+    /// Replaces the parameters (Q16.16), the optimizer state and the step count, as a
+    /// checkpoint restores them (Adam's `beta^k` are recomputed from `steps`, with the
+    /// same bits as the steps formed them). Rejected,
+    /// with nothing changed, if a length is wrong.
+    pub fn restore(&mut self, params: &[i32], state: &[i32], steps: u32) -> Result<(), StepError> {
+        for (buffer, have, got) in [
+            (Buffer::Params, self.params.len(), params.len()),
+            (Buffer::State, self.state.len(), state.len()),
+        ] {
+            if have != got {
+                return Err(StepError::ReplacementLength {
+                    buffer,
+                    expected: have,
+                    got,
+                });
+            }
+        }
+        self.params.copy_from_slice(params);
+        self.state.copy_from_slice(state);
+        self.step = steps;
+        self.pow = (1 << 30, 1 << 30);
+        if let Rule::Adam { beta1, beta2, .. } = self.rule {
+            self.pow = (pow_q30(beta1, steps), pow_q30(beta2, steps));
+        }
+        Ok(())
+    }
+
+    /// The model's output (Q16.16) of the last forward pass: of the last step's sample
+    /// before its update, or of the last prediction.
+    pub fn last_output(&self) -> &[i32] {
+        let k = self.outputs();
+        let e_at = self.errors_at();
+        self.acts.get(e_at.saturating_sub(k)..e_at).unwrap_or(&[])
+    }
+
+    /// The optimizer state words (see [`FixedOptimizer::rule`] for their formats).
+    pub fn state(&self) -> &[i32] {
+        self.state
+    }
+
+    /// The number of parameters.
+    pub fn params_len(&self) -> usize {
+        self.params.len()
+    }
+
+    /// Resets the optimizer state and the step count.
+    pub fn reset_optimizer(&mut self) {
+        self.state.iter_mut().for_each(|s| *s = 0);
+        self.step = 0;
+        self.pow = (1 << 30, 1 << 30);
+    }
+
+    /// The layers.
+    pub fn layers(&self) -> &[Dense] {
+        self.layers
+    }
+
+    /// The loss.
+    pub fn loss(&self) -> Loss {
+        self.loss
+    }
+
+    /// The optimizer configuration.
+    pub fn optimizer(&self) -> &O {
+        &self.opt
+    }
+
+    /// Optimizer steps taken.
+    pub fn step_count(&self) -> u32 {
+        self.step
+    }
+
+    /// Samples rejected because a gradient was out of range.
+    pub fn rejected_steps(&self) -> u32 {
+        self.rejected
+    }
+
+    fn inputs(&self) -> usize {
+        shape::inputs(self.layers)
+    }
+
+    fn outputs(&self) -> usize {
+        shape::outputs(self.layers)
+    }
+
+    /// Where the error terms start: after the input and every layer's output.
+    fn errors_at(&self) -> usize {
+        self.inputs() + shape::all_layer_outputs(self.layers)
+    }
+
+    /// Converts `x` into the input slot of the activations.
+    fn load_input(&mut self, x: &[f32], sample: usize) -> Result<(), StepError> {
+        let n = self.inputs();
+        if x.len() != n {
+            return Err(StepError::InputLength {
+                sample,
+                expected: n,
+                got: x.len(),
+            });
+        }
+        for (index, (q, v)) in self.acts.iter_mut().zip(x).enumerate() {
+            *q = math::from_f32(*v, 16, VALUE_MAX).ok_or(StepError::NonFiniteInput { sample, index })?;
+        }
+        Ok(())
+    }
+
+    /// Checks the target: the float path's rules, and regression values within `+-2048`.
+    fn check_target(&self, target: &Target<'_>, sample: usize) -> Result<(), StepError> {
+        self.loss.check_target(target, self.outputs(), sample)?;
+        if let Target::Values(v) = target {
+            if let Some(index) = v.iter().position(|y| math::from_f32(*y, 16, VALUE_MAX).is_none()) {
+                return Err(StepError::BadTarget { sample, index });
+            }
+        }
+        Ok(())
+    }
+
+    /// `a = f(W a_prev + b)` per layer, each sum exact in `i64` and rounded once.
+    fn forward(&mut self) {
+        let mut p_off = 0;
+        let mut in_off = 0;
+        for l in self.layers {
+            let (n_in, n_out) = (l.inputs, l.outputs);
+            let out_off = in_off + n_in;
+            let n_w = n_in * n_out;
+            let Some((below, here)) = self.acts.split_at_mut_checked(out_off) else {
+                return;
+            };
+            let (Some(x), Some(out), Some(w), Some(b)) = (
+                below.get(in_off..),
+                here.get_mut(..n_out),
+                self.params.get(p_off..p_off + n_w),
+                self.params.get(p_off + n_w..p_off + n_w + n_out),
+            ) else {
+                return;
+            };
+            for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(n_in.max(1))).zip(b) {
+                let mut acc = i64::from(*bias) << 16;
+                for (wv, xv) in row.iter().zip(x) {
+                    acc += mul_wide(*wv, *xv);
+                }
+                *o = activate(l.activation, sat(round_shift(acc, 16)));
+            }
+            p_off += n_w + n_out;
+            in_off = out_off;
+        }
+    }
+
+    /// The loss (Q16.16) and the last layer's error term `dL/dz`.
+    fn loss_and_delta(&mut self, target: &Target<'_>) -> i32 {
+        let k = self.outputs();
+        let e_at = self.errors_at();
+        let total = self.acts.len();
+        let (outs, errs) = self.acts.split_at_mut(e_at.min(total));
+        let (Some(z), Some(d)) = (
+            outs.get(e_at.saturating_sub(k)..),
+            errs.get_mut(total.saturating_sub(e_at + k)..),
+        ) else {
+            return 0;
+        };
+        let t_of = |i: usize| match target {
+            Target::Class(c) => i32::from(*c == i) * ONE,
+            Target::Values(v) => v
+                .get(i)
+                .and_then(|y| math::from_f32(*y, 16, VALUE_MAX))
+                .unwrap_or(0),
+        };
+        match self.loss {
+            Loss::SoftmaxCrossEntropy => {
+                let m = z.iter().copied().max().unwrap_or(0);
+                let mut s: i32 = 0;
+                for (e, zk) in d.iter_mut().zip(z) {
+                    *e = exp_neg(zk - m);
+                    s = s.saturating_add(*e);
+                }
+                // 1/s in Q16.16 (s >= 1: the largest logit contributes exactly 1).
+                let recip = u32::MAX / (s.max(ONE) as u32);
+                let lse = ln_ge1(s);
+                let mut loss: i64 = 0;
+                let mut t_sum: i32 = 0;
+                for i in 0..k {
+                    t_sum = t_sum.saturating_add(t_of(i));
+                }
+                for (i, (e, zk)) in d.iter_mut().zip(z).enumerate() {
+                    let t = t_of(i);
+                    let p = ((u64::from(*e as u32) * u64::from(recip) + (1 << 15)) >> 16) as i32;
+                    *e = sat(i64::from(mul(p, t_sum)) - i64::from(t));
+                    if t != 0 {
+                        loss += i64::from(mul(t, lse - (zk - m)));
+                    }
+                }
+                sat(loss)
+            }
+            _ => {
+                // MSE: L = 1/K sum (a - t)^2, dL/dz = 2/K (a - t) f'(a).
+                let act = self
+                    .layers
+                    .last()
+                    .map(|l| l.activation)
+                    .unwrap_or(Activation::Identity);
+                let mut loss: i64 = 0;
+                for (i, (e, a)) in d.iter_mut().zip(z).enumerate() {
+                    let diff = sat(i64::from(*a) - i64::from(t_of(i)));
+                    loss += i64::from(mul(diff, diff));
+                    *e = times_derivative(act, *a, mul(diff, 2 * self.inv_outputs));
+                }
+                mul(sat(loss), self.inv_outputs)
+            }
+        }
+    }
+
+    /// `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)`, from the last layer down.
+    fn backward(&mut self) {
+        let n0 = self.inputs();
+        let e_at = self.errors_at();
+        let (outs, errs) = self.acts.split_at_mut(e_at.min(self.acts.len()));
+        let mut p_end = self.params.len();
+        // Offsets of each layer's output (and error term) from the end.
+        let mut out_end = e_at.saturating_sub(n0);
+        for (li, l) in self.layers.iter().enumerate().rev() {
+            let n_w = l.inputs * l.outputs;
+            let p_off = p_end.saturating_sub(n_w + l.outputs);
+            let out_off = out_end.saturating_sub(l.outputs); // within errs / outs past n0
+            if li == 0 {
+                break;
+            }
+            let Some(prev) = self.layers.get(li - 1) else {
+                return;
+            };
+            let prev_off = out_off.saturating_sub(prev.outputs);
+            let Some((lower, upper)) = errs.split_at_mut_checked(out_off) else {
+                return;
+            };
+            let (Some(d_prev), Some(d), Some(a_prev), Some(w)) = (
+                lower.get_mut(prev_off..),
+                upper.get(..l.outputs),
+                outs.get(n0 + prev_off..n0 + out_off),
+                self.params.get(p_off..p_off + n_w),
+            ) else {
+                return;
+            };
+            for (j, (dp, a)) in d_prev.iter_mut().zip(a_prev).enumerate() {
+                let mut acc: i64 = 0;
+                // Column j of W: every `inputs`-th weight from j (a running index, not
+                // `step_by`, whose set-up divides: a library call on the M0).
+                let mut at = j;
+                for dv in d {
+                    if let Some(wv) = w.get(at) {
+                        acc += mul_wide(*wv, *dv);
+                    }
+                    at += l.inputs;
+                }
+                *dp = times_derivative(prev.activation, *a, sat(round_shift(acc, 16)));
+            }
+            p_end = p_off;
+            out_end = out_off;
+        }
+    }
+
+    /// Each layer's `(input, error term)` slices and first parameter index, in order.
+    fn check_gradients(&self) -> Result<(), StepError> {
+        let n0 = self.inputs();
+        let e_at = self.errors_at();
+        let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
+        let (mut in_off, mut p_off) = (0usize, 0usize);
+        for l in self.layers {
+            let x = outs.get(in_off..in_off + l.inputs).unwrap_or(&[]);
+            let d_off = in_off + l.inputs - n0;
+            let d = errs.get(d_off..d_off + l.outputs).unwrap_or(&[]);
+            let (md, mx) = (max_abs(d), max_abs(x));
+            // g = delta x in Q8.24 needs |delta x| < 128; the bias gradient |delta| < 128.
+            // md < 2^23 here and mx <= VALUE_MAX < 2^27: both fit an i32.
+            if md >= 1 << 23 || mul_wide(md as i32, mx.min(VALUE_MAX as u32) as i32) >= 1 << 39 {
+                return Err(StepError::GradientOutOfRange { index: p_off });
+            }
+            in_off += l.inputs;
+            p_off += l.params_len();
+        }
+        Ok(())
+    }
+
+    /// The forward pass, loss and error terms of one checked sample; the gradient check.
+    fn sample_pass(&mut self, x: &[f32], target: &Target<'_>, sample: usize) -> Result<i32, StepError> {
+        self.load_input(x, sample)?;
+        self.check_target(target, sample)?;
+        self.forward();
+        let loss = self.loss_and_delta(target);
+        self.backward();
+        if let Err(e) = self.check_gradients() {
+            self.rejected = self.rejected.saturating_add(1);
+            return Err(e);
+        }
+        Ok(loss)
+    }
+
+    /// The per-step constants of step `step + 1`, without committing them.
+    fn next_scalars(&self) -> (Scalars, (i32, i32)) {
+        let mut pow = self.pow;
+        let sc = self.rule.scalars(self.step.saturating_add(1), &mut pow);
+        (sc, pow)
+    }
+
+    /// One optimizer step on one sample; returns the sample's loss. On an error nothing
+    /// has changed (parameters, state, step count).
+    pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
+        let loss = self.sample_pass(x, &target, 0)?;
+        let (sc, pow) = self.next_scalars();
+        self.update_from_sample(&sc);
+        self.pow = pow;
+        self.step = self.step.saturating_add(1);
+        Ok(math::to_f32(loss, 16))
+    }
+
+    /// Every parameter updated from the gradient of the sample in the activations.
+    fn update_from_sample(&mut self, sc: &Scalars) {
+        let n0 = self.inputs();
+        let e_at = self.errors_at();
+        let spp = self.opt.fixed_state_per_param();
+        let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
+        let (mut in_off, mut p_off) = (0usize, 0usize);
+        for l in self.layers {
+            let (n_in, n_out) = (l.inputs, l.outputs);
+            let n_w = n_in * n_out;
+            let x = outs.get(in_off..in_off + n_in).unwrap_or(&[]);
+            let d_off = in_off + n_in - n0;
+            let d = errs.get(d_off..d_off + n_out).unwrap_or(&[]);
+            let Some(p) = self.params.get_mut(p_off..p_off + n_w + n_out) else {
+                return;
+            };
+            let (w, b) = p.split_at_mut(n_w.min(p.len()));
+            match self.rule {
+                Rule::Sgd { lr } => {
+                    for ((row, bias), dv) in w.chunks_exact_mut(n_in.max(1)).zip(b.iter_mut()).zip(d) {
+                        // lr * delta in Q8.24, saturated to |lr delta| < 8 (a step of 8 per
+                        // unit of input: far beyond any converging run), so that each update
+                        // |lr delta x| < 2^30 units and `w - u` stays within an i32.
+                        let ld = round_shift(mul_wide(lr, *dv), 16).clamp(-LD_MAX, LD_MAX) as i32;
+                        for (wv, xv) in row.iter_mut().zip(x) {
+                            let u = math::mul_shift24(ld, *xv);
+                            *wv = (*wv - u).clamp(-VALUE_MAX, VALUE_MAX);
+                        }
+                        *bias = (*bias - ((ld + (1 << 7)) >> 8)).clamp(-VALUE_MAX, VALUE_MAX);
+                    }
+                }
+                rule => {
+                    let st = self
+                        .state
+                        .get_mut(p_off * spp..(p_off + n_w + n_out) * spp)
+                        .unwrap_or(&mut []);
+                    let (sw, sb) = st.split_at_mut((n_w * spp).min(st.len()));
+                    let mut sw = sw.chunks_exact_mut(spp.max(1));
+                    let mut sb = sb.chunks_exact_mut(spp.max(1));
+                    for ((row, bias), dv) in w.chunks_exact_mut(n_in.max(1)).zip(b.iter_mut()).zip(d) {
+                        for (wv, xv) in row.iter_mut().zip(x) {
+                            let g = sat_i32(round_shift(mul_wide(*dv, *xv), 8));
+                            rule.update(sc, wv, g, sw.next().unwrap_or(&mut []));
+                        }
+                        rule.update(sc, bias, *dv << 8, sb.next().unwrap_or(&mut []));
+                    }
+                }
+            }
+            in_off += n_in;
+            p_off += n_w + n_out;
+        }
+    }
+
+    /// One optimizer step on the mean gradient of a batch; returns the batch's mean
+    /// loss. Needs the gradient buffer. On an error (any sample) nothing has changed.
+    pub fn train_batch<B: Batch + ?Sized>(&mut self, batch: &B) -> Result<f32, StepError> {
+        let n = batch.len();
+        if n == 0 {
+            return Err(StepError::EmptyBatch);
+        }
+        if self.grads.is_empty() {
+            return Err(StepError::NeedsGradientBuffer { batch: n });
+        }
+        self.grads.iter_mut().for_each(|g| *g = 0);
+        let mut loss: i64 = 0;
+        for i in 0..n {
+            let (x, target) = batch.sample(i)?;
+            loss += i64::from(self.sample_pass(x, &target, i)?);
+            self.accumulate();
+        }
+        let (sc, pow) = self.next_scalars();
+        let spp = self.opt.fixed_state_per_param();
+        let nn = n.min(i32::MAX as usize) as i64;
+        let mut states = self.state.chunks_exact_mut(spp.max(1));
+        for (p, g) in self.params.iter_mut().zip(self.grads.iter()) {
+            let mean = sat_i32((i64::from(*g) * 2 + nn).div_euclid(2 * nn));
+            let st = if spp == 0 {
+                &mut [][..]
+            } else {
+                states.next().unwrap_or(&mut [])
+            };
+            self.rule.update(&sc, p, mean, st);
+        }
+        self.pow = pow;
+        self.step = self.step.saturating_add(1);
+        Ok(math::to_f32(sat(loss / nn), 16))
+    }
+
+    /// Adds the sample's gradient (Q8.24, saturating) to the gradient buffer.
+    fn accumulate(&mut self) {
+        let n0 = self.inputs();
+        let e_at = self.errors_at();
+        let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
+        let (mut in_off, mut p_off) = (0usize, 0usize);
+        for l in self.layers {
+            let (n_in, n_out) = (l.inputs, l.outputs);
+            let n_w = n_in * n_out;
+            let x = outs.get(in_off..in_off + n_in).unwrap_or(&[]);
+            let d_off = in_off + n_in - n0;
+            let d = errs.get(d_off..d_off + n_out).unwrap_or(&[]);
+            let Some(g) = self.grads.get_mut(p_off..p_off + n_w + n_out) else {
+                return;
+            };
+            let (gw, gb) = g.split_at_mut(n_w.min(g.len()));
+            for ((row, gbias), dv) in gw.chunks_exact_mut(n_in.max(1)).zip(gb.iter_mut()).zip(d) {
+                for (gv, xv) in row.iter_mut().zip(x) {
+                    *gv = gv.saturating_add(sat_i32(round_shift(mul_wide(*dv, *xv), 8)));
+                }
+                *gbias = gbias.saturating_add(*dv << 8);
+            }
+            in_off += n_in;
+            p_off += n_w + n_out;
+        }
+    }
+
+    /// The model's output for `x` (as `f32`, into the first `outputs` of `out`).
+    pub fn predict(&mut self, x: &[f32], out: &mut [f32]) -> Result<(), StepError> {
+        self.load_input(x, 0)?;
+        let k = self.outputs();
+        if out.len() < k {
+            return Err(StepError::OutputTooSmall {
+                needed: k,
+                provided: out.len(),
+            });
+        }
+        self.forward();
+        let e_at = self.errors_at();
+        let z = self.acts.get(e_at.saturating_sub(k)..e_at).unwrap_or(&[]);
+        for (o, v) in out.iter_mut().zip(z) {
+            *o = math::to_f32(*v, 16);
+        }
+        Ok(())
+    }
+
+    /// The class with the largest output for `x`.
+    pub fn predict_class(&mut self, x: &[f32]) -> Result<usize, StepError> {
+        self.load_input(x, 0)?;
+        self.forward();
+        let k = self.outputs();
+        let e_at = self.errors_at();
+        let z = self.acts.get(e_at.saturating_sub(k)..e_at).unwrap_or(&[]);
+        let mut best = 0;
+        for (i, v) in z.iter().enumerate() {
+            if z.get(best).is_some_and(|b| v > b) {
+                best = i;
+            }
+        }
+        Ok(best)
+    }
+
+    /// The loss of one sample, without training.
+    pub fn sample_loss(&mut self, x: &[f32], target: &Target<'_>) -> Result<f32, StepError> {
+        self.load_input(x, 0)?;
+        self.check_target(target, 0)?;
+        self.forward();
+        Ok(math::to_f32(self.loss_and_delta(target), 16))
+    }
+}
+
+/// `b^k` in Q2.30 as [`Rule::scalars`] forms it, one truncated product per step, so
+/// that a restored run continues with the same bits as one never stopped (`k`
+/// products: about 20 instructions each on the M0, only when restoring).
+fn pow_q30(b: i32, k: u32) -> i32 {
+    let mut result = 1i32 << 30;
+    for _ in 0..k {
+        result = (mul_wide(result, b) >> 30) as i32;
+        if result == 0 {
+            break;
+        }
+    }
+    result
+}
+
+/// The largest `|lr * delta|` of a plain-SGD row update, Q8.24 (just under 8).
+const LD_MAX: i64 = (1 << 27) - 1;
+
+#[inline(always)]
+fn sat_i32(v: i64) -> i32 {
+    v.clamp(-i64::from(i32::MAX), i64::from(i32::MAX)) as i32
+}

@@ -1,0 +1,478 @@
+//! The fixed-point path (`microtrain::fixed`) against the float path: the documented
+//! per-step error bound, rejected samples that change nothing, and Iris accuracy over a
+//! sweep of seeds (single-sample steps, as a device learning from a stream runs them).
+//!
+//! `cargo test -p microtrain --test fixed -- --nocapture` prints the accuracies.
+
+use microtrain::fixed::{self, FixedBuffers, FixedOptimizer, FixedTrainer};
+use microtrain::{Activation, Adam, Buffers, Dense, Loss, Optimizer, Rng, Sgd, StepError, Target, Trainer};
+
+const CSV: &str = include_str!("../../data/iris.csv");
+
+struct FloatBufs {
+    params: Vec<f32>,
+    grads: Vec<f32>,
+    state: Vec<f32>,
+    acts: Vec<f32>,
+}
+
+impl FloatBufs {
+    fn new(layers: &[Dense], spp: usize) -> Self {
+        let p = microtrain::shape::params_len(layers);
+        FloatBufs {
+            params: vec![0.0; p],
+            grads: vec![0.0; p],
+            state: vec![0.0; p * spp],
+            acts: vec![0.0; microtrain::shape::activations_len(layers)],
+        }
+    }
+    fn buffers(&mut self) -> Buffers<'_> {
+        Buffers {
+            params: &mut self.params,
+            grads: &mut self.grads,
+            state: &mut self.state,
+            acts: &mut self.acts,
+            frozen: &[],
+        }
+    }
+}
+
+struct FixedBufs {
+    params: Vec<i32>,
+    grads: Vec<i32>,
+    state: Vec<i32>,
+    acts: Vec<i32>,
+}
+
+impl FixedBufs {
+    fn new(layers: &[Dense], spp: usize) -> Self {
+        let p = microtrain::shape::params_len(layers);
+        FixedBufs {
+            params: vec![0; p],
+            grads: vec![0; p],
+            state: vec![0; p * spp],
+            acts: vec![0; fixed::activations_len(layers)],
+        }
+    }
+    fn buffers(&mut self) -> FixedBuffers<'_> {
+        FixedBuffers {
+            params: &mut self.params,
+            grads: &mut self.grads,
+            state: &mut self.state,
+            acts: &mut self.acts,
+        }
+    }
+}
+
+/// One SGD step from the same random parameters and sample on both paths, over random
+/// shapes, losses, learning rates and data: every parameter within the documented bound.
+#[test]
+fn one_sgd_step_is_within_the_documented_bound() {
+    let mut rng = Rng::new(11);
+    let mut worst = 0.0f32;
+    for case in 0..300 {
+        let n_in = 1 + rng.below(8) as usize;
+        let hidden = 1 + rng.below(16) as usize;
+        let n_out = 2 + rng.below(4) as usize;
+        let loss = if case % 2 == 0 {
+            Loss::SoftmaxCrossEntropy
+        } else {
+            Loss::Mse
+        };
+        let layers = [
+            Dense::new(n_in, hidden, Activation::Relu),
+            Dense::new(hidden, n_out, Activation::Identity),
+        ];
+        let lr = [0.001f32, 0.01, 0.1, 0.5][case % 4];
+        let opt = Sgd::new(lr);
+        let params: Vec<f32> = (0..microtrain::shape::params_len(&layers))
+            .map(|_| rng.symmetric(0.5))
+            .collect();
+        let x: Vec<f32> = (0..n_in).map(|_| rng.symmetric(4.0)).collect();
+        let label = rng.below(n_out as u32) as usize;
+        let values: Vec<f32> = (0..n_out).map(|_| rng.symmetric(1.0)).collect();
+        let target = if loss == Loss::Mse {
+            Target::Values(&values)
+        } else {
+            Target::Class(label)
+        };
+
+        let mut fb = FloatBufs::new(&layers, 0);
+        let mut ft = Trainer::new(&layers, fb.buffers(), opt, loss).unwrap();
+        ft.load_params(&params).unwrap();
+        let fl = ft.train_sample(&x, target).unwrap();
+        let float_after = ft.params().to_vec();
+
+        let mut qb = FixedBufs::new(&layers, 0);
+        let mut qt = FixedTrainer::new(&layers, qb.buffers(), opt, loss).unwrap();
+        qt.load_params(&params).unwrap();
+        let ql = qt.train_sample(&x, target).unwrap();
+        let mut fixed_after = vec![0.0; params.len()];
+        qt.params_f32(&mut fixed_after).unwrap();
+
+        let max_x = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let bound = fixed::sgd_step_error_bound(lr, max_x);
+        for (i, (a, b)) in float_after.iter().zip(&fixed_after).enumerate() {
+            let err = (a - b).abs();
+            worst = worst.max(err / bound);
+            assert!(
+                err <= bound,
+                "case {case} ({loss:?}, lr {lr}), param {i}: float {a}, fixed {b}, bound {bound}"
+            );
+        }
+        assert!(
+            (fl - ql).abs() <= 1e-3 * (1.0 + fl.abs()),
+            "case {case}: loss {fl} vs {ql}"
+        );
+        assert_eq!(qt.step_count(), 1);
+    }
+    println!("worst error / bound over 300 cases: {worst:.3}");
+    // The bound is not vacuous: the parameters did change by much more than it.
+    assert!(worst > 0.0);
+}
+
+/// A one-step Adam and momentum update from the same start agree with the float path to
+/// within a small fraction of the learning rate.
+#[test]
+fn adam_and_momentum_steps_follow_the_float_path() {
+    let layers = [
+        Dense::new(4, 8, Activation::Relu),
+        Dense::new(8, 3, Activation::Identity),
+    ];
+    fn run<O: Optimizer + FixedOptimizer + std::fmt::Debug>(layers: &[Dense], opt: O, lr: f32) {
+        let mut rng = Rng::new(5);
+        let params: Vec<f32> = (0..67).map(|_| rng.symmetric(0.5)).collect();
+        let mut fb = FloatBufs::new(layers, opt.state_per_param());
+        let mut ft = Trainer::new(layers, fb.buffers(), opt, Loss::SoftmaxCrossEntropy).unwrap();
+        ft.load_params(&params).unwrap();
+        let mut qb = FixedBufs::new(layers, opt.fixed_state_per_param());
+        let mut qt = FixedTrainer::new(layers, qb.buffers(), opt, Loss::SoftmaxCrossEntropy).unwrap();
+        qt.load_params(&params).unwrap();
+        for step in 0..20 {
+            let x: Vec<f32> = (0..4).map(|_| rng.symmetric(2.0)).collect();
+            let c = rng.below(3) as usize;
+            ft.train_sample(&x, Target::Class(c)).unwrap();
+            qt.train_sample(&x, Target::Class(c)).unwrap();
+            let mut q = vec![0.0; 67];
+            qt.params_f32(&mut q).unwrap();
+            let moved: f32 = ft
+                .params()
+                .iter()
+                .zip(&params)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            for (i, (a, b)) in ft.params().iter().zip(&q).enumerate() {
+                assert!(
+                    (a - b).abs() <= 0.02 * lr * (step + 1) as f32 + 4.0 / 65536.0,
+                    "{opt:?} step {step} param {i}: {a} vs {b} (moved {moved})"
+                );
+            }
+            assert!(moved > lr * 0.5, "the parameters moved");
+        }
+    }
+    run(&layers, Adam::new(0.01), 0.01);
+    run(&layers, Sgd::momentum(0.05, 0.9), 0.05);
+    run(&layers, Sgd::nesterov(0.05, 0.9), 0.05);
+}
+
+/// Bad samples are rejected and change nothing: parameters, state, step count.
+#[test]
+fn a_rejected_sample_changes_nothing() {
+    let layers = [
+        Dense::new(3, 5, Activation::Tanh),
+        Dense::new(5, 2, Activation::Identity),
+    ];
+    fn check<O: FixedOptimizer + std::fmt::Debug>(layers: &[Dense], opt: O) {
+        for loss in [Loss::SoftmaxCrossEntropy, Loss::Mse] {
+            let mut qb = FixedBufs::new(layers, opt.fixed_state_per_param());
+            let mut t = FixedTrainer::new(layers, qb.buffers(), opt, loss).unwrap();
+            t.init_params(3);
+            let good_t = [0.5f32, -0.5];
+            let good = if loss == Loss::Mse {
+                Target::Values(&good_t)
+            } else {
+                Target::Class(1)
+            };
+            for _ in 0..3 {
+                t.train_sample(&[0.1, 0.2, 0.3], good).unwrap();
+            }
+            let (p, s, k) = (t.params().to_vec(), t.state().to_vec(), t.step_count());
+            let huge = [1e6f32, 1e6];
+            let bad: Vec<(Vec<f32>, Target<'_>)> = vec![
+                (vec![f32::NAN, 0.0, 0.0], good),
+                (vec![0.0, f32::INFINITY, 0.0], good),
+                (vec![3000.0, 0.0, 0.0], good),
+                (vec![0.0, 0.0], good),
+                (vec![0.1, 0.2, 0.3], Target::Class(7)),
+                (vec![0.1, 0.2, 0.3], Target::Values(&[f32::NAN, 0.0])),
+                (vec![0.1, 0.2, 0.3], Target::Values(&[0.0])),
+                // A gradient beyond the Q8.24 range (MSE to a far target, large inputs).
+                (
+                    vec![2000.0, -2000.0, 2000.0],
+                    if loss == Loss::Mse {
+                        Target::Values(&huge)
+                    } else {
+                        Target::Class(9)
+                    },
+                ),
+            ];
+            for (x, target) in &bad {
+                let r = t.train_sample(x, *target);
+                assert!(r.is_err(), "{opt:?} {loss:?}: {x:?} {target:?} accepted");
+                assert_eq!(
+                    t.params(),
+                    &p[..],
+                    "{opt:?} {loss:?}: {x:?} changed the parameters"
+                );
+                assert_eq!(t.state(), &s[..]);
+                assert_eq!(t.step_count(), k);
+            }
+            // The batch path: one bad sample in the batch changes nothing either.
+            let xs = [0.1f32, 0.2, 0.3, f32::NAN, 0.0, 0.0];
+            let labels = [0u16, 1];
+            let data = microtrain::Dataset::new(&xs, 3, microtrain::Targets::Classes(&labels)).unwrap();
+            if loss == Loss::SoftmaxCrossEntropy {
+                assert!(t.train_batch(&data).is_err());
+                assert_eq!(t.params(), &p[..]);
+                assert_eq!(t.state(), &s[..]);
+            }
+        }
+    }
+    check(&layers, Sgd::new(0.1));
+    check(&layers, Sgd::momentum(0.1, 0.9));
+    check(&layers, Adam::new(0.01));
+    // A gradient out of range is reported as such and counted.
+    let single = [Dense::new(3, 5, Activation::Identity)];
+    let mut qb2 = FixedBufs::new(&single, 0);
+    let mut t = FixedTrainer::new(&single, qb2.buffers(), Sgd::new(0.1), Loss::Mse).unwrap();
+    t.init_params(1);
+    let p = t.params().to_vec();
+    let r = t.train_sample(&[2000.0, 2000.0, 2000.0], Target::Values(&[-2000.0; 5]));
+    assert!(matches!(r, Err(StepError::GradientOutOfRange { .. })), "{r:?}");
+    assert_eq!(t.rejected_steps(), 1);
+    assert_eq!(t.params(), &p[..]);
+}
+
+/// Configurations the fixed-point path cannot run are refused, not approximated.
+#[test]
+fn unsupported_configurations_are_refused() {
+    let layers = [Dense::new(2, 2, Activation::Identity)];
+    let mut b = FixedBufs::new(&layers, 3);
+    assert!(FixedTrainer::new(
+        &layers,
+        b.buffers(),
+        Adam {
+            amsgrad: true,
+            ..Adam::new(0.01)
+        },
+        Loss::Mse
+    )
+    .is_err());
+    let mut b = FixedBufs::new(&layers, 0);
+    assert!(FixedTrainer::new(
+        &layers,
+        b.buffers(),
+        Sgd {
+            weight_decay: 0.1,
+            ..Sgd::new(0.01)
+        },
+        Loss::Mse
+    )
+    .is_err());
+    let wide = [Dense::new(300, 2, Activation::Identity)];
+    let mut b = FixedBufs::new(&wide, 0);
+    assert!(FixedTrainer::new(&wide, b.buffers(), Sgd::new(0.01), Loss::Mse).is_err());
+    let mut b = FixedBufs::new(&layers, 0);
+    b.acts.pop();
+    assert!(FixedTrainer::new(&layers, b.buffers(), Sgd::new(0.01), Loss::Mse).is_err());
+}
+
+/// The storage macro gives exactly the bytes the buffers need.
+#[test]
+fn storage_sizes_follow_the_shape() {
+    const L: [Dense; 2] = [
+        Dense::new(4, 8, Activation::Relu),
+        Dense::new(8, 3, Activation::Identity),
+    ];
+    const ADAM: Adam = Adam::new(0.01);
+    type S = microtrain::fixed_storage_for!(&L, ADAM);
+    assert_eq!(core::mem::size_of::<S>(), (67 * 4 + 22 + 4) * 4);
+    assert_eq!(fixed::training_bytes(&L, 2), core::mem::size_of::<S>());
+    let mut s = S::new();
+    assert!(FixedTrainer::new(&L, s.buffers(), ADAM, Loss::SoftmaxCrossEntropy).is_ok());
+}
+
+/// The standardized Iris features (150 x 4) and labels.
+fn iris() -> (Vec<f32>, Vec<usize>) {
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for line in CSV.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.trim().split(',').collect();
+        for v in &f[..4] {
+            x.push(v.parse::<f64>().unwrap());
+        }
+        y.push(match f[4] {
+            "setosa" => 0,
+            "versicolor" => 1,
+            _ => 2,
+        });
+    }
+    assert_eq!(y.len(), 150);
+    for c in 0..4 {
+        let col: Vec<f64> = x.iter().skip(c).step_by(4).copied().collect();
+        let mean = col.iter().sum::<f64>() / 150.0;
+        let std = (col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 150.0).sqrt();
+        x.iter_mut()
+            .skip(c)
+            .step_by(4)
+            .for_each(|v| *v = (*v - mean) / std);
+    }
+    (x.into_iter().map(|v| v as f32).collect(), y)
+}
+
+const IRIS: [Dense; 2] = [
+    Dense::new(4, 8, Activation::Relu),
+    Dense::new(8, 3, Activation::Identity),
+];
+
+/// Training accuracy after `epochs` of shuffled single-sample steps, float and fixed,
+/// from the same seed (initial parameters and order).
+fn iris_both<O: Optimizer + FixedOptimizer>(opt: O, seed: u64, epochs: usize) -> (f32, f32) {
+    let (x, y) = iris();
+    let mut order: Vec<usize> = (0..150).collect();
+    let mut fb = FloatBufs::new(&IRIS, opt.state_per_param());
+    let mut ft = Trainer::new(&IRIS, fb.buffers(), opt, Loss::SoftmaxCrossEntropy).unwrap();
+    ft.init_params(seed);
+    let mut qb = FixedBufs::new(&IRIS, opt.fixed_state_per_param());
+    let mut qt = FixedTrainer::new(&IRIS, qb.buffers(), opt, Loss::SoftmaxCrossEntropy).unwrap();
+    qt.init_params(seed);
+    let mut rng = Rng::new(seed ^ 0x5eed);
+    for _ in 0..epochs {
+        rng.shuffle(&mut order);
+        for &i in &order {
+            let xi = &x[4 * i..4 * i + 4];
+            ft.train_sample(xi, Target::Class(y[i])).unwrap();
+            qt.train_sample(xi, Target::Class(y[i])).unwrap();
+        }
+    }
+    let (mut cf, mut cq) = (0, 0);
+    for i in 0..150 {
+        let xi = &x[4 * i..4 * i + 4];
+        let mut out = [0.0f32; 3];
+        ft.predict(xi, &mut out).unwrap();
+        let pf = (0..3).fold(0, |b, k| if out[k] > out[b] { k } else { b });
+        cf += usize::from(pf == y[i]);
+        cq += usize::from(qt.predict_class(xi).unwrap() == y[i]);
+    }
+    (cf as f32 / 150.0, cq as f32 / 150.0)
+}
+
+fn sweep<O: Optimizer + FixedOptimizer>(name: &str, opt: O, epochs: usize) {
+    let seeds = 0..12u64;
+    let n = seeds.clone().count() as f32;
+    let (mut sf, mut sq) = (0.0, 0.0);
+    for seed in seeds {
+        let (f, q) = iris_both(opt, seed, epochs);
+        println!(
+            "{name} seed {seed}: float {:.1} %, fixed {:.1} %",
+            f * 100.0,
+            q * 100.0
+        );
+        sf += f;
+        sq += q;
+        // Each run trains: far above the 33 % of chance.
+        assert!(q >= 0.85, "{name} seed {seed}: fixed-point accuracy {q}");
+    }
+    let (mf, mq) = (sf / n, sq / n);
+    println!(
+        "{name}: mean accuracy over 12 seeds: float {:.2} %, fixed {:.2} %",
+        mf * 100.0,
+        mq * 100.0
+    );
+    assert!(
+        (mf - mq).abs() <= 0.01,
+        "{name}: float {mf} vs fixed {mq}: more than 1 point apart"
+    );
+}
+
+#[test]
+fn iris_sgd_fixed_within_one_point_of_float_over_seeds() {
+    sweep("SGD lr 0.05", Sgd::new(0.05), 15);
+}
+
+#[test]
+fn iris_momentum_fixed_within_one_point_of_float_over_seeds() {
+    sweep("SGD momentum 0.9 lr 0.01", Sgd::momentum(0.01, 0.9), 15);
+}
+
+#[test]
+fn iris_adam_fixed_within_one_point_of_float_over_seeds() {
+    sweep("Adam lr 0.01", Adam::new(0.01), 15);
+}
+
+/// A trainer restored from another's parameters, state and step count continues with
+/// the same bits (Adam's `beta^k` recomputed as the steps formed them).
+#[test]
+fn a_restored_trainer_continues_with_the_same_bits() {
+    let layers = [
+        Dense::new(3, 6, Activation::Relu),
+        Dense::new(6, 3, Activation::Identity),
+    ];
+    let opt = Adam::new(0.02);
+    let mut a = FixedBufs::new(&layers, 2);
+    let mut b = FixedBufs::new(&layers, 2);
+    let mut ta = FixedTrainer::new(&layers, a.buffers(), opt, Loss::SoftmaxCrossEntropy).unwrap();
+    let mut tb = FixedTrainer::new(&layers, b.buffers(), opt, Loss::SoftmaxCrossEntropy).unwrap();
+    ta.init_params(4);
+    tb.init_params(9);
+    let mut rng = Rng::new(2);
+    let mut sample = move || {
+        let x: Vec<f32> = (0..3).map(|_| rng.symmetric(1.5)).collect();
+        (x, rng.below(3) as usize)
+    };
+    for _ in 0..37 {
+        let (x, c) = sample();
+        ta.train_sample(&x, Target::Class(c)).unwrap();
+    }
+    tb.restore(ta.params(), ta.state(), ta.step_count()).unwrap();
+    for _ in 0..20 {
+        let (x, c) = sample();
+        ta.train_sample(&x, Target::Class(c)).unwrap();
+        tb.train_sample(&x, Target::Class(c)).unwrap();
+        assert_eq!(ta.params(), tb.params());
+    }
+    assert!(tb.restore(&[0; 3], &[], 1).is_err());
+}
+
+/// Frozen and bias-only layers are the float path's: the fixed-point trainer refuses
+/// them by name.
+#[test]
+fn frozen_layers_are_refused_on_the_fixed_point_path() {
+    use microtrain::fixed::{FixedBuffers, FixedTrainer};
+    let layers = [
+        microtrain::Dense::new(4, 8, microtrain::Activation::Relu).frozen(),
+        microtrain::Dense::new(8, 3, microtrain::Activation::Identity),
+    ];
+    let (mut p, mut g, mut a) = (vec![0i32; 67], vec![0i32; 67], vec![0i32; 22]);
+    let buffers = FixedBuffers {
+        params: &mut p,
+        grads: &mut g,
+        state: &mut [],
+        acts: &mut a,
+    };
+    let Err(err) = FixedTrainer::new(
+        &layers,
+        buffers,
+        microtrain::Sgd::new(0.1),
+        microtrain::Loss::SoftmaxCrossEntropy,
+    ) else {
+        panic!("a frozen layer was taken");
+    };
+    assert_eq!(
+        err,
+        microtrain::ConfigError::Unsupported {
+            what: "frozen or bias-only layers"
+        }
+    );
+    assert!(err.to_string().contains("frozen"), "{err}");
+}
