@@ -20,6 +20,7 @@
 //! - [`app`]: the whole per-window loop, [`App`].
 //! - [`metrics`]: sliding and overall accuracy, mean loss.
 //! - [`sim`]: the seeded simulated accelerometer with its concept change.
+//! - [`pipeline`]: the pipeline's shape as configuration (window, hop, rate, classes, range, axes, input).
 //! - [`config`], [`scenario`]: the simulated run, its bounds and its [`Report`].
 //! - [`checksum`]: FNV-1a over the weights' bits.
 //!
@@ -38,6 +39,7 @@ pub mod config;
 pub mod features;
 pub mod metrics;
 pub mod model;
+pub mod pipeline;
 pub mod scenario;
 pub mod sensor;
 pub mod sim;
@@ -48,6 +50,7 @@ pub use app::{App, WindowOutcome};
 pub use checksum::weights_checksum;
 pub use config::Config;
 pub use model::{Learner, ModelStorage, EMPTY_STORAGE};
+pub use pipeline::{InputKind, Pipeline};
 pub use scenario::{run, Bounds, Event, Report};
 pub use sensor::{Accelerometer, Reading, SensorError};
 pub use sim::SimAccelerometer;
