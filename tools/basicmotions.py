@@ -131,6 +131,12 @@ def main():
     ap.add_argument("--window", type=int, default=20)
     ap.add_argument("--hop", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--check",
+        metavar="SIM",
+        help="then run SIM (the microtrain-sim binary) on the CSVs with the README's options and "
+        "fail if its test accuracy is below 75%% or its prequential accuracy below 50%%",
+    )
     args = ap.parse_args()
     if args.window < 2 or args.hop < 1 or args.hop > args.window:
         ap.error("need --window >= 2 and 1 <= --hop <= --window")
@@ -166,6 +172,35 @@ def main():
     with open(os.path.join(args.out, "baseline.json"), "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
+    if args.check:
+        check(args, result)
+
+
+def check(args, baseline):
+    """Runs the simulator on the CSVs; fails below the floors, prints the gap."""
+    cmd = [
+        args.check, "stream", "--source", "csv",
+        "--csv", os.path.join(args.out, "train.csv"),
+        "--test-csv", os.path.join(args.out, "test.csv"),
+        "--window", str(args.window), "--hop", str(args.hop), "--sample-rate", "10",
+        "--range", "40", "--hidden", "16", "--lr", "0.005", "--log-every", "1000",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("basicmotions: %s failed:\n%s%s" % (" ".join(cmd), out.stdout, out.stderr))
+    preq = test = None
+    for line in out.stdout.splitlines():
+        if line.startswith("prequential accuracy "):
+            preq = float(line.split()[2].rstrip("%"))
+        if line.startswith("test ") and "accuracy" in line:
+            test = float(line.split("=")[1].split("%")[0])
+    if preq is None or test is None:
+        sys.exit("basicmotions: no accuracy lines in the output of %s:\n%s" % (" ".join(cmd), out.stdout))
+    rf = baseline["random_forest_test_pct"]
+    print("microtrain MLP on features: prequential %.1f%%, test %.1f%% (random forest %.1f%%, gap %.1f points)"
+          % (preq, test, rf, rf - test))
+    if test < 75.0 or preq < 50.0:
+        sys.exit("basicmotions: below the floor (test >= 75%, prequential >= 50%)")
 
 
 if __name__ == "__main__":
