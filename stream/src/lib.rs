@@ -22,6 +22,7 @@
 //! - [`sim`]: the seeded simulated accelerometer with its concept change.
 //! - [`pipeline`]: the pipeline's shape as configuration (window, hop, rate, classes, range, axes, input).
 //! - [`config`], [`scenario`]: the simulated run, its bounds and its [`Report`].
+//! - [`standardize`]: running mean and variance of the inputs.
 //! - [`checksum`]: FNV-1a over the weights' bits.
 //!
 //! No allocator, no `unsafe`; with the `defmt` feature every report type is
@@ -43,6 +44,7 @@ pub mod pipeline;
 pub mod scenario;
 pub mod sensor;
 pub mod sim;
+pub mod standardize;
 pub mod validate;
 pub mod window;
 

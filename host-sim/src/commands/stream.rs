@@ -92,6 +92,10 @@ pub struct StreamArgs {
     /// Adam's learning rate (csv source).
     #[arg(long, default_value_t = 0.02)]
     pub lr: f32,
+    /// Standardise the model's inputs with their running mean and variance (csv
+    /// source; updated by every training window, frozen for --test-csv).
+    #[arg(long)]
+    pub standardize: bool,
     /// Also plot the running accuracy to PATH's .png and .svg.
     #[arg(long, value_name = "PATH")]
     pub plot: Option<PathBuf>,
@@ -197,6 +201,7 @@ pub fn run(args: &StreamArgs) -> Result<(), String> {
                 labels: args.labels.clone(),
                 hidden: args.hidden,
                 lr: args.lr,
+                standardize: args.standardize,
                 seed: args.seed,
                 log_every: args.log_every.max(1),
             };
@@ -230,9 +235,9 @@ pub fn run(args: &StreamArgs) -> Result<(), String> {
             if args.csv.is_some() || args.test_csv.is_some() {
                 return Err("--csv and --test-csv are only read with --source csv".into());
             }
-            if !args.pipeline().is_demo() || args.labels.is_some() {
+            if !args.pipeline().is_demo() || args.labels.is_some() || args.standardize {
                 return Err(
-                    "--window, --hop, --sample-rate, --range, --classes, --labels and --input configure a \
+                    "--window, --hop, --sample-rate, --range, --classes, --labels, --input and --standardize configure a \
                      recorded stream (--source csv); the simulated stream is the demo's"
                         .into(),
                 );
@@ -381,6 +386,7 @@ mod tests {
             input: InputArg::Features,
             hidden: 16,
             lr: 0.02,
+            standardize: false,
             plot: Some(base.clone()),
         };
         run(&args).unwrap();
@@ -418,6 +424,7 @@ mod tests {
             input: InputArg::Features,
             hidden: 16,
             lr: 0.02,
+            standardize: false,
             plot: None,
         };
         let e = args.config().unwrap_err();

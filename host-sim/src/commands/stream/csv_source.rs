@@ -21,6 +21,7 @@ use microtrain_stream::features::features_flat;
 use microtrain_stream::metrics::{Accuracy, Metrics};
 use microtrain_stream::pipeline::{InputKind, Pipeline, MAX_AXES};
 use microtrain_stream::scenario::Event;
+use microtrain_stream::standardize::RunningScale;
 use microtrain_stream::validate::Validator;
 use microtrain_stream::{weights_checksum, SensorError};
 use std::path::Path;
@@ -37,6 +38,9 @@ pub struct Learning {
     pub hidden: usize,
     /// Adam's learning rate.
     pub lr: f32,
+    /// Standardise the inputs with their running mean and variance
+    /// ([`RunningScale`]: updated by every training window, frozen for the test file).
+    pub standardize: bool,
     /// Seed of the initial weights.
     pub seed: u64,
     /// Log the running metrics every this many windows.
@@ -259,7 +263,7 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
         .map_err(|e| format!("model: {e}"))?;
     net.init_params(l.seed);
     println!(
-        "stream: {}, seed {}, {} axes ({}), window {} hop {} at {} Hz, range {}, {} classes ({}), {:?} input, MLP {}-{}-{}",
+        "stream: {}, seed {}, {} axes ({}), window {} hop {} at {} Hz, range {}, {} classes ({}), {:?} input{}, MLP {}-{}-{}",
         rec.name,
         l.seed,
         p.axes,
@@ -271,6 +275,7 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
         p.classes,
         classes.join(","),
         p.input,
+        if l.standardize { " (standardised)" } else { "" },
         p.inputs(),
         l.hidden,
         p.classes
@@ -279,6 +284,8 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
     let mut confusion = vec![vec![0u32; k]; k];
     let mut metrics = Metrics::new();
     let mut win = Windows::new(&p);
+    let (mut mean, mut m2) = (vec![0.0f32; p.inputs()], vec![0.0f32; p.inputs()]);
+    let mut scale = RunningScale::new(&mut mean, &mut m2);
     let (mut windows, mut unlabelled) = (0u32, 0u32);
     let mut curve = Vec::new();
     let mut logits = vec![0.0f32; k];
@@ -287,6 +294,10 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
         let (read, class) = rec.row(*line, r, &classes, &mut reading)?;
         if !win.push(&p, read.map(|()| reading.as_slice())) {
             continue;
+        }
+        if l.standardize {
+            scale.update(&win.input);
+            scale.apply(&mut win.input);
         }
         let rejected = |e| format!("{}: line {line}: the model rejected the window: {e:?}", rec.name);
         let predicted = match class {
@@ -355,6 +366,9 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
                 if !win.push(&p, read.map(|()| reading.as_slice())) {
                     continue;
                 }
+                if l.standardize {
+                    scale.apply(&mut win.input);
+                }
                 net.predict(&win.input, &mut logits)
                     .map_err(|e| format!("{}: line {line}: the model rejected the window: {e:?}", t.name))?;
                 if let Some(c) = class {
@@ -363,12 +377,17 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
                     conf[c][predicted] += 1;
                 }
             }
+            let bad = win.validator.counts();
             println!(
                 "test {}: accuracy {}/{} = {:.1}% (the final model, no training)",
                 t.name,
                 acc.correct,
                 acc.total,
                 pct(acc)
+            );
+            println!(
+                "test bad readings: nan {} saturated {} stuck {} bus {}",
+                bad.non_finite, bad.saturated, bad.stuck, bad.bus
             );
             print_confusion("test", &classes, &conf);
             Some((acc, conf))
@@ -427,6 +446,7 @@ mod tests {
             labels: None,
             hidden: 16,
             lr: 0.02,
+            standardize: false,
             seed: 1,
             log_every: 5,
         }
