@@ -467,14 +467,11 @@ mod tests {
         text + "NaN,0,1,\n,,,\n3.5,0,1,\n"
     }
 
-    #[test]
-    fn on_the_demo_pipeline_the_weights_are_the_firmware_apps_bit_for_bit() {
-        let text = demo_text();
-        let f = csv_file(&text);
-        let out = run(f.path(), None, &demo()).unwrap();
-        // The same rows through the device's App (fixed-size model, fixed plan).
+    /// The rows through the device's App (fixed-size model, fixed plan) with windows
+    /// every `HOP` readings: the final weights' checksum and the accuracy.
+    fn via_app<const HOP: usize>(text: &str) -> (u32, Accuracy) {
         let mut storage = EMPTY_STORAGE;
-        let mut app = App::new(Learner::new(&mut storage, 1).unwrap(), 2.0);
+        let mut app = App::<'_, 32, HOP>::with_window(Learner::new(&mut storage, 1).unwrap(), 2.0);
         for line in text.lines().skip(1) {
             let c: Vec<&str> = line.split(',').collect();
             let read = if c[..3].iter().all(|s| s.is_empty()) {
@@ -491,11 +488,30 @@ mod tests {
                 app.finish_window(l, l).unwrap();
             }
         }
-        assert_eq!(out.checksum, weights_checksum(app.learner().params()));
-        assert_eq!(out.prequential, app.metrics().overall());
+        (weights_checksum(app.learner().params()), app.metrics().overall())
+    }
+
+    #[test]
+    fn on_the_demo_pipeline_the_weights_are_the_firmware_apps_bit_for_bit() {
+        let text = demo_text();
+        let f = csv_file(&text);
+        let out = run(f.path(), None, &demo()).unwrap();
+        assert_eq!((out.checksum, out.prequential), via_app::<32>(&text));
         assert_eq!(out.prequential.total, 14);
         assert_eq!(out.confusion.iter().flatten().sum::<u32>(), 14);
         assert_eq!(out.classes, ["0", "1", "2"]);
+        // Overlapping windows: the device's App<32, 16> and --hop 16 agree too.
+        let half = Learning {
+            pipeline: Pipeline {
+                hop: 16,
+                ..Pipeline::DEMO
+            },
+            ..demo()
+        };
+        let out16 = run(f.path(), None, &half).unwrap();
+        assert_eq!((out16.checksum, out16.prequential), via_app::<16>(&text));
+        assert!(out16.prequential.total > out.prequential.total);
+        assert_ne!(out16.checksum, out.checksum);
     }
 
     #[test]
