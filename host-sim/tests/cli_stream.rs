@@ -168,3 +168,125 @@ fn a_bad_csv_names_file_line_and_column() {
         out.stderr
     );
 }
+
+/// A six-axis recording with named classes, a held-out file and the per-class plot:
+/// the pipeline options reach the run, the confusion matrices and the test accuracy
+/// are printed, and a label the training file never had is an error naming the
+/// test file's line and column.
+#[test]
+fn a_configured_pipeline_with_named_classes_and_a_test_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = |n: usize, phase: usize| {
+        let mut csv = String::from("ax,ay,az,gx,gy,gz,label\n");
+        for i in 0..n {
+            let seg = (i + phase) / 60 % 3;
+            let t = i as f64 * 0.9;
+            let (a, g, name) = match seg {
+                0 => (0.0, 0.0, "rest"),
+                1 => (8.0 * t.sin(), 0.5, "walk"),
+                _ => (25.0 * (2.0 * t).sin(), 6.0 * t.cos(), "run"),
+            };
+            let n = (i % 7) as f64 * 0.01;
+            csv.push_str(&format!(
+                "{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{name}\n",
+                n + a,
+                9.8 - n,
+                a / 3.0 + n,
+                g + n,
+                -g,
+                n
+            ));
+        }
+        csv
+    };
+    write(dir.path(), "train.csv", &rows(3000, 0));
+    write(dir.path(), "test.csv", &rows(900, 7));
+    let args = [
+        "stream",
+        "--source",
+        "csv",
+        "--csv",
+        "train.csv",
+        "--test-csv",
+        "test.csv",
+        "--window",
+        "15",
+        "--hop",
+        "5",
+        "--sample-rate",
+        "25",
+        "--range",
+        "40",
+        "--lr",
+        "0.005",
+        "--standardize",
+        "--plot",
+        "bm.png",
+    ];
+    let out = run_in(dir.path(), &args);
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "6 axes (ax,ay,az,gx,gy,gz), window 15 hop 5 at 25 Hz, range 40, 3 classes (rest,run,walk)"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("prequential confusion"), "{}", out.stdout);
+    let test_line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("test test.csv: accuracy "))
+        .unwrap_or_else(|| panic!("no test line:\n{}", out.stdout));
+    let pct: f64 = test_line
+        .split('=')
+        .nth(1)
+        .and_then(|s| s.trim().split('%').next())
+        .and_then(|s| s.parse().ok())
+        .expect("a percentage");
+    assert!(pct > 80.0, "{test_line}");
+    let png = std::fs::read(dir.path().join("bm-classes.png")).expect("class plot");
+    assert_eq!(&png[..4], b"\x89PNG");
+    let svg = std::fs::read_to_string(dir.path().join("bm-classes.svg")).expect("class svg");
+    assert!(svg.contains("walk") && svg.contains("held-out test"));
+    // Readings up to 25 exceed the demo's 2 g range: rejected as saturated.
+    let narrow: Vec<&str> = args[..args.len() - 2]
+        .iter()
+        .map(|a| if *a == "40" { "2" } else { a })
+        .collect();
+    let out2 = run_in(dir.path(), &narrow);
+    assert!(
+        out2.stdout
+            .lines()
+            .any(|l| l.starts_with("bad readings:") && !l.contains("saturated 0")),
+        "{}",
+        out2.stdout
+    );
+    // A label the training file never had.
+    write(
+        dir.path(),
+        "bad.csv",
+        "ax,ay,az,gx,gy,gz,label\n0,0,0,0,0,0,swim\n",
+    );
+    let bad = [
+        "stream",
+        "--source",
+        "csv",
+        "--csv",
+        "train.csv",
+        "--test-csv",
+        "bad.csv",
+    ];
+    let out3 = run_in(dir.path(), &bad);
+    assert_eq!(out3.code, Some(2), "{}", out3.stderr);
+    assert!(
+        out3.stderr
+            .contains("bad.csv: line 2, column 7 (label): label \"swim\""),
+        "{}",
+        out3.stderr
+    );
+    // The simulated stream is the demo's: a pipeline option is refused, naming it.
+    let out4 = run(&["stream", "--window", "16"]);
+    assert_eq!(out4.code, Some(2));
+    assert!(out4.stderr.contains("--window"), "{}", out4.stderr);
+}

@@ -18,7 +18,7 @@ use crate::metrics::Metrics;
 use crate::model::Learner;
 use crate::sensor::{Reading, SensorError};
 use crate::validate::{BadCounts, BadReading, Validator};
-use crate::window::Window;
+use crate::window::{Window, WINDOW_LEN};
 use microtrain::StepError;
 
 /// What happened with one window.
@@ -34,20 +34,39 @@ pub struct WindowOutcome {
 }
 
 /// The whole application state (the model's storage lives outside, in a `static` on a
-/// device).
+/// device). `LEN` readings per window, a new window every `HOP` readings (windows
+/// overlap by `LEN - HOP`); the defaults are the demo's 32 and 32.
 #[derive(Debug)]
-pub struct App<'a> {
+pub struct App<'a, const LEN: usize = WINDOW_LEN, const HOP: usize = WINDOW_LEN> {
     learner: Learner<'a>,
     validator: Validator,
-    window: Window,
+    window: Window<LEN>,
     metrics: Metrics,
     windows: u32,
     unlabelled: u32,
 }
 
 impl<'a> App<'a> {
-    /// The application around a model, for a sensor of full scale `full_scale_g`.
+    /// The demo's application (windows of 32 readings, no overlap) around a model, for
+    /// a sensor of full scale `full_scale_g` (the validator's saturation limit follows
+    /// it).
     pub fn new(learner: Learner<'a>, full_scale_g: f32) -> Self {
+        Self::with_window(learner, full_scale_g)
+    }
+}
+
+impl<'a, const LEN: usize, const HOP: usize> App<'a, LEN, HOP> {
+    /// The application with windows of `LEN` readings every `HOP` readings (as the
+    /// type says: `App::<'_, 64, 16>::with_window(..)`) around a model, for a sensor of
+    /// full scale `full_scale_g`. A `HOP` outside `1..=LEN` or a `LEN` below 2 is a
+    /// compile error.
+    pub fn with_window(learner: Learner<'a>, full_scale_g: f32) -> Self {
+        const {
+            assert!(
+                LEN >= 2 && HOP >= 1 && HOP <= LEN,
+                "App: need LEN >= 2 and 1 <= HOP <= LEN"
+            )
+        };
         App {
             learner,
             validator: Validator::new(full_scale_g),
@@ -80,14 +99,14 @@ impl<'a> App<'a> {
 
     /// Closes the current (full) window: predicts its class, scores the prediction
     /// against `truth` if known, takes one optimizer step if `label` is given, and
-    /// starts the next window.
+    /// starts the next window (keeping the last `LEN - HOP` readings).
     pub fn finish_window(
         &mut self,
         label: Option<usize>,
         truth: Option<usize>,
     ) -> Result<WindowOutcome, StepError> {
         let x = self.current_features();
-        self.window.clear();
+        self.window.slide(HOP);
         // Labelled: the step's own forward pass gives the prediction (made before the
         // update, so it is scored as an unseen window).
         let (predicted, loss) = match label {
@@ -119,7 +138,7 @@ impl<'a> App<'a> {
     /// same state as the original run (a restarted device fast-forwarding to where
     /// its checkpoint was taken).
     pub fn skip_window(&mut self) {
-        self.window.clear();
+        self.window.slide(HOP);
         self.windows = self.windows.saturating_add(1);
     }
 
@@ -152,13 +171,43 @@ impl<'a> App<'a> {
     pub fn learner(&self) -> &Learner<'a> {
         &self.learner
     }
+
+    /// Readings per window.
+    pub const fn window_len(&self) -> usize {
+        LEN
+    }
+
+    /// Readings between the starts of two windows.
+    pub const fn hop(&self) -> usize {
+        HOP
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{ModelStorage, EMPTY_STORAGE};
-    use crate::window::WINDOW_LEN;
+
+    #[test]
+    fn overlapping_windows_close_every_hop_readings() {
+        let mut s = EMPTY_STORAGE;
+        let mut a: App<'_, 8, 2> = App::with_window(Learner::new(&mut s, 3).unwrap(), 2.0);
+        assert_eq!((a.window_len(), a.hop()), (8, 2));
+        let mut closed = std::vec::Vec::new();
+        for i in 0..20 {
+            if a.push(Ok(reading(i))) {
+                let f = a.current_features();
+                a.finish_window(Some(0), Some(0)).unwrap();
+                closed.push((i, f[0]));
+            }
+        }
+        // Full at reading 8 (index 7), then every 2 readings.
+        let at: std::vec::Vec<usize> = closed.iter().map(|c| c.0).collect();
+        assert_eq!(at, [7, 9, 11, 13, 15, 17, 19]);
+        // The second window is the first shifted by 2 readings: its x mean 0.02 higher.
+        assert!((closed[1].1 - closed[0].1 - 0.02).abs() < 1e-6);
+        assert_eq!(a.learner().steps(), 7);
+    }
 
     fn app(s: &mut ModelStorage) -> App<'_> {
         App::new(Learner::new(s, 3).unwrap(), 2.0)

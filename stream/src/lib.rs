@@ -20,7 +20,9 @@
 //! - [`app`]: the whole per-window loop, [`App`].
 //! - [`metrics`]: sliding and overall accuracy, mean loss.
 //! - [`sim`]: the seeded simulated accelerometer with its concept change.
+//! - [`pipeline`]: the pipeline's shape as configuration (window, hop, rate, classes, range, axes, input).
 //! - [`config`], [`scenario`]: the simulated run, its bounds and its [`Report`].
+//! - [`standardize`]: running mean and variance of the inputs.
 //! - [`checksum`]: FNV-1a over the weights' bits.
 //!
 //! No allocator, no `unsafe`; with the `defmt` feature every report type is
@@ -38,9 +40,11 @@ pub mod config;
 pub mod features;
 pub mod metrics;
 pub mod model;
+pub mod pipeline;
 pub mod scenario;
 pub mod sensor;
 pub mod sim;
+pub mod standardize;
 pub mod validate;
 pub mod window;
 
@@ -48,6 +52,7 @@ pub use app::{App, WindowOutcome};
 pub use checksum::weights_checksum;
 pub use config::Config;
 pub use model::{Learner, ModelStorage, EMPTY_STORAGE};
+pub use pipeline::{InputKind, Pipeline};
 pub use scenario::{run, Bounds, Event, Report};
 pub use sensor::{Accelerometer, Reading, SensorError};
 pub use sim::SimAccelerometer;

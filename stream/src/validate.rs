@@ -9,7 +9,7 @@
 //!   always has some noise, so a run that long means the output is frozen
 //!   ([`BadReading::Stuck`]; the first readings of the run were already accepted).
 
-use crate::sensor::{Reading, SensorError};
+use crate::sensor::SensorError;
 
 /// A run of this many identical readings (or longer) counts as a stuck sensor from
 /// this reading on.
@@ -63,18 +63,20 @@ impl BadCounts {
     }
 }
 
-/// Screens readings and counts the rejected ones.
+/// Screens readings of `AXES` axes (the demo's 3 by default) and counts the rejected
+/// ones.
 #[derive(Debug, Clone)]
-pub struct Validator {
+pub struct Validator<const AXES: usize = 3> {
     saturation: f32,
-    last: Option<[u32; 3]>,
+    last: Option<[u32; AXES]>,
     run: u32,
     counts: BadCounts,
 }
 
-impl Validator {
-    /// A validator for a sensor whose full scale is `full_scale_g` (an axis with
-    /// `|a| >= 0.995 * full_scale_g` is saturated).
+impl<const AXES: usize> Validator<AXES> {
+    /// A validator for a sensor whose full scale (its configured range, in the
+    /// readings' unit) is `full_scale_g`: an axis with `|a| >= 0.995 * full_scale_g`
+    /// is saturated.
     pub fn new(full_scale_g: f32) -> Self {
         Validator {
             saturation: 0.995 * full_scale_g,
@@ -84,6 +86,24 @@ impl Validator {
         }
     }
 
+    /// The saturation limit: readings at or beyond it in magnitude are rejected.
+    pub fn saturation(&self) -> f32 {
+        self.saturation
+    }
+
+    /// Checks one read of up to `AXES` axes given as a slice (a pipeline whose number
+    /// of axes is configured at run time uses a validator of its largest count); the
+    /// axes past the slice count as zero for the stuck-sensor check. A slice longer
+    /// than `AXES` is a bus error (a reading the application cannot hold).
+    pub fn check_slice(&mut self, read: Result<&[f32], SensorError>) -> Result<(), BadReading> {
+        let mut r = [0.0f32; AXES];
+        let read = read.and_then(|s| {
+            r.get_mut(..s.len()).ok_or(SensorError::Bus)?.copy_from_slice(s);
+            Ok(r)
+        });
+        self.check(read).map(|_| ())
+    }
+
     /// The counts so far.
     pub fn counts(&self) -> BadCounts {
         self.counts
@@ -91,7 +111,7 @@ impl Validator {
 
     /// Checks one read: the reading if it is good, otherwise why it was rejected (and
     /// counted).
-    pub fn check(&mut self, read: Result<Reading, SensorError>) -> Result<Reading, BadReading> {
+    pub fn check(&mut self, read: Result<[f32; AXES], SensorError>) -> Result<[f32; AXES], BadReading> {
         let verdict = self.classify(read);
         if let Err(why) = verdict {
             self.counts.count(why);
@@ -99,7 +119,7 @@ impl Validator {
         verdict
     }
 
-    fn classify(&mut self, read: Result<Reading, SensorError>) -> Result<Reading, BadReading> {
+    fn classify(&mut self, read: Result<[f32; AXES], SensorError>) -> Result<[f32; AXES], BadReading> {
         let r = read.map_err(|_| BadReading::Bus)?;
         if r.iter().any(|a| !a.is_finite()) {
             return Err(BadReading::NonFinite);
@@ -159,6 +179,24 @@ mod tests {
         assert_eq!(v.check(Ok([0.25, 0.5, 0.7501])), Ok([0.25, 0.5, 0.7501]));
         assert_eq!(v.check(Ok(r)), Ok(r));
         assert_eq!(v.counts().stuck, 2);
+    }
+
+    #[test]
+    fn the_saturation_limit_follows_the_range_and_any_axis_count() {
+        let mut v = Validator::<6>::new(40.0);
+        assert_eq!(v.saturation(), 0.995 * 40.0);
+        assert_eq!(v.check_slice(Ok(&[29.0, -3.0, 1.0, 34.8, 0.0, 2.0])), Ok(()));
+        assert_eq!(
+            v.check_slice(Ok(&[29.0, -3.0, 1.0, 0.0, -39.9, 2.0])),
+            Err(BadReading::Saturated)
+        );
+        assert_eq!(v.check_slice(Ok(&[1.0; 7])), Err(BadReading::Bus));
+        assert_eq!(v.check_slice(Ok(&[1.0, f32::NAN])), Err(BadReading::NonFinite));
+        let c = v.counts();
+        assert_eq!((c.saturated, c.bus, c.non_finite), (1, 1, 1));
+        // The demo's 2 g range rejects what the 40 g range accepts.
+        let mut demo = Validator::<3>::new(2.0);
+        assert_eq!(demo.check_slice(Ok(&[2.5, 0.0, 0.0])), Err(BadReading::Saturated));
     }
 
     #[test]

@@ -5,12 +5,13 @@
 //! seed the two agree bit for bit.
 
 mod chart;
-mod csv_source;
+mod class_chart;
+pub mod csv_source;
 
 use clap::{Args, ValueEnum};
 use microtrain_stream::scenario::{self, Bounds, Event, Report, AFTER_WINDOWS};
 use microtrain_stream::sim::FULL_SCALE_G;
-use microtrain_stream::{App, Config, Learner, EMPTY_STORAGE};
+use microtrain_stream::{App, Config, InputKind, Learner, Pipeline, EMPTY_STORAGE};
 use std::path::PathBuf;
 
 /// Where the samples come from.
@@ -20,6 +21,15 @@ pub enum SourceKind {
     Sim,
     /// A recorded CSV file (see --csv).
     Csv,
+}
+
+/// What the model sees of each window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputArg {
+    /// Per axis mean, standard deviation and jerk (3 per axis).
+    Features,
+    /// The window's readings themselves (window x axes inputs).
+    Raw,
 }
 
 /// Options of `microtrain-sim stream`.
@@ -43,17 +53,71 @@ pub struct StreamArgs {
     /// Where the samples come from.
     #[arg(long, value_enum, default_value_t = SourceKind::Sim)]
     pub source: SourceKind,
-    /// CSV of samples for --source csv: header `x,y,z` or `x,y,z,label`, one row per
-    /// sample in g at 50 Hz; `label` is a class 0..=2 or empty. A window is labelled
-    /// with the label of the row that completes it.
+    /// CSV of samples for --source csv: a header naming the axis columns
+    /// (any number, e.g. `x,y,z` or six for an accelerometer and a gyroscope) and an
+    /// optional `label` column, one row per sample; a label is a class index, a class
+    /// name (see --labels) or empty. A window is labelled with the label of the row
+    /// that completes it.
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
+    /// A held-out CSV (same columns) scored by the final model, without training.
+    #[arg(long, value_name = "PATH")]
+    pub test_csv: Option<PathBuf>,
+    /// Readings per window (csv source).
+    #[arg(long, default_value_t = Pipeline::DEMO.window)]
+    pub window: usize,
+    /// Readings between the starts of two windows (default: --window, no overlap).
+    #[arg(long)]
+    pub hop: Option<usize>,
+    /// Readings per second of the recording (shown; the pipeline counts readings).
+    #[arg(long, default_value_t = Pipeline::DEMO.sample_rate_hz)]
+    pub sample_rate: u32,
+    /// The sensor's full scale in the CSV's unit: readings at 99.5 % of it or beyond
+    /// are rejected as saturated.
+    #[arg(long, default_value_t = Pipeline::DEMO.range)]
+    pub range: f32,
+    /// Number of classes when the labels are class indices.
+    #[arg(long, default_value_t = Pipeline::DEMO.classes)]
+    pub classes: usize,
+    /// Class names by index, comma-separated (default: indices 0..--classes when every
+    /// label is a number, otherwise the sorted names found in the CSV).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub labels: Option<Vec<String>>,
+    /// What the model sees of each window.
+    #[arg(long, value_enum, default_value_t = InputArg::Features)]
+    pub input: InputArg,
+    /// Hidden units of the MLP (csv source).
+    #[arg(long, default_value_t = 16)]
+    pub hidden: usize,
+    /// Adam's learning rate (csv source).
+    #[arg(long, default_value_t = 0.02)]
+    pub lr: f32,
+    /// Standardise the model's inputs with their running mean and variance (csv
+    /// source; updated by every training window, frozen for --test-csv).
+    #[arg(long)]
+    pub standardize: bool,
     /// Also plot the running accuracy to PATH's .png and .svg.
     #[arg(long, value_name = "PATH")]
     pub plot: Option<PathBuf>,
 }
 
 impl StreamArgs {
+    /// The pipeline of these options (its axes are the CSV's; the demo's 3 here).
+    pub fn pipeline(&self) -> Pipeline {
+        Pipeline {
+            window: self.window,
+            hop: self.hop.unwrap_or(self.window),
+            sample_rate_hz: self.sample_rate,
+            classes: self.classes,
+            range: self.range,
+            axes: Pipeline::DEMO.axes,
+            input: match self.input {
+                InputArg::Features => InputKind::Features,
+                InputArg::Raw => InputKind::RawWindow,
+            },
+        }
+    }
+
     /// The scenario settings of these options, checked.
     pub fn config(&self) -> Result<Config, String> {
         let cfg = Config {
@@ -132,15 +196,51 @@ pub fn run(args: &StreamArgs) -> Result<(), String> {
                 .csv
                 .as_ref()
                 .ok_or("--source csv needs --csv PATH (header x,y,z[,label])")?;
-            let curve = csv_source::run(path, args.seed, args.log_every.max(1))?;
+            let learning = csv_source::Learning {
+                pipeline: args.pipeline(),
+                labels: args.labels.clone(),
+                hidden: args.hidden,
+                lr: args.lr,
+                standardize: args.standardize,
+                seed: args.seed,
+                log_every: args.log_every.max(1),
+            };
+            let out = csv_source::run(path, args.test_csv.as_deref(), &learning)?;
+            println!("checksum {:#010x}", out.checksum);
             if let Some(p) = &args.plot {
-                save_plot(p, &curve, None, "running accuracy, recorded stream")?;
+                save_plot(p, &out.curve, None, "running accuracy, recorded stream")?;
+                let mut series = vec![("prequential".to_string(), class_chart::recalls(&out.confusion))];
+                if let Some((_, conf)) = &out.test {
+                    series.push(("held-out test".to_string(), class_chart::recalls(conf)));
+                }
+                let fig = class_chart::ClassChart {
+                    title: format!(
+                        "recall per class, {} (prequential {:.1}%)",
+                        path.display(),
+                        csv_source::pct(out.prequential)
+                    ),
+                    classes: out.classes.clone(),
+                    series,
+                };
+                let stem = p
+                    .file_stem()
+                    .map_or("stream".into(), |s| s.to_string_lossy().into_owned());
+                let files = crate::figures::save(&fig, &p.with_file_name(format!("{stem}-classes.png")))?;
+                let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+                println!("plot: {}", names.join(", "));
             }
             Ok(())
         }
         SourceKind::Sim => {
-            if args.csv.is_some() {
-                return Err("--csv is only read with --source csv".into());
+            if args.csv.is_some() || args.test_csv.is_some() {
+                return Err("--csv and --test-csv are only read with --source csv".into());
+            }
+            if !args.pipeline().is_demo() || args.labels.is_some() || args.standardize {
+                return Err(
+                    "--window, --hop, --sample-rate, --range, --classes, --labels, --input and --standardize configure a \
+                     recorded stream (--source csv); the simulated stream is the demo's"
+                        .into(),
+                );
             }
             let cfg = args.config()?;
             println!(
@@ -276,6 +376,17 @@ mod tests {
             log_every: 100,
             source: SourceKind::Sim,
             csv: None,
+            test_csv: None,
+            window: 32,
+            hop: None,
+            sample_rate: 50,
+            range: 2.0,
+            classes: 3,
+            labels: None,
+            input: InputArg::Features,
+            hidden: 16,
+            lr: 0.02,
+            standardize: false,
             plot: Some(base.clone()),
         };
         run(&args).unwrap();
@@ -303,6 +414,17 @@ mod tests {
             log_every: 50,
             source: SourceKind::Sim,
             csv: None,
+            test_csv: None,
+            window: 32,
+            hop: None,
+            sample_rate: 50,
+            range: 2.0,
+            classes: 3,
+            labels: None,
+            input: InputArg::Features,
+            hidden: 16,
+            lr: 0.02,
+            standardize: false,
             plot: None,
         };
         let e = args.config().unwrap_err();
