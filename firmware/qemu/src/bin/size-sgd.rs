@@ -1,39 +1,27 @@
-//! Flash probe, with training: the same skeleton as `size-base`, plus a 4-8-3 MLP
-//! trained with plain SGD and softmax cross-entropy, one step per sample, and a prediction.
-//! `bench/run-fixed` reports the difference of the two `.text` sizes: the flash that
-//! training with SGD adds to a firmware.
+//! Flash probe: training with plain SGD (see `size_probe.rs`), with the firmware's plan.
 #![no_std]
 #![no_main]
 
 #[path = "../halt.rs"]
 mod halt;
+#[path = "../size_probe.rs"]
+#[macro_use]
+mod size_probe;
 
-use cortex_m_rt::entry;
 use defmt_semihosting as _;
-use microtrain::{plan_for, storage_for, Activation, Dense, Loss, Sgd, Storage, Target, Trainer};
+use microtrain::{plan_for, storage_for, Sgd, Storage, Trainer};
+use size_probe::{LAYERS, LOSS};
 
-const LAYERS: [Dense; 2] = [
-    Dense::new(4, 8, Activation::Relu),
-    Dense::new(8, 3, Activation::Identity),
-];
 const OPT: Sgd = Sgd::new(0.01);
-const LOSS: Loss = Loss::SoftmaxCrossEntropy;
 /// The code this configuration runs, fixed at compile time: only it is linked.
 type Plan = plan_for!(&LAYERS, OPT, LOSS);
 
-#[entry]
-fn main() -> ! {
-    static mut MODEL: storage_for!(&LAYERS, OPT) = Storage::sized_for(&LAYERS, OPT.state_per_param());
-    let x = core::hint::black_box([0.5f32, -0.25, 1.0, 0.125]);
-    let label = core::hint::black_box(2usize);
-    let mut ok = false;
-    if let Ok(mut t) = Trainer::<_, Plan>::with_plan(&LAYERS, MODEL.buffers(), OPT, LOSS) {
-        t.init_params(1);
-        ok = t.train_sample(&x, Target::Class(label)).is_ok();
-        let mut out = [0.0f32; 3];
-        ok &= t.predict(&x, &mut out).is_ok();
-        core::hint::black_box(out);
-    }
-    defmt::println!("done {=bool}", ok);
-    halt::exit(ok)
-}
+size_probe!(
+    storage_for!(&LAYERS, OPT) = Storage::sized_for(&LAYERS, OPT.state_per_param()),
+    |m: &'static mut storage_for!(&LAYERS, OPT)| Trainer::<_, Plan>::with_plan(
+        &LAYERS,
+        m.buffers(),
+        OPT,
+        LOSS
+    )
+);
