@@ -204,6 +204,21 @@ impl Source for SimAccelerometer {
     }
 }
 
+/// Starts window `window` of `source` and reads into `app` until the window is full
+/// (bad readings are screened out by `app`); [`RunError::SensorDead`] after
+/// [`MAX_READS_PER_WINDOW`] reads without a full window.
+pub fn fill_window<S: Source>(app: &mut App<'_>, source: &mut S, window: u32) -> Result<(), RunError> {
+    source.begin_window(window);
+    let mut reads = 0;
+    while !app.push(source.read()) {
+        reads += 1;
+        if reads > MAX_READS_PER_WINDOW {
+            return Err(RunError::SensorDead { window });
+        }
+    }
+    Ok(())
+}
+
 /// Runs the scenario of `cfg` on `app` (a fresh model) with the simulated stream of
 /// `cfg.seed`, calling `on_event` with the running metrics, and returns what it
 /// measured.
@@ -267,16 +282,7 @@ impl Scenario {
     /// Starts the next window and feeds its reads to `app` until it is full.
     #[inline]
     fn fill<S: Source>(&self, app: &mut App<'_>, sim: &mut S) -> Result<(), RunError> {
-        let w = self.next;
-        sim.begin_window(w);
-        let mut reads = 0;
-        while !app.push(sim.read()) {
-            reads += 1;
-            if reads > MAX_READS_PER_WINDOW {
-                return Err(RunError::SensorDead { window: w });
-            }
-        }
-        Ok(())
+        fill_window(app, sim, self.next)
     }
 
     /// Fast-forwards over the next window: its reads go through `app` (so the

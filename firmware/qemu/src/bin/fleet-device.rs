@@ -34,9 +34,9 @@ use defmt_semihosting as _;
 use hostfile::{HostFile, Mode};
 use microtrain::model_file::{self, ModelFile};
 use microtrain_stream::model::LAYERS;
-use microtrain_stream::scenario::MAX_READS_PER_WINDOW;
+use microtrain_stream::scenario::fill_window;
 use microtrain_stream::sim::{SimAccelerometer, FULL_SCALE_G};
-use microtrain_stream::{weights_checksum, Accelerometer, App, Learner, ModelStorage, EMPTY_STORAGE};
+use microtrain_stream::{weights_checksum, App, Learner, ModelStorage, EMPTY_STORAGE};
 
 /// Bytes of the model file of [`LAYERS`].
 const FILE_LEN: usize = model_file::encoded_len(&LAYERS);
@@ -68,17 +68,6 @@ fn parse(line: &str) -> Result<Round<'_>, &str> {
         start: num32("start")?,
         windows: num32("windows")?,
     })
-}
-
-/// Fills the application's window from the sensor; `false` if the sensor never filled it.
-fn fill(app: &mut App<'_>, sensor: &mut SimAccelerometer, index: u32) -> bool {
-    sensor.begin_window(index);
-    for _ in 0..=MAX_READS_PER_WINDOW {
-        if app.push(sensor.read()) {
-            return true;
-        }
-    }
-    false
 }
 
 fn round(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> Result<(), &'static str> {
@@ -119,9 +108,7 @@ fn round(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> Result<
         .checked_add(r.windows)
         .ok_or("start + windows too large")?;
     for w in 0..end {
-        if !fill(&mut app, &mut sensor, w) {
-            return Err("the sensor never filled a window");
-        }
+        fill_window(&mut app, &mut sensor, w).map_err(|_| "the sensor never filled a window")?;
         if w < r.start {
             app.skip_window();
         } else {
