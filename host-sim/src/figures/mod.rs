@@ -78,6 +78,24 @@ pub fn save(fig: &impl Figure, base: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(vec![png, svg])
 }
 
+/// Draws the chart's legend (its series' labels) at `position`, in the figures' style:
+/// the figures' font at `size`, on a white box with a black border.
+pub fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    size: u32,
+    background: RGBAColor,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .label_font((FONT, size))
+        .background_style(background)
+        .border_style(BLACK)
+        .position(position)
+        .draw()
+        .map_err(err)
+}
+
 /// Maps a plotters error to a message.
 pub fn err<E: std::fmt::Display>(e: E) -> String {
     format!("drawing failed: {e}")

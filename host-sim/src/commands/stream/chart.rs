@@ -46,14 +46,7 @@ impl Figure for AccuracyChart {
                 .map_err(err)?
                 .label("regime change")
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], mark));
-            chart
-                .configure_series_labels()
-                .label_font((FONT, 15))
-                .background_style(WHITE)
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::LowerRight)
-                .draw()
-                .map_err(err)?;
+            crate::figures::legend(&mut chart, SeriesLabelPosition::LowerRight, 15, WHITE.to_rgba())?;
         }
         Ok(())
     }

@@ -73,14 +73,7 @@ impl Figure for ClassChart {
                 .label(name.as_str())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], style));
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 15))
-            .background_style(WHITE)
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(err)?;
+        crate::figures::legend(&mut chart, SeriesLabelPosition::LowerRight, 15, WHITE.to_rgba())?;
         Ok(())
     }
 }
