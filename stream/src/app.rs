@@ -15,11 +15,11 @@
 
 use crate::features::{features, FEATURES};
 use crate::metrics::Metrics;
-use crate::model::Learner;
+use crate::model::{Learner, ModelPlan};
 use crate::sensor::{Reading, SensorError};
 use crate::validate::{BadCounts, BadReading, Validator};
 use crate::window::{Window, WINDOW_LEN};
-use microtrain::StepError;
+use microtrain::{Plan, StepError};
 
 /// What happened with one window.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,10 +35,11 @@ pub struct WindowOutcome {
 
 /// The whole application state (the model's storage lives outside, in a `static` on a
 /// device). `LEN` readings per window, a new window every `HOP` readings (windows
-/// overlap by `LEN - HOP`); the defaults are the demo's 32 and 32.
+/// overlap by `LEN - HOP`); the defaults are the demo's 32 and 32. `P` is the model's
+/// plan (see [`Learner`]).
 #[derive(Debug)]
-pub struct App<'a, const LEN: usize = WINDOW_LEN, const HOP: usize = WINDOW_LEN> {
-    learner: Learner<'a>,
+pub struct App<'a, const LEN: usize = WINDOW_LEN, const HOP: usize = WINDOW_LEN, P: Plan = ModelPlan> {
+    learner: Learner<'a, P>,
     validator: Validator,
     window: Window<LEN>,
     metrics: Metrics,
@@ -46,21 +47,21 @@ pub struct App<'a, const LEN: usize = WINDOW_LEN, const HOP: usize = WINDOW_LEN>
     unlabelled: u32,
 }
 
-impl<'a> App<'a> {
+impl<'a, P: Plan> App<'a, WINDOW_LEN, WINDOW_LEN, P> {
     /// The demo's application (windows of 32 readings, no overlap) around a model, for
     /// a sensor of full scale `full_scale_g` (the validator's saturation limit follows
     /// it).
-    pub fn new(learner: Learner<'a>, full_scale_g: f32) -> Self {
+    pub fn new(learner: Learner<'a, P>, full_scale_g: f32) -> Self {
         Self::with_window(learner, full_scale_g)
     }
 }
 
-impl<'a, const LEN: usize, const HOP: usize> App<'a, LEN, HOP> {
+impl<'a, const LEN: usize, const HOP: usize, P: Plan> App<'a, LEN, HOP, P> {
     /// The application with windows of `LEN` readings every `HOP` readings (as the
     /// type says: `App::<'_, 64, 16>::with_window(..)`) around a model, for a sensor of
     /// full scale `full_scale_g`. A `HOP` outside `1..=LEN` or a `LEN` below 2 is a
     /// compile error.
-    pub fn with_window(learner: Learner<'a>, full_scale_g: f32) -> Self {
+    pub fn with_window(learner: Learner<'a, P>, full_scale_g: f32) -> Self {
         const {
             assert!(
                 LEN >= 2 && HOP >= 1 && HOP <= LEN,
@@ -168,7 +169,7 @@ impl<'a, const LEN: usize, const HOP: usize> App<'a, LEN, HOP> {
     }
 
     /// The model.
-    pub fn learner(&self) -> &Learner<'a> {
+    pub fn learner(&self) -> &Learner<'a, P> {
         &self.learner
     }
 

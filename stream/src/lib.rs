@@ -17,6 +17,8 @@
 //! - [`validate`]: NaN, saturated, stuck readings and bus errors, counted and skipped.
 //! - [`window`], [`features`]: fixed-rate windows and their features.
 //! - [`model`]: the 9-16-3 MLP, its static storage type, the [`Learner`].
+//! - `fine_tune` (float builds): the model pretrained on the desktop, in flash, with
+//!   only its last layer adapting on the device.
 //! - [`app`]: the whole per-window loop, [`App`].
 //! - [`metrics`]: sliding and overall accuracy, mean loss.
 //! - [`sim`]: the seeded simulated accelerometer with its concept change.
@@ -38,6 +40,8 @@ pub mod app;
 pub mod checksum;
 pub mod config;
 pub mod features;
+#[cfg(not(feature = "fixed"))]
+pub mod fine_tune;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;

@@ -4,7 +4,7 @@
 use crate::features::FEATURES;
 #[cfg(not(feature = "fixed"))]
 use microtrain::{plan_for, storage_for, Trainer};
-use microtrain::{Activation, Adam, ConfigError, Dense, Loss, StepError, Target};
+use microtrain::{Activation, Adam, ConfigError, Dense, Loss, Plan, StepError, Target};
 
 /// Number of classes (activities) the model tells apart.
 pub const CLASSES: usize = 3;
@@ -25,9 +25,15 @@ pub const LOSS: Loss = Loss::SoftmaxCrossEntropy;
 #[cfg(not(feature = "fixed"))]
 pub type ModelPlan = plan_for!(&LAYERS, OPTIMIZER, LOSS);
 
-/// The trainer of the model.
+/// The plan type parameter of a fixed-point [`Learner`] (feature `fixed`): unused, the
+/// fixed-point trainer has no plans.
+#[cfg(feature = "fixed")]
+pub type ModelPlan = microtrain::Dynamic;
+
+/// The trainer of a model whose steps run plan `P` ([`ModelPlan`] for [`LAYERS`],
+/// [`FineTunePlan`](crate::fine_tune::FineTunePlan) for the fine-tuned model).
 #[cfg(not(feature = "fixed"))]
-pub type ModelTrainer<'a> = Trainer<'a, Adam, ModelPlan>;
+pub type ModelTrainer<'a, P = ModelPlan> = Trainer<'a, Adam, P>;
 
 /// The trainer of the model: fixed point (feature `fixed`, for chips without an FPU).
 #[cfg(feature = "fixed")]
@@ -58,10 +64,19 @@ pub type Param = f32;
 pub type Param = i32;
 
 /// The classifier: a [`microtrain::Trainer`] (or, with the feature `fixed`, a
-/// [`microtrain::fixed::FixedTrainer`]) over caller-owned storage.
+/// [`microtrain::fixed::FixedTrainer`]) over caller-owned storage. `P` is the code its
+/// steps run: [`ModelPlan`] for the model that trains whole ([`Learner::new`]),
+/// [`FineTunePlan`](crate::fine_tune::FineTunePlan) for the pretrained model whose last
+/// layer alone adapts ([`Learner::fine_tune`]).
 #[derive(Debug)]
-pub struct Learner<'a> {
+pub struct Learner<'a, P: Plan = ModelPlan> {
+    #[cfg(not(feature = "fixed"))]
+    trainer: ModelTrainer<'a, P>,
+    #[cfg(feature = "fixed")]
     trainer: ModelTrainer<'a>,
+    /// The fixed-point trainer has no plans: `P` is only a marker.
+    #[cfg(feature = "fixed")]
+    plan: core::marker::PhantomData<P>,
 }
 
 /// Index of the largest value (the first one on ties; 0 for an empty slice): the core's.
@@ -75,7 +90,21 @@ impl<'a> Learner<'a> {
         #[cfg(feature = "fixed")]
         let mut trainer = ModelTrainer::new(&LAYERS, storage.buffers(), OPTIMIZER, LOSS)?;
         trainer.init_params(seed);
-        Ok(Learner { trainer })
+        Ok(Learner {
+            trainer,
+            #[cfg(feature = "fixed")]
+            plan: core::marker::PhantomData,
+        })
+    }
+}
+
+impl<'a, P: Plan> Learner<'a, P> {
+    /// The learner of a trainer set up by the caller, such as
+    /// [`Learner::fine_tune`]'s. Its layers must take [`FEATURES`] inputs and give
+    /// [`CLASSES`] outputs: the trainer refuses any other sample at each step.
+    #[cfg(not(feature = "fixed"))]
+    pub fn from_trainer(trainer: ModelTrainer<'a, P>) -> Self {
+        Learner { trainer }
     }
 
     /// The predicted class of a feature vector.
@@ -132,11 +161,25 @@ impl<'a> Learner<'a> {
     }
 
     /// The trainer (to save a checkpoint of it).
+    #[cfg(not(feature = "fixed"))]
+    pub fn trainer(&self) -> &ModelTrainer<'a, P> {
+        &self.trainer
+    }
+
+    /// The trainer, mutably (to restore a checkpoint into it).
+    #[cfg(not(feature = "fixed"))]
+    pub fn trainer_mut(&mut self) -> &mut ModelTrainer<'a, P> {
+        &mut self.trainer
+    }
+
+    /// The trainer (to save a checkpoint of it).
+    #[cfg(feature = "fixed")]
     pub fn trainer(&self) -> &ModelTrainer<'a> {
         &self.trainer
     }
 
     /// The trainer, mutably (to restore a checkpoint into it).
+    #[cfg(feature = "fixed")]
     pub fn trainer_mut(&mut self) -> &mut ModelTrainer<'a> {
         &mut self.trainer
     }

@@ -22,6 +22,9 @@
 use crate::shape::{self, Dense};
 use crate::Activation;
 
+mod embed;
+pub use embed::embed;
+
 /// The first four bytes of a model file.
 pub const MAGIC: [u8; 4] = *b"MTRN";
 /// The format version this crate writes and reads.
