@@ -26,6 +26,7 @@
 //! - [`config`], [`scenario`]: the simulated run, its bounds and its [`Report`].
 //! - [`standardize`]: running mean and variance of the inputs.
 //! - [`checksum`]: FNV-1a over the weights' bits.
+//! - [`csv_row`]: a recorded stream's CSV rows, for a firmware that replays one.
 //!
 //! No allocator, no `unsafe`; with the `defmt` feature every report type is
 //! `defmt::Format`.
@@ -39,6 +40,7 @@ extern crate std;
 pub mod app;
 pub mod checksum;
 pub mod config;
+pub mod csv_row;
 pub mod features;
 #[cfg(not(feature = "fixed"))]
 pub mod fine_tune;

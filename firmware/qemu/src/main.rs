@@ -2,6 +2,9 @@
 //! `microtrain-stream`, a 9-16-3 MLP trained one Adam step per labelled window, a
 //! regime change halfway. Logs through defmt over semihosting; the exit status is the
 //! verdict (0: every bound met; also 0 for a run ended early by `stop_at`).
+//! With `csv=PATH` it replays a recorded stream from a host file instead (cargo feature
+//! `replay`, which adds the decimal-to-float parser: about 10 KB of code and 13 KB of
+//! tables).
 //! With `flash=PATH` it keeps checkpoints in an emulated flash saved in a host file and
 //! resumes from them at boot (`checkpoints`); the command line is in [`options`].
 //! With the cargo feature `fixed`, the model trains in fixed point
@@ -21,6 +24,8 @@ mod file_flash;
 mod hostfile;
 mod model;
 mod options;
+#[cfg(all(feature = "replay", not(feature = "fixed")))]
+mod replay;
 mod stack;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
@@ -85,6 +90,17 @@ fn run(storage: &'static mut model::Storage, args: &'static mut [u8]) -> Outcome
             return Outcome::Fail;
         }
     };
+    #[cfg(all(feature = "replay", not(feature = "fixed")))]
+    if let Some(path) = opts.csv {
+        return replay::run(path, opts.range, learner);
+    }
+    #[cfg(not(all(feature = "replay", not(feature = "fixed"))))]
+    if opts.csv.is_some() {
+        error!(
+            "csv= (a recorded stream from a host file) needs a float firmware built with the feature `replay`"
+        );
+        return Outcome::Fail;
+    }
     match opts.flash {
         None => drive(&opts, App::new(learner, FULL_SCALE_G), 0, |_| true),
         #[cfg(not(feature = "fixed"))]
