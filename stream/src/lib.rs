@@ -19,7 +19,9 @@
 //! - [`model`]: the 9-16-3 MLP, its static storage type, the [`Learner`].
 //! - `fine_tune` (float builds): the model pretrained on the desktop, in flash, with
 //!   only its last layer adapting on the device.
-//! - [`app`]: the whole per-window loop, [`App`].
+//! - [`app`]: the whole per-window loop, [`App`]: window length and hop, axes, model
+//!   inputs and classes are its const generics (the demo's by default), the model a
+//!   [`Learner`] of any layers ([`Learner::with_model`]).
 //! - [`metrics`]: sliding and overall accuracy, mean loss.
 //! - [`sim`]: the seeded simulated accelerometer with its concept change.
 //! - [`pipeline`]: the pipeline's shape as configuration (window, hop, rate, classes, range, axes, input).

@@ -67,9 +67,11 @@ pub type Param = i32;
 /// [`microtrain::fixed::FixedTrainer`]) over caller-owned storage. `P` is the code its
 /// steps run: [`ModelPlan`] for the model that trains whole ([`Learner::new`]),
 /// [`FineTunePlan`](crate::fine_tune::FineTunePlan) for the pretrained model whose last
-/// layer alone adapts ([`Learner::fine_tune`]).
+/// layer alone adapts ([`Learner::fine_tune`]), or a firmware's own
+/// ([`Learner::with_model`]). `INPUTS` and `CLASSES` are the model's inputs and
+/// outputs: the demo's [`FEATURES`] and [`CLASSES`] by default.
 #[derive(Debug)]
-pub struct Learner<'a, P: Plan = ModelPlan> {
+pub struct Learner<'a, P: Plan = ModelPlan, const INPUTS: usize = FEATURES, const CLASSES_: usize = CLASSES> {
     #[cfg(not(feature = "fixed"))]
     trainer: ModelTrainer<'a, P>,
     #[cfg(feature = "fixed")]
@@ -98,20 +100,58 @@ impl<'a> Learner<'a> {
     }
 }
 
-impl<'a, P: Plan> Learner<'a, P> {
+#[cfg(not(feature = "fixed"))]
+impl<'a, P: Plan, const INPUTS: usize, const CLASSES_: usize> Learner<'a, P, INPUTS, CLASSES_> {
+    /// A freshly initialised model of `layers` (weights drawn from `seed`) over
+    /// `buffers`, trained with Adam `opt` and softmax cross-entropy, its steps running
+    /// plan `P` (`plan_for!(&LAYERS, OPT, Loss::SoftmaxCrossEntropy)`): a firmware's
+    /// own pipeline, e.g. 6 axes and 4 classes. The layers must take `INPUTS` values
+    /// and give `CLASSES_`; otherwise [`ConfigError::LayerMismatch`] names the first
+    /// layer (0) or, for the classes, the layer after the last.
+    pub fn with_model(
+        layers: &'a [Dense],
+        buffers: microtrain::Buffers<'a>,
+        opt: Adam,
+        seed: u64,
+    ) -> Result<Self, ConfigError> {
+        let (first, last) = match (layers.first(), layers.last()) {
+            (Some(f), Some(l)) => (f, l),
+            _ => return Err(ConfigError::NoLayers),
+        };
+        if first.inputs != INPUTS {
+            return Err(ConfigError::LayerMismatch {
+                layer: 0,
+                expected: INPUTS,
+                inputs: first.inputs,
+            });
+        }
+        if last.outputs != CLASSES_ {
+            return Err(ConfigError::LayerMismatch {
+                layer: layers.len(),
+                expected: last.outputs,
+                inputs: CLASSES_,
+            });
+        }
+        let mut trainer = Trainer::with_plan(layers, buffers, opt, LOSS)?;
+        trainer.init_params(seed);
+        Ok(Learner { trainer })
+    }
+}
+
+impl<'a, P: Plan, const INPUTS: usize, const CLASSES_: usize> Learner<'a, P, INPUTS, CLASSES_> {
     /// The learner of a trainer set up by the caller, such as
-    /// [`Learner::fine_tune`]'s. Its layers must take [`FEATURES`] inputs and give
-    /// [`CLASSES`] outputs: the trainer refuses any other sample at each step.
+    /// [`Learner::fine_tune`]'s. Its layers must take `INPUTS` inputs and give
+    /// `CLASSES_` outputs: the trainer refuses any other sample at each step.
     #[cfg(not(feature = "fixed"))]
     pub fn from_trainer(trainer: ModelTrainer<'a, P>) -> Self {
         Learner { trainer }
     }
 
     /// The predicted class of a feature vector.
-    pub fn predict(&mut self, x: &[f32; FEATURES]) -> Result<usize, StepError> {
+    pub fn predict(&mut self, x: &[f32; INPUTS]) -> Result<usize, StepError> {
         #[cfg(not(feature = "fixed"))]
         {
-            let mut logits = [0.0f32; CLASSES];
+            let mut logits = [0.0f32; CLASSES_];
             self.trainer.predict(x, &mut logits)?;
             Ok(argmax(&logits))
         }
@@ -120,7 +160,7 @@ impl<'a, P: Plan> Learner<'a, P> {
     }
 
     /// One optimizer step towards `label`; returns the loss before the step.
-    pub fn learn(&mut self, x: &[f32; FEATURES], label: usize) -> Result<f32, StepError> {
+    pub fn learn(&mut self, x: &[f32; INPUTS], label: usize) -> Result<f32, StepError> {
         self.trainer.train_sample(x, Target::Class(label))
     }
 
@@ -128,11 +168,7 @@ impl<'a, P: Plan> Learner<'a, P> {
     /// towards `label`: the same as [`predict`](Self::predict) followed by
     /// [`learn`](Self::learn), with one forward pass instead of two (the step's
     /// forward pass is the prediction). Returns the class and the loss.
-    pub fn predict_then_learn(
-        &mut self,
-        x: &[f32; FEATURES],
-        label: usize,
-    ) -> Result<(usize, f32), StepError> {
+    pub fn predict_then_learn(&mut self, x: &[f32; INPUTS], label: usize) -> Result<(usize, f32), StepError> {
         let loss = self.trainer.train_sample(x, Target::Class(label))?;
         #[cfg(not(feature = "fixed"))]
         let predicted = argmax(self.trainer.last_output());

@@ -578,6 +578,96 @@ mod tests {
         );
     }
 
+    /// The five-axis, two-class recording of `any_axes_string_labels_hop_and_range`
+    /// through a device's `App` built for it (windows of 10 every 5 readings, range
+    /// 40, 15 features or the 50 raw values, 2 classes, const generics and a fixed
+    /// plan): the simulator's weights, bit for bit.
+    #[test]
+    fn a_device_app_of_any_axes_and_classes_gives_the_simulators_weights() {
+        use microtrain::{plan_for, storage_for};
+        use microtrain_stream::model::LOSS;
+        const OPT: Adam = Adam::new(0.02);
+        const FEAT: [Dense; 2] = [
+            Dense::new(15, 16, Activation::Relu),
+            Dense::new(16, 2, Activation::Identity),
+        ];
+        const RAW: [Dense; 2] = [
+            Dense::new(50, 16, Activation::Relu),
+            Dense::new(16, 2, Activation::Identity),
+        ];
+        let mut text = String::from("ax,ay,az,gx,gy,label\n");
+        for i in 0..400 {
+            let still = (i / 20) % 2 == 0;
+            let v = if still {
+                0.0
+            } else {
+                30.0 * ((i as f32) * 1.3).sin()
+            };
+            let n = (i % 5) as f32 * 0.01;
+            let label = if still { "still" } else { "move" };
+            text += &format!("{n},{v},{},{},0.1,{label}\n", 9.8 + n, v / 2.0);
+        }
+        fn rows(text: &str) -> impl Iterator<Item = ([f32; 5], usize)> + '_ {
+            text.lines().skip(1).map(|line| {
+                let c: Vec<&str> = line.split(',').collect();
+                let r: [f32; 5] = core::array::from_fn(|i| c[i].parse().unwrap());
+                (r, usize::from(c[5] == "still"))
+            })
+        }
+        let f = csv_file(&text);
+        let pipeline = Pipeline {
+            window: 10,
+            hop: 5,
+            range: 40.0,
+            ..Pipeline::DEMO
+        };
+        let host = run(f.path(), None, &Learning { pipeline, ..demo() }).unwrap();
+        let mut storage: storage_for!(&FEAT, OPT) = microtrain::Storage::new();
+        let learner =
+            Learner::<plan_for!(&FEAT, OPT, LOSS), 15, 2>::with_model(&FEAT, storage.buffers(), OPT, 1)
+                .unwrap();
+        let mut app = App::<'_, 10, 5, _, 5, 15, 2>::with_window(learner, 40.0);
+        for (r, label) in rows(&text) {
+            if app.push(Ok(r)) {
+                app.finish_window(Some(label), Some(label)).unwrap();
+            }
+        }
+        assert_eq!(host.checksum, weights_checksum(app.learner().params()));
+        assert_eq!(host.prequential, app.metrics().overall());
+        // The raw window: 10 readings x 5 axes.
+        let raw = Learning {
+            pipeline: Pipeline {
+                input: InputKind::RawWindow,
+                ..pipeline
+            },
+            ..demo()
+        };
+        let host = run(f.path(), None, &raw).unwrap();
+        let mut storage: storage_for!(&RAW, OPT) = microtrain::Storage::new();
+        let learner =
+            Learner::<plan_for!(&RAW, OPT, LOSS), 50, 2>::with_model(&RAW, storage.buffers(), OPT, 1)
+                .unwrap();
+        let mut app = App::<'_, 10, 5, _, 5, 50, 2>::with_window(learner, 40.0);
+        for (r, label) in rows(&text) {
+            if app.push(Ok(r)) {
+                app.finish_window(Some(label), Some(label)).unwrap();
+            }
+        }
+        assert_eq!(host.checksum, weights_checksum(app.learner().params()));
+        // A model of the wrong shape is refused, naming the layer.
+        let mut storage: storage_for!(&FEAT, OPT) = microtrain::Storage::new();
+        let e = Learner::<plan_for!(&FEAT, OPT, LOSS), 14, 2>::with_model(&FEAT, storage.buffers(), OPT, 1)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            microtrain::ConfigError::LayerMismatch {
+                layer: 0,
+                expected: 14,
+                inputs: 15
+            }
+        );
+    }
+
     #[test]
     fn errors_name_file_line_and_column() {
         let f = csv_file("x,y,z,label\n0,0,1,0\n0,abc,1,0\n");
