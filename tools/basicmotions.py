@@ -14,10 +14,7 @@ What it does, everything under target/ (so a fresh machine works, nothing system
   3. the stream CSVs: the recordings one after another (in an order shuffled with
      --seed, so activities alternate as in a real stream), one row per sample,
      header acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z,label, the label the activity's name:
-     OUT/train.csv and OUT/test.csv; and for a device whose model is the stream demo's
-     (3 axes, 3 classes: `firmware/replay-test`), the accelerometer alone and three
-     activities, labelled 0 Standing, 1 Walking, 2 Running (Badminton left out):
-     OUT/acc3-train.csv;
+     OUT/train.csv and OUT/test.csv;
   4. the offline baseline on the same windows (--window, --hop: a window closes every
      --hop rows once --window rows are in, labelled with the row that closes it) and the
      same features (per axis: mean, standard deviation, mean absolute difference), a
@@ -106,21 +103,6 @@ def write_csv(path, recordings):
     return rows
 
 
-ACC3_CLASSES = ["Standing", "Walking", "Running"]
-
-
-def write_acc3_csv(path, recordings):
-    """The accelerometer columns of the recordings of ACC3_CLASSES, labelled by index."""
-    with open(path + ".tmp", "w") as f:
-        f.write(",".join(AXES[:3] + ["label"]) + "\n")
-        for label, series in recordings:
-            if label not in ACC3_CLASSES:
-                continue
-            for t in range(len(series[0])):
-                f.write(",".join(repr(s[t]) for s in series[:3]) + "," + str(ACC3_CLASSES.index(label)) + "\n")
-    os.replace(path + ".tmp", path)
-
-
 def features(window):
     """Per axis mean, population standard deviation, mean absolute difference."""
     n = len(window)
@@ -175,8 +157,6 @@ def main():
         random.Random(args.seed).shuffle(recs)
         path = os.path.join(args.out, split.lower() + ".csv")
         rows = write_csv(path, recs)
-        if split == "TRAIN":
-            write_acc3_csv(os.path.join(args.out, "acc3-train.csv"), recs)
         sets[split] = windows(rows, args.window, args.hop)
         print("basicmotions: %s: %d recordings, %d rows, %d windows" % (path, len(recs), len(rows), len(sets[split][0])))
     (xtr, ytr), (xte, yte) = sets["TRAIN"], sets["TEST"]

@@ -92,7 +92,11 @@ fn run(storage: &'static mut model::Storage, args: &'static mut [u8]) -> Outcome
     };
     #[cfg(all(feature = "replay", not(feature = "fixed")))]
     if let Some(path) = opts.csv {
-        return replay::run(path, opts.range, learner);
+        let classes = microtrain_stream::csv_row::index_names(microtrain_stream::model::CLASSES);
+        return match replay::run(path, classes, App::new(learner, opts.range)) {
+            replay::Replayed::Done => Outcome::Pass,
+            replay::Replayed::Failed => Outcome::Fail,
+        };
     }
     #[cfg(not(all(feature = "replay", not(feature = "fixed"))))]
     if opts.csv.is_some() {

@@ -1,17 +1,15 @@
 //! Replaying a recorded stream (`csv=PATH`): the rows of a CSV on the host, read
-//! through semihosting, go through the same [`App`] as the simulated sensor's
-//! readings (screening, windows, features, one Adam step per labelled window). The
-//! format is [`microtrain_stream::csv_row`]'s; `microtrain-sim stream --source csv
-//! --csv PATH --seed S --range R` runs the same rows on the desktop and ends with the
-//! same checksum.
+//! through semihosting, go through an [`App`] (screening, windows, features, one Adam
+//! step per labelled window): the stream firmware's, or the `har` binary's. The format
+//! is [`microtrain_stream::csv_row`]'s; `microtrain-sim stream --source csv --csv PATH`
+//! with the same pipeline runs the same rows on the desktop and ends with the same
+//! checksum.
 
 use crate::hostfile::{HostFile, Mode};
-use crate::model::Plan;
-use crate::Outcome;
 use defmt::{error, info};
+use microtrain::Plan;
 use microtrain_stream::csv_row::{Columns, CsvError};
-use microtrain_stream::scenario::Demo;
-use microtrain_stream::{weights_checksum, App, Learner};
+use microtrain_stream::{weights_checksum, App};
 
 /// Bytes read from the host at a time; a line must fit in it.
 const CHUNK: usize = 512;
@@ -37,11 +35,30 @@ impl defmt::Format for ReplayError {
     }
 }
 
-/// Replays the CSV at `path` with a sensor of full scale `range` through `learner`.
-pub fn run(path: &str, range: f32, learner: Learner<'_, Plan>) -> Outcome {
-    let mut app = App::new(learner, range);
+/// Whether the replay ran to the end of the file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Replayed {
+    /// Every row was read; the results are logged.
+    Done,
+    /// It stopped at a bad line or file (logged).
+    Failed,
+}
+
+/// Replays the CSV at `path` through `app`, the labels being `classes` (by position).
+pub fn run<
+    const LEN: usize,
+    const HOP: usize,
+    P: Plan,
+    const AXES: usize,
+    const INPUTS: usize,
+    const CLASSES: usize,
+>(
+    path: &str,
+    classes: &[&str],
+    mut app: App<'_, LEN, HOP, P, AXES, INPUTS, CLASSES>,
+) -> Replayed {
     let mut line = 0u32;
-    match replay(path, &mut app, &mut line) {
+    match replay(path, classes, &mut app, &mut line) {
         Ok(rows) => {
             let o = app.metrics().overall();
             info!(
@@ -65,27 +82,39 @@ pub fn run(path: &str, range: f32, learner: Learner<'_, Plan>) -> Outcome {
                 bad.non_finite, bad.saturated, bad.stuck, bad.bus
             );
             info!("checksum {=u32:#010x}", weights_checksum(app.learner().params()));
-            Outcome::Pass
+            Replayed::Done
         }
         Err(e) if line == 0 => {
             error!("{=str}: {}", path, e);
-            Outcome::Fail
+            Replayed::Failed
         }
         Err(e) => {
             error!("{=str}: line {=u32}: {}", path, line, e);
-            Outcome::Fail
+            Replayed::Failed
         }
     }
 }
 
 /// Reads the file chunk by chunk and feeds its rows to `app`; `line` is the line being
 /// read (for the error). Returns the number of data rows.
-fn replay(path: &str, app: &mut Demo<'_, Plan>, line: &mut u32) -> Result<u32, ReplayError> {
+fn replay<
+    const LEN: usize,
+    const HOP: usize,
+    P: Plan,
+    const AXES: usize,
+    const INPUTS: usize,
+    const CLASSES: usize,
+>(
+    path: &str,
+    classes: &[&str],
+    app: &mut App<'_, LEN, HOP, P, AXES, INPUTS, CLASSES>,
+    line: &mut u32,
+) -> Result<u32, ReplayError> {
     let mut file = HostFile::open(path, Mode::Read).map_err(ReplayError::File)?;
     let len = file.len().map_err(ReplayError::File)?;
     let mut buf = [0u8; CHUNK];
     let (mut filled, mut at, mut rows) = (0usize, 0usize, 0u32);
-    let mut columns: Option<Columns> = None;
+    let mut columns: Option<Columns<AXES>> = None;
     loop {
         let n = (CHUNK - filled).min(len - at);
         if let Some(dst) = buf.get_mut(filled..filled + n).filter(|d| !d.is_empty()) {
@@ -98,13 +127,18 @@ fn replay(path: &str, app: &mut Demo<'_, Plan>, line: &mut u32) -> Result<u32, R
             .and_then(|b| b.iter().position(|&c| c == b'\n'))
         {
             *line += 1;
-            rows += take_line(buf.get(start..start + end).unwrap_or(&[]), &mut columns, app)?;
+            rows += take_line(
+                buf.get(start..start + end).unwrap_or(&[]),
+                &mut columns,
+                classes,
+                app,
+            )?;
             start += end + 1;
         }
         if at == len {
             if start < filled {
                 *line += 1;
-                rows += take_line(buf.get(start..filled).unwrap_or(&[]), &mut columns, app)?;
+                rows += take_line(buf.get(start..filled).unwrap_or(&[]), &mut columns, classes, app)?;
             }
             if columns.is_none() {
                 *line = 1;
@@ -123,10 +157,18 @@ fn replay(path: &str, app: &mut Demo<'_, Plan>, line: &mut u32) -> Result<u32, R
 
 /// One line: the header, a blank line (skipped), or a row pushed to `app`, closing a
 /// window when it fills. Returns 1 for a data row.
-fn take_line(
+fn take_line<
+    const LEN: usize,
+    const HOP: usize,
+    P: Plan,
+    const AXES: usize,
+    const INPUTS: usize,
+    const CLASSES: usize,
+>(
     bytes: &[u8],
-    columns: &mut Option<Columns>,
-    app: &mut Demo<'_, Plan>,
+    columns: &mut Option<Columns<AXES>>,
+    classes: &[&str],
+    app: &mut App<'_, LEN, HOP, P, AXES, INPUTS, CLASSES>,
 ) -> Result<u32, ReplayError> {
     let text = core::str::from_utf8(bytes).map_err(|_| ReplayError::NotUtf8)?;
     let Some(cols) = columns else {
@@ -136,7 +178,7 @@ fn take_line(
     if text.trim().is_empty() {
         return Ok(0);
     }
-    let row = cols.row(text).map_err(ReplayError::Csv)?;
+    let row = cols.row(text, classes).map_err(ReplayError::Csv)?;
     if app.push(row.read) {
         app.finish_window(row.label, row.label)
             .map_err(ReplayError::Step)?;
