@@ -607,12 +607,20 @@ mod tests {
             let label = if still { "still" } else { "move" };
             text += &format!("{n},{v},{},{},0.1,{label}\n", 9.8 + n, v / 2.0);
         }
-        fn rows(text: &str) -> impl Iterator<Item = ([f32; 5], usize)> + '_ {
-            text.lines().skip(1).map(|line| {
+        /// Every row of `text` through `app` (labels: move 0, still 1).
+        fn feed<'a, P: microtrain::Plan, const INPUTS: usize>(
+            mut app: App<'a, 10, 5, P, 5, INPUTS, 2>,
+            text: &str,
+        ) -> App<'a, 10, 5, P, 5, INPUTS, 2> {
+            for line in text.lines().skip(1) {
                 let c: Vec<&str> = line.split(',').collect();
                 let r: [f32; 5] = core::array::from_fn(|i| c[i].parse().unwrap());
-                (r, usize::from(c[5] == "still"))
-            })
+                let label = usize::from(c[5] == "still");
+                if app.push(Ok(r)) {
+                    app.finish_window(Some(label), Some(label)).unwrap();
+                }
+            }
+            app
         }
         let f = csv_file(&text);
         let pipeline = Pipeline {
@@ -626,12 +634,7 @@ mod tests {
         let learner =
             Learner::<plan_for!(&FEAT, OPT, LOSS), 15, 2>::with_model(&FEAT, storage.buffers(), OPT, 1)
                 .unwrap();
-        let mut app = App::<'_, 10, 5, _, 5, 15, 2>::with_window(learner, 40.0);
-        for (r, label) in rows(&text) {
-            if app.push(Ok(r)) {
-                app.finish_window(Some(label), Some(label)).unwrap();
-            }
-        }
+        let app = feed(App::<'_, 10, 5, _, 5, 15, 2>::with_window(learner, 40.0), &text);
         assert_eq!(host.checksum, weights_checksum(app.learner().params()));
         assert_eq!(host.prequential, app.metrics().overall());
         // The raw window: 10 readings x 5 axes.
@@ -647,12 +650,7 @@ mod tests {
         let learner =
             Learner::<plan_for!(&RAW, OPT, LOSS), 50, 2>::with_model(&RAW, storage.buffers(), OPT, 1)
                 .unwrap();
-        let mut app = App::<'_, 10, 5, _, 5, 50, 2>::with_window(learner, 40.0);
-        for (r, label) in rows(&text) {
-            if app.push(Ok(r)) {
-                app.finish_window(Some(label), Some(label)).unwrap();
-            }
-        }
+        let app = feed(App::<'_, 10, 5, _, 5, 50, 2>::with_window(learner, 40.0), &text);
         assert_eq!(host.checksum, weights_checksum(app.learner().params()));
         // A model of the wrong shape is refused, naming the layer.
         let mut storage: storage_for!(&FEAT, OPT) = microtrain::Storage::new();
