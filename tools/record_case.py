@@ -26,7 +26,10 @@ Usage:
 Options:
 
   --layers        widths, input first: 4-8-3 is two layers, 4->8 and 8->3.
-  --activations   one per layer: identity, sigmoid, tanh, relu. binary_cross_entropy
+  --activations   one per layer: identity, sigmoid, tanh, relu, leaky_relu, elu,
+                  softsign; leaky_relu=S and elu=A set nn.LeakyReLU's negative_slope
+                  and nn.ELU's alpha (default 0.01 and 1.0; the case always spells
+                  the value out, as leaky_relu=0.01). binary_cross_entropy
                   needs a sigmoid last layer, softmax_cross_entropy an identity one.
   --loss          mse, binary_cross_entropy, softmax_cross_entropy.
   --optimizer     sgd, adagrad, adadelta, rmsprop, adam, adamw, radam; its
@@ -81,7 +84,30 @@ import os
 import sys
 import tempfile
 
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softsign")
+# Activations with a parameter: its PyTorch name and default.
+ACTIVATION_PARAMS = {"leaky_relu": ("negative_slope", 0.01), "elu": ("alpha", 1.0)}
+
+
+def split_activation(text):
+    """("leaky_relu", 0.2) from "leaky_relu=0.2"; the default parameter when none is
+    given; (name, None) for an activation without one. Raises ValueError."""
+    name, _, value = text.partition("=")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r} (known: {', '.join(ACTIVATIONS)})")
+    if name not in ACTIVATION_PARAMS:
+        if value:
+            raise ValueError(f"{name} takes no parameter")
+        return name, None
+    param = float(value) if value else ACTIVATION_PARAMS[name][1]
+    if not (param >= 0 and param != float("inf")):
+        raise ValueError(f"{name}: {ACTIVATION_PARAMS[name][0]} must be finite and >= 0")
+    return name, param
+
+
+def activation_text(name, param):
+    """The case's spelling: name, or name=value for one with a parameter."""
+    return name if param is None else f"{name}={param!r}"
 LOSSES = ("mse", "binary_cross_entropy", "softmax_cross_entropy")
 REQUIRED_LAST = {"binary_cross_entropy": "sigmoid", "softmax_cross_entropy": "identity"}
 
@@ -162,8 +188,10 @@ def check(args):
     if len(acts) != len(widths) - 1:
         raise UsageError(f"--activations: {len(acts)} given, the model has {len(widths) - 1} layers")
     for i, a in enumerate(acts):
-        if a not in ACTIVATIONS:
-            raise UsageError(f"--activations: layer {i}: unknown activation {a!r} (known: {', '.join(ACTIVATIONS)})")
+        try:
+            acts[i] = activation_text(*split_activation(a))
+        except ValueError as e:
+            raise UsageError(f"--activations: layer {i}: {e}")
     need = REQUIRED_LAST.get(args.loss)
     if need and acts[-1] != need:
         raise UsageError(f"--activations: {args.loss} needs {need} on the last layer, not {acts[-1]}")
@@ -374,11 +402,13 @@ def build_model(torch, widths, acts):
     """nn.Sequential of Linear + activation per layer (nn.Linear's default init)."""
     from torch import nn
 
-    act_mod = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+    act_mod = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
+               "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "softsign": nn.Softsign}
     mods = []
     for i, a in enumerate(acts):
         mods.append(nn.Linear(widths[i], widths[i + 1]))
-        mods.append(act_mod[a]())
+        name, param = split_activation(a)
+        mods.append(act_mod[name]() if param is None else act_mod[name](param))
     return nn.Sequential(*mods)
 
 

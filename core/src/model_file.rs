@@ -6,12 +6,17 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `MTRN` |
-//! | 4 | 2 | format version, `1` |
+//! | 4 | 2 | format version, `1` or `2` |
 //! | 6 | 2 | number of layers `L` (1 ..= [`MAX_LAYERS`]) |
 //! | 8 | 4 | number of parameters `P` |
-//! | 12 | 12 `L` | per layer: inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu), 3 zero bytes |
-//! | 12 + 12 `L` | 4 `P` | parameters as `f32` (per layer `W` row-major, then `b`) |
+//! | 12 | `R L` | per layer (`R` bytes: 12 in version 1, 16 in version 2): inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu, 4 leaky_relu, 5 elu, 6 softsign), 3 zero bytes; version 2 only: the activation's parameter `f32` (LeakyReLU's `negative_slope`, ELU's `alpha`; 0 for the others) |
+//! | 12 + `R L` | 4 `P` | parameters as `f32` (per layer `W` row-major, then `b`) |
 //! | end - 4 | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
+//!
+//! [`encode`] writes version 1 when no activation has a parameter (the bytes of every
+//! model that version 1 could hold are unchanged, and older readers read them) and
+//! version 2 otherwise; [`ModelFile::parse`] reads both. A version-1 record with code
+//! 4 or 5 is LeakyReLU or ELU at PyTorch's default parameter.
 //!
 //! [`ModelFile::parse`] checks everything before it hands out a single value: the
 //! magic, the version, the shape (consecutive layers fit, none empty, the parameter
@@ -24,13 +29,38 @@ use crate::Activation;
 
 /// The first four bytes of a model file.
 pub const MAGIC: [u8; 4] = *b"MTRN";
-/// The format version this crate writes and reads.
-pub const VERSION: u16 = 1;
+/// The newest format version this crate writes and reads (it reads 1 as well, and
+/// writes it for a model without activation parameters).
+pub const VERSION: u16 = 2;
 /// The most layers a file may declare.
 pub const MAX_LAYERS: usize = 64;
 
 const HEADER: usize = 12;
-const LAYER: usize = 12;
+/// Bytes of a layer record in version 1.
+const LAYER_V1: usize = 12;
+/// Bytes of a layer record in version 2 (version 1's and the activation's parameter).
+const LAYER_V2: usize = 16;
+
+/// Whether any layer's activation has a parameter (the file is then version 2).
+const fn has_activation_param(layers: &[Dense]) -> bool {
+    let mut rest = layers;
+    while let [first, tail @ ..] = rest {
+        if first.activation.param().is_some() {
+            return true;
+        }
+        rest = tail;
+    }
+    false
+}
+
+/// The version [`encode`] writes for `layers` and its layer record size.
+const fn version_for(layers: &[Dense]) -> (u16, usize) {
+    if has_activation_param(layers) {
+        (2, LAYER_V2)
+    } else {
+        (1, LAYER_V1)
+    }
+}
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 /// Why a model file was rejected or could not be written.
@@ -57,7 +87,8 @@ pub enum FormatError {
         count: usize,
     },
     /// Layer `layer`'s record (at `offset`) is invalid: unknown activation code,
-    /// nonzero reserved bytes, an empty layer, or inputs that do not match the
+    /// nonzero reserved bytes, an activation parameter out of range (or set for an
+    /// activation without one), an empty layer, or inputs that do not match the
     /// previous layer's outputs.
     BadLayer {
         /// Index of the layer.
@@ -121,8 +152,8 @@ impl core::fmt::Display for FormatError {
             }
             FormatError::BadLayer { layer, offset } => write!(
                 f,
-                "offset {offset}: layer {layer} is invalid (empty, unknown activation, reserved bytes set, \
-                 or inputs not matching the previous layer)"
+                "offset {offset}: layer {layer} is invalid (empty, unknown activation or bad activation \
+                 parameter, reserved bytes set, or inputs not matching the previous layer)"
             ),
             FormatError::ParamCount { declared, expected } => {
                 write!(
@@ -152,7 +183,7 @@ impl core::error::Error for FormatError {}
 /// The exact size in bytes of the model file of a shape.
 pub const fn encoded_len(layers: &[Dense]) -> usize {
     HEADER
-        .saturating_add(LAYER.saturating_mul(layers.len()))
+        .saturating_add(version_for(layers).1.saturating_mul(layers.len()))
         .saturating_add(4usize.saturating_mul(shape::params_len(layers)))
         .saturating_add(4)
 }
@@ -178,11 +209,15 @@ pub fn encode(layers: &[Dense], params: &[f32], out: &mut [u8]) -> Result<usize,
     if layers.is_empty() || layers.len() > MAX_LAYERS {
         return Err(FormatError::LayerCount { count: layers.len() });
     }
+    let (version, record) = version_for(layers);
     for (i, l) in layers.iter().enumerate() {
-        if u32::try_from(l.inputs).is_err() || u32::try_from(l.outputs).is_err() {
+        if u32::try_from(l.inputs).is_err()
+            || u32::try_from(l.outputs).is_err()
+            || l.activation.check().is_err()
+        {
             return Err(FormatError::BadLayer {
                 layer: i,
-                offset: HEADER + LAYER * i,
+                offset: HEADER + record * i,
             });
         }
     }
@@ -198,13 +233,17 @@ pub fn encode(layers: &[Dense], params: &[f32], out: &mut [u8]) -> Result<usize,
     }
     let mut pos = 0;
     put(out, &mut pos, &MAGIC);
-    put(out, &mut pos, &VERSION.to_le_bytes());
+    put(out, &mut pos, &version.to_le_bytes());
     put(out, &mut pos, &(layers.len() as u16).to_le_bytes());
     put(out, &mut pos, &p32.to_le_bytes());
     for l in layers {
         put(out, &mut pos, &(l.inputs as u32).to_le_bytes());
         put(out, &mut pos, &(l.outputs as u32).to_le_bytes());
         put(out, &mut pos, &[l.activation.code(), 0, 0, 0]);
+        if version == 2 {
+            let p = l.activation.param().unwrap_or(0.0);
+            put(out, &mut pos, &p.to_le_bytes());
+        }
     }
     for v in params {
         put(out, &mut pos, &v.to_le_bytes());
@@ -237,6 +276,26 @@ pub struct ModelFile<'a> {
     bytes: &'a [u8],
     layers: usize,
     params: usize,
+    /// Bytes of a layer record (by the version).
+    record: usize,
+}
+
+/// The activation of a layer record at `off` of `record` bytes, if valid: a known
+/// code, and in a 16-byte record a parameter that is in range for an activation with
+/// one and 0 for the others.
+fn record_activation(bytes: &[u8], off: usize, record: usize) -> Option<Activation> {
+    let act = Activation::from_code(*bytes.get(off + 8)?)?;
+    if record < LAYER_V2 {
+        return Some(act);
+    }
+    let p = f32::from_bits(u32_at(bytes, off + 12));
+    match act.param() {
+        Some(_) => {
+            let act = act.with_param(p);
+            act.check().ok().map(|()| act)
+        }
+        None => (p.to_bits() == 0).then_some(act),
+    }
 }
 
 impl<'a> ModelFile<'a> {
@@ -250,15 +309,17 @@ impl<'a> ModelFile<'a> {
             return Err(FormatError::BadMagic);
         }
         let version = u16_at(bytes, 4);
-        if version != VERSION {
-            return Err(FormatError::UnsupportedVersion { version });
-        }
+        let record = match version {
+            1 => LAYER_V1,
+            2 => LAYER_V2,
+            _ => return Err(FormatError::UnsupportedVersion { version }),
+        };
         let count = usize::from(u16_at(bytes, 6));
         if count == 0 || count > MAX_LAYERS {
             return Err(FormatError::LayerCount { count });
         }
         let declared = u32_at(bytes, 8) as usize;
-        let table_end = HEADER + LAYER * count;
+        let table_end = HEADER + record * count;
         if len < table_end {
             return Err(FormatError::Truncated {
                 needed: table_end,
@@ -268,15 +329,14 @@ impl<'a> ModelFile<'a> {
         let mut expected = 0usize;
         let mut prev: Option<usize> = None;
         for i in 0..count {
-            let off = HEADER + LAYER * i;
+            let off = HEADER + record * i;
             let inputs = u32_at(bytes, off) as usize;
             let outputs = u32_at(bytes, off + 4) as usize;
-            let code = bytes.get(off + 8).copied().unwrap_or(u8::MAX);
             let reserved_ok = bytes.get(off + 9..off + 12) == Some(&[0u8, 0, 0][..]);
             let chained = prev.is_none_or(|p| p == inputs);
             if inputs == 0
                 || outputs == 0
-                || Activation::from_code(code).is_none()
+                || record_activation(bytes, off, record).is_none()
                 || !reserved_ok
                 || !chained
             {
@@ -320,6 +380,7 @@ impl<'a> ModelFile<'a> {
             bytes,
             layers: count,
             params: expected,
+            record,
         };
         for (index, v) in file.param_iter().enumerate() {
             if !v.is_finite() {
@@ -342,8 +403,8 @@ impl<'a> ModelFile<'a> {
         if i >= self.layers {
             return None;
         }
-        let off = HEADER + LAYER * i;
-        let act = Activation::from_code(*self.bytes.get(off + 8)?)?;
+        let off = HEADER + self.record * i;
+        let act = record_activation(self.bytes, off, self.record)?;
         Some(Dense::new(
             u32_at(self.bytes, off) as usize,
             u32_at(self.bytes, off + 4) as usize,
@@ -362,7 +423,7 @@ impl<'a> ModelFile<'a> {
     }
 
     fn param_iter(&self) -> impl Iterator<Item = f32> + '_ {
-        let start = HEADER + LAYER * self.layers;
+        let start = HEADER + self.record * self.layers;
         let end = start + 4 * self.params;
         self.bytes
             .get(start..end)
@@ -466,6 +527,55 @@ mod tests {
         assert!(matches!(
             ModelFile::parse(&out),
             Err(FormatError::NonFinite { index: 5, .. })
+        ));
+    }
+
+    /// A model with an activation parameter is written as version 2 and read back
+    /// with its parameter; one without stays version 1, byte for byte as before.
+    #[test]
+    fn activation_parameters_take_version_2() {
+        const P: [Dense; 3] = [
+            Dense::new(3, 4, Activation::leaky_relu(0.2)),
+            Dense::new(4, 2, Activation::elu(0.5)),
+            Dense::new(2, 2, Activation::Softsign),
+        ];
+        let params = [0.5f32; 32];
+        let mut out = [0u8; encoded_len(&P)];
+        assert_eq!(out.len(), 12 + 16 * 3 + 4 * 32 + 4);
+        assert_eq!(encode(&P, &params, &mut out), Ok(out.len()));
+        assert_eq!(u16_at(&out, 4), 2);
+        let f = ModelFile::parse(&out).unwrap();
+        assert!(f.matches(&P));
+        assert_eq!(f.layer(0).unwrap().activation, Activation::leaky_relu(0.2));
+        // A negative slope in the file (CRC fixed up) is a bad layer.
+        let mut bad = out;
+        bad[12 + 12..12 + 16].copy_from_slice(&(-1.0f32).to_le_bytes());
+        let n = bad.len();
+        let crc = CRC.checksum(&bad[..n - 4]);
+        bad[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            ModelFile::parse(&bad).unwrap_err(),
+            FormatError::BadLayer { layer: 0, offset: 12 }
+        );
+        // A parameter on softsign's record is refused too.
+        let mut bad = out;
+        bad[12 + 32 + 12..12 + 32 + 16].copy_from_slice(&1.0f32.to_le_bytes());
+        let crc = CRC.checksum(&bad[..n - 4]);
+        bad[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        assert!(matches!(
+            ModelFile::parse(&bad),
+            Err(FormatError::BadLayer { layer: 2, .. })
+        ));
+        // Without parameters: version 1, 12-byte records.
+        let (_, v1) = sample();
+        assert_eq!(u16_at(&v1, 4), 1);
+        assert_eq!(v1.len(), 12 + 12 * 2 + 4 * 26 + 4);
+        // Refused on write: a parameter out of range.
+        let bad_layers = [Dense::new(3, 4, Activation::elu(-1.0))];
+        let mut o = [0u8; 200];
+        assert!(matches!(
+            encode(&bad_layers, &[0.0; 16], &mut o),
+            Err(FormatError::BadLayer { .. })
         ));
     }
 }

@@ -235,7 +235,8 @@ pub const fn online_training_bytes(layers: &[Dense], state_per_param: usize) -> 
     training_bytes(layers, state_per_param).saturating_sub(trainable_params_len(layers).saturating_mul(4))
 }
 
-/// Checks that consecutive layers fit together and that none is empty.
+/// Checks that consecutive layers fit together, that none is empty and that every
+/// activation's parameter is in its range ([`Activation::check`]).
 pub fn validate(layers: &[Dense]) -> Result<(), ConfigError> {
     if layers.is_empty() {
         return Err(ConfigError::NoLayers);
@@ -246,6 +247,9 @@ pub fn validate(layers: &[Dense]) -> Result<(), ConfigError> {
         if l.inputs == 0 || l.outputs == 0 {
             return Err(ConfigError::EmptyLayer { layer: i });
         }
+        l.activation
+            .check()
+            .map_err(|error| ConfigError::ActivationParameter { layer: i, error })?;
         total = l
             .outputs
             .checked_mul(l.inputs)

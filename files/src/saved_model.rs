@@ -144,7 +144,7 @@ impl SavedModel {
             layers.push(JsonLayer {
                 inputs: l.inputs,
                 outputs: l.outputs,
-                activation: l.activation.name().into(),
+                activation: by_name::activation_name(l.activation),
                 weight: w.chunks(l.inputs.max(1)).map(<[f32]>::to_vec).collect(),
                 bias: b.to_vec(),
             });
@@ -293,6 +293,32 @@ mod tests {
         let b = SavedModel::from_binary(&m.to_binary().unwrap_or_default()).map(|b| b.params);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(b.map(|p| bits(&p)), Ok(bits(&m.params)));
+    }
+
+    /// The new activations and their parameters survive both formats (the binary
+    /// one as version 2).
+    #[test]
+    fn activation_parameters_round_trip() {
+        let mut m = model();
+        m.layers = vec![
+            Dense::new(3, 4, Activation::leaky_relu(0.2)),
+            Dense::new(4, 2, Activation::elu(0.5)),
+        ];
+        let j = m.to_json().unwrap_or_default();
+        assert!(
+            j.contains("\"leaky_relu=0.2\"") && j.contains("\"elu=0.5\""),
+            "{j}"
+        );
+        assert_eq!(
+            SavedModel::from_json(j.as_bytes()).map(|b| b.layers),
+            Ok(m.layers.clone())
+        );
+        let b = m.to_binary().unwrap_or_default();
+        assert_eq!(b.get(4), Some(&2));
+        assert_eq!(
+            SavedModel::from_binary(&b).map(|b| b.layers),
+            Ok(m.layers.clone())
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ pub struct ShapeArgs {
     /// Hidden layer sizes, comma-separated, e.g. `8` or `16,8`; `0` for none (a linear model).
     #[arg(long, default_value = "8")]
     pub hidden: String,
-    /// Activation of the hidden layers: identity, sigmoid, tanh, relu.
+    /// Activation of the hidden layers: identity, sigmoid, tanh, relu, leaky_relu, elu,
+    /// softsign; leaky_relu=S and elu=A set LeakyReLU's negative_slope (default 0.01)
+    /// and ELU's alpha (default 1.0).
     #[arg(long, default_value = "relu")]
     pub activation: String,
     /// Every layer as OUTPUTS:ACTIVATION, the last one the output layer, e.g. `16:relu,8:tanh,3:identity`
