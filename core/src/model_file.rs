@@ -211,8 +211,10 @@ pub fn encode(layers: &[Dense], params: &[f32], out: &mut [u8]) -> Result<usize,
     }
     let (version, record) = version_for(layers);
     for (i, l) in layers.iter().enumerate() {
+        // The file holds dense layers only (no record for another kind yet).
         if u32::try_from(l.inputs).is_err()
             || u32::try_from(l.outputs).is_err()
+            || !l.is_dense()
             || l.activation.check().is_err()
         {
             return Err(FormatError::BadLayer {

@@ -134,6 +134,12 @@ impl SavedModel {
     pub fn to_json(&self) -> Result<String, String> {
         let mut layers = Vec::new();
         let mut rest = self.params.as_slice();
+        if let Some(i) = self.layers.iter().position(|l| !l.is_dense()) {
+            return Err(format!(
+                "layer {i}: the model files hold dense layers only (not {:?})",
+                self.layers[i].kind
+            ));
+        }
         for l in &self.layers {
             if rest.len() < l.params_len() {
                 return Err("internal: parameters shorter than the shape".into());

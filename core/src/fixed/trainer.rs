@@ -138,6 +138,11 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                 what: "frozen or bias-only layers",
             });
         }
+        if shape::has_non_dense(layers) {
+            return Err(ConfigError::Unsupported {
+                what: "layers other than dense",
+            });
+        }
         if layers.iter().any(|l| {
             matches!(
                 l.activation,

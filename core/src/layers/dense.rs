@@ -1,4 +1,7 @@
 //! Fully connected layers, `a = act(W x + b)`, forward and backward through a stack.
+//! (Dense layers only: a model with other kinds of layers takes [`super::kinds`]'
+//! passes; given one, these walk it with the dense sizes, give meaningless values and
+//! never panic.)
 //!
 //! Layout: `params` holds, per layer, `W` (`outputs x inputs`, row-major) then `b`.
 //! `acts` holds one sample's outputs `a_1 .. a_L`, then the error terms
@@ -167,7 +170,7 @@ pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], 
         ) else {
             return;
         };
-        let (gw, gb) = gwb.split_at_mut(v.layer.weights_len().min(gwb.len()));
+        let (gw, gb) = gwb.split_at_mut(v.weights().len().min(gwb.len()));
         match (v.below, v.input()) {
             (Some(below), Some(r)) => {
                 let (Some(a_prev), Some(d_prev)) = (a_all.get(r.clone()), d_below.get_mut(r)) else {
