@@ -73,10 +73,21 @@ impl Conv {
         })
     }
 
-    /// The input position that output `t`'s tap `j` reads, if inside the input.
+    /// For tap `j`: the outputs `t0 .. t1` whose input position `t s + j - p` lies
+    /// inside the input, and the first of those positions (`t0 s + j - p`); the others
+    /// follow `s` apart. An empty range when none does.
     #[inline(always)]
-    fn at(&self, t: usize, j: usize) -> Option<usize> {
-        (t * self.s + j).checked_sub(self.pad).filter(|p| *p < self.len)
+    fn taps(&self, j: usize) -> (usize, usize, usize) {
+        let s = self.s.max(1);
+        // t s + j >= p: t >= ceil((p - j) / s).
+        let t0 = self.pad.saturating_sub(j).div_ceil(s);
+        // t s + j - p <= len - 1: t <= (len - 1 + p - j) / s.
+        let t1 = match (self.len + self.pad).checked_sub(j + 1) {
+            Some(last) => (last / s + 1).min(self.out_len),
+            None => 0,
+        };
+        let p0 = (t0 * s + j).saturating_sub(self.pad);
+        (t0, t1.max(t0), p0)
     }
 }
 
@@ -105,19 +116,22 @@ fn layer_forward(l: &Dense, w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
             let Some(c) = Conv::of(l) else {
                 return;
             };
+            // Per output channel: the bias, then for each input channel and tap one
+            // strided multiply-add over the outputs it reaches.
             for (o, (row, bo)) in out.chunks_exact_mut(c.out_len.max(1)).zip(b).enumerate() {
+                row.iter_mut().for_each(|z| *z = *bo);
                 let wo = w.get(o * c.cin * c.k..(o + 1) * c.cin * c.k).unwrap_or(&[]);
-                for (t, z) in row.iter_mut().enumerate() {
-                    let mut acc = *bo;
-                    for (i, wi) in wo.chunks_exact(c.k.max(1)).enumerate() {
-                        let xi = x.get(i * c.len..(i + 1) * c.len).unwrap_or(&[]);
-                        for (j, wij) in wi.iter().enumerate() {
-                            if let Some(v) = c.at(t, j).and_then(|p| xi.get(p)) {
-                                acc += wij * v;
-                            }
-                        }
+                for (i, wi) in wo.chunks_exact(c.k.max(1)).enumerate() {
+                    let xi = x.get(i * c.len..(i + 1) * c.len).unwrap_or(&[]);
+                    for (j, wij) in wi.iter().enumerate() {
+                        let (t0, t1, p0) = c.taps(j);
+                        let (Some(zs), Some(xs)) = (row.get_mut(t0..t1), xi.get(p0..)) else {
+                            continue;
+                        };
+                        zs.iter_mut()
+                            .zip(xs.iter().step_by(c.s.max(1)))
+                            .for_each(|(z, v)| *z += wij * v);
                     }
-                    *z = acc;
                 }
             }
         }
@@ -221,27 +235,35 @@ fn layer_backward(
                 kernels::fill(s, 0.0);
             }
             let n = c.cin * c.k;
+            let step = c.s.max(1);
             for (o, (drow, g)) in d.chunks_exact(c.out_len.max(1)).zip(gb.iter_mut()).enumerate() {
                 *g += drow.iter().sum::<f32>();
                 let (Some(wo), Some(gwo)) = (w.get(o * n..(o + 1) * n), gw.get_mut(o * n..(o + 1) * n))
                 else {
                     return;
                 };
-                for i in 0..c.cin {
+                let taps = wo.chunks_exact(c.k.max(1)).zip(gwo.chunks_exact_mut(c.k.max(1)));
+                for (i, (wi, gwi)) in taps.enumerate() {
                     let xi = x.get(i * c.len..(i + 1) * c.len).unwrap_or(&[]);
-                    for j in 0..c.k {
-                        let Some(gij) = gwo.get_mut(i * c.k + j) else {
-                            return;
+                    for (j, (wij, gij)) in wi.iter().zip(gwi.iter_mut()).enumerate() {
+                        let (t0, t1, p0) = c.taps(j);
+                        let Some(ds) = drow.get(t0..t1) else {
+                            continue;
                         };
-                        let wij = wo.get(i * c.k + j).copied().unwrap_or(0.0);
-                        for (t, dt) in drow.iter().enumerate() {
-                            let Some(p) = c.at(t, j) else {
-                                continue;
-                            };
-                            *gij += dt * xi.get(p).copied().unwrap_or(0.0);
-                            if let Some(sp) = s.as_deref_mut().and_then(|s| s.get_mut(i * c.len + p)) {
-                                *sp += wij * dt;
-                            }
+                        // dW[o][i][j] += sum_t d[o][t] x[i][t s + j - p].
+                        let xs = xi.get(p0..).unwrap_or(&[]);
+                        *gij += ds
+                            .iter()
+                            .zip(xs.iter().step_by(step))
+                            .map(|(dt, v)| dt * v)
+                            .sum::<f32>();
+                        // s[i][t s + j - p] += W[o][i][j] d[o][t].
+                        let at = i * c.len + p0..(i + 1) * c.len;
+                        if let Some(ss) = s.as_deref_mut().and_then(|s| s.get_mut(at)) {
+                            ss.iter_mut()
+                                .step_by(step)
+                                .zip(ds)
+                                .for_each(|(sp, dt)| *sp += wij * dt);
                         }
                     }
                 }
