@@ -6,16 +6,19 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `MTRN` |
-//! | 4 | 2 | format version, `1` or `2` |
+//! | 4 | 2 | format version, `1`, `2` or `3` |
 //! | 6 | 2 | number of layers `L` (1 ..= [`MAX_LAYERS`]) |
 //! | 8 | 4 | number of parameters `P` |
-//! | 12 | `R L` | per layer (`R` bytes: 12 in version 1, 16 in version 2): inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu, 4 leaky_relu, 5 elu, 6 softsign), 3 zero bytes; version 2 only: the activation's parameter `f32` (LeakyReLU's `negative_slope`, ELU's `alpha`; 0 for the others) |
+//! | 12 | `R L` | per layer (`R` bytes: 12 in version 1, 16 in version 2, 24 in version 3): inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu, 4 leaky_relu, 5 elu, 6 softsign), 3 zero bytes; from version 2: the activation's parameter `f32` (LeakyReLU's `negative_slope`, ELU's `alpha`; 0 for the others); version 3 only: the layer's kind `u8` (0 dense, 1 conv1d, 2 max_pool1d, 3 avg_pool1d, 4 flatten, 5 global_avg_pool1d), then 5 `u8` sizes (conv1d: in_channels, out_channels, kernel, stride, padding 0 none / 1 same; the pools: channels, kernel, stride, 0, 0; global_avg_pool1d: channels, 0, 0, 0, 0; dense and flatten: zeros), 2 zero bytes |
 //! | 12 + `R L` | 4 `P` | parameters as `f32` (per layer `W` row-major, then `b`) |
 //! | end - 4 | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
 //!
-//! [`encode`] writes version 1 when no activation has a parameter (the bytes of every
-//! model that version 1 could hold are unchanged, and older readers read them) and
-//! version 2 otherwise; [`ModelFile::parse`] reads both. A version-1 record with code
+//! [`encode`] writes the lowest version that holds the model: 1 when no activation has
+//! a parameter and every layer is dense (the bytes of every model that version 1 could
+//! hold are unchanged, and older readers read them), 2 for activation parameters, 3
+//! for layers of other kinds (convolution, pooling: the parameters per layer in the
+//! kind's layout, a convolution's `[out][in][k]` then its bias); [`ModelFile::parse`]
+//! reads all three. A version-1 record with code
 //! 4 or 5 is LeakyReLU or ELU at PyTorch's default parameter.
 //!
 //! [`ModelFile::parse`] checks everything before it hands out a single value: the
@@ -53,9 +56,14 @@ const fn has_activation_param(layers: &[Dense]) -> bool {
     false
 }
 
+/// Bytes of a layer record in version 3 (version 2's and the layer's kind).
+const LAYER_V3: usize = 24;
+
 /// The version [`encode`] writes for `layers` and its layer record size.
 const fn version_for(layers: &[Dense]) -> (u16, usize) {
-    if has_activation_param(layers) {
+    if shape::has_non_dense(layers) {
+        (3, LAYER_V3)
+    } else if has_activation_param(layers) {
         (2, LAYER_V2)
     } else {
         (1, LAYER_V1)
@@ -211,10 +219,8 @@ pub fn encode(layers: &[Dense], params: &[f32], out: &mut [u8]) -> Result<usize,
     }
     let (version, record) = version_for(layers);
     for (i, l) in layers.iter().enumerate() {
-        // The file holds dense layers only (no record for another kind yet).
         if u32::try_from(l.inputs).is_err()
             || u32::try_from(l.outputs).is_err()
-            || !l.is_dense()
             || l.activation.check().is_err()
         {
             return Err(FormatError::BadLayer {
@@ -242,9 +248,12 @@ pub fn encode(layers: &[Dense], params: &[f32], out: &mut [u8]) -> Result<usize,
         put(out, &mut pos, &(l.inputs as u32).to_le_bytes());
         put(out, &mut pos, &(l.outputs as u32).to_le_bytes());
         put(out, &mut pos, &[l.activation.code(), 0, 0, 0]);
-        if version == 2 {
+        if version >= 2 {
             let p = l.activation.param().unwrap_or(0.0);
             put(out, &mut pos, &p.to_le_bytes());
+        }
+        if version == 3 {
+            put(out, &mut pos, &kind_bytes(l.kind));
         }
     }
     for v in params {
@@ -282,6 +291,85 @@ pub struct ModelFile<'a> {
     record: usize,
 }
 
+/// The kind's bytes of a version-3 record (see the module docs).
+fn kind_bytes(kind: shape::Kind) -> [u8; 8] {
+    use shape::{Kind, Padding};
+    match kind {
+        Kind::Dense => [0; 8],
+        Kind::Conv1d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+        } => [
+            1,
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            u8::from(padding == Padding::Same),
+            0,
+            0,
+        ],
+        Kind::MaxPool1d {
+            channels,
+            kernel,
+            stride,
+        } => [2, channels, kernel, stride, 0, 0, 0, 0],
+        Kind::AvgPool1d {
+            channels,
+            kernel,
+            stride,
+        } => [3, channels, kernel, stride, 0, 0, 0, 0],
+        Kind::Flatten => [4, 0, 0, 0, 0, 0, 0, 0],
+        Kind::GlobalAvgPool1d { channels } => [5, channels, 0, 0, 0, 0, 0, 0],
+    }
+}
+
+/// The layer of a record at `off` of `record` bytes, if valid: its activation (see
+/// [`record_activation`]) and, in a version-3 record, a kind whose bytes are exactly
+/// what [`kind_bytes`] writes and whose sizes fit `inputs` and `outputs`
+/// ([`shape::validate`] of the layer alone).
+fn record_layer(bytes: &[u8], off: usize, record: usize) -> Option<Dense> {
+    use shape::{Kind, Padding};
+    let act = record_activation(bytes, off, record)?;
+    let (inputs, outputs) = (u32_at(bytes, off) as usize, u32_at(bytes, off + 4) as usize);
+    let mut layer = Dense::new(inputs, outputs, act);
+    if record >= LAYER_V3 {
+        let k = bytes.get(off + 16..off + 24)?;
+        let (a, b, c, d, e) = (*k.get(1)?, *k.get(2)?, *k.get(3)?, *k.get(4)?, *k.get(5)?);
+        layer.kind = match k.first()? {
+            0 => Kind::Dense,
+            1 => Kind::Conv1d {
+                in_channels: a,
+                out_channels: b,
+                kernel: c,
+                stride: d,
+                padding: if e == 1 { Padding::Same } else { Padding::None },
+            },
+            2 => Kind::MaxPool1d {
+                channels: a,
+                kernel: b,
+                stride: c,
+            },
+            3 => Kind::AvgPool1d {
+                channels: a,
+                kernel: b,
+                stride: c,
+            },
+            4 => Kind::Flatten,
+            5 => Kind::GlobalAvgPool1d { channels: a },
+            _ => return None,
+        };
+        if kind_bytes(layer.kind) != k {
+            return None;
+        }
+        shape::validate(core::slice::from_ref(&layer)).ok()?;
+    }
+    Some(layer)
+}
+
 /// The activation of a layer record at `off` of `record` bytes, if valid: a known
 /// code, and in a 16-byte record a parameter that is in range for an activation with
 /// one and 0 for the others.
@@ -314,6 +402,7 @@ impl<'a> ModelFile<'a> {
         let record = match version {
             1 => LAYER_V1,
             2 => LAYER_V2,
+            3 => LAYER_V3,
             _ => return Err(FormatError::UnsupportedVersion { version }),
         };
         let count = usize::from(u16_at(bytes, 6));
@@ -336,20 +425,19 @@ impl<'a> ModelFile<'a> {
             let outputs = u32_at(bytes, off + 4) as usize;
             let reserved_ok = bytes.get(off + 9..off + 12) == Some(&[0u8, 0, 0][..]);
             let chained = prev.is_none_or(|p| p == inputs);
-            if inputs == 0
-                || outputs == 0
-                || record_activation(bytes, off, record).is_none()
-                || !reserved_ok
-                || !chained
-            {
+            let layer = record_layer(bytes, off, record);
+            if inputs == 0 || outputs == 0 || layer.is_none() || !reserved_ok || !chained {
                 return Err(FormatError::BadLayer {
                     layer: i,
                     offset: off,
                 });
             }
-            let n = outputs
-                .checked_mul(inputs)
-                .and_then(|w| w.checked_add(outputs))
+            let weights = match layer.map(|l| l.kind) {
+                Some(shape::Kind::Dense) => outputs.checked_mul(inputs),
+                _ => layer.map(|l| l.weights_len()),
+            };
+            let n = weights
+                .and_then(|w| w.checked_add(layer.map_or(0, |l| l.bias_len())))
                 .and_then(|n| n.checked_add(expected))
                 .ok_or(FormatError::BadLayer {
                     layer: i,
@@ -405,13 +493,7 @@ impl<'a> ModelFile<'a> {
         if i >= self.layers {
             return None;
         }
-        let off = HEADER + self.record * i;
-        let act = record_activation(self.bytes, off, self.record)?;
-        Some(Dense::new(
-            u32_at(self.bytes, off) as usize,
-            u32_at(self.bytes, off + 4) as usize,
-            act,
-        ))
+        record_layer(self.bytes, HEADER + self.record * i, self.record)
     }
 
     /// The layers, first to last.
@@ -579,5 +661,46 @@ mod tests {
             encode(&bad_layers, &[0.0; 16], &mut o),
             Err(FormatError::BadLayer { .. })
         ));
+    }
+
+    /// Layers of other kinds take version 3 and come back with their kinds and sizes;
+    /// a kind byte out of range or sizes that do not fit are a bad layer.
+    #[test]
+    fn layer_kinds_take_version_3() {
+        use crate::shape::Padding;
+        const K: [Dense; 5] = [
+            Dense::conv1d(2, 3, 3, 2, Padding::None, 9, Activation::Relu),
+            Dense::max_pool1d(3, 4, 2, 1),
+            Dense::conv1d(3, 2, 2, 1, Padding::Same, 3, Activation::elu(0.5)),
+            Dense::global_avg_pool1d(2, 3),
+            Dense::new(2, 2, Activation::Identity),
+        ];
+        let p = shape::params_len(&K);
+        assert_eq!(p, 3 * 2 * 3 + 3 + 2 * 3 * 2 + 2 + 6);
+        let params: [f32; 41] = core::array::from_fn(|i| i as f32 * 0.1);
+        let mut out = [0u8; encoded_len(&K)];
+        assert_eq!(out.len(), 12 + 24 * 5 + 4 * 41 + 4);
+        assert_eq!(encode(&K, &params, &mut out), Ok(out.len()));
+        assert_eq!(u16_at(&out, 4), 3);
+        let f = ModelFile::parse(&out).unwrap();
+        assert!(f.matches(&K));
+        let mut back = [0.0f32; 41];
+        f.read_params(&mut back).unwrap();
+        assert_eq!(back.map(f32::to_bits), params.map(f32::to_bits));
+        let fix_crc = |b: &mut [u8]| {
+            let n = b.len();
+            let crc = CRC.checksum(&b[..n - 4]);
+            b[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        };
+        // Kind 9: unknown. A stride of 0: the sizes do not fit.
+        for (at, v) in [(12 + 16, 9u8), (12 + 16 + 4, 0)] {
+            let mut bad = out;
+            bad[at] = v;
+            fix_crc(&mut bad);
+            assert_eq!(
+                ModelFile::parse(&bad).unwrap_err(),
+                FormatError::BadLayer { layer: 0, offset: 12 }
+            );
+        }
     }
 }

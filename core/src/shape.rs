@@ -492,13 +492,15 @@ pub fn validate(layers: &[Dense]) -> Result<(), ConfigError> {
     let mut prev: Option<usize> = None;
     let mut total = 0usize;
     for (i, l) in layers.iter().enumerate() {
+        // The kind first: a kernel longer than its input makes an empty layer, and the
+        // kind's reason is the better message.
+        check_kind(l).map_err(|problem| ConfigError::LayerKind { layer: i, problem })?;
         if l.inputs == 0 || l.outputs == 0 {
             return Err(ConfigError::EmptyLayer { layer: i });
         }
         l.activation
             .check()
             .map_err(|error| ConfigError::ActivationParameter { layer: i, error })?;
-        check_kind(l).map_err(|problem| ConfigError::LayerKind { layer: i, problem })?;
         let weights = match l.kind {
             Kind::Dense => l.outputs.checked_mul(l.inputs),
             _ => Some(l.weights_len()),

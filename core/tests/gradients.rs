@@ -14,7 +14,9 @@
 //! a wrong factor (a missing `1/B`, `2`, `1/K`, an activation derivative) is off by
 //! far more.
 //!
-//! ReLU, LeakyReLU and ELU (alpha != 1) are not differentiable at 0: a case where some such pre-activation changes sign
+//! ReLU, LeakyReLU and ELU (alpha != 1) are not differentiable at 0, and ELU (alpha = 1)
+//! and softsign not twice (which the extrapolation below assumes): a case where some
+//! such pre-activation changes sign
 //! (or is within 1e-4 of 0) between `p - h e_i` and `p + h e_i` for some `i` is
 //! rejected, as is a binary cross-entropy case whose sigmoid output saturates (`|z| > 8`,
 //! where `log(1 - p)` has too few digits left in `f32`). The pre-activations for these
@@ -169,10 +171,13 @@ fn check(case: &Case) -> Result<Outcome, String> {
                 for ((z, z0), act) in zs.iter().zip(&zs0).zip(&acts_of) {
                     let kinked = matches!(
                         act,
-                        Activation::Relu | Activation::LeakyRelu(_) | Activation::Elu(_)
+                        Activation::Relu
+                            | Activation::LeakyRelu(_)
+                            | Activation::Elu(_)
+                            | Activation::Softsign
                     );
                     if kinked && (z.abs() < 1e-4 || (z > &0.0) != (z0 > &0.0)) {
-                        return Ok(Outcome::Rejected("relu, leaky_relu or elu kink"));
+                        return Ok(Outcome::Rejected("relu, leaky_relu, elu or softsign kink"));
                     }
                 }
                 let last = &zs[zs.len() - outputs..];

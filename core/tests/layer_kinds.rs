@@ -240,10 +240,23 @@ fn plans_and_buffers_for_other_kinds() {
         ..b.buffers()
     };
     assert!(Trainer::new(&frozen, bufs, OPT, Loss::SoftmaxCrossEntropy).is_err());
-    // The model file and the fixed-point trainer hold dense layers only.
+    // The model file holds them (version 3) and reads them back.
     let mut out = [0u8; 4096];
-    let p = vec![0.0f32; shape::params_len(&LAYERS)];
-    assert!(microtrain::model_file::encode(&LAYERS, &p, &mut out).is_err());
+    let p: Vec<f32> = (0..shape::params_len(&LAYERS)).map(|i| i as f32).collect();
+    let n = microtrain::model_file::encode(&LAYERS, &p, &mut out).unwrap();
+    let f = microtrain::model_file::ModelFile::parse(&out[..n]).unwrap();
+    assert!(f.matches(&LAYERS));
+    // The fixed-point trainer refuses them.
+    let (mut fp, mut fa) = (vec![0i32; 64], vec![0i32; 64]);
+    let fb = microtrain::fixed::FixedBuffers {
+        params: &mut fp,
+        grads: &mut [],
+        state: &mut [],
+        acts: &mut fa,
+    };
+    let err =
+        microtrain::fixed::FixedTrainer::new(&LAYERS, fb, Sgd::new(0.1), Loss::SoftmaxCrossEntropy).err();
+    assert!(matches!(err, Some(ConfigError::Unsupported { .. })), "{err:?}");
 }
 
 /// Adam learns a sequence task (is the bump in the first or the second half of the

@@ -7,6 +7,7 @@
 
 pub mod atomic_file;
 pub mod by_name;
+pub mod layer_kind;
 mod saved_model;
 
 pub use saved_model::SavedModel;

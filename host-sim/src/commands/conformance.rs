@@ -5,7 +5,8 @@
 use crate::by_name;
 use crate::model::HostModel;
 use microtrain::shape::Trainability;
-use microtrain::{Dataset, Dense, Kind, Padding, Targets};
+use microtrain::{Dataset, Dense, Targets};
+use microtrain_files::layer_kind::{weight_dims, KindFields};
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -60,61 +61,17 @@ impl LayerSpec {
     /// `at` names the field for errors.
     fn layer(&self, at: &str) -> Result<Dense, String> {
         let act = by_name::activation(&self.activation, &format!("field `{at}.activation`"))?;
-        let need = |v: Option<usize>, name: &str| v.ok_or_else(|| format!("field `{at}.{name}`: missing"));
-        let kind = self.kind.as_deref().unwrap_or("dense");
-        let l = match kind {
-            "dense" => Dense::new(self.inputs, self.outputs, act),
-            "conv1d" => {
-                let padding = match self.padding.as_deref().unwrap_or("none") {
-                    "none" => Padding::None,
-                    "same" => Padding::Same,
-                    p => return Err(format!("field `{at}.padding`: {p:?} (known: none, same)")),
-                };
-                Dense::conv1d(
-                    need(self.in_channels, "in_channels")?,
-                    need(self.out_channels, "out_channels")?,
-                    need(self.kernel, "kernel")?,
-                    need(self.stride, "stride")?,
-                    padding,
-                    need(self.length, "length")?,
-                    act,
-                )
-            }
-            "max_pool1d" | "avg_pool1d" => {
-                let (c, len, k) = (
-                    need(self.channels, "channels")?,
-                    need(self.length, "length")?,
-                    need(self.kernel, "kernel")?,
-                );
-                let s = self.stride.unwrap_or(k);
-                let l = if kind == "max_pool1d" {
-                    Dense::max_pool1d(c, len, k, s)
-                } else {
-                    Dense::avg_pool1d(c, len, k, s)
-                };
-                Dense { activation: act, ..l }
-            }
-            "flatten" => Dense {
-                activation: act,
-                ..Dense::flatten(self.inputs)
-            },
-            "global_avg_pool1d" => Dense {
-                activation: act,
-                ..Dense::global_avg_pool1d(need(self.channels, "channels")?, need(self.length, "length")?)
-            },
-            k => {
-                return Err(format!(
-                    "field `{at}.kind`: {k:?} (known: dense, conv1d, max_pool1d, avg_pool1d, flatten, global_avg_pool1d)"
-                ))
-            }
+        let fields = KindFields {
+            kind: self.kind.clone(),
+            in_channels: self.in_channels,
+            out_channels: self.out_channels,
+            channels: self.channels,
+            kernel: self.kernel,
+            stride: self.stride,
+            padding: self.padding.clone(),
+            length: self.length,
         };
-        if (l.inputs, l.outputs) != (self.inputs, self.outputs) {
-            return Err(format!(
-                "field `{at}`: {kind} of these sizes has {} inputs and {} outputs, the case says {} and {}",
-                l.inputs, l.outputs, self.inputs, self.outputs
-            ));
-        }
-        Ok(l)
+        fields.layer(self.inputs, self.outputs, act, at)
     }
 }
 
@@ -146,24 +103,6 @@ fn nested(v: &Value, dims: &[usize], at: &str, out: &mut Vec<f32>) -> Result<(),
             Ok(())
         }
         _ => Err(format!("{at}: expected {} nested arrays of numbers", dims.len())),
-    }
-}
-
-/// A layer's weight dimensions as the case nests them.
-fn weight_dims(l: &Dense) -> Vec<usize> {
-    match l.kind {
-        Kind::Dense => vec![l.outputs, l.inputs],
-        Kind::Conv1d {
-            in_channels,
-            out_channels,
-            kernel,
-            ..
-        } => vec![
-            usize::from(out_channels),
-            usize::from(in_channels),
-            usize::from(kernel),
-        ],
-        _ => vec![0],
     }
 }
 
