@@ -75,6 +75,8 @@ fn times_derivative(act: Activation, a: i32, v: i32) -> i32 {
         }
         Activation::Sigmoid => mul(v, mul(a, ONE - a)),
         Activation::Tanh => mul(v, ONE - mul(a, a)),
+        // Refused by `FixedTrainer::new` (`ConfigError::Unsupported`).
+        Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Softsign => v,
     }
 }
 
@@ -85,6 +87,8 @@ fn activate(act: Activation, z: i32) -> i32 {
         Activation::Relu => z.max(0),
         Activation::Sigmoid => math::sigmoid(z),
         Activation::Tanh => math::tanh(z),
+        // Refused by `FixedTrainer::new` (`ConfigError::Unsupported`).
+        Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Softsign => z,
     }
 }
 
@@ -132,6 +136,21 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         if shape::has_frozen(layers) {
             return Err(ConfigError::Unsupported {
                 what: "frozen or bias-only layers",
+            });
+        }
+        if shape::has_non_dense(layers) {
+            return Err(ConfigError::Unsupported {
+                what: "layers other than dense",
+            });
+        }
+        if layers.iter().any(|l| {
+            matches!(
+                l.activation,
+                Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Softsign
+            )
+        }) {
+            return Err(ConfigError::Unsupported {
+                what: "leaky_relu, elu and softsign activations",
             });
         }
         let rule = opt.rule()?;

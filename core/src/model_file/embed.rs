@@ -15,7 +15,7 @@
 //! assert_eq!(PRETRAINED, [0.5, -0.25, 1.0]);
 //! ```
 
-use super::{FormatError, CRC, HEADER, LAYER, MAGIC, VERSION};
+use super::{record_bytes, version_for, FormatError, CRC, HEADER, MAGIC};
 use crate::shape::{self, Dense};
 
 /// The little-endian `u32` at `off`, if `bytes` holds it (`const`, no indexing).
@@ -35,10 +35,12 @@ const fn u32_at(bytes: &[u8], off: usize) -> Option<u32> {
 ///
 /// It checks what [`ModelFile::parse`](super::ModelFile::parse) checks, against the
 /// given shape: `N` is [`shape::params_len`]`(layers)`, the length is
-/// [`encoded_len`](super::encoded_len)`(layers)`, the magic, version, layer count and
-/// parameter count are right, every layer record is `layers`' (inputs, outputs,
-/// activation; a layer's trainability is not stored in a model file), the CRC-32
-/// matches and every parameter is finite. The error names the first thing wrong, as
+/// [`encoded_len`](super::encoded_len)`(layers)`, the magic, the version (the one
+/// [`encode`](super::encode) writes for these layers), the layer count and parameter
+/// count are right, every layer record is exactly the one `encode` writes for
+/// `layers` (inputs, outputs, activation and its parameter, kind; a layer's
+/// trainability is not stored in a model file), the CRC-32 matches and every parameter
+/// is finite. The error names the first thing wrong, as
 /// the parser's do.
 pub const fn embed<const N: usize>(bytes: &[u8], layers: &[Dense]) -> Result<[f32; N], FormatError> {
     let expected = shape::params_len(layers);
@@ -65,7 +67,9 @@ pub const fn embed<const N: usize>(bytes: &[u8], layers: &[Dense]) -> Result<[f3
         None => return Err(FormatError::Truncated { needed: HEADER, len }),
     };
     let version = (head & 0xffff) as u16;
-    if version != VERSION {
+    // The version `encode` writes for these layers, and its record size.
+    let (expected_version, record) = version_for(layers);
+    if version != expected_version {
         return Err(FormatError::UnsupportedVersion { version });
     }
     let count = (head >> 16) as usize;
@@ -84,16 +88,26 @@ pub const fn embed<const N: usize>(bytes: &[u8], layers: &[Dense]) -> Result<[f3
     }
     let (mut i, mut rest) = (0, layers);
     while let Some((l, tail)) = rest.split_first() {
-        let off = HEADER + LAYER * i;
-        let kind = (l.activation.code() as u32) & 0xff;
-        let fits = matches!(u32_at(bytes, off), Some(v) if v as usize == l.inputs)
-            && matches!(u32_at(bytes, off + 4), Some(v) if v as usize == l.outputs)
-            && matches!(u32_at(bytes, off + 8), Some(v) if v == kind);
-        if !fits {
-            return Err(FormatError::BadLayer {
-                layer: i,
-                offset: off,
-            });
+        let off = HEADER + record * i;
+        let want = record_bytes(l, version);
+        let mut want: &[u8] = match want.split_at_checked(record) {
+            Some((w, _)) => w,
+            None => &[],
+        };
+        let mut got: &[u8] = match bytes.split_at_checked(off) {
+            Some((_, g)) => g,
+            None => &[],
+        };
+        while let Some((w, wt)) = want.split_first() {
+            match got.split_first() {
+                Some((g, gt)) if *g == *w => (got, want) = (gt, wt),
+                _ => {
+                    return Err(FormatError::BadLayer {
+                        layer: i,
+                        offset: off,
+                    })
+                }
+            }
         }
         (i, rest) = (i + 1, tail);
     }
@@ -106,7 +120,7 @@ pub const fn embed<const N: usize>(bytes: &[u8], layers: &[Dense]) -> Result<[f3
     if stored != computed {
         return Err(FormatError::Checksum { stored, computed });
     }
-    let start = HEADER + LAYER * count;
+    let start = HEADER + record * count;
     let mut out = [0.0f32; N];
     let (mut k, mut slots): (usize, &mut [f32]) = (0, &mut out);
     while let Some((slot, tail)) = slots.split_first_mut() {
@@ -185,6 +199,44 @@ mod tests {
         }
     }
 
+    /// Version 2 (an activation's parameter) and 3 (a convolution) decode too, and a
+    /// parameter or a kind that differs from the file's is refused.
+    #[test]
+    fn later_versions_decode_and_their_records_are_checked() {
+        use crate::shape::Padding;
+        fn round_trip<const K: usize>(layers: &[Dense], other: &[Dense]) {
+            let params: [f32; K] = core::array::from_fn(|i| i as f32 * 0.125 - 1.0);
+            let mut buf = [0u8; 512];
+            let bytes = &mut buf[..encoded_len(layers)];
+            encode(layers, &params, bytes).unwrap();
+            let got: [f32; K] = embed(bytes, layers).unwrap();
+            assert_eq!(got, params);
+            assert!(matches!(
+                embed::<K>(bytes, other),
+                Err(FormatError::BadLayer { layer: 0, .. })
+            ));
+        }
+        let v2 = [
+            Dense::new(3, 4, Activation::leaky_relu(0.2)),
+            Dense::new(4, 2, Activation::Identity),
+        ];
+        let v2_other = [
+            Dense::new(3, 4, Activation::leaky_relu(0.3)),
+            Dense::new(4, 2, Activation::Identity),
+        ];
+        round_trip::<26>(&v2, &v2_other);
+        let v3 = [
+            Dense::conv1d(2, 3, 3, 1, Padding::Same, 8, Activation::Relu),
+            Dense::new(24, 2, Activation::Identity),
+        ];
+        let v3_other = [
+            Dense::conv1d(2, 3, 3, 1, Padding::None, 10, Activation::Relu),
+            Dense::new(24, 2, Activation::Identity),
+        ];
+        const P3: usize = 2 * 3 * 3 + 3 + 24 * 2 + 2;
+        round_trip::<P3>(&v3, &v3_other);
+    }
+
     #[test]
     fn errors_name_what_does_not_fit() {
         let (_, bytes) = file();
@@ -224,7 +276,7 @@ mod tests {
             embed::<N>(&nan, &LAYERS),
             Err(FormatError::NonFinite {
                 index: 7,
-                offset: HEADER + 2 * LAYER + 28
+                offset: HEADER + 2 * 12 + 28
             })
         );
     }

@@ -21,7 +21,7 @@ use cortex_m_rt::entry;
 use defmt_semihosting as _;
 use microtrain::{
     online_storage_for, plan_for, storage_for, Activation, Adam, Buffers, Dataset, Dense, Loss,
-    OnlineStorage, Optimizer, Plan, Sgd, StepError, Storage, Target, Targets, Trainer,
+    OnlineStorage, Optimizer, Padding, Plan, Sgd, StepError, Storage, Target, Targets, Trainer,
 };
 
 const IRIS: [Dense; 2] = [
@@ -36,6 +36,21 @@ const MLP64: [Dense; 2] = [
 const MLP64_LAST: [Dense; 2] = [MLP64[0].frozen(), MLP64[1]];
 /// The Iris MLP with only its biases trained (TinyTL).
 const IRIS_BIAS: [Dense; 2] = [IRIS[0].bias_only(), IRIS[1].bias_only()];
+/// A small 1-d CNN for activity recognition: a window of 3 channels x 64 samples,
+/// Conv1d 3->8 k5, ReLU, MaxPool 2, Conv1d 8->16 k5, ReLU, global average pool,
+/// Dense 16->4 (852 parameters).
+const HAR_CNN: [Dense; 5] = [
+    Dense::conv1d(3, 8, 5, 1, Padding::None, 64, Activation::Relu),
+    Dense::max_pool1d(8, 60, 2, 2),
+    Dense::conv1d(8, 16, 5, 1, Padding::None, 30, Activation::Relu),
+    Dense::global_avg_pool1d(16, 26),
+    Dense::new(16, 4, Activation::Identity),
+];
+/// A dense model of about the same parameter count on the same window: 192-4-4 (792).
+const HAR_DENSE: [Dense; 2] = [
+    Dense::new(192, 4, Activation::Relu),
+    Dense::new(4, 4, Activation::Identity),
+];
 const ADAM: Adam = Adam::new(0.001);
 const SGD: Sgd = Sgd::new(0.01);
 const ROWS: usize = 32;
@@ -168,6 +183,9 @@ fn main() -> ! {
         Storage::sized_for(&MLP64_LAST, ADAM.state_per_param());
     static mut IRIS_BIAS_ADAM: storage_for!(&IRIS_BIAS, ADAM) =
         Storage::sized_for(&IRIS_BIAS, ADAM.state_per_param());
+    static mut HAR_CNN_ADAM: storage_for!(&HAR_CNN, ADAM) = Storage::sized_for(&HAR_CNN, ADAM.state_per_param());
+    static mut HAR_DENSE_ADAM: storage_for!(&HAR_DENSE, ADAM) =
+        Storage::sized_for(&HAR_DENSE, ADAM.state_per_param());
     static mut X: [f32; 64 * ROWS] = [0.0; 64 * ROWS];
     static mut LABELS: [u16; ROWS] = [0; ROWS];
     for (i, v) in X.iter_mut().enumerate() {
@@ -185,6 +203,8 @@ fn main() -> ! {
         core::mem::size_of_val(MLP_ADAM_ONLINE),
         core::mem::size_of_val(MLP_LAST),
         core::mem::size_of_val(IRIS_BIAS_ADAM),
+        core::mem::size_of_val(HAR_CNN_ADAM),
+        core::mem::size_of_val(HAR_DENSE_ADAM),
     ];
     let mut ok = true;
     ok &= workload::<_, plan_for!(&IRIS, ADAM, LOSS)>(
@@ -270,6 +290,30 @@ fn main() -> ! {
         &IRIS_BIAS,
         IRIS_BIAS_ADAM.buffers().with_frozen(&IRIS_WHOLE),
         sizes[6],
+        ADAM,
+        x,
+        labels,
+        1,
+        20,
+    );
+    // A 1-d CNN (convolution and pooling: the gradient buffer's path, a batch of one)
+    // beside a dense model of about the same parameter count.
+    ok &= workload::<_, plan_for!(&HAR_CNN, ADAM, LOSS)>(
+        "har-cnn-adam-b1",
+        &HAR_CNN,
+        HAR_CNN_ADAM.buffers(),
+        sizes[7],
+        ADAM,
+        x,
+        labels,
+        1,
+        3,
+    );
+    ok &= workload::<_, plan_for!(&HAR_DENSE, ADAM, LOSS)>(
+        "har-dense-adam-b1",
+        &HAR_DENSE,
+        HAR_DENSE_ADAM.buffers(),
+        sizes[8],
         ADAM,
         x,
         labels,
