@@ -183,7 +183,8 @@ fn main() -> ! {
         Storage::sized_for(&MLP64_LAST, ADAM.state_per_param());
     static mut IRIS_BIAS_ADAM: storage_for!(&IRIS_BIAS, ADAM) =
         Storage::sized_for(&IRIS_BIAS, ADAM.state_per_param());
-    static mut HAR_CNN_ADAM: storage_for!(&HAR_CNN, ADAM) = Storage::sized_for(&HAR_CNN, ADAM.state_per_param());
+    static mut HAR_CNN_ADAM: storage_for!(&HAR_CNN, ADAM) =
+        Storage::sized_for(&HAR_CNN, ADAM.state_per_param());
     static mut HAR_DENSE_ADAM: storage_for!(&HAR_DENSE, ADAM) =
         Storage::sized_for(&HAR_DENSE, ADAM.state_per_param());
     static mut X: [f32; 64 * ROWS] = [0.0; 64 * ROWS];
