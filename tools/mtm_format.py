@@ -3,8 +3,9 @@
 - `.mtm`: the core's binary format (core/src/model_file.rs): magic `MTRN`, version 1
   or 2 (u16), layer count (u16), parameter count (u32), per layer inputs (u32), outputs
   (u32), activation code (u8: 0 identity, 1 sigmoid, 2 tanh, 3 relu, 4 leaky_relu, 5 elu,
-  6 softsign) and 3 zero bytes, in version 2 (written only when an activation has a
-  parameter) followed by the activation's parameter (f32; 0 for the others), then
+  6 softsign) and 3 zero bytes, in version 2 (written only when an activation's
+  parameter is not PyTorch's default) followed by the activation's parameter (f32; 0
+  for the others), then
   every parameter as little-endian f32 (per layer W row-major, then b), then the CRC-32
   (IEEE, as zlib.crc32) of every byte before it.
 - `.json`: the simulator's JSON model (host-sim/src/model/saved_model.rs), format
@@ -117,7 +118,8 @@ def encode_mtm(layers: list[Layer]) -> bytes:
     params = sum(layer.outputs * (layer.inputs + 1) for layer in layers)
     out = bytearray(MAGIC)
     acts = [split_activation(layer.activation) for layer in layers]
-    v2 = any(p is not None for _, p in acts)
+    # Version 1 means PyTorch's default by codes 4 and 5: version 2 only for another value.
+    v2 = any(p is not None and np.float32(p) != np.float32(ACTIVATION_DEFAULTS[n]) for n, p in acts)
     out += struct.pack("<HHI", 2 if v2 else 1, len(layers), params)
     for layer, (name, p) in zip(layers, acts):
         out += struct.pack("<IIB3x", layer.inputs, layer.outputs, ACTIVATION_CODES[name])

@@ -13,8 +13,8 @@
 //! | 12 + `R L` | 4 `P` | parameters as `f32` (per layer `W` row-major, then `b`) |
 //! | end - 4 | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
 //!
-//! [`encode`] writes the lowest version that holds the model: 1 when no activation has
-//! a parameter and every layer is dense (the bytes of every model that version 1 could
+//! [`encode`] writes the lowest version that holds the model: 1 when every activation
+//! parameter is PyTorch's default and every layer is dense (the bytes of every model that version 1 could
 //! hold are unchanged, and older readers read them), 2 for activation parameters, 3
 //! for layers of other kinds (convolution, pooling: the parameters per layer in the
 //! kind's layout, a convolution's `[out][in][k]` then its bias); [`ModelFile::parse`]
@@ -47,11 +47,26 @@ const LAYER_V1: usize = 12;
 /// Bytes of a layer record in version 2 (version 1's and the activation's parameter).
 const LAYER_V2: usize = 16;
 
-/// Whether any layer's activation has a parameter (the file is then version 2).
+/// Whether an activation's parameter is not PyTorch's default (which a version-1
+/// record means by codes 4 and 5).
+const fn off_default(a: Activation) -> bool {
+    let default = match a {
+        Activation::LeakyRelu(_) => Activation::LEAKY_RELU.param(),
+        Activation::Elu(_) => Activation::ELU.param(),
+        _ => None,
+    };
+    match (a.param(), default) {
+        (Some(p), Some(d)) => p.to_bits() != d.to_bits(),
+        _ => false,
+    }
+}
+
+/// Whether any layer's activation has a parameter other than its default (the file is
+/// then version 2).
 const fn has_activation_param(layers: &[Dense]) -> bool {
     let mut rest = layers;
     while let [first, tail @ ..] = rest {
-        if first.activation.param().is_some() {
+        if off_default(first.activation) {
             return true;
         }
         rest = tail;
@@ -566,6 +581,27 @@ mod tests {
         let mut out = [0u8; encoded_len(&LAYERS)];
         assert_eq!(encode(&LAYERS, &params, &mut out), Ok(out.len()));
         (params, out)
+    }
+
+    /// PyTorch's default parameters are what a version-1 record's codes 4 and 5 mean:
+    /// a model using only them is written as version 1 and reads back the same
+    /// (found by the `model_file` fuzz target); another value takes version 2.
+    #[test]
+    fn default_parameters_are_written_as_version_1() {
+        const DEFAULT: [Dense; 2] = [
+            Dense::new(1, 2, Activation::LEAKY_RELU),
+            Dense::new(2, 1, Activation::ELU),
+        ];
+        const OTHER: [Dense; 2] = [DEFAULT[0], Dense::new(2, 1, Activation::elu(0.5))];
+        let params = [0.5f32, -0.25, 1.0, 2.0, -1.0, 0.75, 0.125];
+        let mut out = [0u8; encoded_len(&DEFAULT)];
+        encode(&DEFAULT, &params, &mut out).unwrap();
+        assert_eq!(u16_at(&out, 4), 1);
+        assert!(ModelFile::parse(&out).unwrap().matches(&DEFAULT));
+        let mut out2 = [0u8; encoded_len(&OTHER)];
+        encode(&OTHER, &params, &mut out2).unwrap();
+        assert_eq!(u16_at(&out2, 4), 2);
+        assert!(ModelFile::parse(&out2).unwrap().matches(&OTHER));
     }
 
     #[test]
