@@ -346,3 +346,72 @@ fn fine_tune_takes_the_simulated_stream_only() {
         out.stderr
     );
 }
+
+/// `--model cnn`: a 1-d CNN on the raw window, channel-major, learns a recording whose
+/// classes differ in rhythm, not in level; it needs `--input raw` and windows of 14
+/// readings or more, and says so.
+#[test]
+fn a_cnn_learns_the_raw_window() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut csv = String::from("x,y,label\n");
+    for i in 0..6000 {
+        let slow = (i / 80) % 2 == 0;
+        let t = i as f64;
+        let v = if slow { (t * 0.3).sin() } else { (t * 2.5).sin() };
+        csv.push_str(&format!(
+            "{v:.4},{:.4},{}\n",
+            -v,
+            if slow { "slow" } else { "fast" }
+        ));
+    }
+    write(dir.path(), "r.csv", &csv);
+    let base = [
+        "stream",
+        "--source",
+        "csv",
+        "--csv",
+        "r.csv",
+        "--window",
+        "20",
+        "--hop",
+        "10",
+        "--range",
+        "4",
+        "--log-every",
+        "1000",
+    ];
+    let out = run_in(
+        dir.path(),
+        &[&base[..], &["--input", "raw", "--model", "cnn", "--lr", "0.005"]].concat(),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("CNN 2x20 -> conv 8 k5, maxpool 2, conv 16 k5, global average -> 2 (778 parameters)"),
+        "{}",
+        out.stdout
+    );
+    let (c, t) = result(&out.stdout, "overall");
+    assert!(t == 599 && percent((c, t)) > 85.0, "{}", out.stdout);
+    let e = run_in(dir.path(), &[&base[..], &["--model", "cnn"]].concat());
+    assert_eq!(e.code, Some(2));
+    assert!(
+        e.stderr
+            .contains("--model cnn reads the raw window: add --input raw"),
+        "{}",
+        e.stderr
+    );
+    let e = run_in(
+        dir.path(),
+        &[
+            "stream", "--source", "csv", "--csv", "r.csv", "--window", "12", "--input", "raw", "--model",
+            "cnn",
+        ],
+    );
+    assert!(
+        e.stderr
+            .contains("--model cnn needs windows of at least 14 readings"),
+        "{}",
+        e.stderr
+    );
+}

@@ -28,6 +28,17 @@ pub enum SourceKind {
     Csv,
 }
 
+/// The model of a recorded stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// A multilayer perceptron: inputs -> --hidden ReLU -> classes.
+    Mlp,
+    /// A 1-d CNN on the raw window (needs --input raw), channel-major (one channel per
+    /// axis): Conv1d(axes -> 8, kernel 5), ReLU, MaxPool 2, Conv1d(8 -> 16, kernel 5),
+    /// ReLU, global average pool, Dense(16 -> classes); windows of at least 14 readings.
+    Cnn,
+}
+
 /// What the model sees of each window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InputArg {
@@ -91,6 +102,9 @@ pub struct StreamArgs {
     /// What the model sees of each window.
     #[arg(long, value_enum, default_value_t = InputArg::Features)]
     pub input: InputArg,
+    /// The model (csv source): an MLP, or a CNN on the raw window (with --input raw).
+    #[arg(long, value_enum, default_value_t = ModelArg::Mlp)]
+    pub model: ModelArg,
     /// Hidden units of the MLP (csv source).
     #[arg(long, default_value_t = 16)]
     pub hidden: usize,
@@ -268,6 +282,7 @@ pub fn run(args: &StreamArgs) -> Result<(), String> {
                 pipeline: args.pipeline(),
                 labels: args.labels.clone(),
                 hidden: args.hidden,
+                cnn: args.model == ModelArg::Cnn,
                 lr: args.lr,
                 standardize: args.standardize,
                 seed: args.seed,

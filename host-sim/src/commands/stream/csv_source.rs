@@ -36,6 +36,8 @@ pub struct Learning {
     pub labels: Option<Vec<String>>,
     /// Hidden units of the MLP.
     pub hidden: usize,
+    /// A 1-d CNN on the raw window instead of the MLP (see [`cnn_layers`]).
+    pub cnn: bool,
     /// Adam's learning rate.
     pub lr: f32,
     /// Standardise the inputs with their running mean and variance
@@ -196,19 +198,47 @@ impl Recorded {
     }
 }
 
+/// The shortest window [`cnn_layers`] takes: 5 readings for the first convolution, 2
+/// of its outputs per pooled one, 5 pooled values for the second.
+pub const CNN_MIN_WINDOW: usize = 14;
+
+/// The CNN of `--model cnn` for windows of `window` readings of `axes` axes (channel
+/// first: one channel per axis) and `classes` classes; `None` for a window shorter than
+/// [`CNN_MIN_WINDOW`] or more than 254 axes.
+pub fn cnn_layers(axes: usize, window: usize, classes: usize) -> Option<Vec<Dense>> {
+    use microtrain::shape::Padding;
+    if window < CNN_MIN_WINDOW || axes > 254 {
+        return None;
+    }
+    let l1 = window - 4;
+    let l2 = l1 / 2;
+    let l3 = l2 - 4;
+    Some(vec![
+        Dense::conv1d(axes, 8, 5, 1, Padding::None, window, Activation::Relu),
+        Dense::max_pool1d(8, l1, 2, 2),
+        Dense::conv1d(8, 16, 5, 1, Padding::None, l2, Activation::Relu),
+        Dense::global_avg_pool1d(16, l3),
+        Dense::new(16, classes, Activation::Identity),
+    ])
+}
+
 /// The pipeline over one recorded file: validator, sliding window, model input.
 struct Windows {
     validator: Validator<MAX_AXES>,
     buf: Vec<f32>,
     input: Vec<f32>,
+    /// The raw window channel-major (`[axis][reading]`, for the CNN) rather than
+    /// reading after reading.
+    channels_first: bool,
 }
 
 impl Windows {
-    fn new(p: &Pipeline) -> Self {
+    fn new(p: &Pipeline, channels_first: bool) -> Self {
         Windows {
             validator: Validator::new(p.range),
             buf: Vec::with_capacity(p.window * p.axes),
             input: vec![0.0; p.inputs()],
+            channels_first,
         }
     }
 
@@ -227,6 +257,13 @@ impl Windows {
         }
         match p.input {
             InputKind::Features => features_flat(&self.buf, p.axes, &mut self.input),
+            InputKind::RawWindow if self.channels_first => {
+                for (t, reading) in self.buf.chunks_exact(p.axes).enumerate() {
+                    for (a, v) in reading.iter().enumerate() {
+                        self.input[a * p.window + t] = *v;
+                    }
+                }
+            }
             InputKind::RawWindow => self.input.copy_from_slice(&self.buf),
         }
         self.buf.drain(..p.hop * p.axes);
@@ -252,18 +289,41 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
             l.hidden, l.lr
         ));
     }
-    let layers = vec![
-        Dense::new(p.inputs(), l.hidden, Activation::Relu),
-        Dense::new(l.hidden, p.classes, Activation::Identity),
-    ];
+    let layers = if l.cnn {
+        if p.input != InputKind::RawWindow {
+            return Err("--model cnn reads the raw window: add --input raw".into());
+        }
+        cnn_layers(p.axes, p.window, p.classes).ok_or_else(|| {
+            format!(
+                "--model cnn needs windows of at least {CNN_MIN_WINDOW} readings (--window {})",
+                p.window
+            )
+        })?
+    } else {
+        vec![
+            Dense::new(p.inputs(), l.hidden, Activation::Relu),
+            Dense::new(l.hidden, p.classes, Activation::Identity),
+        ]
+    };
     let opt = AnyOptimizer::from(Adam::new(l.lr));
-    let mut model = HostModel::new(layers, &opt);
+    let mut model = HostModel::new(layers.clone(), &opt);
     let mut net = model
         .trainer(opt, Loss::SoftmaxCrossEntropy)
         .map_err(|e| format!("model: {e}"))?;
     net.init_params(l.seed);
+    let model = if l.cnn {
+        format!(
+            "CNN {}x{} -> conv 8 k5, maxpool 2, conv 16 k5, global average -> {} ({} parameters)",
+            p.axes,
+            p.window,
+            p.classes,
+            microtrain::shape::params_len(&layers)
+        )
+    } else {
+        format!("MLP {}-{}-{}", p.inputs(), l.hidden, p.classes)
+    };
     println!(
-        "stream: {}, seed {}, {} axes ({}), window {} hop {} at {} Hz, range {}, {} classes ({}), {:?} input{}, MLP {}-{}-{}",
+        "stream: {}, seed {}, {} axes ({}), window {} hop {} at {} Hz, range {}, {} classes ({}), {:?} input{}, {model}",
         rec.name,
         l.seed,
         p.axes,
@@ -276,14 +336,11 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
         classes.join(","),
         p.input,
         if l.standardize { " (standardised)" } else { "" },
-        p.inputs(),
-        l.hidden,
-        p.classes
     );
     let k = p.classes;
     let mut confusion = vec![vec![0u32; k]; k];
     let mut metrics = Metrics::new();
-    let mut win = Windows::new(&p);
+    let mut win = Windows::new(&p, l.cnn);
     let (mut mean, mut m2) = (vec![0.0f32; p.inputs()], vec![0.0f32; p.inputs()]);
     let mut scale = RunningScale::new(&mut mean, &mut m2);
     let (mut windows, mut unlabelled) = (0u32, 0u32);
@@ -360,7 +417,7 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
             }
             let mut conf = vec![vec![0u32; k]; k];
             let mut acc = Accuracy::default();
-            let mut win = Windows::new(&p);
+            let mut win = Windows::new(&p, l.cnn);
             for (line, r) in &t.rows {
                 let (read, class) = t.row(*line, r, &classes, &mut reading)?;
                 if !win.push(&p, read.map(|()| reading.as_slice())) {
@@ -445,6 +502,7 @@ mod tests {
             pipeline: Pipeline::DEMO,
             labels: None,
             hidden: 16,
+            cnn: false,
             lr: 0.02,
             standardize: false,
             seed: 1,
