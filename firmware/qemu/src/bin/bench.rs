@@ -1,12 +1,10 @@
 //! Instruction, RAM and stack figures of one training step, for `firmware/qemu/bench/run`.
 //!
-//! For each workload: a warm-up step, then a region with zero steps and a region with
-//! `STEPS` steps, each between calls to the marker functions `bench_start` and
-//! `bench_stop`. The QEMU plugin (`bench/insn_count.c`) counts the guest instructions
-//! executed in each region; the difference of the two, divided by the steps (and by
-//! the batch for batched workloads), is the cost of a step with nothing else in it.
-//! The firmware logs each workload's training RAM (the bytes of its storage) and the
-//! peak stack of its steps (stack painting below the caller's stack pointer).
+//! Each workload is counted by `measure.rs` (shared with `bench-fixed`): a warm-up
+//! step, a region with zero steps and one with the workload's steps; the difference, divided
+//! by the steps (and by the batch for batched workloads), is the cost of a step with
+//! nothing else in it. The firmware logs each workload's training RAM (the bytes of its
+//! storage) and the peak stack of its steps.
 #![no_std]
 #![no_main]
 
@@ -16,6 +14,9 @@ mod stack;
 
 #[path = "../halt.rs"]
 mod halt;
+
+#[path = "../measure.rs"]
+mod measure;
 
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
@@ -72,22 +73,6 @@ const fn pretrained<const N: usize>() -> [f32; N] {
 static MLP64_WHOLE: [f32; microtrain::shape::params_len(&MLP64)] = pretrained();
 static IRIS_WHOLE: [f32; microtrain::shape::params_len(&IRIS)] = pretrained();
 
-/// Marks the start of a counted region. Never inlined, and different from
-/// `bench_stop` so that the linker cannot fold the two.
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn bench_start() {
-    cortex_m::asm::nop();
-}
-
-/// Marks the end of a counted region.
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn bench_stop() {
-    cortex_m::asm::nop();
-    cortex_m::asm::nop();
-}
-
 /// One single-sample step, as a streaming device runs it.
 #[inline(never)]
 fn one_sample<O: Optimizer, P: Plan>(
@@ -140,32 +125,7 @@ fn workload<O: Optimizer, P: Plan>(
             one_batch(t, &data)
         }
     };
-    if step(&mut t).is_err() {
-        defmt::error!("{=str}: warm-up step rejected", name);
-        return false;
-    }
-    bench_start();
-    bench_stop();
-    let sp = cortex_m::register::msp::read();
-    stack::paint();
-    let mut ok = true;
-    bench_start();
-    for _ in 0..steps {
-        ok &= step(&mut t).is_ok();
-    }
-    bench_stop();
-    // The deepest the steps went below this function's stack pointer.
-    let step_stack = stack::peak().saturating_sub(stack::top().saturating_sub(sp));
-    defmt::println!(
-        "workload {=str} steps {=u32} batch {=u32} ram {=u32} stack {=u32} ok {=bool}",
-        name,
-        steps,
-        batch as u32,
-        ram as u32,
-        step_stack,
-        ok
-    );
-    ok
+    measure::measure(name, steps, batch as u32, ram, || step(&mut t).is_ok())
 }
 
 // `#[entry]` passes each `static mut` below to `main` as an argument.
