@@ -52,7 +52,7 @@ def ensure_venv():
         subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
     ok = subprocess.run([py, "-c", "import sklearn"], capture_output=True).returncode == 0
     if not ok:
-        subprocess.run([py, "-m", "pip", "install", "--quiet", SKLEARN], check=True)
+        subprocess.run([py, "-m", "pip", "install", "--quiet", "--no-cache-dir", SKLEARN], check=True)
     os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
 
 
@@ -60,7 +60,7 @@ def wheel():
     found = glob.glob(os.path.join(HAR, "aeon-1.6.0-*.whl"))
     if not found:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", AEON, "-d", HAR],
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-cache-dir", "--no-deps", AEON, "-d", HAR],
             check=True,
         )
         found = glob.glob(os.path.join(HAR, "aeon-1.6.0-*.whl"))
