@@ -472,6 +472,59 @@ pub(crate) fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
     }
 }
 
+/// `y[i] += a * x[i]` over the common length ([`super::portable::axpy`], same bits:
+/// `VMLA` rounds the product before adding): four floats per `VLDM`/`VSTM`, then one
+/// at a time. A convolution's taps run it once per (output channel, input channel,
+/// tap), over the positions the tap reaches.
+#[allow(unsafe_code)]
+pub(crate) fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    let n = y.len().min(x.len());
+    let (chunks, rem) = (n / 4, n % 4);
+    // SAFETY: the block reads `n` floats of `x` and reads and writes `n` floats of `y`
+    // (`chunks` groups of four, then `rem` single ones; each loop is skipped when its
+    // count is zero), `n` being the shorter length; `y` is a `&mut` slice distinct
+    // from `x`. The FPU registers used (s0-s11) are declared clobbered, every core
+    // register changed is an operand, and no stack is touched; the hard-float ABI
+    // guarantees an enabled FPU.
+    unsafe {
+        fpu_asm!(
+            s0_s15;
+            concat!(
+                "vmov s0, {a}\n",
+                "movs {j}, {chunks}\n",
+                "beq 2f\n",
+                "1:\n",
+                "vldmia {y}, {{s4-s7}}\n",
+                "vldmia {x}!, {{s8-s11}}\n",
+                "vmla.f32 s4, s0, s8\n",
+                "vmla.f32 s5, s0, s9\n",
+                "vmla.f32 s6, s0, s10\n",
+                "vmla.f32 s7, s0, s11\n",
+                "vstmia {y}!, {{s4-s7}}\n",
+                "subs {j}, {j}, #1\n",
+                "bne 1b\n",
+                "2:\n",
+                "movs {j}, {rem}\n",
+                "beq 4f\n",
+                "3:\n",
+                "vldr s4, [{y}]\n",
+                "vldmia {x}!, {{s8}}\n",
+                "vmla.f32 s4, s0, s8\n",
+                "vstmia {y}!, {{s4}}\n",
+                "subs {j}, {j}, #1\n",
+                "bne 3b\n",
+                "4:",
+            ),
+            y = inout(reg) y.as_mut_ptr() => _,
+            x = inout(reg) x.as_ptr() => _,
+            a = in(reg) a.to_bits(),
+            chunks = in(reg) chunks,
+            rem = in(reg) rem,
+            j = out(reg) _,
+        );
+    }
+}
+
 /// `s = W^T d` for a row-major `W` of `s.len()` columns, summed over the rows in order
 /// from zero ([`super::portable::transposed`], same bits), over as many rows as `w`
 /// and `d` hold, as the portable loop.

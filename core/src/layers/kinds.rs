@@ -128,9 +128,13 @@ fn layer_forward(l: &Dense, w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
                         let (Some(zs), Some(xs)) = (row.get_mut(t0..t1), xi.get(p0..)) else {
                             continue;
                         };
-                        zs.iter_mut()
-                            .zip(xs.iter().step_by(c.s.max(1)))
-                            .for_each(|(z, v)| *z += wij * v);
+                        if c.s == 1 {
+                            kernels::axpy(zs, *wij, xs);
+                        } else {
+                            zs.iter_mut()
+                                .zip(xs.iter().step_by(c.s.max(1)))
+                                .for_each(|(z, v)| *z += wij * v);
+                        }
                     }
                 }
             }
@@ -252,18 +256,24 @@ fn layer_backward(
                         };
                         // dW[o][i][j] += sum_t d[o][t] x[i][t s + j - p].
                         let xs = xi.get(p0..).unwrap_or(&[]);
-                        *gij += ds
-                            .iter()
-                            .zip(xs.iter().step_by(step))
-                            .map(|(dt, v)| dt * v)
-                            .sum::<f32>();
+                        *gij += if step == 1 {
+                            kernels::dot(ds, xs)
+                        } else {
+                            ds.iter()
+                                .zip(xs.iter().step_by(step))
+                                .map(|(dt, v)| dt * v)
+                                .sum::<f32>()
+                        };
                         // s[i][t s + j - p] += W[o][i][j] d[o][t].
                         let at = i * c.len + p0..(i + 1) * c.len;
-                        if let Some(ss) = s.as_deref_mut().and_then(|s| s.get_mut(at)) {
-                            ss.iter_mut()
+                        match s.as_deref_mut().and_then(|s| s.get_mut(at)) {
+                            Some(ss) if step == 1 => kernels::axpy(ss, *wij, ds),
+                            Some(ss) => ss
+                                .iter_mut()
                                 .step_by(step)
                                 .zip(ds)
-                                .for_each(|(sp, dt)| *sp += wij * dt);
+                                .for_each(|(sp, dt)| *sp += wij * dt),
+                            None => {}
                         }
                     }
                 }

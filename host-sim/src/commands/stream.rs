@@ -115,6 +115,11 @@ pub struct StreamArgs {
     /// source; updated by every training window, frozen for --test-csv).
     #[arg(long)]
     pub standardize: bool,
+    /// Passes over the training CSV (csv source). The first is the stream as the device
+    /// sees it (the prequential figures); the others train on the same windows again,
+    /// as an offline learner's epochs, before --test-csv is scored.
+    #[arg(long, default_value_t = 1)]
+    pub passes: u32,
     /// Also plot the running accuracy to PATH's .png and .svg.
     #[arg(long, value_name = "PATH")]
     pub plot: Option<PathBuf>,
@@ -287,6 +292,7 @@ pub fn run(args: &StreamArgs) -> Result<(), String> {
                 standardize: args.standardize,
                 seed: args.seed,
                 log_every: args.log_every.max(1),
+                passes: args.passes,
             };
             let out = csv_source::run(path, args.test_csv.as_deref(), &learning)?;
             println!("checksum {:#010x}", out.checksum);
@@ -318,9 +324,9 @@ pub fn run(args: &StreamArgs) -> Result<(), String> {
             if args.csv.is_some() || args.test_csv.is_some() {
                 return Err("--csv and --test-csv are only read with --source csv".into());
             }
-            if !args.pipeline().is_demo() || args.labels.is_some() || args.standardize {
+            if !args.pipeline().is_demo() || args.labels.is_some() || args.standardize || args.passes != 1 {
                 return Err(
-                    "--window, --hop, --sample-rate, --range, --classes, --labels, --input and --standardize configure a \
+                    "--window, --hop, --sample-rate, --range, --classes, --labels, --input, --standardize and --passes configure a \
                      recorded stream (--source csv); the simulated stream is the demo's"
                         .into(),
                 );

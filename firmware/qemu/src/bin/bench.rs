@@ -52,6 +52,20 @@ const HAR_DENSE: [Dense; 2] = [
     Dense::new(192, 4, Activation::Relu),
     Dense::new(4, 4, Activation::Identity),
 ];
+/// BasicMotions as the README trains it (windows of 20 readings of 6 axes, 4
+/// activities): the 18-16-4 MLP on the 18 features the device computes, and the CNN
+/// of `microtrain-sim stream --model cnn` on the raw window (channel-major).
+const BM_MLP: [Dense; 2] = [
+    Dense::new(18, 16, Activation::Relu),
+    Dense::new(16, 4, Activation::Identity),
+];
+const BM_CNN: [Dense; 5] = [
+    Dense::conv1d(6, 8, 5, 1, Padding::None, 20, Activation::Relu),
+    Dense::max_pool1d(8, 16, 2, 2),
+    Dense::conv1d(8, 16, 5, 1, Padding::None, 8, Activation::Relu),
+    Dense::global_avg_pool1d(16, 4),
+    Dense::new(16, 4, Activation::Identity),
+];
 const ADAM: Adam = Adam::new(0.001);
 const SGD: Sgd = Sgd::new(0.01);
 const ROWS: usize = 32;
@@ -147,6 +161,9 @@ fn main() -> ! {
         Storage::sized_for(&HAR_CNN, ADAM.state_per_param());
     static mut HAR_DENSE_ADAM: storage_for!(&HAR_DENSE, ADAM) =
         Storage::sized_for(&HAR_DENSE, ADAM.state_per_param());
+    static mut BM_MLP_ADAM: online_storage_for!(&BM_MLP, ADAM) =
+        OnlineStorage::sized_for(&BM_MLP, ADAM.state_per_param());
+    static mut BM_CNN_ADAM: storage_for!(&BM_CNN, ADAM) = Storage::sized_for(&BM_CNN, ADAM.state_per_param());
     static mut X: [f32; 64 * ROWS] = [0.0; 64 * ROWS];
     static mut LABELS: [u16; ROWS] = [0; ROWS];
     for (i, v) in X.iter_mut().enumerate() {
@@ -166,6 +183,8 @@ fn main() -> ! {
         core::mem::size_of_val(IRIS_BIAS_ADAM),
         core::mem::size_of_val(HAR_CNN_ADAM),
         core::mem::size_of_val(HAR_DENSE_ADAM),
+        core::mem::size_of_val(BM_MLP_ADAM),
+        core::mem::size_of_val(BM_CNN_ADAM),
     ];
     let mut ok = true;
     ok &= workload::<_, plan_for!(&IRIS, ADAM, LOSS)>(
@@ -280,6 +299,29 @@ fn main() -> ! {
         labels,
         1,
         20,
+    );
+    // BasicMotions' two models (README, "Real recorded data").
+    ok &= workload::<_, plan_for!(&BM_MLP, ADAM, LOSS; online)>(
+        "bm-mlp-adam-b1-online",
+        &BM_MLP,
+        BM_MLP_ADAM.buffers(),
+        sizes[9],
+        ADAM,
+        x,
+        labels,
+        1,
+        20,
+    );
+    ok &= workload::<_, plan_for!(&BM_CNN, ADAM, LOSS)>(
+        "bm-cnn-adam-b1",
+        &BM_CNN,
+        BM_CNN_ADAM.buffers(),
+        sizes[10],
+        ADAM,
+        x,
+        labels,
+        1,
+        3,
     );
     halt::exit(ok)
 }

@@ -47,6 +47,10 @@ pub struct Learning {
     pub seed: u64,
     /// Log the running metrics every this many windows.
     pub log_every: u32,
+    /// Passes over the training file (at least 1). The first is the stream as the
+    /// device sees it and gives the prequential figures; later passes train on the
+    /// same windows again, as an offline learner would (epochs), before the test.
+    pub passes: u32,
 }
 
 /// What a run measured.
@@ -289,6 +293,9 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
             l.hidden, l.lr
         ));
     }
+    if l.passes == 0 {
+        return Err("--passes 0: need at least one pass over the training file".into());
+    }
     let layers = if l.cnn {
         if p.input != InputKind::RawWindow {
             return Err("--model cnn reads the raw window: add --input raw".into());
@@ -385,13 +392,37 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
             println!("{}", event_line(&e));
         }
     }
-    let o = metrics.overall();
     let bad = win.validator.counts();
+    for _ in 1..l.passes {
+        let mut again = Windows::new(&p, l.cnn);
+        for (line, r) in &rec.rows {
+            let (read, class) = rec.row(*line, r, &classes, &mut reading)?;
+            if !again.push(&p, read.map(|()| reading.as_slice())) {
+                continue;
+            }
+            if l.standardize {
+                scale.apply(&mut again.input);
+            }
+            if let Some(c) = class {
+                net.train_sample(&again.input, Target::Class(c)).map_err(|e| {
+                    format!("{}: line {line}: the model rejected the window: {e:?}", rec.name)
+                })?;
+            }
+        }
+    }
+    let o = metrics.overall();
     println!(
         "result overall {}/{} (labelled windows, predicted before training)",
         o.correct, o.total
     );
     println!("prequential accuracy {:.1}%", pct(o));
+    if l.passes > 1 {
+        println!(
+            "then {} more passes over the labelled windows (steps {})",
+            l.passes - 1,
+            net.step_count()
+        );
+    }
     print_confusion("prequential", &classes, &confusion);
     println!("steps {} unlabelled {unlabelled}", net.step_count());
     println!(
@@ -507,6 +538,7 @@ mod tests {
             standardize: false,
             seed: 1,
             log_every: 5,
+            passes: 1,
         }
     }
 
@@ -523,6 +555,21 @@ mod tests {
             text += &format!("{t},{y},0.98,{label}\n");
         }
         text + "NaN,0,1,\n,,,\n3.5,0,1,\n"
+    }
+
+    #[test]
+    fn later_passes_train_on_but_do_not_score_the_same_windows() {
+        let f = csv_file(&demo_text());
+        let one = run(f.path(), Some(f.path()), &demo()).unwrap();
+        let three = run(f.path(), Some(f.path()), &Learning { passes: 3, ..demo() }).unwrap();
+        assert_eq!(
+            three.prequential, one.prequential,
+            "the prequential figures are the first pass's"
+        );
+        assert_eq!(three.confusion, one.confusion);
+        assert_ne!(three.checksum, one.checksum, "passes 2 and 3 trained the model");
+        let err = run(f.path(), None, &Learning { passes: 0, ..demo() }).unwrap_err();
+        assert!(err.contains("--passes 0"), "{err}");
     }
 
     /// The rows through the device's App (fixed-size model, fixed plan) with windows
