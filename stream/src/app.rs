@@ -38,7 +38,8 @@ pub struct WindowOutcome {
 /// overlap by `LEN - HOP`); the defaults are the demo's 32 and 32. `P` is the model's
 /// plan (see [`Learner`]). `AXES` values per reading; `INPUTS` the model's inputs:
 /// the window's features (`3 AXES`: mean, standard deviation and jerk per axis,
-/// [`features_flat`]) or the raw window (`LEN AXES` values, reading after reading);
+/// [`features_flat`]) or the raw window (`LEN AXES` values, channel-major: one row of
+/// `LEN` readings per axis, as a `Conv1d` layer takes it);
 /// `CLASSES` its outputs. The defaults are the demo's 3, 9 and 3; another choice is a
 /// compile error unless `INPUTS` is one of the two.
 #[derive(Debug)]
@@ -118,14 +119,22 @@ impl<
         Ok(self.window.push(r))
     }
 
-    /// The model's input for the current window: its features, or the raw readings.
+    /// The model's input for the current window: its features, or the raw readings
+    /// channel-major (`x[a LEN + t]` is axis `a` of reading `t`, oldest first: one row
+    /// per axis, the `[channels][length]` layout a `Conv1d` layer reads).
     pub fn current_features(&self) -> [f32; INPUTS] {
         let mut x = [0.0f32; INPUTS];
-        let samples = self.window.samples().as_flattened();
+        let samples = self.window.samples();
         if INPUTS == 3 * AXES {
-            features_flat(samples, AXES, &mut x);
-        } else if let Some(raw) = samples.get(..INPUTS) {
-            x.copy_from_slice(raw);
+            features_flat(samples.as_flattened(), AXES, &mut x);
+        } else {
+            for (t, reading) in samples.iter().enumerate() {
+                for (a, v) in reading.iter().enumerate() {
+                    if let Some(slot) = x.get_mut(a * LEN + t) {
+                        *slot = *v;
+                    }
+                }
+            }
         }
         x
     }

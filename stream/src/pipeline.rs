@@ -21,8 +21,9 @@ pub enum InputKind {
     /// Per axis mean, standard deviation and jerk ([`features`](crate::features)):
     /// `3 * axes` inputs.
     Features,
-    /// The window's readings themselves, oldest first, `window * axes` inputs (for a
-    /// convolutional model; an MLP can take them too).
+    /// The window's readings themselves, `window * axes` inputs, channel-major: one
+    /// row of `window` readings (oldest first) per axis, the `[channels][length]`
+    /// layout of a convolutional model's input (an MLP can take them too).
     RawWindow,
 }
 

@@ -44,7 +44,8 @@ pub enum ModelArg {
 pub enum InputArg {
     /// Per axis mean, standard deviation and jerk (3 per axis).
     Features,
-    /// The window's readings themselves (window x axes inputs).
+    /// The window's readings themselves (window x axes inputs), channel-major: one row
+    /// of readings per axis, as the device's App gives them.
     Raw,
 }
 

@@ -231,18 +231,14 @@ struct Windows {
     validator: Validator<MAX_AXES>,
     buf: Vec<f32>,
     input: Vec<f32>,
-    /// The raw window channel-major (`[axis][reading]`, for the CNN) rather than
-    /// reading after reading.
-    channels_first: bool,
 }
 
 impl Windows {
-    fn new(p: &Pipeline, channels_first: bool) -> Self {
+    fn new(p: &Pipeline) -> Self {
         Windows {
             validator: Validator::new(p.range),
             buf: Vec::with_capacity(p.window * p.axes),
             input: vec![0.0; p.inputs()],
-            channels_first,
         }
     }
 
@@ -261,14 +257,14 @@ impl Windows {
         }
         match p.input {
             InputKind::Features => features_flat(&self.buf, p.axes, &mut self.input),
-            InputKind::RawWindow if self.channels_first => {
+            // Channel-major, as the device's `App` gives it: `[axis][reading]`.
+            InputKind::RawWindow => {
                 for (t, reading) in self.buf.chunks_exact(p.axes).enumerate() {
                     for (a, v) in reading.iter().enumerate() {
                         self.input[a * p.window + t] = *v;
                     }
                 }
             }
-            InputKind::RawWindow => self.input.copy_from_slice(&self.buf),
         }
         self.buf.drain(..p.hop * p.axes);
         true
@@ -347,7 +343,7 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
     let k = p.classes;
     let mut confusion = vec![vec![0u32; k]; k];
     let mut metrics = Metrics::new();
-    let mut win = Windows::new(&p, l.cnn);
+    let mut win = Windows::new(&p);
     let (mut mean, mut m2) = (vec![0.0f32; p.inputs()], vec![0.0f32; p.inputs()]);
     let mut scale = RunningScale::new(&mut mean, &mut m2);
     let (mut windows, mut unlabelled) = (0u32, 0u32);
@@ -394,7 +390,7 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
     }
     let bad = win.validator.counts();
     for _ in 1..l.passes {
-        let mut again = Windows::new(&p, l.cnn);
+        let mut again = Windows::new(&p);
         for (line, r) in &rec.rows {
             let (read, class) = rec.row(*line, r, &classes, &mut reading)?;
             if !again.push(&p, read.map(|()| reading.as_slice())) {
@@ -448,7 +444,7 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
             }
             let mut conf = vec![vec![0u32; k]; k];
             let mut acc = Accuracy::default();
-            let mut win = Windows::new(&p, l.cnn);
+            let mut win = Windows::new(&p);
             for (line, r) in &t.rows {
                 let (read, class) = t.row(*line, r, &classes, &mut reading)?;
                 if !win.push(&p, read.map(|()| reading.as_slice())) {
@@ -686,7 +682,8 @@ mod tests {
     /// The five-axis, two-class recording of `any_axes_string_labels_hop_and_range`
     /// through a device's `App` built for it (windows of 10 every 5 readings, range
     /// 40, 15 features or the 50 raw values, 2 classes, const generics and a fixed
-    /// plan): the simulator's weights, bit for bit.
+    /// plan; and the CNN on raw windows of 16 every 8): the simulator's weights, bit
+    /// for bit.
     #[test]
     fn a_device_app_of_any_axes_and_classes_gives_the_simulators_weights() {
         use microtrain::{plan_for, storage_for};
@@ -713,10 +710,10 @@ mod tests {
             text += &format!("{n},{v},{},{},0.1,{label}\n", 9.8 + n, v / 2.0);
         }
         /// Every row of `text` through `app` (labels: move 0, still 1).
-        fn feed<'a, P: microtrain::Plan, const INPUTS: usize>(
-            mut app: App<'a, 10, 5, P, 5, INPUTS, 2>,
+        fn feed<'a, const LEN: usize, const HOP: usize, P: microtrain::Plan, const INPUTS: usize>(
+            mut app: App<'a, LEN, HOP, P, 5, INPUTS, 2>,
             text: &str,
-        ) -> App<'a, 10, 5, P, 5, INPUTS, 2> {
+        ) -> App<'a, LEN, HOP, P, 5, INPUTS, 2> {
             for line in text.lines().skip(1) {
                 let c: Vec<&str> = line.split(',').collect();
                 let r: [f32; 5] = core::array::from_fn(|i| c[i].parse().unwrap());
@@ -757,6 +754,34 @@ mod tests {
                 .unwrap();
         let app = feed(App::<'_, 10, 5, _, 5, 50, 2>::with_window(learner, 40.0), &text);
         assert_eq!(host.checksum, weights_checksum(app.learner().params()));
+        // The CNN of `--model cnn` on the raw window (channel-major on both sides):
+        // windows of 16 every 8 readings.
+        const CNN: [Dense; 5] = [
+            Dense::conv1d(5, 8, 5, 1, microtrain::shape::Padding::None, 16, Activation::Relu),
+            Dense::max_pool1d(8, 12, 2, 2),
+            Dense::conv1d(8, 16, 5, 1, microtrain::shape::Padding::None, 6, Activation::Relu),
+            Dense::global_avg_pool1d(16, 2),
+            Dense::new(16, 2, Activation::Identity),
+        ];
+        assert_eq!(cnn_layers(5, 16, 2).unwrap(), CNN);
+        let cnn = Learning {
+            pipeline: Pipeline {
+                input: InputKind::RawWindow,
+                window: 16,
+                hop: 8,
+                ..pipeline
+            },
+            cnn: true,
+            ..demo()
+        };
+        let host = run(f.path(), None, &cnn).unwrap();
+        let mut storage: storage_for!(&CNN, OPT) = microtrain::Storage::new();
+        let learner =
+            Learner::<plan_for!(&CNN, OPT, LOSS), 80, 2>::with_model(&CNN, storage.buffers(), OPT, 1)
+                .unwrap();
+        let app = feed(App::<'_, 16, 8, _, 5, 80, 2>::with_window(learner, 40.0), &text);
+        assert_eq!(host.checksum, weights_checksum(app.learner().params()));
+        assert_eq!(host.prequential, app.metrics().overall());
         // A model of the wrong shape is refused, naming the layer.
         let mut storage: storage_for!(&FEAT, OPT) = microtrain::Storage::new();
         let e = Learner::<plan_for!(&FEAT, OPT, LOSS), 14, 2>::with_model(&FEAT, storage.buffers(), OPT, 1)
