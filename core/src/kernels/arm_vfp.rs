@@ -17,8 +17,8 @@
 //! same data and compares the results bit for bit.
 
 pub(crate) use super::portable::{
-    bias_dot, dot, find_non_finite, first_non_finite, first_out_of_range, l2_norm, max_abs,
-    outer_acc_and_back, scale,
+    bias_dot, find_non_finite, first_non_finite, first_out_of_range, l2_norm, max_abs, outer_acc_and_back,
+    scale,
 };
 
 /// `asm!` with FPU registers declared clobbered: `s0_s15;` or `s0_s23;` first. Stable
@@ -470,6 +470,64 @@ pub(crate) fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
             j = out(reg) _,
         );
     }
+}
+
+/// `sum(a[i] * b[i])` over the common length in [`super::portable::dot`]'s order
+/// (four interleaved partial sums from +0, added as `(s0 + s1) + (s2 + s3)`, then the
+/// remainder in order; same bits: `VMLA` rounds the product before adding): four
+/// floats of each per `VLDM`, the sums in registers. A convolution's weight gradient
+/// runs it once per (output channel, input channel, tap).
+#[allow(unsafe_code)]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (chunks, rem) = (n / 4, n % 4);
+    let out: u32;
+    // SAFETY: the block reads `n` floats of `a` and of `b` (`chunks` groups of four,
+    // then `rem` single ones; each loop is skipped when its count is zero), `n` being
+    // the shorter length, and the four floats of `ZEROS`; it writes no memory. The FPU
+    // registers used (s0-s11) are declared clobbered, every core register changed is
+    // an operand, and no stack is touched; the hard-float ABI guarantees an enabled FPU.
+    unsafe {
+        fpu_asm!(
+            s0_s15;
+            concat!(
+                "vldmia {z}, {{s0-s3}}\n",
+                "movs {j}, {chunks}\n",
+                "beq 2f\n",
+                "1:\n",
+                "vldmia {a}!, {{s4-s7}}\n",
+                "vldmia {b}!, {{s8-s11}}\n",
+                "vmla.f32 s0, s4, s8\n",
+                "vmla.f32 s1, s5, s9\n",
+                "vmla.f32 s2, s6, s10\n",
+                "vmla.f32 s3, s7, s11\n",
+                "subs {j}, {j}, #1\n",
+                "bne 1b\n",
+                "2:\n",
+                "vadd.f32 s0, s0, s1\n",
+                "vadd.f32 s2, s2, s3\n",
+                "vadd.f32 s0, s0, s2\n",
+                "movs {j}, {rem}\n",
+                "beq 4f\n",
+                "3:\n",
+                "vldmia {a}!, {{s4}}\n",
+                "vldmia {b}!, {{s8}}\n",
+                "vmla.f32 s0, s4, s8\n",
+                "subs {j}, {j}, #1\n",
+                "bne 3b\n",
+                "4:\n",
+                "vmov {out}, s0",
+            ),
+            a = inout(reg) a.as_ptr() => _,
+            b = inout(reg) b.as_ptr() => _,
+            z = in(reg) ZEROS.as_ptr(),
+            chunks = in(reg) chunks,
+            rem = in(reg) rem,
+            j = out(reg) _,
+            out = out(reg) out,
+        );
+    }
+    f32::from_bits(out)
 }
 
 /// `y[i] += a * x[i]` over the common length ([`super::portable::axpy`], same bits:

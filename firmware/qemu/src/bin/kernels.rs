@@ -1,7 +1,7 @@
 //! Self-test of the FPU assembly kernels, for `firmware/run-tests` on mps2-an386
 //! (Cortex-M4F): the kernels of `microtrain::kernels` (`affine`, `affine_relu`,
 //! `outer_acc`, `transposed`, `transposed_relu`, `outer_acc_and_back`, `sum_abs`,
-//! `max_of`, `copy`, `fill`, `axpy`; `core/src/kernels/arm_vfp.rs`; `affine` and `transposed`
+//! `max_of`, `copy`, `fill`, `axpy`, `dot`; `core/src/kernels/arm_vfp.rs`; `affine` and `transposed`
 //! have register paths for rows of 4 and 8 floats) and the Adam and plain-SGD
 //! `UpdateRule::update_outer` and `Optimizer::step` (`core/src/optim/vfp.rs`), against the portable
 //! Rust arithmetic they stand for, bit for bit (`to_bits`).
@@ -22,7 +22,7 @@
 //!   in `W` and `d`), exact and mismatched lengths (`a` shorter or longer than `s`);
 //! - `sum_abs`, `max_of`, `copy` and `fill` on 0 to 40 floats, with and without NaN and
 //!   infinities; `axpy` (`y[i] += a * x[i]`, a convolution's tap) on 0 to 40 floats into
-//!   every length of `y` from 0 to 42;
+//!   every length of `y` from 0 to 42, and `dot` of the same slices;
 //! - the portable ReLU against `Activation::Relu` on special values;
 //! - `update_outer` (without and with a gradient buffer, which must then hold
 //!   `d[i] * x[j]`): `UpdateRule::update` row by row with the gradient `d[i] * x[j]`, for
@@ -51,8 +51,8 @@ mod halt;
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
 use microtrain::kernels::{
-    affine, affine_relu, axpy, copy, max_of, outer_acc, outer_acc_and_back, portable, sum_abs, transposed,
-    transposed_relu,
+    affine, affine_relu, axpy, copy, dot, max_of, outer_acc, outer_acc_and_back, portable, sum_abs,
+    transposed, transposed_relu,
 };
 use microtrain::layers::dense;
 use microtrain::{
@@ -129,10 +129,11 @@ enum Kernel {
     TrainerStep,
     Sqrt,
     Axpy,
+    Dot,
 }
 
 /// The number of `Kernel`s.
-const KERNELS: usize = 24;
+const KERNELS: usize = 25;
 
 impl Kernel {
     const ALL: [Kernel; KERNELS] = [
@@ -160,6 +161,7 @@ impl Kernel {
         Kernel::TrainerStep,
         Kernel::Sqrt,
         Kernel::Axpy,
+        Kernel::Dot,
     ];
 
     fn name(self) -> &'static str {
@@ -188,6 +190,7 @@ impl Kernel {
             Kernel::TrainerStep => "Trainer: unchecked forward, error propagation, update",
             Kernel::Sqrt => "sqrt",
             Kernel::Axpy => "axpy (mismatched lengths)",
+            Kernel::Dot => "dot (mismatched lengths)",
         }
     }
 
@@ -200,6 +203,7 @@ impl Kernel {
             Kernel::TransposedReluRagged => Some("w d s a"),
             Kernel::Copy => Some("dst src - -"),
             Kernel::Axpy => Some("y x - -"),
+            Kernel::Dot => Some("a b - -"),
             _ => None,
         }
     }
@@ -553,7 +557,7 @@ fn check_max_and_copy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, sp
 
 /// `axpy` of `len` floats of `x` (with NaN and infinities when `special`) into a `y` of
 /// every length from 0 to `len + 2`, for a few factors `a`: the floats of `y` past the
-/// common length, and the one past `y`, must keep their sentinels.
+/// common length, and the one past `y`, must keep their sentinels. Then `dot(x, y)`.
 fn check_axpy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special: bool) {
     const SENTINEL: f32 = -7.25;
     let x = &mut b.x[..len];
@@ -581,6 +585,15 @@ fn check_axpy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special: b
                 lens: [y_len, len, 0, 0],
             };
             t.check(case, &[("y", &*y, &want[..y_len + 1])]);
+            // `dot` of the same two slices (the common length counts).
+            let case = Case {
+                kernel: Kernel::Dot,
+                ..case
+            };
+            t.check(
+                case,
+                &[("dot", &[dot(x, &y[..y_len])], &[portable::dot(x, &y[..y_len])])],
+            );
         }
     }
 }
