@@ -26,7 +26,8 @@ class Error(ValueError):
 ArrayLike = Union[npt.ArrayLike, np.ndarray]
 
 class Model:
-    """A stack of dense layers with its loss, optimizer and training state."""
+    """A stack of layers (dense, 1-d convolutions, pooling) with its loss, optimizer
+    and training state."""
 
     def __init__(
         self,
@@ -37,9 +38,17 @@ class Model:
         seed: int = 0,
         schedule: str = "constant",
         clip_norm: Optional[float] = None,
+        *,
+        input_channels: int = 1,
         **hyperparameters: Union[float, bool],
     ) -> None:
-        """`layers` as the simulator's --layers: "16:relu,3:identity". Losses: mse,
+        """`layers` as the simulator's --layers: "16:relu,3:identity" (dense layers,
+        OUTPUTS:ACTIVATION), and over inputs of `input_channels` channels (each row
+        `[channels][length]`, channel-major as PyTorch's `[N, C, L]` flattened) the
+        sequence layers conv1d:OUT:KERNEL:STRIDE:none|same:ACTIVATION, maxpool:K[:S],
+        avgpool:K[:S], gap (global average pool) and flatten, e.g.
+        "conv1d:8:5:1:none:relu,maxpool:2,gap,3:identity" with input_channels=3. A bad
+        spec raises Error naming the layer ("layers: layer 2: ..."). Losses: mse,
         binary_cross_entropy, softmax_cross_entropy. Optimizers: the core's registry
         (sgd, adagrad, adadelta, rmsprop, adam, adamw, radam), with PyTorch's
         hyperparameter names and defaults (lr=..., momentum=..., nesterov=True, ...).

@@ -1,7 +1,7 @@
 //! [`Checkpointer`]: two slots in a flash region, written alternately.
 
-use crate::error::{ConfigError, OptimizerField, RestoreError, SaveError};
-use crate::format::{self, Header, COMMIT, CRC, HEADER_LEN, LAYER_LEN, MAGIC, MAX_LAYERS, VERSION};
+use crate::error::{ConfigError, LayerField, OptimizerField, RestoreError, SaveError};
+use crate::format::{self, Header, LayerDesc, COMMIT, CRC, HEADER_LEN, LAYER_LEN_V2, MAGIC, MAX_LAYERS};
 use crate::io::{ReadErr, Reader, Writer};
 use crate::optimizer_id::{CheckpointOptimizer, OptimizerId};
 use crate::CHUNK;
@@ -64,10 +64,15 @@ fn newer(a: u32, b: u32) -> bool {
 }
 
 /// Bytes a checkpoint of this shape occupies in a slot, commit marker included, on a
-/// flash with write size `write_size`.
+/// flash with write size `write_size` (in the format version a save writes, see
+/// [`format::version_for`]).
 pub const fn slot_bytes(layers: &[Dense], state_per_param: usize, write_size: usize) -> usize {
     let p = shape::trainable_params_len(layers);
-    match format::total_len(layers.len(), p, p.saturating_mul(state_per_param)) {
+    let record = match format::layer_len(format::version_for(layers)) {
+        Some(r) => r,
+        None => return usize::MAX,
+    };
+    match format::total_len(record, layers.len(), p, p.saturating_mul(state_per_param)) {
         Some(t) => match format::marker_span(t, write_size) {
             Some((_, end)) => end,
             None => usize::MAX,
@@ -259,7 +264,10 @@ impl<F: NorFlash> Checkpointer<F> {
         if layers.is_empty() || layers.len() > MAX_LAYERS {
             return Err(SaveError::Shape);
         }
-        let total = format::total_len(layers.len(), params.len(), state.len()).ok_or(SaveError::Shape)?;
+        let version = format::version_for(layers);
+        let record = format::layer_len(version).ok_or(SaveError::Shape)?;
+        let total =
+            format::total_len(record, layers.len(), params.len(), state.len()).ok_or(SaveError::Shape)?;
         let (_, end) = format::marker_span(total, F::WRITE_SIZE).ok_or(SaveError::Shape)?;
         if end > self.slot_len {
             return Err(SaveError::TooLarge {
@@ -276,7 +284,7 @@ impl<F: NorFlash> Checkpointer<F> {
             None => (0, 1),
         };
         let header = Header {
-            version: VERSION,
+            version,
             flags: 0,
             total_len: total as u32,
             sequence,
@@ -288,7 +296,8 @@ impl<F: NorFlash> Checkpointer<F> {
             params: u32::try_from(params.len()).map_err(|_| SaveError::Shape)?,
             state: u32::try_from(state.len()).map_err(|_| SaveError::Shape)?,
         };
-        if layers.iter().any(|l| format::layer_record(l).is_none()) {
+        let record_of = |l: &Dense| LayerDesc::of(l).and_then(|d| d.encode(version));
+        if layers.iter().any(|l| record_of(l).is_none()) {
             return Err(SaveError::Shape);
         }
         // From here on the slot is being rewritten: if anything fails, rescan next time.
@@ -300,8 +309,8 @@ impl<F: NorFlash> Checkpointer<F> {
             .map_err(SaveError::Flash)?;
         let mut w = Writer::new(&mut self.flash, base);
         w.put(&header.encode()).map_err(SaveError::Flash)?;
-        for r in layers.iter().filter_map(format::layer_record) {
-            w.put(&r).map_err(SaveError::Flash)?;
+        for r in layers.iter().filter_map(record_of) {
+            w.put(r.get(..record).unwrap_or(&[])).map_err(SaveError::Flash)?;
         }
         for v in params.iter().chain(state.iter()) {
             w.put(&v.to_le_bytes()).map_err(SaveError::Flash)?;
@@ -313,7 +322,7 @@ impl<F: NorFlash> Checkpointer<F> {
             slot,
             sequence,
             step: header.step,
-            version: VERSION,
+            version,
         };
         self.scan = Scan::Known(Some(info));
         Ok(info)
@@ -336,17 +345,16 @@ impl<F: NorFlash> Checkpointer<F> {
             .scan_slots()
             .map_err(RestoreError::Flash)?
             .ok_or(RestoreError::NoCheckpoint)?;
-        if h.version != VERSION {
-            return Err(RestoreError::Version { found: h.version });
-        }
+        let record = format::layer_len(h.version).ok_or(RestoreError::Version { found: h.version })?;
         let layers = trainer.layers();
         let (p, s) = (trainer.params().len(), trainer.state().len());
         if usize::from(h.layers) == layers.len() {
-            // Another freezing of the same layers is named as such (its counts differ).
+            // Another kind, kind size, activation or freezing of the same layers is
+            // named as such (the counts that follow from it differ too).
             let base = self.base(info.slot);
             let mut rd = Reader::new(&mut self.flash, base, self.slot_len);
             rd.seek(HEADER_LEN);
-            check_freezing(&mut rd, layers).map_err(|e| match e {
+            check_layers(&mut rd, layers, h.version, record).map_err(|e| match e {
                 Fail::Read(ReadErr::Flash(e)) => RestoreError::Flash(e),
                 Fail::Read(ReadErr::End) => RestoreError::Corrupt {
                     offset: h.total_len as usize,
@@ -354,7 +362,15 @@ impl<F: NorFlash> Checkpointer<F> {
                 Fail::Restore(r) => r,
             })?;
         }
-        check_header(&h, layers, p, s, trainer.loss(), &trainer.optimizer().id())?;
+        check_header(
+            &h,
+            record,
+            layers,
+            p,
+            s,
+            trainer.loss(),
+            &trainer.optimizer().id(),
+        )?;
         let provided = scratch.len();
         let needed = p + s;
         let (pbuf, rest) = scratch
@@ -365,7 +381,8 @@ impl<F: NorFlash> Checkpointer<F> {
             .ok_or(RestoreError::Scratch { needed, provided })?;
         let base = self.base(info.slot);
         let mut rd = Reader::new(&mut self.flash, base, self.slot_len);
-        read_values(&mut rd, layers, pbuf, sbuf, h.total_len as usize).map_err(|e| match e {
+        let total = h.total_len as usize;
+        read_values(&mut rd, layers, h.version, record, pbuf, sbuf, total).map_err(|e| match e {
             Fail::Read(ReadErr::Flash(e)) => RestoreError::Flash(e),
             Fail::Read(ReadErr::End) => RestoreError::Corrupt {
                 offset: h.total_len as usize,
@@ -426,6 +443,7 @@ fn check_slot<F: NorFlash>(rd: &mut Reader<'_, F>) -> Result<Option<Header>, Rea
 /// Checks a complete slot's header against the trainer.
 fn check_header<E>(
     h: &Header,
+    record: usize,
     layers: &[Dense],
     params: usize,
     state: usize,
@@ -466,28 +484,66 @@ fn check_header<E>(
             expected: state,
         });
     }
-    if format::total_len(layers.len(), params, state) != Some(h.total_len as usize) {
+    if format::total_len(record, layers.len(), params, state) != Some(h.total_len as usize) {
         return Err(RestoreError::Corrupt { offset: 8 });
     }
     Ok(())
 }
 
-/// Each layer record's trainability against the model's, for layers that are the
-/// same otherwise.
-fn check_freezing<F: NorFlash>(rd: &mut Reader<'_, F>, layers: &[Dense]) -> Result<(), Fail<F::Error>> {
+/// Reads the layer record at the reader's position and decodes it (`Corrupt` for a
+/// reserved byte that is not 0); its raw bytes as well, for the CRC.
+fn read_record<F: NorFlash>(
+    rd: &mut Reader<'_, F>,
+    version: u16,
+    record: usize,
+) -> Result<(LayerDesc, [u8; LAYER_LEN_V2]), Fail<F::Error>> {
+    let mut r = [0u8; LAYER_LEN_V2];
+    let at = rd.pos();
+    rd.read(r.get_mut(..record).ok_or(Fail::Read(ReadErr::End))?)?;
+    let d = LayerDesc::decode(&r, version).map_err(|off| {
+        Fail::Restore(RestoreError::Corrupt {
+            offset: at.saturating_add(off),
+        })
+    })?;
+    Ok((d, r))
+}
+
+/// The error for layer `index`'s record `stored` against the model's layer `l`: the
+/// first field that differs, or the trainability when only that does. With `sizes`
+/// false, a difference in inputs or outputs alone is left to the counts.
+fn layer_mismatch<E>(index: usize, stored: &LayerDesc, l: &Dense, sizes: bool) -> Option<RestoreError<E>> {
+    // A model's layer always has a description (`Trainer::new` checked its sizes).
+    let mine = LayerDesc::of(l)?;
+    match stored.difference(&mine) {
+        Some((LayerField::Inputs | LayerField::Outputs, ..)) if !sizes => None,
+        Some((field, stored, expected)) => Some(RestoreError::Layer {
+            index,
+            field,
+            stored,
+            expected,
+        }),
+        None if stored.train != mine.train => Some(RestoreError::Freezing {
+            index,
+            stored: stored.train,
+            expected: mine.train,
+        }),
+        None => None,
+    }
+}
+
+/// The first pass over the layer records (the counts match): a layer of another kind,
+/// kind size, activation or activation parameter, or the same layer trained
+/// differently, is named before the counts that follow from it.
+fn check_layers<F: NorFlash>(
+    rd: &mut Reader<'_, F>,
+    layers: &[Dense],
+    version: u16,
+    record: usize,
+) -> Result<(), Fail<F::Error>> {
     for (index, l) in layers.iter().enumerate() {
-        let mut r = [0u8; LAYER_LEN];
-        rd.read(&mut r)?;
-        let Some(mine) = format::layer_record(l) else {
-            continue;
-        };
-        let (stored, expected) = (r[9], mine[9]);
-        if r[..9] == mine[..9] && stored != expected {
-            return Err(Fail::Restore(RestoreError::Freezing {
-                index,
-                stored,
-                expected,
-            }));
+        let (stored, _) = read_record(rd, version, record)?;
+        if let Some(e) = layer_mismatch(index, &stored, l, false) {
+            return Err(Fail::Restore(e));
         }
     }
     Ok(())
@@ -498,6 +554,8 @@ fn check_freezing<F: NorFlash>(rd: &mut Reader<'_, F>, layers: &[Dense]) -> Resu
 fn read_values<F: NorFlash>(
     rd: &mut Reader<'_, F>,
     layers: &[Dense],
+    version: u16,
+    record: usize,
     pbuf: &mut [f32],
     sbuf: &mut [f32],
     total: usize,
@@ -505,11 +563,10 @@ fn read_values<F: NorFlash>(
     let mut d = CRC.digest();
     rd.digest(&mut d, HEADER_LEN)?;
     for (index, l) in layers.iter().enumerate() {
-        let mut r = [0u8; LAYER_LEN];
-        rd.read(&mut r)?;
-        d.update(&r);
-        if format::layer_record(l) != Some(r) {
-            return Err(Fail::Restore(RestoreError::Layer { index }));
+        let (stored, r) = read_record(rd, version, record)?;
+        d.update(r.get(..record).unwrap_or(&[]));
+        if let Some(e) = layer_mismatch(index, &stored, l, true) {
+            return Err(Fail::Restore(e));
         }
     }
     for v in pbuf.iter_mut().chain(sbuf.iter_mut()) {

@@ -52,9 +52,8 @@ pub enum SaveError<E> {
         /// Bytes of one slot.
         slot: usize,
     },
-    /// The model has more than [`MAX_LAYERS`](crate::format::MAX_LAYERS) layers, a
-    /// size that does not fit the format's 32-bit fields, or a LeakyReLU or ELU
-    /// whose parameter is not PyTorch's default (the layer record has no room for it).
+    /// The model has more than [`MAX_LAYERS`](crate::format::MAX_LAYERS) layers or
+    /// a size that does not fit the format's 32-bit fields.
     Shape,
 }
 
@@ -70,6 +69,76 @@ pub enum OptimizerField {
     HyperCount,
     /// Hyperparameter word `i`, in the order of the config struct's fields.
     Hyper(usize),
+}
+
+/// Which field of a layer differs between a checkpoint and the model
+/// ([`RestoreError::Layer`]); the names are PyTorch's where it has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LayerField {
+    /// The kind (dense, conv1d, ...: codes in [`format`](crate::format)).
+    Kind,
+    /// A convolution's `in_channels`.
+    InChannels,
+    /// A convolution's `out_channels`.
+    OutChannels,
+    /// A pooling layer's channels.
+    Channels,
+    /// A convolution's or a pooling layer's `kernel_size`.
+    Kernel,
+    /// A convolution's or a pooling layer's `stride`.
+    Stride,
+    /// A convolution's `padding` (0 none, 1 same).
+    Padding,
+    /// The activation (its code).
+    Activation,
+    /// The activation's parameter (LeakyReLU's `negative_slope`, ELU's `alpha`; the
+    /// values are `f32` bits).
+    ActivationParam,
+    /// The number of inputs.
+    Inputs,
+    /// The number of outputs.
+    Outputs,
+}
+
+impl LayerField {
+    /// Its name in messages: `kind`, `in_channels`, `out_channels`, `channels`,
+    /// `kernel_size`, `stride`, `padding`, `activation`, `activation parameter`,
+    /// `inputs`, `outputs`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            LayerField::Kind => "kind",
+            LayerField::InChannels => "in_channels",
+            LayerField::OutChannels => "out_channels",
+            LayerField::Channels => "channels",
+            LayerField::Kernel => "kernel_size",
+            LayerField::Stride => "stride",
+            LayerField::Padding => "padding",
+            LayerField::Activation => "activation",
+            LayerField::ActivationParam => "activation parameter",
+            LayerField::Inputs => "inputs",
+            LayerField::Outputs => "outputs",
+        }
+    }
+
+    /// Writes a value of this field as a message shows it (a kind's or an
+    /// activation's name, `none` or `same`, a parameter as a float).
+    fn show(self, f: &mut core::fmt::Formatter<'_>, v: u32) -> core::fmt::Result {
+        match self {
+            LayerField::Kind => f.write_str(crate::format::kind_name(v)),
+            LayerField::Activation => {
+                let a = u8::try_from(v).ok().and_then(microtrain::Activation::from_code);
+                f.write_str(a.map_or("unknown", |a| a.name()))
+            }
+            LayerField::Padding => match v {
+                0 => f.write_str("none"),
+                1 => f.write_str("same"),
+                _ => write!(f, "{v}"),
+            },
+            LayerField::ActivationParam => write!(f, "{}", f32::from_bits(v)),
+            _ => write!(f, "{v}"),
+        }
+    }
 }
 
 /// Why no checkpoint was restored. The trainer is untouched.
@@ -92,10 +161,17 @@ pub enum RestoreError<E> {
         /// In the trainer.
         expected: usize,
     },
-    /// Layer `index` differs (inputs, outputs or activation).
+    /// Layer `index` differs in `field` (its kind, a size of its kind, its
+    /// activation or the activation's parameter, inputs or outputs).
     Layer {
         /// Index of the first differing layer.
         index: usize,
+        /// The first field that differs (in the order of [`LayerField`]'s variants).
+        field: LayerField,
+        /// Its value in the checkpoint (a code, a size, or `f32` bits).
+        stored: u32,
+        /// Its value in the model.
+        expected: u32,
     },
     /// Layer `index` is the same but trains differently (frozen, bias-only or
     /// trainable: [`Trainability::code`](microtrain::shape::Trainability::code)); the
@@ -201,18 +277,25 @@ impl<E: core::fmt::Debug> core::fmt::Display for RestoreError<E> {
             RestoreError::NoCheckpoint => write!(f, "no complete checkpoint in either slot"),
             RestoreError::Version { found } => write!(
                 f,
-                "offset 4: checkpoint format version {found} (this build reads {})",
+                "offset 4: checkpoint format version {found} (this build reads 1 to {})",
                 crate::format::VERSION
             ),
             RestoreError::LayerCount { stored, expected } => write!(
                 f,
                 "offset 20: checkpoint has {stored} layers, the model {expected}"
             ),
-            RestoreError::Layer { index } => write!(
-                f,
-                "offset {}: layer {index} differs from the model's",
-                crate::format::HEADER_LEN + crate::format::LAYER_LEN * index
-            ),
+            RestoreError::Layer {
+                index,
+                field,
+                stored,
+                expected,
+            } => {
+                write!(f, "layer {index} differs from the model's: {} ", field.name())?;
+                field.show(f, *stored)?;
+                f.write_str(" in the checkpoint, ")?;
+                field.show(f, *expected)?;
+                f.write_str(" in the model")
+            }
             RestoreError::Freezing {
                 index,
                 stored,
@@ -222,8 +305,7 @@ impl<E: core::fmt::Debug> core::fmt::Display for RestoreError<E> {
                     |c: &u8| microtrain::shape::Trainability::from_code(*c).map_or("unknown", |t| t.name());
                 write!(
                     f,
-                    "offset {}: layer {index} is {} in the checkpoint but {} in the model",
-                    crate::format::HEADER_LEN + crate::format::LAYER_LEN * index + 9,
+                    "layer {index} is {} in the checkpoint but {} in the model",
                     name(stored),
                     name(expected)
                 )

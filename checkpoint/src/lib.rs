@@ -20,13 +20,25 @@
 //! ## Checked restores
 //!
 //! [`Checkpointer::restore`] reads the flash in small chunks: a first pass checks each
-//! slot's CRC, then the newest slot's header is compared with the trainer (format
-//! version, layers, loss, optimizer kind, state per parameter and hyperparameter bits,
-//! sizes), then a second pass reads the values into a caller-provided scratch buffer
-//! (checking the CRC again and that every value is finite), and one call to
-//! [`Trainer::restore`](microtrain::Trainer::restore) installs them. Any error leaves
-//! the trainer untouched. Truncated, corrupted or oversized slots are errors, never
-//! panics or out-of-bounds reads.
+//! slot's CRC, then the newest slot's header and layer records are compared with the
+//! trainer (format version, each layer's kind and its sizes, activation and its
+//! parameter, trainability, inputs and outputs, then loss, optimizer kind, state per
+//! parameter and hyperparameter bits, sizes), then a second pass reads the values into
+//! a caller-provided scratch buffer (checking the CRC again and that every value is
+//! finite), and one call to [`Trainer::restore`](microtrain::Trainer::restore)
+//! installs them. Any error leaves the trainer untouched and names what differs
+//! ([`RestoreError::Layer`] names the layer and the [`LayerField`], e.g. a
+//! convolution's kernel size or a LeakyReLU's slope). Truncated, corrupted or
+//! oversized slots are errors, never panics or out-of-bounds reads.
+//!
+//! ## Layer kinds and format versions
+//!
+//! Every layer kind of the core is checkpointed (dense, 1-d convolution, max and
+//! average pooling, flatten, global average pooling), with every activation and its
+//! parameter. A model of dense layers whose activations are at PyTorch's defaults is
+//! written in format version 1, byte for byte as before version 2 existed; any other
+//! model in version 2, whose longer layer record holds the kind, its sizes and the
+//! activation's parameter (see [`format`]). A restore reads both versions.
 //!
 //! ## What a checkpoint does not hold
 //!
@@ -100,7 +112,7 @@ pub mod optimizer_id;
 pub use checkpointer::{
     region_len, scratch_len, slot_bytes, CheckpointInfo, Checkpointer, RestoreInfo, SlotState,
 };
-pub use error::{ConfigError, OptimizerField, RestoreError, SaveError};
+pub use error::{ConfigError, LayerField, OptimizerField, RestoreError, SaveError};
 pub use mem_flash::{MemFlash, MemFlashError};
 pub use optimizer_id::{CheckpointOptimizer, OptimizerId};
 

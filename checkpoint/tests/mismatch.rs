@@ -6,7 +6,7 @@ mod common;
 use common::{snapshot, train, trainer, Bufs, LAYERS};
 use microtrain::{Activation, Adam, Dense, Loss, Sgd, Trainer};
 use microtrain_checkpoint::{
-    region_len, scratch_len, Checkpointer, ConfigError, MemFlash, MemFlashError, OptimizerField,
+    region_len, scratch_len, Checkpointer, ConfigError, LayerField, MemFlash, MemFlashError, OptimizerField,
     RestoreError, SaveError,
 };
 
@@ -49,7 +49,15 @@ fn another_shape_is_refused() {
     ];
     let mut b = Bufs::new(&other_act, 2);
     let mut t = trainer(&other_act, &mut b, Adam::new(0.01), 1);
-    assert_eq!(refused(&mut ck, &mut t), RestoreError::Layer { index: 0 });
+    assert_eq!(
+        refused(&mut ck, &mut t),
+        RestoreError::Layer {
+            index: 0,
+            field: LayerField::Activation,
+            stored: Activation::Tanh.code().into(),
+            expected: Activation::Relu.code().into()
+        }
+    );
 
     let wider = [
         Dense::new(3, 5, Activation::Tanh),
@@ -156,16 +164,16 @@ fn another_loss_is_refused() {
 fn another_format_version_is_refused_even_with_a_valid_crc() {
     let mut ck = saved();
     let bytes = ck.flash_mut().bytes_mut();
-    bytes[4] = 2;
+    bytes[4] = 3;
     let total = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
     let crc = CRC.checksum(&bytes[..total - 4]);
     bytes[total - 4..total].copy_from_slice(&crc.to_le_bytes());
     let mut b = Bufs::new(&LAYERS, 2);
     let mut t = trainer(&LAYERS, &mut b, Adam::new(0.01), 1);
-    assert_eq!(refused(&mut ck, &mut t), RestoreError::Version { found: 2 });
+    assert_eq!(refused(&mut ck, &mut t), RestoreError::Version { found: 3 });
     let info = ck.newest().unwrap().unwrap();
     assert_eq!(
-        info.version, 2,
+        info.version, 3,
         "a complete slot of another version is still recognised"
     );
 }
@@ -235,8 +243,25 @@ fn bad_regions_and_too_small_slots_are_errors() {
 
 #[test]
 fn error_messages_name_what_is_wrong() {
-    let e: RestoreError<MemFlashError> = RestoreError::Layer { index: 1 };
-    assert_eq!(e.to_string(), "offset 80: layer 1 differs from the model's");
+    let e: RestoreError<MemFlashError> = RestoreError::Layer {
+        index: 1,
+        field: LayerField::Kernel,
+        stored: 5,
+        expected: 3,
+    };
+    assert_eq!(
+        e.to_string(),
+        "layer 1 differs from the model's: kernel_size 5 in the checkpoint, 3 in the model"
+    );
+    let e: RestoreError<MemFlashError> = RestoreError::Layer {
+        index: 0,
+        field: LayerField::Kind,
+        stored: 2,
+        expected: 3,
+    };
+    assert!(e
+        .to_string()
+        .ends_with("kind max_pool1d in the checkpoint, avg_pool1d in the model"));
     let e: RestoreError<MemFlashError> = RestoreError::Version { found: 7 };
     assert!(e.to_string().contains("version 7"));
     let e = ConfigError::Unaligned {
@@ -246,11 +271,12 @@ fn error_messages_name_what_is_wrong() {
     assert!(e.to_string().contains("0x64"));
 }
 
-/// LeakyReLU, ELU (at PyTorch's defaults) and softsign checkpoint and restore; a
-/// LeakyReLU with another slope cannot be saved (no room in the record), and a
-/// checkpoint with the default slope does not restore into it.
+/// LeakyReLU, ELU and softsign checkpoint and restore: at PyTorch's defaults in
+/// version 1 (as before), with other parameters in version 2; a checkpoint with the
+/// default slope does not restore into a model with another, and the error names the
+/// parameter.
 #[test]
-fn new_activations_checkpoint_at_their_defaults_only() {
+fn new_activations_checkpoint_with_their_parameters() {
     let layers = [
         Dense::new(3, 4, Activation::LEAKY_RELU),
         Dense::new(4, 4, Activation::ELU),
@@ -260,7 +286,7 @@ fn new_activations_checkpoint_at_their_defaults_only() {
     let mut t = trainer(&layers, &mut b, Adam::new(0.01), 4);
     train(&mut t, 5);
     let mut ck = Checkpointer::new(Flash::new(), 0, REGION).unwrap();
-    ck.save(&t).unwrap();
+    assert_eq!(ck.save(&t).unwrap().version, 1);
     let saved = snapshot(&t);
     let mut b2 = Bufs::new(&layers, 2);
     let mut t2 = trainer(&layers, &mut b2, Adam::new(0.01), 9);
@@ -275,7 +301,58 @@ fn new_activations_checkpoint_at_their_defaults_only() {
     ];
     let mut b3 = Bufs::new(&sloped, 2);
     let mut t3 = trainer(&sloped, &mut b3, Adam::new(0.01), 4);
-    assert_eq!(refused(&mut ck, &mut t3), RestoreError::Layer { index: 0 });
+    let err = refused(&mut ck, &mut t3);
+    assert_eq!(
+        err,
+        RestoreError::Layer {
+            index: 0,
+            field: LayerField::ActivationParam,
+            stored: 0.01f32.to_bits(),
+            expected: 0.2f32.to_bits()
+        }
+    );
+    assert!(
+        err.to_string()
+            .ends_with("activation parameter 0.01 in the checkpoint, 0.2 in the model"),
+        "{err}"
+    );
+
+    // With its slope, the model saves in version 2 and restores bit for bit.
+    train(&mut t3, 3);
     let mut ck2 = Checkpointer::new(Flash::new(), 0, REGION).unwrap();
-    assert!(matches!(ck2.save(&t3), Err(SaveError::Shape)));
+    let info = ck2.save(&t3).unwrap();
+    assert_eq!(info.version, 2);
+    assert_eq!(ck2.flash().bytes()[4], 2, "version 2 on flash");
+    let mut b4 = Bufs::new(&sloped, 2);
+    let mut t4 = trainer(&sloped, &mut b4, Adam::new(0.01), 5);
+    ck2.restore(&mut t4, &mut scratch).unwrap();
+    assert_eq!(snapshot(&t4), snapshot(&t3));
+    // And not into the default slope, nor another ELU alpha.
+    let mut b5 = Bufs::new(&layers, 2);
+    let mut t5 = trainer(&layers, &mut b5, Adam::new(0.01), 4);
+    assert!(matches!(
+        refused(&mut ck2, &mut t5),
+        RestoreError::Layer {
+            index: 0,
+            field: LayerField::ActivationParam,
+            ..
+        }
+    ));
+    let alpha = [sloped[0], Dense::new(4, 4, Activation::elu(0.5)), sloped[2]];
+    let mut b6 = Bufs::new(&alpha, 2);
+    let mut t6 = trainer(&alpha, &mut b6, Adam::new(0.01), 4);
+    assert_eq!(
+        refused(&mut ck2, &mut t6),
+        RestoreError::Layer {
+            index: 1,
+            field: LayerField::ActivationParam,
+            stored: 1.0f32.to_bits(),
+            expected: 0.5f32.to_bits()
+        }
+    );
+    // A shape that no format holds is still refused: too many layers.
+    let many = [Dense::new(2, 2, Activation::Tanh); 65];
+    let mut b7 = Bufs::new(&many, 2);
+    let t7 = trainer(&many, &mut b7, Adam::new(0.01), 1);
+    assert!(matches!(ck2.save(&t7), Err(SaveError::Shape)));
 }

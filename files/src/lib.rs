@@ -1,7 +1,7 @@
 //! microtrain's files on the host, shared by the simulator (`microtrain-sim`) and the
 //! Python package: trained models on disk ([`SavedModel`]: the core's binary `.mtm`
 //! and a JSON format that keeps column and class names), the core's optimizers,
-//! schedules, losses and activations from their names ([`by_name`]), and files
+//! schedules, losses, activations and layer specs from their names ([`by_name`]), and files
 //! written atomically ([`atomic_file`]).
 #![deny(missing_docs)]
 

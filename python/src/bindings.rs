@@ -123,11 +123,16 @@ struct PyModel {
 #[pymethods]
 impl PyModel {
     /// Model(inputs, layers, loss="softmax_cross_entropy", optimizer="adam", seed=0,
-    /// schedule="constant", clip_norm=None, **hyperparameters)
+    /// schedule="constant", clip_norm=None, *, input_channels=1, **hyperparameters)
+    ///
+    /// `layers` as the simulator's --layers: dense layers `OUTPUTS:ACTIVATION`, and
+    /// over inputs of `input_channels` channels (`[channels][length]` per row)
+    /// `conv1d:OUT:KERNEL:STRIDE:none|same:ACTIVATION`, `maxpool:K[:S]`,
+    /// `avgpool:K[:S]`, `gap`, `flatten`.
     #[new]
     #[pyo3(signature = (
         inputs, layers, loss = "softmax_cross_entropy", optimizer = "adam", seed = 0,
-        schedule = "constant", clip_norm = None, **hyperparameters
+        schedule = "constant", clip_norm = None, *, input_channels = 1, **hyperparameters
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -138,9 +143,10 @@ impl PyModel {
         seed: u64,
         schedule: &str,
         clip_norm: Option<f32>,
+        input_channels: usize,
         hyperparameters: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let layers = spec::layers(inputs, layers).map_err(err)?;
+        let layers = spec::layers(inputs, input_channels, layers).map_err(err)?;
         let loss = spec::loss(loss).map_err(err)?;
         let opt = spec::optimizer(optimizer, &given(hyperparameters)?).map_err(err)?;
         let schedule = spec::schedule(schedule).map_err(err)?;

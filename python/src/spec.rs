@@ -1,5 +1,5 @@
 //! Shapes, losses and optimizers from their names, spelt as the simulator spells them
-//! (`--layers 16:relu,3:identity`, `--loss`, `--optimizer adam --lr 0.02`): the core's
+//! (`--layers 16:relu,3:identity` or `conv1d:8:5:1:none:relu,gap,3:identity`, `--loss`, `--optimizer adam --lr 0.02`): the core's
 //! registry names, PyTorch's hyperparameter names and defaults.
 
 use microtrain::{Activation, AnyOptimizer, Config, Dense, Hyper, Loss, Optimizer, Schedule};
@@ -13,28 +13,14 @@ pub enum Given {
     Switch(bool),
 }
 
-/// The layers of `layers`, `OUTPUTS:ACTIVATION` per layer separated by commas (the
-/// simulator's `--layers`), the first taking `inputs` inputs; the shape is checked by
-/// the core.
-pub fn layers(inputs: usize, spec: &str) -> Result<Vec<Dense>, String> {
-    let mut out = Vec::new();
-    let mut prev = inputs;
-    for (i, part) in spec.split(',').enumerate() {
-        let (n, act) = part
-            .split_once(':')
-            .ok_or_else(|| format!("layers: layer {}: {part:?} is not OUTPUTS:ACTIVATION", i + 1))?;
-        let n: usize = n
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| *n <= 1 << 20)
-            .ok_or_else(|| format!("layers: layer {}: {:?} is not a layer size", i + 1, n.trim()))?;
-        let act = activation(act.trim(), &format!("layers: layer {}", i + 1))?;
-        out.push(Dense::new(prev, n, act));
-        prev = n;
-    }
-    microtrain::shape::validate(&out).map_err(|e| format!("layers: {e}"))?;
-    Ok(out)
+/// The layers of `spec` as the simulator's `--layers` spells them (the same parser,
+/// [`microtrain_files::by_name::layers`]): `OUTPUTS:ACTIVATION` for a dense layer,
+/// `conv1d:OUT:KERNEL:STRIDE:none|same:ACTIVATION`, `maxpool:K[:S]`, `avgpool:K[:S]`,
+/// `gap` and `flatten` for sequence layers, separated by commas; the first takes
+/// `inputs` inputs of `input_channels` channels (`[channels][length]` per row). The
+/// shape is checked by the core; errors name the layer.
+pub fn layers(inputs: usize, input_channels: usize, spec: &str) -> Result<Vec<Dense>, String> {
+    microtrain_files::by_name::layers(inputs, input_channels, spec, "layers")
 }
 
 /// An activation from its name (the simulator's parser, `microtrain-files`).
@@ -145,8 +131,12 @@ mod tests {
 
     #[test]
     fn parses_the_simulators_spelling() {
-        let l = layers(9, "16:relu, 3:identity").unwrap();
+        let l = layers(9, 1, "16:relu, 3:identity").unwrap();
         assert_eq!(l, microtrain_stream::model::LAYERS.to_vec());
+        let cnn = layers(24, 3, "conv1d:4:3:1:none:relu,maxpool:2,gap,2:identity").unwrap();
+        assert_eq!(cnn.len(), 4);
+        assert!(!cnn[0].is_dense() && cnn[3].is_dense());
+        assert_eq!((cnn[0].outputs, cnn[1].outputs, cnn[2].outputs), (24, 12, 4));
         let o = optimizer("adam", &[("lr".into(), Given::Number(0.02))]).unwrap();
         assert_eq!(o, AnyOptimizer::from(microtrain_stream::model::OPTIMIZER));
         assert_eq!(loss("softmax_cross_entropy").unwrap(), Loss::SoftmaxCrossEntropy);
@@ -154,13 +144,15 @@ mod tests {
 
     #[test]
     fn errors_name_what_is_wrong() {
-        assert!(layers(9, "16:swish")
+        assert!(layers(9, 1, "16:swish")
             .unwrap_err()
             .contains("layer 1: unknown activation \"swish\""));
-        assert!(layers(9, "16").unwrap_err().contains("OUTPUTS:ACTIVATION"));
-        assert!(layers(9, "x:relu")
+        assert!(layers(9, 1, "16").unwrap_err().contains("OUTPUTS:ACTIVATION"));
+        assert!(layers(9, 1, "x:relu")
             .unwrap_err()
             .contains("\"x\" is not a layer size"));
+        let e = layers(24, 3, "conv1d:4:9:1:none:relu,gap,2:identity").unwrap_err();
+        assert!(e.starts_with("layers: layer 1: ") && e.contains("kernel"), "{e}");
         assert!(optimizer("adamx", &[])
             .unwrap_err()
             .contains("unknown optimizer \"adamx\""));

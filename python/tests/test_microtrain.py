@@ -199,3 +199,69 @@ def test_copies_are_independent_and_init_is_seeded():
     assert mt.Model.stream(9).checksum() == b.checksum() != mt.Model.stream(10).checksum()
     a.init_params(9)
     assert a.checksum() == b.checksum() and a.steps == 0
+
+
+CNN_SPEC = "conv1d:4:3:1:same:relu,maxpool:2,conv1d:8:3:1:none:relu,gap,2:identity"
+
+
+def two_frequencies(n: int, channels: int, length: int, seed: int):
+    """Sequences `[channels][length]` flattened channel-major: class 0 a slow wave on
+    channel 0, class 1 a fast one, both in noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n)
+    t = np.arange(length)
+    x = rng.normal(scale=0.3, size=(n, channels, length))
+    phase = rng.uniform(0, 2 * np.pi, size=n)
+    freq = np.where(y == 0, 1.0, 4.0) / length
+    x[:, 0, :] += np.sin(2 * np.pi * freq[:, None] * t[None, :] + phase[:, None])
+    return x.reshape(n, channels * length).astype(np.float32), y
+
+
+def test_a_cnn_from_its_spec_trains_and_its_loss_decreases():
+    x, y = two_frequencies(96, 2, 16, seed=3)
+    m = mt.Model(32, CNN_SPEC, input_channels=2, optimizer="adam", lr=0.02, seed=1)
+    assert (m.inputs, m.outputs) == (32, 2)
+    # conv 2->4 k3, conv 4->8 k3, dense 8->2: weights and biases.
+    assert m.num_params == (4 * 2 * 3 + 4) + (8 * 4 * 3 + 8) + (8 * 2 + 2)
+    first = m.train_batch(x, y)
+    for _ in range(80):
+        last = m.train_batch(x, y)
+    assert last < 0.5 * first, (first, last)
+    acc = (m.predict(x).argmax(axis=1) == y).mean()
+    assert acc >= 0.9, acc
+    # Online steps too, and the model file holds the kinds (`.mtm` version 3).
+    m.train_samples(x[:8], y[:8])
+    back = mt.Model(32, CNN_SPEC, input_channels=2, seed=9)
+    back.load_bytes(m.to_bytes())
+    assert np.array_equal(back.get_params(), m.get_params())
+    # One input channel is the default: the same spec over 32 values of one channel.
+    one = mt.Model(32, CNN_SPEC)
+    assert one.num_params == (4 * 1 * 3 + 4) + (8 * 4 * 3 + 8) + (8 * 2 + 2)
+
+
+def test_a_bad_layer_spec_raises_value_error_naming_the_layer():
+    cases = [
+        ("conv1d:4:3:1:same:relu,8:relu,maxpool:2,2:identity", 2,
+         "^layers: layer 3: maxpool needs a sequence input"),
+        ("conv1d:4:40:1:none:relu,gap,2:identity", 2,
+         "^layers: layer 1: the kernel is longer than the"),
+        ("conv1d:4:3:2:same:relu,gap,2:identity", 2,
+         "^layers: layer 1: padding 'same' needs stride 1"),
+        ("conv1d:4:3:1:same:relu,gap,2:identity", 3,
+         "^layers: layer 1: 32 inputs are not 3 channels"),
+        ("conv1d:4:3:1:valid:relu,gap,2:identity", 2,
+         '^layers: layer 1: conv1d padding Some\\("valid"\\)'),
+        ("conv1d:4:3:1:same:swish,gap,2:identity", 2,
+         '^layers: layer 1: unknown activation "swish"'),
+        ("conv1d:4:3:1:same:relu,gap,flatten,2:identity", 2,
+         "^layers: layer 3: flatten needs a sequence input"),
+        ("conv1d:4:3:1:same:relu,maxpool:x,2:identity", 2,
+         '^layers: layer 2: kernel: "x" is not a layer size'),
+        ("conv2d:4:3,2:identity", 2, '^layers: layer 1: "conv2d" is not a layer size'),
+    ]
+    for spec, channels, message in cases:
+        with pytest.raises(ValueError, match=message):
+            mt.Model(32, spec, input_channels=channels)
+    # input_channels is keyword-only: the positional arguments are as before.
+    with pytest.raises(TypeError):
+        mt.Model(32, CNN_SPEC, "softmax_cross_entropy", "adam", 0, "constant", None, 2)
