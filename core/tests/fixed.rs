@@ -111,7 +111,11 @@ fn one_sgd_step_is_within_the_documented_bound() {
         qt.params_f32(&mut fixed_after).unwrap();
 
         let max_x = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        let bound = fixed::sgd_step_error_bound(lr, max_x);
+        let max_step = float_after
+            .iter()
+            .zip(&params)
+            .fold(0.0f32, |m, (a, p0)| m.max((a - p0).abs()));
+        let bound = fixed::sgd_step_error_bound(lr, max_x, max_step);
         for (i, (a, b)) in float_after.iter().zip(&fixed_after).enumerate() {
             let err = (a - b).abs();
             worst = worst.max(err / bound);
@@ -296,7 +300,7 @@ fn storage_sizes_follow_the_shape() {
     ];
     const ADAM: Adam = Adam::new(0.01);
     type S = microtrain::fixed_storage_for!(&L, ADAM);
-    assert_eq!(core::mem::size_of::<S>(), (67 * 4 + 22 + 4) * 4);
+    assert_eq!(core::mem::size_of::<S>(), (67 * 4 + 22 + 4 + 8) * 4);
     assert_eq!(fixed::training_bytes(&L, 2), core::mem::size_of::<S>());
     let mut s = S::new();
     assert!(FixedTrainer::new(&L, s.buffers(), ADAM, Loss::SoftmaxCrossEntropy).is_ok());

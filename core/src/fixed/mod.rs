@@ -98,15 +98,35 @@ pub const MAX_WIDTH: usize = 256;
 pub const GRAD_FRAC: u32 = 24;
 
 /// The documented bound on `|p_fixed - p_float|` after one plain-SGD step from the
-/// same parameters and sample (module docs): `1.5 * 2^-16 + lr * (1 + max|x|) * 2^-10`.
-pub fn sgd_step_error_bound(lr: f32, max_abs_x: f32) -> f32 {
-    1.5 / 65536.0 + lr * (1.0 + max_abs_x) / 1024.0
+/// same parameters and sample (module docs), for a parameter whose float step moved it
+/// by `step`: `1.5 * 2^-16 + lr * (1 + max|x|) * 2^-8 + 2^-11 * step`.
+pub fn sgd_step_error_bound(lr: f32, max_abs_x: f32, step: f32) -> f32 {
+    1.5 / 65536.0 + lr * (1.0 + max_abs_x) / 256.0 + step / 2048.0
 }
 
 /// `i32`s of the activation buffer of a fixed-point model: every layer's output and
-/// error term (as [`shape::activations_len`]) plus the converted input.
+/// error term (as [`shape::activations_len`]), the converted input, and the scratch of
+/// the quantised operands ([`scratch_len`]).
 pub const fn activations_len(layers: &[Dense]) -> usize {
-    shape::activations_len(layers) + shape::inputs(layers)
+    shape::activations_len(layers) + shape::inputs(layers) + scratch_len(layers)
+}
+
+/// The widest side (inputs or outputs) of any layer: the `i32`s that hold one pass's
+/// quantised operands (a layer's input in the forward pass, its error term in the
+/// backward pass).
+pub const fn scratch_len(layers: &[Dense]) -> usize {
+    let mut n = 0usize;
+    let mut rest = layers;
+    while let [first, tail @ ..] = rest {
+        if first.inputs > n {
+            n = first.inputs;
+        }
+        if first.outputs > n {
+            n = first.outputs;
+        }
+        rest = tail;
+    }
+    n
 }
 
 /// Bytes of a fixed-point model's training RAM: parameters, gradients, `state_per_param`
@@ -179,8 +199,8 @@ impl<const P: usize, const S: usize, const A: usize> Default for FixedStorage<P,
 /// const LAYERS: [Dense; 2] = [Dense::new(4, 8, Activation::Relu), Dense::new(8, 3, Activation::Identity)];
 /// const OPT: Sgd = Sgd::new(0.05);
 /// static mut MODEL: fixed_storage_for!(&LAYERS, OPT) = microtrain::fixed::FixedStorage::new();
-/// // 67 parameters, 67 gradients, no state, 22 activations + 4 inputs.
-/// assert_eq!(core::mem::size_of::<fixed_storage_for!(&LAYERS, OPT)>(), (67 + 67 + 26) * 4);
+/// // 67 parameters, 67 gradients, no state, 22 activations + 4 inputs + 8 scratch.
+/// assert_eq!(core::mem::size_of::<fixed_storage_for!(&LAYERS, OPT)>(), (67 + 67 + 34) * 4);
 /// ```
 #[macro_export]
 macro_rules! fixed_storage_for {
