@@ -171,6 +171,66 @@ pub fn normalise14(v: i32) -> (i32, i32) {
     }
 }
 
+/// `round(a * b / 2^8)` exactly, in 32-bit wrapping arithmetic, for any `a`, `b` whose
+/// result lies in the `i32` range (the gradient `delta x` in Q8.24, which the step has
+/// checked to be below 128): `a b = ah bh 2^32 + (ah bl + al bh) 2^16 + al bl` with 16-bit
+/// halves, and every term but the last is a multiple of `2^8`, so the sum modulo `2^32`
+/// of `ah bh 2^24`, `(ah bl + al bh) 2^8` and `(al bl + 2^7) >> 8` is the result.
+#[inline(always)]
+pub fn mul_round8(a: i32, b: i32) -> i32 {
+    #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+    {
+        // With a widening multiply (SMULL): the same exact value.
+        ((i64::from(a) * i64::from(b) + (1 << 7)) >> 8) as i32
+    }
+    #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+    {
+        mul_round8_split(a, b)
+    }
+}
+
+/// [`mul_round8`] from 16-bit halves (what the Cortex-M0 runs; tested on every target).
+#[inline(always)]
+pub fn mul_round8_split(a: i32, b: i32) -> i32 {
+    let (ah, al) = (a >> 16, a & 0xFFFF);
+    let (bh, bl) = (b >> 16, b & 0xFFFF);
+    let ll = ((al as u32).wrapping_mul(bl as u32) + (1 << 7)) >> 8; // al bl < 2^32 - 2^17
+    let cross = ah.wrapping_mul(bl).wrapping_add(al.wrapping_mul(bh));
+    (ah.wrapping_mul(bh) << 24)
+        .wrapping_add(cross << 8)
+        .wrapping_add(ll as i32)
+}
+
+/// `floor(a * b / 2^s)` for `a, b < 2^31` and `s` in `16..=32`, saturated to
+/// `u32::MAX`, exactly, in 32-bit arithmetic: with 16-bit halves, `t = ah bl + al bh +
+/// floor(al bl / 2^16)` (below `2^32`) and `a b = ah bh 2^32 + t 2^16 + r`, `r < 2^16`,
+/// the result is `ah bh 2^(32-s) + floor(t / 2^(s-16))`.
+#[inline(always)]
+pub fn mul_shr_u(a: u32, b: u32, s: u32) -> u32 {
+    #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+    {
+        // With a widening multiply (UMULL): the same exact value.
+        ((u64::from(a) * u64::from(b)) >> s).min(u64::from(u32::MAX)) as u32
+    }
+    #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+    {
+        mul_shr_u_split(a, b, s)
+    }
+}
+
+/// [`mul_shr_u`] from 16-bit halves (what the Cortex-M0 runs; tested on every target).
+#[inline(always)]
+pub fn mul_shr_u_split(a: u32, b: u32, s: u32) -> u32 {
+    let (ah, al) = (a >> 16, a & 0xFFFF);
+    let (bh, bl) = (b >> 16, b & 0xFFFF);
+    let t = ah * bl + al * bh + ((al * bl) >> 16);
+    let hh = ah * bh; // < 2^30
+    if s < 30 && hh >= 1 << s {
+        return u32::MAX;
+    }
+    (hh << (32 - s)).saturating_add(t >> (s - 16))
+}
+
 /// `v >> shift`, rounded to nearest (ties up), for `shift` in `1..=62` and
 /// `|v| < 2^62` (every caller's sums are below `2^63 - 2^61`: see the module docs of
 /// [`crate::fixed`]).
@@ -551,6 +611,27 @@ mod tests {
             .chain([1 << 16, (1 << 16) + 1, 3 << 16, u32::MAX, 1 << 31, (1 << 31) + 7])
         {
             assert_eq!(recip_q32(s), u32::MAX / s, "1/{s}");
+        }
+        let mut r: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            r
+        };
+        for i in 0..100_000 {
+            let (a, b) = (next() as u32 >> (1 + i % 20), next() as u32 >> (1 + i % 7));
+            for s in [16u32, 20, 24, 29, 30, 31, 32] {
+                let want = ((u64::from(a) * u64::from(b)) >> s).min(u64::from(u32::MAX)) as u32;
+                assert_eq!(mul_shr_u(a, b, s), want, "{a} * {b} >> {s}");
+                assert_eq!(mul_shr_u_split(a, b, s), want, "{a} * {b} >> {s}");
+            }
+            let (x, y) = (next() as i32 >> (i % 16), next() as i32 >> (8 + i % 16));
+            let exact = round_shift(i64::from(x) * i64::from(y), 8);
+            if exact.unsigned_abs() < 1 << 31 {
+                assert_eq!(i64::from(mul_round8(x, y)), exact, "{x} * {y}");
+                assert_eq!(i64::from(mul_round8_split(x, y)), exact, "{x} * {y}");
+            }
         }
         for v in [0u64, 1, 2, 3, 4, 99, 100, 1 << 40, u64::MAX] {
             let r = isqrt_u64(v);

@@ -718,7 +718,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     let mut sb = RowsMut(sb, spp.max(1));
                     for ((row, bias), dv) in RowsMut(w, n_in.max(1)).zip(b.iter_mut()).zip(d) {
                         for (wv, xv) in row.iter_mut().zip(x) {
-                            let g = sat_i32(round_shift(mul_wide(*dv, *xv), 8));
+                            let g = math::mul_round8(*dv, *xv);
                             rule.update(sc, wv, g, sw.next().unwrap_or(&mut []));
                         }
                         rule.update(sc, bias, *dv << 8, sb.next().unwrap_or(&mut []));
@@ -784,7 +784,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             let (gw, gb) = g.split_at_mut(n_w.min(g.len()));
             for ((row, gbias), dv) in RowsMut(gw, n_in.max(1)).zip(gb.iter_mut()).zip(d) {
                 for (gv, xv) in row.iter_mut().zip(x) {
-                    *gv = gv.saturating_add(sat_i32(round_shift(mul_wide(*dv, *xv), 8)));
+                    *gv = gv.saturating_add(math::mul_round8(*dv, *xv));
                 }
                 *gbias = gbias.saturating_add(*dv << 8);
             }
