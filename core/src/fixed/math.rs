@@ -373,6 +373,7 @@ pub fn exp2_neg(x: i32) -> i32 {
 
 /// `e^x` for `x <= 0`, Q16.16: `2^(x log2 e)`, the product in 32-bit pieces
 /// (`log2 e = 1 + 29012 / 2^16`). Error at most `3 * 2^-16`.
+#[inline(never)] // one copy (flash); called per output
 pub fn exp_neg(x: i32) -> i32 {
     if x >= 0 {
         return ONE;
@@ -413,6 +414,7 @@ const LN2_Q24: i64 = 11_629_080;
 /// `ln s` for `s >= 1` (Q16.16 in, Q16.16 out; `s < 1` is taken as 1):
 /// `s = 2^e m` with `m` in `[1, 2)`, `ln s = e ln 2 + ln m`, `ln(1 + u)` by a degree-7
 /// polynomial in Q8.24 (error `2.6e-7`). Error at most `2^-16`.
+#[inline(never)] // one copy (flash); called per output
 pub fn ln_ge1(s: i32) -> i32 {
     let s = s.max(ONE) as u32;
     let e = 15 - leading_zeros(s) as i32; // s in [2^(16+e), 2^(17+e))
@@ -449,6 +451,7 @@ const SIGMOID: [u16; 97] = [
 /// linear interpolation, `sigmoid(-x) = 1 - sigmoid(x)`, and `1 - 2^-16` beyond
 /// `x = 12`. Error at most `2.0e-4` (interpolation `h^2/8 max|s''|` with `h = 1/8`,
 /// plus rounding), checked against `libm` by a test.
+#[inline(never)] // one copy (flash); called per output
 pub fn sigmoid(x: i32) -> i32 {
     let a = x.unsigned_abs();
     let i = (a >> 13) as usize; // x * 8, integer part

@@ -1,35 +1,55 @@
 //! Training in integers, for chips without a floating-point unit (Cortex-M0/M0+).
 //!
 //! On a Cortex-M0 every `f32` operation is a library call: a float training step of the
-//! Iris 4-8-3 model costs about 47,000 instructions with SGD and 126,000 with Adam.
+//! Iris 4-8-3 model costs about 52,500 instructions with SGD and 156,400 with Adam.
 //! [`FixedTrainer`] trains the same models, with the same shapes ([`Dense`]), losses
 //! ([`Loss`]), targets ([`Target`]), optimizer configurations ([`Sgd`](crate::Sgd),
 //! [`Adam`](crate::Adam)) and errors as [`Trainer`](crate::Trainer), in 32-bit integers
-//! with 64-bit products (measured figures: `firmware/qemu/bench/run-m0`).
+//! (measured figures: `firmware/qemu/bench/run-fixed`).
 //!
 //! ## The number formats (chosen by measurement)
 //!
-//! | quantity | format | range | unit |
+//! | quantity | stored as | range | unit |
 //! |---|---|---|---|
 //! | parameters, inputs, activations, error terms `delta` | Q16.16 in `i32` | `+-2048` ([`VALUE_MAX`]) | `2^-16` |
 //! | gradients `delta_i x_j`, momentum buffers, Adam's first moment | Q8.24 in `i32` | `+-128` | `2^-24` |
 //! | Adam's second moment | Q4.28 in `u32` | `[0, 16)` | `2^-28` |
-//! | learning rates, betas, momentum | Q8.24 | | `2^-24` |
+//! | learning rates, betas, momentum | Q8.24 (betas Q2.30) | | `2^-24` |
 //!
-//! Why: Q16.16 keeps the weights' resolution (`1.5e-5`) fine enough for SGD updates of
-//! `1e-4` at a learning rate of `0.01`, where Q8.8 (`tinymind`'s small format) loses
-//! them; Q15 with per-tensor scales would need a scale search per layer and step. A
-//! product of two Q16.16 values is formed exactly in `i64` ([`math::mul_wide`]; on
-//! the M0, which has no `SMULL`, four 16-bit `MULS`: about 20 instructions instead of
-//! the library's 64-bit multiply) and a dot product is summed exactly in `i64` and
-//! rounded once. Gradients get 8 more fractional bits because they are small.
+//! Q16.16 storage keeps the weights' resolution (`1.5e-5`) fine enough for SGD updates
+//! of `1e-4` at a learning rate of `0.01`, where Q8.8 (`tinymind`'s small format) loses
+//! them. The products are not formed from the stored 32 bits: the Cortex-M0 has only a
+//! 32 x 32 -> 32 `MULS`, and an exact 32 x 32 -> 64 product with its 64-bit sum cost
+//! about 35 instructions (measured; the step formed about 150 of them). Instead each
+//! pass takes **16-bit operands with one shift per tensor** ([`math::quantise`],
+//! [`math::weight_shift`]):
+//!
+//! ```text
+//! q_j = round(x_j / 2^sx),  sx = max(0, bits(max_j |x_j|) - 13)   so |q_j| <= 2^13
+//! w'  = (w >> sw) + 1/2,     sw = max(0, bits(OR_j |w_j|) - 13)    so w >> sw in [-2^13, 2^13)
+//! z_i = round( sum_j w'_ij q_j 2^(sw + sx) ) + b_i        (Q16.16, units 2^-16)
+//! ```
+//!
+//! Each product is one `MULS` below `2^26`; up to [`math::CHUNK`] (16) of them are summed
+//! in an `i32` (below `2^30`), wider layers sum the `i32` chunks in an `i64`. The `+1/2`
+//! is not an instruction per product: `sum_j (w_ij >> sw + 1/2) q_j = S_i + Q/2` with
+//! `Q = sum_j q_j` formed once per layer ([`math::scale_dot_fast`]). The backward pass
+//! does the same with the error terms (`delta_{l-1} = W_l^T delta_l`). The plain-SGD
+//! update `w -= lr delta_i x_j` takes `lr` to 14 bits, `delta` and `x` to 13 bits with
+//! their layer's shift and `lr delta_i` to 13 bits per row: one `MULS` and a rounding
+//! shift per weight, and no clamp when the layer's weights and updates cannot reach
+//! [`VALUE_MAX`]. Momentum and Adam form the gradient `delta_i x_j` exactly (Q8.24,
+//! [`math::mul_round8`]) and their products with [`math::mul_shr_u`] (exact, from
+//! 16-bit halves on the M0, the widening multiply elsewhere: the same bits on every
+//! target). Operands outside these ranges (shifts beyond 16, layers wider than 16) take
+//! exact 64-bit paths; the result is the same formula.
 //!
 //! ## Overflow is impossible or detected
 //!
 //! - Every stored value is saturated to `+-VALUE_MAX` (`2^27 - 1` units, `+-2048`), so
-//!   a product is below `2^54` in magnitude and a sum of at most [`MAX_WIDTH`] (256)
-//!   products, plus a bias, stays below `2^63`: the `i64` accumulator cannot overflow
-//!   (layers wider than 256 are refused with [`ConfigError::TooLarge`]).
+//!   the shifts above are at most 14, a 32-bit chunk of products stays below `2^30`, and
+//!   the `i64` sums of the wide paths stay below `2^40` (layers wider than
+//!   [`MAX_WIDTH`], 256, are refused with [`ConfigError::TooLarge`]).
 //! - Inputs and regression targets must be finite and within `+-2048`
 //!   ([`StepError::NonFiniteInput`] / [`StepError::BadTarget`] otherwise).
 //! - A gradient `delta_i x_j` must be below 128 in magnitude (the Q8.24 range): the
@@ -43,34 +63,53 @@
 //!
 //! ## Error against the float path, per step
 //!
-//! From the same parameters (the float ones rounded to Q16.16) and the same sample, one
-//! plain-SGD step at learning rate `lr` gives parameters within
+//! **Per operation** (worst case; `u = 2^-16`): quantising a tensor `t` costs at most
+//! `2^(s-1) u <= max|t| 2^-13` per value (0 when its shift is 0), the weights' `+1/2`
+//! at most `max(u/2, max|W| 2^-13)`, and each output is rounded once (`u/2`). So a
+//! layer's output `z_i` is within
 //!
 //! ```text
-//! |p_fixed - p_float| <= 2^-17 + 2^-16 + lr * (1 + max|x|) * E_delta
+//! e_z <= u/2 + n_in (max|W| e_x + max|x| e_w + e_x e_w) + sum_j |W_ij| e_in_j
+//!        e_x = max|x| 2^-13,  e_w = max(u/2, max|W| 2^-13)
 //! ```
 //!
-//! where `2^-17` is the rounding of the float parameter on loading, `2^-16` the
-//! rounding of the update (formed with 32-bit products by [`math::mul_shift24`]: at
-//! most one unit from the exactly rounded value), and `E_delta` bounds the error of the error terms: the
-//! forward pass adds at most `2^-17` per layer output (one rounding of an exact `i64`
-//! sum) and propagates the input error through `sum_j |W_ij|`; the activations add
-//! their table error (sigmoid `2.0e-4`, tanh `4.0e-4`, ReLU and identity none); the
-//! softmax adds `4 * 2^-16` (exponential and reciprocal), MSE one rounding. For the
-//! models and data of the tests (`|x| <= 4`, `|W| <= 0.5`, widths up to 16, ReLU or
-//! identity) `E_delta <= 2^-10`, so one step stays within
-//! [`sgd_step_error_bound`]`(lr, max|x|)`, which `tests/fixed.rs` checks over random
-//! models, samples and losses. Over many steps the paths drift apart like two float
-//! runs in different rounding orders; what is kept is the accuracy (Iris: within one
-//! point of the float path, over a sweep of seeds).
+//! of the exact `W x + b` (relative `2^-12` of `n_in max|W| max|x|` plus the input's
+//! error carried by the weights), and the backward pass likewise with `delta` for `x`.
+//! The activations add their table error (sigmoid `2.0e-4`, tanh `4.0e-4`, ReLU and
+//! identity none), the softmax about `5 u` (exponential [`math::exp_neg`] and
+//! reciprocal [`math::recip_q32`]), MSE one rounding. The plain-SGD update is within
+//! `u/2 + 3 * 2^-13 lr max|delta| max|x|` of `lr delta x` (lr to 14 bits, `delta`, `x`
+//! and `lr delta` to 13), where `lr max|delta_l| max|x_l|` is the largest float step
+//! `S` of the layer, up to the error of `delta` (the wide path: `u` for any step).
+//!
+//! **The bound checked**: one plain-SGD step from the same parameters (the float ones
+//! rounded to Q16.16) and sample gives parameters within
+//!
+//! ```text
+//! |p_fixed - p_float| <= 1.5 u + lr (1 + max|x|) E_delta + 2^-11 S
+//! ```
+//!
+//! with `S` the largest change of any parameter in the float step
+//! ([`sgd_step_error_bound`]`(lr, max|x|, S)`). `E_delta`, the error of the error terms,
+//! follows from the per-operation bounds for a given model; `tests/fixed.rs` asserts
+//! `E_delta = 2^-8` over 300 random models, samples and losses (`|x| <= 4`,
+//! `|W| <= 0.5`, widths up to 16, ReLU, SGD at `lr` up to 0.5; the worst case there is
+//! 0.51 of the bound). That figure is measured, not proven: aligning every rounding of
+//! those models the same way gives up to about `2^-3` (the quantisation errors are
+//! relative to each tensor's largest value, `2^-13`, where the exact 64-bit products
+//! before this path erred by `2^-17` absolute). Over many steps the paths drift apart
+//! like two float runs in different rounding orders; what is kept is the accuracy
+//! (Iris and the stream scenario: within one point of the float path over a sweep of
+//! seeds).
 //!
 //! ## Memory
 //!
 //! Four `i32` buffers, as on the float path: parameters, gradients (Q8.24; only used by
 //! [`FixedTrainer::train_batch`]), optimizer state, and the activations, which also
-//! hold the sample's converted input: [`activations_len`] is the float path's plus the
-//! model's inputs. [`FixedStorage`] and [`fixed_storage_for!`](crate::fixed_storage_for)
-//! size a `static` at compile time.
+//! hold the sample's converted input and the quantised operands of one pass
+//! ([`scratch_len`]: the widest layer side): [`activations_len`] is the float path's plus
+//! the model's inputs plus that. [`FixedStorage`] and
+//! [`fixed_storage_for!`](crate::fixed_storage_for) size a `static` at compile time.
 
 pub mod math;
 mod optim;
@@ -98,8 +137,8 @@ pub const MAX_WIDTH: usize = 256;
 pub const GRAD_FRAC: u32 = 24;
 
 /// The documented bound on `|p_fixed - p_float|` after one plain-SGD step from the
-/// same parameters and sample (module docs), for a parameter whose float step moved it
-/// by `step`: `1.5 * 2^-16 + lr * (1 + max|x|) * 2^-8 + 2^-11 * step`.
+/// same parameters and sample (module docs), where `step` is the largest change of any
+/// parameter in the float step: `1.5 * 2^-16 + lr * (1 + max|x|) * 2^-8 + 2^-11 * step`.
 pub fn sgd_step_error_bound(lr: f32, max_abs_x: f32, step: f32) -> f32 {
     1.5 / 65536.0 + lr * (1.0 + max_abs_x) / 256.0 + step / 2048.0
 }
