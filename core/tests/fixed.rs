@@ -300,7 +300,7 @@ fn storage_sizes_follow_the_shape() {
     ];
     const ADAM: Adam = Adam::new(0.01);
     type S = microtrain::fixed_storage_for!(&L, ADAM);
-    assert_eq!(core::mem::size_of::<S>(), (67 * 4 + 22 + 4 + 8) * 4);
+    assert_eq!(core::mem::size_of::<S>(), (67 * 4 + 22 + 4 + 20) * 4);
     assert_eq!(fixed::training_bytes(&L, 2), core::mem::size_of::<S>());
     let mut s = S::new();
     assert!(FixedTrainer::new(&L, s.buffers(), ADAM, Loss::SoftmaxCrossEntropy).is_ok());

@@ -409,7 +409,7 @@ pub fn recip_q32(s: u32) -> u32 {
 }
 
 /// `ln 2` in Q8.24.
-const LN2_Q24: i64 = 11_629_080;
+const LN2_Q24: i32 = 11_629_080;
 
 /// `ln s` for `s >= 1` (Q16.16 in, Q16.16 out; `s < 1` is taken as 1):
 /// `s = 2^e m` with `m` in `[1, 2)`, `ln s = e ln 2 + ln m`, `ln(1 + u)` by a degree-7
@@ -419,21 +419,20 @@ pub fn ln_ge1(s: i32) -> i32 {
     let s = s.max(ONE) as u32;
     let e = 15 - leading_zeros(s) as i32; // s in [2^(16+e), 2^(17+e))
                                           // u = s / 2^e - 1 in Q8.24.
-    let m24 = if e <= 8 {
-        i64::from(s) << (8 - e)
-    } else {
-        i64::from(s) >> (e - 8)
-    };
-    let u = m24 - (1i64 << 24);
-    const C: [i64; 8] = [
+                                          // s < 2^(17 + e): m24 < 2^25.
+    let m24 = if e <= 8 { s << (8 - e) } else { s >> (e - 8) } as i32;
+    let u = m24 - (1 << 24);
+    const C: [i32; 8] = [
         4, 16_776_664, -8_376_613, 5_489_937, -3_744_102, 2_195_021, -879_756, 167_928,
     ];
-    let mut acc: i64 = 0;
+    let mut acc: i32 = 0;
     for c in C.iter().rev() {
-        // |acc| < 2^25 and u < 2^24: both fit an i32, the product is exact.
-        acc = (mul_wide(acc as i32, u as i32) >> 24) + c;
+        // |acc| < 2^25 and 0 <= u < 2^24: within `mul_shift24`'s 2^27 (one unit of
+        // 2^-24 from the exact rounding per step).
+        acc = mul_shift24(acc, u) + c;
     }
-    round_shift(acc + i64::from(e) * LN2_Q24, 8) as i32
+    // e <= 15: e ln 2 < 2^28.
+    (acc + e * LN2_Q24 + (1 << 7)) >> 8
 }
 
 /// `sigmoid(x) * 2^16` at `x = i / 8`, `i = 0..=96` (so up to `x = 12`).

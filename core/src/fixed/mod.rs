@@ -106,9 +106,9 @@
 //!
 //! Four `i32` buffers, as on the float path: parameters, gradients (Q8.24; only used by
 //! [`FixedTrainer::train_batch`]), optimizer state, and the activations, which also
-//! hold the sample's converted input and the quantised operands of one pass
-//! ([`scratch_len`]: the widest layer side): [`activations_len`] is the float path's plus
-//! the model's inputs plus that. [`FixedStorage`] and
+//! hold the sample's converted input and the quantised operands ([`scratch_len`]:
+//! every layer's quantised input, kept for the update, and one error term):
+//! [`activations_len`] is the float path's plus the model's inputs plus that. [`FixedStorage`] and
 //! [`fixed_storage_for!`](crate::fixed_storage_for) size a `static` at compile time.
 
 pub mod math;
@@ -150,22 +150,20 @@ pub const fn activations_len(layers: &[Dense]) -> usize {
     shape::activations_len(layers) + shape::inputs(layers) + scratch_len(layers)
 }
 
-/// The widest side (inputs or outputs) of any layer: the `i32`s that hold one pass's
-/// quantised operands (a layer's input in the forward pass, its error term in the
-/// backward pass).
+/// The `i32`s that hold the quantised operands: every layer's quantised input (kept
+/// from the forward pass for the update), then the widest layer's quantised error term
+/// (the backward pass): the sum of the layers' inputs plus the largest output count.
 pub const fn scratch_len(layers: &[Dense]) -> usize {
-    let mut n = 0usize;
+    let (mut inputs, mut widest) = (0usize, 0usize);
     let mut rest = layers;
     while let [first, tail @ ..] = rest {
-        if first.inputs > n {
-            n = first.inputs;
-        }
-        if first.outputs > n {
-            n = first.outputs;
+        inputs = inputs.saturating_add(first.inputs);
+        if first.outputs > widest {
+            widest = first.outputs;
         }
         rest = tail;
     }
-    n
+    inputs.saturating_add(widest)
 }
 
 /// Bytes of a fixed-point model's training RAM: parameters, gradients, `state_per_param`
@@ -238,8 +236,8 @@ impl<const P: usize, const S: usize, const A: usize> Default for FixedStorage<P,
 /// const LAYERS: [Dense; 2] = [Dense::new(4, 8, Activation::Relu), Dense::new(8, 3, Activation::Identity)];
 /// const OPT: Sgd = Sgd::new(0.05);
 /// static mut MODEL: fixed_storage_for!(&LAYERS, OPT) = microtrain::fixed::FixedStorage::new();
-/// // 67 parameters, 67 gradients, no state, 22 activations + 4 inputs + 8 scratch.
-/// assert_eq!(core::mem::size_of::<fixed_storage_for!(&LAYERS, OPT)>(), (67 + 67 + 34) * 4);
+/// // 67 parameters, 67 gradients, no state, 22 activations + 4 inputs + 20 scratch.
+/// assert_eq!(core::mem::size_of::<fixed_storage_for!(&LAYERS, OPT)>(), (67 + 67 + 46) * 4);
 /// ```
 #[macro_export]
 macro_rules! fixed_storage_for {

@@ -47,6 +47,8 @@ pub struct FixedTrainer<'a, O: FixedOptimizer> {
     /// set by each forward pass and used by the backward pass and the update of the
     /// same step (the weights do not change between them).
     wshift: [u8; CACHED_LAYERS],
+    /// The input shifts of the same layers; their quantised inputs stay in `scratch`.
+    xshift: [u8; CACHED_LAYERS],
     opt: O,
     rule: Rule,
     loss: Loss,
@@ -230,6 +232,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             acts,
             scratch,
             wshift: [0; CACHED_LAYERS],
+            xshift: [0; CACHED_LAYERS],
             opt,
             rule,
             loss,
@@ -442,12 +445,15 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                 here.get_mut(..n_out),
                 self.params.get(p_off..p_off + n_w),
                 self.params.get(p_off + n_w..p_off + n_w + n_out),
-                self.scratch.get_mut(..n_in),
+                self.scratch.get_mut(in_off..in_off + n_in),
             ) else {
                 return;
             };
             let (sx, q_sum) = math::quantise(x, q);
             let sw = math::weight_shift(w);
+            if let Some(c) = self.xshift.get_mut(li) {
+                *c = sx as u8;
+            }
             if let Some(c) = self.wshift.get_mut(li) {
                 *c = sw as u8;
             }
@@ -505,7 +511,8 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                 }
                 for (i, (e, zk)) in d.iter_mut().zip(z).enumerate() {
                     let t = t_of(i);
-                    let p = ((u64::from(*e as u32) * u64::from(recip) + (1 << 15)) >> 16) as i32;
+                    // e <= 2^16 and recip < 2^16: e recip + 2^15 < 2^32, a u32 product.
+                    let p = (((*e as u32).min(1 << 16) * recip + (1 << 15)) >> 16) as i32;
                     *e = sat(i64::from(mul(p, t_sum)) - i64::from(t));
                     if t != 0 {
                         loss += i64::from(mul(t, lse - (zk - m)));
@@ -562,7 +569,9 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             ) else {
                 return;
             };
-            let Some(q) = self.scratch.get_mut(..l.outputs) else {
+            // The tail of the scratch, after every layer's quantised input.
+            let tail = self.scratch.len().saturating_sub(l.outputs);
+            let Some(q) = self.scratch.get_mut(tail..) else {
                 return;
             };
             let (sd, q_sum) = math::quantise(d, q);
@@ -671,10 +680,15 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             let (w, b) = p.split_at_mut(n_w.min(p.len()));
             match self.rule {
                 Rule::Sgd { lr } => {
-                    let Some(q) = self.scratch.get_mut(..n_in) else {
+                    // The forward pass's quantised input of this layer, and its shift.
+                    let Some(q) = self.scratch.get_mut(in_off..in_off + n_in) else {
                         return;
                     };
-                    let (sx, _) = math::quantise(x, q);
+                    let sx = match self.xshift.get(li) {
+                        Some(s) => u32::from(*s),
+                        None => math::quantise(x, q).0,
+                    };
+                    let q: &[i32] = q;
                     // lr = lr16 2^(slr - 24) with lr16 in [2^13, 2^14]; delta = d16 2^(sd - 16)
                     // with |d16| <= 2^13 (md < 2^23: checked); l16 = round(lr16 d16 / 2^14)
                     // so that lr delta = l16 2^(slr + sd - 26), and the update of a weight
