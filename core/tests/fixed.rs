@@ -135,6 +135,73 @@ fn one_sgd_step_is_within_the_documented_bound() {
     assert!(worst > 0.0);
 }
 
+/// Layers wider than the 32-bit path's 16 products (the `i64` paths of the forward and
+/// backward passes) and sigmoid / tanh layers: one SGD step stays within the same bound.
+#[test]
+fn wide_and_squashing_layers_stay_within_the_bound() {
+    let mut rng = Rng::new(23);
+    let mut worst = 0.0f32;
+    for case in 0..64 {
+        let n_in = 17 + rng.below(40) as usize;
+        // The last cases: one layer with weights of hundreds, beyond the 32-bit paths
+        // (shifts above 16, weights beyond 2^25 units: the exact update).
+        let scale = if case >= 60 { 5000.0 } else { 1.0 };
+        let hidden = 17 + rng.below(24) as usize;
+        let act = [Activation::Relu, Activation::Tanh, Activation::Sigmoid][case % 3];
+        let layers = if case >= 60 {
+            vec![Dense::new(n_in, 3, Activation::Identity)]
+        } else {
+            vec![
+                Dense::new(n_in, hidden, act),
+                Dense::new(hidden, 20, Activation::Relu),
+                Dense::new(20, 3, Activation::Identity),
+            ]
+        };
+        let lr = [0.01f32, 0.1][case % 2];
+        let opt = Sgd::new(lr);
+        // Weights scaled like an initialisation (1/sqrt(inputs)).
+        let params: Vec<f32> = layers
+            .iter()
+            .flat_map(|l| vec![scale / (l.inputs as f32).sqrt(); l.params_len()])
+            .map(|b| rng.symmetric(b))
+            .collect();
+        let x: Vec<f32> = (0..n_in).map(|_| rng.symmetric(2.0)).collect();
+        let target = Target::Class(rng.below(3) as usize);
+        let mut fb = FloatBufs::new(&layers, 0);
+        let mut ft = Trainer::new(&layers, fb.buffers(), opt, Loss::SoftmaxCrossEntropy).unwrap();
+        ft.load_params(&params).unwrap();
+        ft.train_sample(&x, target).unwrap();
+        let mut qb = FixedBufs::new(&layers, 0);
+        let mut qt = FixedTrainer::new(&layers, qb.buffers(), opt, Loss::SoftmaxCrossEntropy).unwrap();
+        qt.load_params(&params).unwrap();
+        qt.train_sample(&x, target).unwrap();
+        let mut q = vec![0.0; params.len()];
+        qt.params_f32(&mut q).unwrap();
+        let max_x = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let max_step = ft
+            .params()
+            .iter()
+            .zip(&params)
+            .fold(0.0f32, |m, (a, p0)| m.max((a - p0).abs()));
+        let mut bound = fixed::sgd_step_error_bound(lr, max_x, max_step);
+        if case >= 60 {
+            // Outside the bound's class (|W| <= 0.5): the quantisation error is relative
+            // to max|W|, the logits differ by units and so may delta (|delta| <= 1 on
+            // either path). What is checked: no overflow, the update of the exact path,
+            // |p_fixed - p_float| <= bound + 2 lr max|x|.
+            bound += 2.0 * lr * max_x;
+        }
+        for (i, (a, b)) in ft.params().iter().zip(&q).enumerate() {
+            worst = worst.max((a - b).abs() / bound);
+            assert!(
+                (a - b).abs() <= bound,
+                "case {case} ({act:?}, {n_in}-{hidden}-20-3, lr {lr}), param {i}: {a} vs {b}, bound {bound}"
+            );
+        }
+    }
+    println!("wide and squashing layers: worst error / bound {worst:.3}");
+}
+
 /// A one-step Adam and momentum update from the same start agree with the float path to
 /// within a small fraction of the learning rate.
 #[test]

@@ -614,11 +614,12 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             let (md, mx) = (max_abs(d), max_abs(x));
             // g = delta x in Q8.24 needs |delta x| < 128; the bias gradient |delta| < 128.
             // md < 2^23 here and mx <= VALUE_MAX < 2^27: both fit an i32.
-            // A 32-bit test first: md mx < ((md >> 8) + 1)((mx >> 12) + 1) 2^20, below
-            // 2^39 when the product of the two (at most 2^30) is below 2^19.
-            let coarse = ((md >> 8) + 1) * ((mx.min(VALUE_MAX as u32) >> 12) + 1);
+            // With md < 2^23, a 32-bit test first: md mx < ((md >> 8) + 1)((mx >> 12) + 1)
+            // 2^20, below 2^39 when the product of the two (at most 2^30) is below 2^19.
+            let mx = mx.min(VALUE_MAX as u32);
             if md >= 1 << 23
-                || (coarse >= 1 << 19 && mul_wide(md as i32, mx.min(VALUE_MAX as u32) as i32) >= 1 << 39)
+                || (((md >> 8) + 1) * ((mx >> 12) + 1) >= 1 << 19
+                    && mul_wide(md as i32, mx as i32) >= 1 << 39)
             {
                 return Err(StepError::GradientOutOfRange { index: p_off });
             }
