@@ -579,19 +579,17 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             if l.outputs <= math::CHUNK && sw + sd <= 16 {
                 let m = 16 - sw - sd;
                 let c = math::fast_constant(q_sum, m);
-                for (j, dp) in d_prev.iter_mut().enumerate() {
-                    // Column j of W: every `inputs`-th weight from j (a running index,
-                    // not `step_by`, whose set-up divides: a library call on the M0).
-                    let mut at = j;
-                    let mut s = 0i32;
-                    for qv in q.iter() {
-                        if let Some(wv) = w.get(at) {
-                            s = s.wrapping_add((wv >> sw).wrapping_mul(*qv));
-                        }
-                        at += l.inputs;
+                // Row by row (contiguous weights): d_prev_j accumulates (w_ij >> sw) q_i
+                // in place, at most CHUNK products each (below 2^30), then scaled.
+                d_prev.iter_mut().for_each(|v| *v = 0);
+                for (row, qv) in Rows(w, l.inputs.max(1)).zip(q.iter()) {
+                    for (acc, wv) in d_prev.iter_mut().zip(row) {
+                        *acc = acc.wrapping_add((wv >> sw).wrapping_mul(*qv));
                     }
-                    *dp = clamp_value(math::scale_dot_fast(s, c, m));
                 }
+                d_prev
+                    .iter_mut()
+                    .for_each(|v| *v = clamp_value(math::scale_dot_fast(*v, c, m)));
             } else {
                 backward_wide(d_prev, w, q, l.inputs, (sw, sd, q_sum));
             }
