@@ -1,8 +1,11 @@
 """microtrain's model files in Python, with numpy only (no PyTorch needed).
 
 - `.mtm`: the core's binary format (core/src/model_file.rs): magic `MTRN`, version 1
-  (u16), layer count (u16), parameter count (u32), per layer inputs (u32), outputs (u32),
-  activation code (u8: 0 identity, 1 sigmoid, 2 tanh, 3 relu) and 3 zero bytes, then
+  or 2 (u16), layer count (u16), parameter count (u32), per layer inputs (u32), outputs
+  (u32), activation code (u8: 0 identity, 1 sigmoid, 2 tanh, 3 relu, 4 leaky_relu, 5 elu,
+  6 softsign) and 3 zero bytes, in version 2 (written only when an activation's
+  parameter is not PyTorch's default) followed by the activation's parameter (f32; 0
+  for the others), then
   every parameter as little-endian f32 (per layer W row-major, then b), then the CRC-32
   (IEEE, as zlib.crc32) of every byte before it.
 - `.json`: the simulator's JSON model (host-sim/src/model/saved_model.rs), format
@@ -12,7 +15,8 @@
   (`0.weight`, `0.bias`, `2.weight`, ...).
 
 A model here is a list of `Layer`s: float32 numpy arrays `weight` (outputs x inputs, as
-`nn.Linear.weight`) and `bias` (outputs), and an activation name.
+`nn.Linear.weight`) and `bias` (outputs), and an activation name (`leaky_relu=0.2`,
+`elu=1.0` for those with a parameter; a bare `leaky_relu`/`elu` is PyTorch's default).
 """
 
 from __future__ import annotations
@@ -31,9 +35,28 @@ VERSION = 1
 MAX_LAYERS = 64
 HEADER = 12
 LAYER_RECORD = 12
+LAYER_RECORD_V2 = 16
 # Activation names and their codes in the binary format (core/src/activation.rs).
-ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3}
+ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "elu": 5, "softsign": 6}
 CODE_ACTIVATIONS = {code: name for name, code in ACTIVATION_CODES.items()}
+# Activations with a parameter, and its default (PyTorch's).
+ACTIVATION_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
+
+
+def split_activation(text: str) -> tuple[str, float | None]:
+    """("leaky_relu", 0.2) from "leaky_relu=0.2" (the default without "="); (name, None)
+    for an activation without a parameter. Raises ValueError."""
+    name, _, value = text.partition("=")
+    if name not in ACTIVATION_CODES:
+        raise ValueError(f"unknown activation {text!r} (known: {', '.join(ACTIVATION_CODES)})")
+    if name not in ACTIVATION_DEFAULTS:
+        if value:
+            raise ValueError(f"activation {name} takes no parameter")
+        return name, None
+    param = float(np.float32(float(value))) if value else ACTIVATION_DEFAULTS[name]
+    if not (np.isfinite(param) and param >= 0):
+        raise ValueError(f"activation {name}: parameter {param} must be finite and >= 0")
+    return name, param
 # The losses a JSON model may name (host-sim's by_name::loss).
 LOSSES = ("mse", "binary_cross_entropy", "softmax_cross_entropy")
 
@@ -67,9 +90,10 @@ def check_layers(layers: list[Layer], where: str) -> None:
     if not 1 <= len(layers) <= MAX_LAYERS:
         raise ModelFormatError(f"{where}: {len(layers)} layers (must be 1 to {MAX_LAYERS})")
     for i, layer in enumerate(layers):
-        if layer.activation not in ACTIVATION_CODES:
-            raise ModelFormatError(f"{where}: layer {i}: unknown activation {layer.activation!r} "
-                                   f"(known: {', '.join(ACTIVATION_CODES)})")
+        try:
+            split_activation(layer.activation)
+        except ValueError as e:
+            raise ModelFormatError(f"{where}: layer {i}: {e}") from None
         if layer.weight.ndim != 2 or layer.weight.shape[0] < 1 or layer.weight.shape[1] < 1:
             raise ModelFormatError(f"{where}: layer {i}: weight of shape {layer.weight.shape}, "
                                    "expected (outputs >= 1, inputs >= 1)")
@@ -93,9 +117,14 @@ def encode_mtm(layers: list[Layer]) -> bytes:
     check_layers(layers, "model")
     params = sum(layer.outputs * (layer.inputs + 1) for layer in layers)
     out = bytearray(MAGIC)
-    out += struct.pack("<HHI", VERSION, len(layers), params)
-    for layer in layers:
-        out += struct.pack("<IIB3x", layer.inputs, layer.outputs, ACTIVATION_CODES[layer.activation])
+    acts = [split_activation(layer.activation) for layer in layers]
+    # Version 1 means PyTorch's default by codes 4 and 5: version 2 only for another value.
+    v2 = any(p is not None and np.float32(p) != np.float32(ACTIVATION_DEFAULTS[n]) for n, p in acts)
+    out += struct.pack("<HHI", 2 if v2 else 1, len(layers), params)
+    for layer, (name, p) in zip(layers, acts):
+        out += struct.pack("<IIB3x", layer.inputs, layer.outputs, ACTIVATION_CODES[name])
+        if v2:
+            out += struct.pack("<f", p or 0.0)
     for layer in layers:
         out += layer.weight.astype("<f4").tobytes(order="C")
         out += layer.bias.astype("<f4").tobytes()
@@ -111,22 +140,33 @@ def decode_mtm(data: bytes, where: str = "model") -> list[Layer]:
     if data[:4] != MAGIC:
         raise ModelFormatError(f"{where}: offset 0: not a microtrain model file (magic is not MTRN)")
     version, count, declared = struct.unpack_from("<HHI", data, 4)
-    if version != VERSION:
-        raise ModelFormatError(f"{where}: offset 4: format version {version} is not supported (reads {VERSION})")
+    if version not in (1, 2):
+        raise ModelFormatError(f"{where}: offset 4: format version {version} is not supported (reads 1 and 2)")
+    record = LAYER_RECORD if version == 1 else LAYER_RECORD_V2
     if not 1 <= count <= MAX_LAYERS:
         raise ModelFormatError(f"{where}: offset 6: {count} layers (must be 1 to {MAX_LAYERS})")
-    table_end = HEADER + LAYER_RECORD * count
+    table_end = HEADER + record * count
     if len(data) < table_end:
         raise ModelFormatError(f"{where}: truncated: {len(data)} bytes, at least {table_end} needed")
     shapes = []
     for i in range(count):
-        off = HEADER + LAYER_RECORD * i
+        off = HEADER + record * i
         inputs, outputs, code = struct.unpack_from("<IIB", data, off)
-        if (inputs == 0 or outputs == 0 or code not in CODE_ACTIVATIONS or data[off + 9:off + 12] != b"\0\0\0"
+        name = CODE_ACTIVATIONS.get(code)
+        param = struct.unpack_from("<f", data, off + 12)[0] if version == 2 else None
+        if name in ACTIVATION_DEFAULTS:
+            param = ACTIVATION_DEFAULTS[name] if param is None else param
+            param_ok = bool(np.isfinite(param)) and param >= 0
+            act = f"{name}={str(np.float32(param))}"
+        else:
+            param_ok = version == 1 or data[off + 12:off + 16] == b"\0\0\0\0"
+            act = name
+        if (inputs == 0 or outputs == 0 or name is None or not param_ok or data[off + 9:off + 12] != b"\0\0\0"
                 or (shapes and shapes[-1][1] != inputs)):
-            raise ModelFormatError(f"{where}: offset {off}: layer {i} is invalid (empty, unknown activation, "
-                                   "reserved bytes set, or inputs not matching the previous layer)")
-        shapes.append((inputs, outputs, CODE_ACTIVATIONS[code]))
+            raise ModelFormatError(f"{where}: offset {off}: layer {i} is invalid (empty, unknown activation or "
+                                   "bad activation parameter, reserved bytes set, or inputs not matching the "
+                                   "previous layer)")
+        shapes.append((inputs, outputs, act))
     expected = sum(o * (i + 1) for i, o, _ in shapes)
     if declared != expected:
         raise ModelFormatError(f"{where}: offset 8: header declares {declared} parameters, "

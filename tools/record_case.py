@@ -26,7 +26,17 @@ Usage:
 Options:
 
   --layers        widths, input first: 4-8-3 is two layers, 4->8 and 8->3.
-  --activations   one per layer: identity, sigmoid, tanh, relu. binary_cross_entropy
+  --net-json      instead of --layers and --activations: the case's "model" list as
+                  JSON, for layers of any kind (FORMAT.md): conv1d (in_channels,
+                  out_channels, kernel, stride, padding none/same, length), max_pool1d
+                  and avg_pool1d (channels, length, kernel, stride), flatten (inputs),
+                  global_avg_pool1d (channels, length), dense (inputs, outputs); each
+                  with an activation (identity if absent); inputs and outputs are
+                  computed. x rows are [channels][length], flattened.
+  --activations   one per layer: identity, sigmoid, tanh, relu, leaky_relu, elu,
+                  softsign; leaky_relu=S and elu=A set nn.LeakyReLU's negative_slope
+                  and nn.ELU's alpha (default 0.01 and 1.0; the case always spells
+                  the value out, as leaky_relu=0.01). binary_cross_entropy
                   needs a sigmoid last layer, softmax_cross_entropy an identity one.
   --loss          mse, binary_cross_entropy, softmax_cross_entropy.
   --optimizer     sgd, adagrad, adadelta, rmsprop, adam, adamw, radam; its
@@ -81,7 +91,30 @@ import os
 import sys
 import tempfile
 
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softsign")
+# Activations with a parameter: its PyTorch name and default.
+ACTIVATION_PARAMS = {"leaky_relu": ("negative_slope", 0.01), "elu": ("alpha", 1.0)}
+
+
+def split_activation(text):
+    """("leaky_relu", 0.2) from "leaky_relu=0.2"; the default parameter when none is
+    given; (name, None) for an activation without one. Raises ValueError."""
+    name, _, value = text.partition("=")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r} (known: {', '.join(ACTIVATIONS)})")
+    if name not in ACTIVATION_PARAMS:
+        if value:
+            raise ValueError(f"{name} takes no parameter")
+        return name, None
+    param = float(value) if value else ACTIVATION_PARAMS[name][1]
+    if not (param >= 0 and param != float("inf")):
+        raise ValueError(f"{name}: {ACTIVATION_PARAMS[name][0]} must be finite and >= 0")
+    return name, param
+
+
+def activation_text(name, param):
+    """The case's spelling: name, or name=value for one with a parameter."""
+    return name if param is None else f"{name}={param!r}"
 LOSSES = ("mse", "binary_cross_entropy", "softmax_cross_entropy")
 REQUIRED_LAST = {"binary_cross_entropy": "sigmoid", "softmax_cross_entropy": "identity"}
 
@@ -112,6 +145,7 @@ def parse_args(argv):
     p.add_argument("--name")
     p.add_argument("--description", default="", help="free text put before the generated description")
     p.add_argument("--layers")
+    p.add_argument("--net-json", dest="net_json", help="the model as JSON (layers of any kind)")
     p.add_argument("--activations")
     p.add_argument("--loss", choices=LOSSES)
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
@@ -139,6 +173,8 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.replay:
         return args
+    if args.net_json is not None:
+        args.layers, args.activations = "-", "-"
     missing = [o for o in ("name", "layers", "activations", "loss", "optimizer", "batch_size", "epochs",
                            "seed", "data") if getattr(args, o) is None]
     if missing:
@@ -152,6 +188,15 @@ class UsageError(Exception):
 
 def check(args):
     """Validates the options and returns (widths, activations, hyperparameters, schedule)."""
+    args.spec = None
+    if args.net_json is not None:
+        try:
+            args.spec = complete_spec(json.loads(args.net_json))
+        except (ValueError, KeyError, TypeError) as e:
+            raise UsageError(f"--net-json: {e}")
+        widths = [args.spec[0]["inputs"]] + [l["outputs"] for l in args.spec]
+        args.layers = "-".join(str(w) for w in widths)
+        args.activations = ",".join(l["activation"] for l in args.spec)
     try:
         widths = [int(w) for w in args.layers.split("-")]
     except ValueError:
@@ -162,8 +207,10 @@ def check(args):
     if len(acts) != len(widths) - 1:
         raise UsageError(f"--activations: {len(acts)} given, the model has {len(widths) - 1} layers")
     for i, a in enumerate(acts):
-        if a not in ACTIVATIONS:
-            raise UsageError(f"--activations: layer {i}: unknown activation {a!r} (known: {', '.join(ACTIVATIONS)})")
+        try:
+            acts[i] = activation_text(*split_activation(a))
+        except ValueError as e:
+            raise UsageError(f"--activations: layer {i}: {e}")
     need = REQUIRED_LAST.get(args.loss)
     if need and acts[-1] != need:
         raise UsageError(f"--activations: {args.loss} needs {need} on the last layer, not {acts[-1]}")
@@ -226,6 +273,94 @@ def check(args):
     return widths, acts, hps, sched
 
 
+SEQ_KINDS = ("conv1d", "max_pool1d", "avg_pool1d", "global_avg_pool1d")
+
+
+def complete_spec(spec):
+    """The model list with every layer's kind, activation (spelled out), inputs and
+    outputs filled in and checked: consecutive layers fit, no layer is empty."""
+    out = []
+    for i, l in enumerate(spec):
+        l = dict(l)
+        kind = l.setdefault("kind", "dense")
+        l["activation"] = activation_text(*split_activation(l.get("activation", "identity")))
+        if kind == "dense":
+            ins, outs = l["inputs"], l["outputs"]
+        elif kind == "conv1d":
+            cin, cout, k, st, ln = l["in_channels"], l["out_channels"], l["kernel"], l["stride"], l["length"]
+            pad = l.setdefault("padding", "none")
+            if pad not in ("none", "same") or (pad == "same" and st != 1):
+                raise ValueError(f"layer {i}: padding {pad!r} (none, or same with stride 1)")
+            ins, outs = cin * ln, cout * (ln if pad == "same" else (ln - k) // st + 1)
+        elif kind in ("max_pool1d", "avg_pool1d"):
+            c, ln, k = l["channels"], l["length"], l["kernel"]
+            st = l.setdefault("stride", k)
+            ins, outs = c * ln, c * ((ln - k) // st + 1)
+        elif kind == "flatten":
+            ins = outs = l["inputs"]
+        elif kind == "global_avg_pool1d":
+            ins, outs = l["channels"] * l["length"], l["channels"]
+        else:
+            raise ValueError(f"layer {i}: unknown kind {kind!r}")
+        if ins < 1 or outs < 1:
+            raise ValueError(f"layer {i}: empty ({ins} inputs, {outs} outputs)")
+        if l.get("inputs", ins) != ins or l.get("outputs", outs) != outs:
+            raise ValueError(f"layer {i}: {kind} of these sizes has {ins} inputs and {outs} outputs")
+        if out and out[-1]["outputs"] != ins:
+            raise ValueError(f"layer {i} takes {ins} inputs, layer {i - 1} gives {out[-1]['outputs']}")
+        l["inputs"], l["outputs"] = ins, outs
+        out.append(l)
+    return out
+
+
+def build_spec_net(torch, spec):
+    """A module running the layers of `spec` (any kinds) on rows of flat
+    [channels][length] values; `layer_modules` holds one module per layer (None for a
+    layer without parameters), with PyTorch's default initialisation."""
+    nn = torch.nn
+    act_mod = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
+               "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "softsign": nn.Softsign}
+
+    class SpecNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            mods, acts = [], []
+            for l in spec:
+                kind = l["kind"]
+                if kind == "dense":
+                    mods.append(nn.Linear(l["inputs"], l["outputs"]))
+                elif kind == "conv1d":
+                    mods.append(nn.Conv1d(l["in_channels"], l["out_channels"], l["kernel"], stride=l["stride"],
+                                          padding=0 if l["padding"] == "none" else "same"))
+                elif kind == "max_pool1d":
+                    mods.append(nn.MaxPool1d(l["kernel"], l["stride"]))
+                elif kind == "avg_pool1d":
+                    mods.append(nn.AvgPool1d(l["kernel"], l["stride"]))
+                else:
+                    mods.append(nn.Identity())
+                name, param = split_activation(l["activation"])
+                acts.append(act_mod[name]() if param is None else act_mod[name](param))
+            self.mods = nn.ModuleList(mods)
+            self.acts = nn.ModuleList(acts)
+            self.layer_modules = [m if isinstance(m, (nn.Linear, nn.Conv1d)) else None for m in mods]
+
+        def forward(self, x):
+            n = x.shape[0]
+            for l, m, a in zip(spec, self.mods, self.acts):
+                kind = l["kind"]
+                if kind in SEQ_KINDS:
+                    c = l["in_channels"] if kind == "conv1d" else l["channels"]
+                    x = x.reshape(n, c, l["length"])
+                    x = x.mean(dim=-1) if kind == "global_avg_pool1d" else m(x)
+                else:
+                    x = x.reshape(n, -1)
+                    x = m(x)
+                x = a(x)
+            return x.reshape(n, -1)
+
+    return SpecNet()
+
+
 def layer_indices(text, option, layers):
     """Sorted layer indices from "0,2" (None or "" = none); each must be a layer."""
     if not text:
@@ -245,6 +380,8 @@ def layer_indices(text, option, layers):
 def freeze(model, frozen, bias_only):
     """requires_grad_(False) on the frozen layers' weights and biases and on the
     bias-only layers' weights; returns the parameters that still train, in order."""
+    if not frozen and not bias_only:
+        return [p for p in model.parameters() if p.requires_grad]
     linears = [m for m in model if hasattr(m, "weight")]
     for i in frozen:
         linears[i].weight.requires_grad_(False)
@@ -374,11 +511,13 @@ def build_model(torch, widths, acts):
     """nn.Sequential of Linear + activation per layer (nn.Linear's default init)."""
     from torch import nn
 
-    act_mod = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+    act_mod = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
+               "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "softsign": nn.Softsign}
     mods = []
     for i, a in enumerate(acts):
         mods.append(nn.Linear(widths[i], widths[i + 1]))
-        mods.append(act_mod[a]())
+        name, param = split_activation(a)
+        mods.append(act_mod[name]() if param is None else act_mod[name](param))
     return nn.Sequential(*mods)
 
 
@@ -398,10 +537,16 @@ def replay(path, compare=True):
     layers = case["model"]
     widths = [layers[0]["inputs"]] + [l["outputs"] for l in layers]
     acts = [l["activation"] for l in layers]
-    model = build_model(torch, widths, acts)
-    linears = [m for m in model if hasattr(m, "weight")]
+    if any("kind" in l for l in layers):
+        model = build_spec_net(torch, complete_spec(layers))
+        linears = [m for m in model.layer_modules]
+    else:
+        model = build_model(torch, widths, acts)
+        linears = [m for m in model if hasattr(m, "weight")]
     with torch.no_grad():
         for m, p in zip(linears, case["init"]):
+            if m is None:
+                continue
             m.weight.copy_(torch.tensor(p["weight"], dtype=torch.float32))
             m.bias.copy_(torch.tensor(p["bias"], dtype=torch.float32))
     hps = {k: v for k, v in case["optimizer"].items() if k != "name"}
@@ -461,7 +606,11 @@ def replay_main(args):
 
 
 def layer_params(model):
-    """[{"weight": rows, "bias": values}, ...] of the model's nn.Linear layers."""
+    """[{"weight": rows, "bias": values}, ...] of the model's nn.Linear layers (of a
+    SpecNet: every layer, nested as its kind has it, [] for one without parameters)."""
+    if hasattr(model, "layer_modules"):
+        return [{"weight": m.weight.detach().tolist(), "bias": m.bias.detach().tolist()} if m is not None
+                else {"weight": [], "bias": []} for m in model.layer_modules]
     out = []
     for m in model:
         if hasattr(m, "weight"):
@@ -473,7 +622,9 @@ def record(args):
     widths, acts, hps, sched = check(args)
     torch = setup_torch()
     torch.manual_seed(args.seed)
-    model = build_model(torch, widths, acts)
+    if args.spec and args.freezing:
+        raise UsageError("--frozen-layers/--bias-only-layers: not with --net-json")
+    model = build_spec_net(torch, args.spec) if args.spec else build_model(torch, widths, acts)
     init = layer_params(model)
 
     x, y, data_desc = make_data(torch, args, widths)
@@ -515,7 +666,7 @@ def record(args):
         + f"Net {args.layers} ({', '.join(acts)}). Batches of {args.batch_size} of {n} rows "
         + f"({steps_per_epoch} steps per epoch), {args.epochs} epochs = {t} steps. Data: {data_desc}. "
         + freezing_text
-        + f"init: PyTorch default nn.Linear init (U(+-1/sqrt(fan_in))) after torch.manual_seed({args.seed}). "
+        + f"init: PyTorch default nn.Linear / nn.Conv1d init (U(+-1/sqrt(fan_in))) after torch.manual_seed({args.seed}). "
         + f"Recorded with torch {torch.__version__} (float32, CPU, foreach=False, "
         + "lr written to param_group['lr'] before each step) by tools/record_case.py."
     )
@@ -523,7 +674,8 @@ def record(args):
         "format": 1,
         "name": args.name,
         "description": description,
-        "model": [{"inputs": widths[i], "outputs": widths[i + 1], "activation": a} for i, a in enumerate(acts)],
+        "model": args.spec or [{"inputs": widths[i], "outputs": widths[i + 1], "activation": a}
+                               for i, a in enumerate(acts)],
         "loss": args.loss,
         "optimizer": {"name": args.optimizer, **hps},
         "schedule": sched,

@@ -52,8 +52,9 @@ pub enum SaveError<E> {
         /// Bytes of one slot.
         slot: usize,
     },
-    /// The model has more than [`MAX_LAYERS`](crate::format::MAX_LAYERS) layers or a
-    /// size that does not fit the format's 32-bit fields.
+    /// The model has more than [`MAX_LAYERS`](crate::format::MAX_LAYERS) layers, a
+    /// size that does not fit the format's 32-bit fields, or a LeakyReLU or ELU
+    /// whose parameter is not PyTorch's default (the layer record has no room for it).
     Shape,
 }
 

@@ -17,7 +17,7 @@
 //! | 28 | 4 | number of parameters `P` |
 //! | 32 | 4 | number of optimizer state floats `S` |
 //! | 36 | 32 | hyperparameter words (`f32` bits; unused words 0) |
-//! | 68 | 12 `L` | per layer: inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu), trainability `u8` (0 trainable, 1 frozen, 2 bias-only), 2 zero bytes |
+//! | 68 | 12 `L` | per layer: inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu, 4 leaky_relu, 5 elu, 6 softsign; 4 and 5 only at PyTorch's default parameter, otherwise `SaveError::Shape`; dense layers only), trainability `u8` (0 trainable, 1 frozen, 2 bias-only), 2 zero bytes |
 //! | 68 + 12 `L` | 4 `P` | the parameters that train (`f32`; frozen ones are not stored) |
 //! | ... | 4 `S` | optimizer state (`f32`) |
 //! | `total_len - 4` | 4 | CRC-32/ISO-HDLC (zlib's `crc32`) of bytes `0 .. total_len - 4` |
@@ -190,8 +190,17 @@ impl Header {
     }
 }
 
-/// The record of one layer.
+/// The record of one layer; `None` when the format cannot hold it: sizes beyond
+/// `u32`, or an activation parameter other than PyTorch's default (LeakyReLU's
+/// `negative_slope` 0.01, ELU's `alpha` 1.0), which version 1's record has no room
+/// for. Such a model's save is [`SaveError::Shape`](crate::SaveError::Shape), and a
+/// checkpoint never restores into it.
 pub(crate) fn layer_record(l: &Dense) -> Option<[u8; LAYER_LEN]> {
+    let default = microtrain::Activation::from_code(l.activation.code());
+    // Dense layers only: the record has no room for another kind's sizes.
+    if default != Some(l.activation) || !l.is_dense() {
+        return None;
+    }
     let i = u32::try_from(l.inputs).ok()?;
     let o = u32::try_from(l.outputs).ok()?;
     let mut r = [0u8; LAYER_LEN];

@@ -245,3 +245,37 @@ fn error_messages_name_what_is_wrong() {
     };
     assert!(e.to_string().contains("0x64"));
 }
+
+/// LeakyReLU, ELU (at PyTorch's defaults) and softsign checkpoint and restore; a
+/// LeakyReLU with another slope cannot be saved (no room in the record), and a
+/// checkpoint with the default slope does not restore into it.
+#[test]
+fn new_activations_checkpoint_at_their_defaults_only() {
+    let layers = [
+        Dense::new(3, 4, Activation::LEAKY_RELU),
+        Dense::new(4, 4, Activation::ELU),
+        Dense::new(4, 2, Activation::Softsign),
+    ];
+    let mut b = Bufs::new(&layers, 2);
+    let mut t = trainer(&layers, &mut b, Adam::new(0.01), 4);
+    train(&mut t, 5);
+    let mut ck = Checkpointer::new(Flash::new(), 0, REGION).unwrap();
+    ck.save(&t).unwrap();
+    let saved = snapshot(&t);
+    let mut b2 = Bufs::new(&layers, 2);
+    let mut t2 = trainer(&layers, &mut b2, Adam::new(0.01), 9);
+    let mut scratch = vec![0.0f32; 1000];
+    ck.restore(&mut t2, &mut scratch).unwrap();
+    assert_eq!(snapshot(&t2), saved);
+
+    let sloped = [
+        Dense::new(3, 4, Activation::leaky_relu(0.2)),
+        Dense::new(4, 4, Activation::ELU),
+        Dense::new(4, 2, Activation::Softsign),
+    ];
+    let mut b3 = Bufs::new(&sloped, 2);
+    let mut t3 = trainer(&sloped, &mut b3, Adam::new(0.01), 4);
+    assert_eq!(refused(&mut ck, &mut t3), RestoreError::Layer { index: 0 });
+    let mut ck2 = Checkpointer::new(Flash::new(), 0, REGION).unwrap();
+    assert!(matches!(ck2.save(&t3), Err(SaveError::Shape)));
+}

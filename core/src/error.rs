@@ -48,6 +48,22 @@ pub enum ConfigError {
     },
     /// A hyperparameter is out of its range.
     Hyperparameter(HyperparameterError),
+    /// Layer `layer`'s kind (convolution, pooling, ...) does not fit its sizes, or
+    /// the trainer cannot take it (`problem` says which).
+    LayerKind {
+        /// Index of the layer.
+        layer: usize,
+        /// What is wrong, e.g. "the kernel is longer than the (padded) input".
+        problem: &'static str,
+    },
+    /// Layer `layer`'s activation has a parameter out of its range (LeakyReLU's
+    /// `negative_slope` or ELU's `alpha`; see [`Activation::check`](crate::Activation::check)).
+    ActivationParameter {
+        /// Index of the layer.
+        layer: usize,
+        /// The parameter, its value and its rule.
+        error: HyperparameterError,
+    },
     /// The whole model's parameters given for its frozen parts
     /// ([`Buffers::frozen`](crate::Buffers::frozen)) hold a value that is not finite, at
     /// `index`.
@@ -232,6 +248,10 @@ impl core::fmt::Display for ConfigError {
                 write!(f, "loss {loss:?} cannot follow a {found:?} output layer")
             }
             ConfigError::Hyperparameter(h) => write!(f, "{h}"),
+            ConfigError::LayerKind { layer, problem } => write!(f, "layer {layer}: {problem}"),
+            ConfigError::ActivationParameter { layer, error } => {
+                write!(f, "layer {layer}'s activation: {error}")
+            }
             ConfigError::Plan(m) => write!(f, "the trainer's plan does not fit: {m}"),
             ConfigError::Unsupported { what } => write!(f, "not supported on the fixed-point path: {what}"),
             ConfigError::NonFiniteFrozen { index } => {

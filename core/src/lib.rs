@@ -19,7 +19,9 @@
 //!  loops over slices: kernels::portable everywhere, FPU assembly on hard-float Arm
 //! ```
 //!
-//! - [`shape`]: layers ([`Dense`]) and the `const fn` sizes of every buffer.
+//! - [`shape`]: layers ([`Dense`], also named [`Layer`]: dense, 1-d convolution,
+//!   max and average pooling, flatten, global average pooling, see [`Kind`]) and the
+//!   `const fn` sizes of every buffer.
 //! - [`storage`]: caller-owned buffers; [`Storage`] is const-generic for `static`s,
 //!   [`Buffers`] is the slice view every other module works on.
 //! - [`kernels`]: flat loops over slices, at the bottom: they know nothing of layers,
@@ -27,7 +29,8 @@
 //!   compiled on every target; on hard-float Cortex-M (M4F, M7, M33) the hot ones run
 //!   as FPU assembly with the same bits (`kernels/arm_vfp.rs`), chosen in one place,
 //!   `kernels/mod.rs`. (The optimizers' FPU kernels are in `optim/vfp.rs`.)
-//! - [`layers`], [`activation`]: a dense stack's passes, layer by layer over the
+//! - [`layers`], [`activation`]: a dense stack's passes (and in `layers::kinds`
+//!   those of a model with other kinds of layers), layer by layer over the
 //!   kernels, each a loop over one walk of the layers (`layers/walk.rs`); the
 //!   trainer's passes without per-call checks, and those of a model with frozen layers
 //!   (`layers/partial.rs`), are here too.
@@ -59,6 +62,11 @@
 //! soon as its gradient `delta_i x_j` is formed, after every layer's error term has
 //! been computed with the old weights and checked: one pass over the weights instead
 //! of three, with the same bits as accumulating the gradient first.
+//!
+//! A model with a layer other than dense (a convolution's weight gradient is not an
+//! outer product `delta x^T`) has no fused step: each sample's gradient is accumulated
+//! in the gradient buffer, checked and applied by the optimizer on the flat slices, as
+//! a batch of one (`layers::kinds`); it needs the gradient buffer.
 //!
 //! ## What one step does, in order
 //!
@@ -192,7 +200,7 @@ pub use optim::optimizers::*;
 pub use optim::{AnyOptimizer, Config, Hyper, Optimizer};
 pub use rng::Rng;
 pub use schedule::Schedule;
-pub use shape::Dense;
+pub use shape::{Dense, Kind, Layer, Padding};
 pub use storage::{Buffers, OnlineStorage, Storage};
 pub use trainer::{Dynamic, Plan, Trainer};
 

@@ -191,13 +191,75 @@ pub fn loss(name: &str, path: &str) -> Result<Loss, String> {
     })
 }
 
-/// An activation from its name.
+/// An activation from its name, `NAME` or, for one with a parameter, `NAME=VALUE`:
+/// `relu`, `leaky_relu` (PyTorch's default `negative_slope` 0.01),
+/// `leaky_relu=0.2`, `elu` (`alpha` 1.0), `elu=0.5`, `softsign`. The value is read
+/// as an `f32` and checked ([`Activation::check`]).
 pub fn activation(name: &str, path: &str) -> Result<Activation, String> {
-    Activation::from_name(name).ok_or_else(|| {
+    let (kind, value) = match name.split_once('=') {
+        Some((k, v)) => (k.trim(), Some(v.trim())),
+        None => (name, None),
+    };
+    let act = Activation::from_name(kind).ok_or_else(|| {
         let known: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
         format!(
-            "{path}: unknown activation {name:?} (known: {})",
+            "{path}: unknown activation {name:?} (known: {}; leaky_relu and elu take =VALUE)",
             known.join(", ")
         )
-    })
+    })?;
+    let Some(value) = value else {
+        return Ok(act);
+    };
+    let Some(param) = act.param_name() else {
+        return Err(format!("{path}: {kind} takes no parameter (got {name:?})"));
+    };
+    let v: f32 = value
+        .parse()
+        .map_err(|_| format!("{path}: {kind}'s {param} {value:?} is not a number"))?;
+    let act = act.with_param(v);
+    act.check().map_err(|e| format!("{path}: {kind}: {e}"))?;
+    Ok(act)
+}
+
+/// An activation's name as [`activation`] reads it: `NAME`, or `NAME=VALUE` for one
+/// with a parameter (always written out, as the shortest decimal that reads back to
+/// the same `f32`).
+pub fn activation_name(a: Activation) -> String {
+    match a.param() {
+        Some(v) => format!("{}={v}", a.name()),
+        None => a.name().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activations_read_with_and_without_their_parameter() {
+        assert_eq!(activation("leaky_relu", "x"), Ok(Activation::leaky_relu(0.01)));
+        assert_eq!(activation("leaky_relu=0.2", "x"), Ok(Activation::leaky_relu(0.2)));
+        assert_eq!(activation("elu", "x"), Ok(Activation::elu(1.0)));
+        assert_eq!(activation("elu=0.5", "x"), Ok(Activation::elu(0.5)));
+        assert_eq!(activation("softsign", "x"), Ok(Activation::Softsign));
+        let e = activation("relu=0.1", "--layers").unwrap_err();
+        assert!(e.contains("--layers") && e.contains("no parameter"), "{e}");
+        let e = activation("elu=-1", "--activation").unwrap_err();
+        assert!(e.contains("alpha") && e.contains(">= 0"), "{e}");
+        let e = activation("leaky_relu=abc", "x").unwrap_err();
+        assert!(e.contains("negative_slope") && e.contains("not a number"), "{e}");
+        assert!(activation("swish", "x")
+            .unwrap_err()
+            .contains("unknown activation"));
+        // Written out and read back to the same bits.
+        for a in [
+            Activation::leaky_relu(0.1),
+            Activation::elu(1.7),
+            Activation::Softsign,
+            Activation::Tanh,
+        ] {
+            assert_eq!(activation(&activation_name(a), "x"), Ok(a));
+        }
+        assert_eq!(activation_name(Activation::LEAKY_RELU), "leaky_relu=0.01");
+    }
 }

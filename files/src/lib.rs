@@ -7,6 +7,7 @@
 
 pub mod atomic_file;
 pub mod by_name;
+pub mod layer_kind;
 mod saved_model;
 
 pub use saved_model::SavedModel;
@@ -19,6 +20,9 @@ pub fn describe(layers: &[Dense]) -> String {
     for l in layers {
         s.push_str(&format!("-{}", l.outputs));
     }
-    let acts: Vec<&str> = layers.iter().map(|l| l.activation.name()).collect();
+    let acts: Vec<String> = layers
+        .iter()
+        .map(|l| by_name::activation_name(l.activation))
+        .collect();
     format!("{s} ({})", acts.join(", "))
 }

@@ -25,10 +25,17 @@
 //!   used in training is folded into the first layer).
 //! - Values are written in the shortest decimal form that reads back to the same
 //!   `f32`, so JSON and binary files of one model predict bit for bit the same.
+//! - A layer of another kind than dense has `"kind"` and its sizes as the conformance
+//!   cases spell them (`tests/conformance/FORMAT.md`, [`crate::layer_kind`]): e.g.
+//!   `{"kind": "conv1d", "inputs": 192, "outputs": 480, "activation": "relu",
+//!   "in_channels": 3, "out_channels": 8, "kernel": 5, "stride": 1, "padding": "none",
+//!   "length": 64, "weight": [[[...5 taps]...3 inputs]...8 outputs], "bias": [...8]}`;
+//!   pooling, flatten and global average pooling have `"weight": []`, `"bias": []`.
 //! - `loss`, `features`, `targets` and `classes` are optional (`classes` is `null` for
 //!   regression); `features` lists the CSV columns in input order, `classes` the class
 //!   names in output order.
 
+use crate::layer_kind::{self, KindFields};
 use crate::{atomic_file, by_name};
 use microtrain::model_file::{self, ModelFile};
 use microtrain::{Dense, Loss};
@@ -55,11 +62,52 @@ pub struct SavedModel {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct JsonLayer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
     inputs: usize,
     outputs: usize,
     activation: String,
-    weight: Vec<Vec<f32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    in_channels: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    out_channels: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    channels: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kernel: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stride: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    padding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    length: Option<usize>,
+    weight: Weight,
     bias: Vec<f32>,
+}
+
+/// A layer's weights, nested as its kind has them (see [`layer_kind::weight_dims`]).
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Weight {
+    /// Dense `[outputs][inputs]` (and `[]` for a layer without parameters).
+    Rows(Vec<Vec<f32>>),
+    /// A convolution's `[out_channels][in_channels][kernel]`.
+    Taps(Vec<Vec<Vec<f32>>>),
+}
+
+impl JsonLayer {
+    fn fields(&self) -> KindFields {
+        KindFields {
+            kind: self.kind.clone(),
+            in_channels: self.in_channels,
+            out_channels: self.out_channels,
+            channels: self.channels,
+            kernel: self.kernel,
+            stride: self.stride,
+            padding: self.padding.clone(),
+            length: self.length,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -139,13 +187,32 @@ impl SavedModel {
                 return Err("internal: parameters shorter than the shape".into());
             }
             let (w, tail) = rest.split_at(l.weights_len());
-            let (b, tail) = tail.split_at(l.outputs);
+            let (b, tail) = tail.split_at(l.bias_len());
             rest = tail;
+            let dims = layer_kind::weight_dims(l);
+            let weight = match dims.as_slice() {
+                [_, cin, k] => Weight::Taps(
+                    w.chunks((cin * k).max(1))
+                        .map(|o| o.chunks((*k).max(1)).map(<[f32]>::to_vec).collect())
+                        .collect(),
+                ),
+                [_, cols] => Weight::Rows(w.chunks((*cols).max(1)).map(<[f32]>::to_vec).collect()),
+                _ => Weight::Rows(Vec::new()),
+            };
+            let f = KindFields::of(l);
             layers.push(JsonLayer {
+                kind: f.kind,
                 inputs: l.inputs,
                 outputs: l.outputs,
-                activation: l.activation.name().into(),
-                weight: w.chunks(l.inputs.max(1)).map(<[f32]>::to_vec).collect(),
+                activation: by_name::activation_name(l.activation),
+                in_channels: f.in_channels,
+                out_channels: f.out_channels,
+                channels: f.channels,
+                kernel: f.kernel,
+                stride: f.stride,
+                padding: f.padding,
+                length: f.length,
+                weight,
                 bias: b.to_vec(),
             });
         }
@@ -190,30 +257,49 @@ impl SavedModel {
         let mut params = Vec::new();
         for (i, l) in m.layers.iter().enumerate() {
             let act = by_name::activation(&l.activation, &format!("field `layers[{i}].activation`"))?;
-            layers.push(Dense::new(l.inputs, l.outputs, act));
-            if l.weight.len() != l.outputs {
-                return Err(format!(
-                    "field `layers[{i}].weight`: {} rows, the layer has {} outputs",
-                    l.weight.len(),
-                    l.outputs
-                ));
-            }
-            for (r, row) in l.weight.iter().enumerate() {
-                if row.len() != l.inputs {
-                    return Err(format!(
-                        "field `layers[{i}].weight[{r}]`: {} values, the layer has {} inputs",
-                        row.len(),
-                        l.inputs
-                    ));
+            let layer = l
+                .fields()
+                .layer(l.inputs, l.outputs, act, &format!("layers[{i}]"))?;
+            layers.push(layer);
+            // The weights, flattened in the core's order, their nesting checked.
+            let dims = layer_kind::weight_dims(&layer);
+            let flat: Vec<f32> = match (&l.weight, dims.as_slice()) {
+                (Weight::Rows(rows), [n, cols]) => {
+                    if rows.len() != *n {
+                        return Err(format!(
+                            "field `layers[{i}].weight`: {} rows, the layer has {n} outputs",
+                            rows.len()
+                        ));
+                    }
+                    if let Some(r) = rows.iter().position(|row| row.len() != *cols) {
+                        return Err(format!(
+                            "field `layers[{i}].weight[{r}]`: {} values, the layer has {cols} inputs",
+                            rows.get(r).map_or(0, Vec::len)
+                        ));
+                    }
+                    rows.concat()
                 }
-                finite(row, &format!("layers[{i}].weight[{r}]"))?;
-                params.extend_from_slice(row);
-            }
-            if l.bias.len() != l.outputs {
+                (Weight::Rows(rows), [0]) if rows.is_empty() => Vec::new(),
+                (Weight::Taps(t), [o, cin, k])
+                    if t.len() == *o
+                        && t.iter()
+                            .all(|r| r.len() == *cin && r.iter().all(|v| v.len() == *k)) =>
+                {
+                    t.iter().flatten().flatten().copied().collect()
+                }
+                _ => {
+                    return Err(format!(
+                        "field `layers[{i}].weight`: expected nested lists of sizes {dims:?}"
+                    ))
+                }
+            };
+            finite(&flat, &format!("layers[{i}].weight"))?;
+            params.extend_from_slice(&flat);
+            if l.bias.len() != layer.bias_len() {
                 return Err(format!(
-                    "field `layers[{i}].bias`: {} values, the layer has {} outputs",
+                    "field `layers[{i}].bias`: {} values, the layer has {}",
                     l.bias.len(),
-                    l.outputs
+                    layer.bias_len()
                 ));
             }
             finite(&l.bias, &format!("layers[{i}].bias"))?;
@@ -293,6 +379,61 @@ mod tests {
         let b = SavedModel::from_binary(&m.to_binary().unwrap_or_default()).map(|b| b.params);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(b.map(|p| bits(&p)), Ok(bits(&m.params)));
+    }
+
+    /// The new activations and their parameters survive both formats (the binary
+    /// one as version 2).
+    #[test]
+    fn activation_parameters_round_trip() {
+        let mut m = model();
+        m.layers = vec![
+            Dense::new(3, 4, Activation::leaky_relu(0.2)),
+            Dense::new(4, 2, Activation::elu(0.5)),
+        ];
+        let j = m.to_json().unwrap_or_default();
+        assert!(
+            j.contains("\"leaky_relu=0.2\"") && j.contains("\"elu=0.5\""),
+            "{j}"
+        );
+        assert_eq!(
+            SavedModel::from_json(j.as_bytes()).map(|b| b.layers),
+            Ok(m.layers.clone())
+        );
+        let b = m.to_binary().unwrap_or_default();
+        assert_eq!(b.get(4), Some(&2));
+        assert_eq!(
+            SavedModel::from_binary(&b).map(|b| b.layers),
+            Ok(m.layers.clone())
+        );
+    }
+
+    /// Convolution and pooling layers survive both formats bit for bit.
+    #[test]
+    fn layer_kinds_round_trip() {
+        use microtrain::Padding;
+        let mut m = model();
+        m.layers = vec![
+            Dense::conv1d(2, 3, 3, 1, Padding::Same, 5, Activation::Relu),
+            Dense::max_pool1d(3, 5, 2, 2),
+            Dense::flatten(6),
+            Dense::new(6, 2, Activation::Identity),
+        ];
+        m.features = vec![];
+        m.params = (0..microtrain::shape::params_len(&m.layers))
+            .map(|i| i as f32 * 0.37 - 3.0)
+            .collect();
+        let j = m.to_json().unwrap_or_default();
+        assert!(j.contains("\"conv1d\"") && j.contains("\"max_pool1d\""), "{j}");
+        assert_eq!(SavedModel::from_json(j.as_bytes()).as_ref(), Ok(&m));
+        let b = m.to_binary().unwrap_or_default();
+        assert_eq!(b.get(4), Some(&3));
+        assert_eq!(
+            SavedModel::from_binary(&b).map(|b| b.layers),
+            Ok(m.layers.clone())
+        );
+        let bad = j.replacen("\"kernel\": 3", "\"kernel\": 9", 1);
+        let e = SavedModel::from_json(bad.as_bytes()).unwrap_err();
+        assert!(e.contains("layers[0]"), "{e}");
     }
 
     #[test]

@@ -111,11 +111,11 @@ fn bits(v: &[f32]) -> Vec<u32> {
 fuzz_target!(|data: &[u8]| {
     let mut i = Input(data);
     let loss = Loss::ALL[usize::from(i.byte()) % 3];
-    let hidden = Activation::ALL[usize::from(i.byte()) % 4];
+    let hidden = Activation::ALL[usize::from(i.byte()) % Activation::ALL.len()];
     let last = match loss {
         Loss::BinaryCrossEntropy => Activation::Sigmoid,
         Loss::SoftmaxCrossEntropy => Activation::Identity,
-        Loss::Mse => Activation::ALL[usize::from(i.byte()) % 4],
+        Loss::Mse => Activation::ALL[usize::from(i.byte()) % Activation::ALL.len()],
     };
     let layers = [Dense::new(3, 4, hidden), Dense::new(4, 2, last)];
     let opt = optimizer(&mut i);

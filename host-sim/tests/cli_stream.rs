@@ -290,3 +290,128 @@ fn a_configured_pipeline_with_named_classes_and_a_test_file() {
     assert_eq!(out4.code, Some(2));
     assert!(out4.stderr.contains("--window"), "{}", out4.stderr);
 }
+
+/// `--pretrain` writes the model the `fine-tune` firmware embeds, bit for bit, and
+/// `--fine-tune` adapts its last layer alone after the change, ending with the
+/// firmware's checksum (firmware/run-tests compares the two).
+#[test]
+fn the_pretrained_model_fine_tunes_its_last_layer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = run_in(dir.path(), &["stream", "--pretrain", "p.mtm"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("the same parameters as the model this build embeds"),
+        "{}",
+        out.stdout
+    );
+    let written = std::fs::read(dir.path().join("p.mtm")).expect("the model file");
+    let shipped = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../stream/pretrained/stream-9-16-3.mtm"
+    ))
+    .expect("stream/pretrained/stream-9-16-3.mtm");
+    assert_eq!(written, shipped);
+
+    let out = run(&["stream", "--fine-tune"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let o = &out.stdout;
+    assert!(
+        o.contains("model: f32, pretrained (first layer frozen in flash, last layer adapting)"),
+        "{o}"
+    );
+    let (before, after, end) = (result(o, "before"), result(o, "after"), result(o, "end"));
+    assert!(
+        percent(before) >= 96.0 && percent(after) + 20.0 <= percent(before) && percent(end) >= 80.0,
+        "{o}"
+    );
+    assert!(
+        o.contains("checksum 0x8fed8350") && o.contains("verdict pass"),
+        "{o}"
+    );
+}
+
+#[test]
+fn fine_tune_takes_the_simulated_stream_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "s.csv", "x,y,z,label\n0,0,1,0\n");
+    let out = run_in(
+        dir.path(),
+        &["stream", "--fine-tune", "--source", "csv", "--csv", "s.csv"],
+    );
+    assert_eq!(out.code, Some(2), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("--fine-tune runs the simulated stream"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `--model cnn`: a 1-d CNN on the raw window, channel-major, learns a recording whose
+/// classes differ in rhythm, not in level; it needs `--input raw` and windows of 14
+/// readings or more, and says so.
+#[test]
+fn a_cnn_learns_the_raw_window() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut csv = String::from("x,y,label\n");
+    for i in 0..6000 {
+        let slow = (i / 80) % 2 == 0;
+        let t = i as f64;
+        let v = if slow { (t * 0.3).sin() } else { (t * 2.5).sin() };
+        csv.push_str(&format!(
+            "{v:.4},{:.4},{}\n",
+            -v,
+            if slow { "slow" } else { "fast" }
+        ));
+    }
+    write(dir.path(), "r.csv", &csv);
+    let base = [
+        "stream",
+        "--source",
+        "csv",
+        "--csv",
+        "r.csv",
+        "--window",
+        "20",
+        "--hop",
+        "10",
+        "--range",
+        "4",
+        "--log-every",
+        "1000",
+    ];
+    let out = run_in(
+        dir.path(),
+        &[&base[..], &["--input", "raw", "--model", "cnn", "--lr", "0.005"]].concat(),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("CNN 2x20 -> conv 8 k5, maxpool 2, conv 16 k5, global average -> 2 (778 parameters)"),
+        "{}",
+        out.stdout
+    );
+    let (c, t) = result(&out.stdout, "overall");
+    assert!(t == 599 && percent((c, t)) > 85.0, "{}", out.stdout);
+    let e = run_in(dir.path(), &[&base[..], &["--model", "cnn"]].concat());
+    assert_eq!(e.code, Some(2));
+    assert!(
+        e.stderr
+            .contains("--model cnn reads the raw window: add --input raw"),
+        "{}",
+        e.stderr
+    );
+    let e = run_in(
+        dir.path(),
+        &[
+            "stream", "--source", "csv", "--csv", "r.csv", "--window", "12", "--input", "raw", "--model",
+            "cnn",
+        ],
+    );
+    assert!(
+        e.stderr
+            .contains("--model cnn needs windows of at least 14 readings"),
+        "{}",
+        e.stderr
+    );
+}

@@ -55,7 +55,7 @@ fn fail_line<'a>(stdout: &'a str, needle: &str) -> &'a str {
 #[test]
 fn every_recorded_case_passes() {
     let n = case_count();
-    assert!(n >= 45, "expected the 45 recorded cases, found {n}");
+    assert!(n >= 59, "expected the 59 recorded cases, found {n}");
     let (code, stdout, stderr) = run(&cases_dir());
     assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(

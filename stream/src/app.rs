@@ -13,13 +13,13 @@
 //! }
 //! ```
 
-use crate::features::{features, FEATURES};
+use crate::features::{features_flat, FEATURES};
 use crate::metrics::Metrics;
-use crate::model::Learner;
-use crate::sensor::{Reading, SensorError};
+use crate::model::{Learner, ModelPlan};
+use crate::sensor::SensorError;
 use crate::validate::{BadCounts, BadReading, Validator};
 use crate::window::{Window, WINDOW_LEN};
-use microtrain::StepError;
+use microtrain::{Plan, StepError};
 
 /// What happened with one window.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,36 +35,62 @@ pub struct WindowOutcome {
 
 /// The whole application state (the model's storage lives outside, in a `static` on a
 /// device). `LEN` readings per window, a new window every `HOP` readings (windows
-/// overlap by `LEN - HOP`); the defaults are the demo's 32 and 32.
+/// overlap by `LEN - HOP`); the defaults are the demo's 32 and 32. `P` is the model's
+/// plan (see [`Learner`]). `AXES` values per reading; `INPUTS` the model's inputs:
+/// the window's features (`3 AXES`: mean, standard deviation and jerk per axis,
+/// [`features_flat`]) or the raw window (`LEN AXES` values, reading after reading);
+/// `CLASSES` its outputs. The defaults are the demo's 3, 9 and 3; another choice is a
+/// compile error unless `INPUTS` is one of the two.
 #[derive(Debug)]
-pub struct App<'a, const LEN: usize = WINDOW_LEN, const HOP: usize = WINDOW_LEN> {
-    learner: Learner<'a>,
-    validator: Validator,
-    window: Window<LEN>,
+pub struct App<
+    'a,
+    const LEN: usize = WINDOW_LEN,
+    const HOP: usize = WINDOW_LEN,
+    P: Plan = ModelPlan,
+    const AXES: usize = 3,
+    const INPUTS: usize = FEATURES,
+    const CLASSES: usize = { crate::model::CLASSES },
+> {
+    learner: Learner<'a, P, INPUTS, CLASSES>,
+    validator: Validator<AXES>,
+    window: Window<LEN, AXES>,
     metrics: Metrics,
     windows: u32,
     unlabelled: u32,
 }
 
-impl<'a> App<'a> {
+impl<'a, P: Plan> App<'a, WINDOW_LEN, WINDOW_LEN, P> {
     /// The demo's application (windows of 32 readings, no overlap) around a model, for
     /// a sensor of full scale `full_scale_g` (the validator's saturation limit follows
     /// it).
-    pub fn new(learner: Learner<'a>, full_scale_g: f32) -> Self {
+    pub fn new(learner: Learner<'a, P>, full_scale_g: f32) -> Self {
         Self::with_window(learner, full_scale_g)
     }
 }
 
-impl<'a, const LEN: usize, const HOP: usize> App<'a, LEN, HOP> {
+impl<
+        'a,
+        const LEN: usize,
+        const HOP: usize,
+        P: Plan,
+        const AXES: usize,
+        const INPUTS: usize,
+        const CLASSES: usize,
+    > App<'a, LEN, HOP, P, AXES, INPUTS, CLASSES>
+{
     /// The application with windows of `LEN` readings every `HOP` readings (as the
     /// type says: `App::<'_, 64, 16>::with_window(..)`) around a model, for a sensor of
     /// full scale `full_scale_g`. A `HOP` outside `1..=LEN` or a `LEN` below 2 is a
     /// compile error.
-    pub fn with_window(learner: Learner<'a>, full_scale_g: f32) -> Self {
+    pub fn with_window(learner: Learner<'a, P, INPUTS, CLASSES>, full_scale_g: f32) -> Self {
         const {
             assert!(
                 LEN >= 2 && HOP >= 1 && HOP <= LEN,
                 "App: need LEN >= 2 and 1 <= HOP <= LEN"
+            );
+            assert!(
+                AXES >= 1 && (INPUTS == 3 * AXES || INPUTS == LEN * AXES),
+                "App: INPUTS must be 3 AXES (features) or LEN AXES (the raw window)"
             )
         };
         App {
@@ -79,7 +105,7 @@ impl<'a, const LEN: usize, const HOP: usize> App<'a, LEN, HOP> {
 
     /// Takes one read of the sensor. Bad data is counted and dropped here, so it never
     /// reaches the window or the model. Returns `true` when a window is full.
-    pub fn push(&mut self, read: Result<Reading, SensorError>) -> bool {
+    pub fn push(&mut self, read: Result<[f32; AXES], SensorError>) -> bool {
         match self.validator.check(read) {
             Ok(r) => self.window.push(r),
             Err(_) => self.window.is_full(),
@@ -87,14 +113,21 @@ impl<'a, const LEN: usize, const HOP: usize> App<'a, LEN, HOP> {
     }
 
     /// Like [`push`](Self::push), but also says why a reading was rejected.
-    pub fn push_checked(&mut self, read: Result<Reading, SensorError>) -> Result<bool, BadReading> {
+    pub fn push_checked(&mut self, read: Result<[f32; AXES], SensorError>) -> Result<bool, BadReading> {
         let r = self.validator.check(read)?;
         Ok(self.window.push(r))
     }
 
-    /// The features of the current window.
-    pub fn current_features(&self) -> [f32; FEATURES] {
-        features(self.window.samples())
+    /// The model's input for the current window: its features, or the raw readings.
+    pub fn current_features(&self) -> [f32; INPUTS] {
+        let mut x = [0.0f32; INPUTS];
+        let samples = self.window.samples().as_flattened();
+        if INPUTS == 3 * AXES {
+            features_flat(samples, AXES, &mut x);
+        } else if let Some(raw) = samples.get(..INPUTS) {
+            x.copy_from_slice(raw);
+        }
+        x
     }
 
     /// Closes the current (full) window: predicts its class, scores the prediction
@@ -168,7 +201,7 @@ impl<'a, const LEN: usize, const HOP: usize> App<'a, LEN, HOP> {
     }
 
     /// The model.
-    pub fn learner(&self) -> &Learner<'a> {
+    pub fn learner(&self) -> &Learner<'a, P, INPUTS, CLASSES> {
         &self.learner
     }
 
@@ -187,6 +220,7 @@ impl<'a, const LEN: usize, const HOP: usize> App<'a, LEN, HOP> {
 mod tests {
     use super::*;
     use crate::model::{ModelStorage, EMPTY_STORAGE};
+    use crate::sensor::Reading;
 
     #[test]
     fn overlapping_windows_close_every_hop_readings() {

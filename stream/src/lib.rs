@@ -17,13 +17,18 @@
 //! - [`validate`]: NaN, saturated, stuck readings and bus errors, counted and skipped.
 //! - [`window`], [`features`]: fixed-rate windows and their features.
 //! - [`model`]: the 9-16-3 MLP, its static storage type, the [`Learner`].
-//! - [`app`]: the whole per-window loop, [`App`].
+//! - `fine_tune` (float builds): the model pretrained on the desktop, in flash, with
+//!   only its last layer adapting on the device.
+//! - [`app`]: the whole per-window loop, [`App`]: window length and hop, axes, model
+//!   inputs and classes are its const generics (the demo's by default), the model a
+//!   [`Learner`] of any layers ([`Learner::with_model`]).
 //! - [`metrics`]: sliding and overall accuracy, mean loss.
 //! - [`sim`]: the seeded simulated accelerometer with its concept change.
 //! - [`pipeline`]: the pipeline's shape as configuration (window, hop, rate, classes, range, axes, input).
 //! - [`config`], [`scenario`]: the simulated run, its bounds and its [`Report`].
 //! - [`standardize`]: running mean and variance of the inputs.
 //! - [`checksum`]: FNV-1a over the weights' bits.
+//! - [`csv_row`]: a recorded stream's CSV rows, for a firmware that replays one.
 //!
 //! No allocator, no `unsafe`; with the `defmt` feature every report type is
 //! `defmt::Format`.
@@ -37,7 +42,10 @@ extern crate std;
 pub mod app;
 pub mod checksum;
 pub mod config;
+pub mod csv_row;
 pub mod features;
+#[cfg(not(feature = "fixed"))]
+pub mod fine_tune;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;

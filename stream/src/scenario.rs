@@ -10,7 +10,10 @@ use crate::sensor::Accelerometer;
 use crate::sim::SimAccelerometer;
 use crate::validate::BadCounts;
 use crate::window::WINDOW_LEN;
-use microtrain::StepError;
+use microtrain::{Plan, StepError};
+
+/// The scenario's application: the demo's windows, a model with plan `P`.
+pub type Demo<'a, P> = App<'a, WINDOW_LEN, WINDOW_LEN, P>;
 
 /// Windows right after the change over which the drop is measured.
 pub const AFTER_WINDOWS: u32 = 20;
@@ -176,6 +179,8 @@ pub fn resume_window(cfg: &Config, steps: u32) -> u32 {
 pub enum RunError {
     /// The settings are inconsistent.
     Config(crate::config::ConfigError),
+    /// The model could not be set up over its storage.
+    Model(microtrain::ConfigError),
     /// The model rejected a window (cannot happen with screened readings; reported,
     /// never ignored).
     Step(StepError),
@@ -207,7 +212,11 @@ impl Source for SimAccelerometer {
 /// Starts window `window` of `source` and reads into `app` until the window is full
 /// (bad readings are screened out by `app`); [`RunError::SensorDead`] after
 /// [`MAX_READS_PER_WINDOW`] reads without a full window.
-pub fn fill_window<S: Source>(app: &mut App<'_>, source: &mut S, window: u32) -> Result<(), RunError> {
+pub fn fill_window<S: Source, P: Plan>(
+    app: &mut Demo<'_, P>,
+    source: &mut S,
+    window: u32,
+) -> Result<(), RunError> {
     source.begin_window(window);
     let mut reads = 0;
     while !app.push(source.read()) {
@@ -222,15 +231,19 @@ pub fn fill_window<S: Source>(app: &mut App<'_>, source: &mut S, window: u32) ->
 /// Runs the scenario of `cfg` on `app` (a fresh model) with the simulated stream of
 /// `cfg.seed`, calling `on_event` with the running metrics, and returns what it
 /// measured.
-pub fn run(cfg: &Config, app: &mut App<'_>, on_event: impl FnMut(&Event)) -> Result<Report, RunError> {
+pub fn run<P: Plan>(
+    cfg: &Config,
+    app: &mut Demo<'_, P>,
+    on_event: impl FnMut(&Event),
+) -> Result<Report, RunError> {
     let mut sim = Scenario::simulated_source(cfg);
     run_source(cfg, app, &mut sim, on_event)
 }
 
 /// [`run`] over any [`Source`].
-pub fn run_source<S: Source>(
+pub fn run_source<S: Source, P: Plan>(
     cfg: &Config,
-    app: &mut App<'_>,
+    app: &mut Demo<'_, P>,
     sim: &mut S,
     mut on_event: impl FnMut(&Event),
 ) -> Result<Report, RunError> {
@@ -281,14 +294,14 @@ impl Scenario {
 
     /// Starts the next window and feeds its reads to `app` until it is full.
     #[inline]
-    fn fill<S: Source>(&self, app: &mut App<'_>, sim: &mut S) -> Result<(), RunError> {
+    fn fill<S: Source, P: Plan>(&self, app: &mut Demo<'_, P>, sim: &mut S) -> Result<(), RunError> {
         fill_window(app, sim, self.next)
     }
 
     /// Fast-forwards over the next window: its reads go through `app` (so the
     /// sensor and the screening of readings end up as in the original run), but it
     /// is neither predicted, scored nor trained on, and no event is sent.
-    pub fn skip<S: Source>(&mut self, app: &mut App<'_>, sim: &mut S) -> Result<(), RunError> {
+    pub fn skip<S: Source, P: Plan>(&mut self, app: &mut Demo<'_, P>, sim: &mut S) -> Result<(), RunError> {
         self.fill(app, sim)?;
         app.skip_window();
         self.next = self.next.saturating_add(1);
@@ -300,9 +313,9 @@ impl Scenario {
     // Inlined into the caller's loop, so the window's reads share the caller's stack
     // frame, as in one loop (a firmware's stack peak: 1992 bytes instead of 2304).
     #[inline(always)]
-    pub fn step<S: Source>(
+    pub fn step<S: Source, P: Plan>(
         &mut self,
-        app: &mut App<'_>,
+        app: &mut Demo<'_, P>,
         sim: &mut S,
         mut on_event: impl FnMut(&Event),
     ) -> Result<WindowOutcome, RunError> {
@@ -342,7 +355,7 @@ impl Scenario {
     }
 
     /// What the windows run so far measured.
-    pub fn report(&self, app: &App<'_>) -> Report {
+    pub fn report<P: Plan>(&self, app: &Demo<'_, P>) -> Report {
         Report {
             windows: app.windows(),
             steps: app.learner().steps(),

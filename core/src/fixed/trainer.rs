@@ -83,6 +83,8 @@ fn times_derivative(act: Activation, a: i32, v: i32) -> i32 {
         }
         Activation::Sigmoid => mul(v, mul(a, ONE - a)),
         Activation::Tanh => mul(v, ONE - mul(a, a)),
+        // Refused by `FixedTrainer::new` (`ConfigError::Unsupported`).
+        Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Softsign => v,
     }
 }
 
@@ -94,6 +96,8 @@ fn activate_all(act: Activation, out: &mut [i32]) {
         Activation::Relu => out.iter_mut().for_each(|z| *z = (*z).max(0)),
         Activation::Sigmoid => out.iter_mut().for_each(|z| *z = math::sigmoid(*z)),
         Activation::Tanh => out.iter_mut().for_each(|z| *z = math::tanh(*z)),
+        // Refused by `FixedTrainer::new` (`ConfigError::Unsupported`).
+        Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Softsign => {}
     }
 }
 
@@ -206,6 +210,21 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         if shape::has_frozen(layers) {
             return Err(ConfigError::Unsupported {
                 what: "frozen or bias-only layers",
+            });
+        }
+        if shape::has_non_dense(layers) {
+            return Err(ConfigError::Unsupported {
+                what: "layers other than dense",
+            });
+        }
+        if layers.iter().any(|l| {
+            matches!(
+                l.activation,
+                Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Softsign
+            )
+        }) {
+            return Err(ConfigError::Unsupported {
+                what: "leaky_relu, elu and softsign activations",
             });
         }
         let rule = opt.rule()?;

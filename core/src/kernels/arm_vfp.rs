@@ -235,6 +235,17 @@ unsafe fn affine_raw(
         }
         return;
     }
+    if cols % 8 == 0 && cols >= 16 {
+        // SAFETY: as for the general block below: per row, `cols` floats of `w`
+        // (consecutive rows, `rows * cols` in all), `cols` floats of `x` from its start
+        // and one float of `b` are read, one float of `out` is written; `rows >= 1` and
+        // `cols / 8 >= 2`, so both loops run their body before they count. `out`
+        // overlaps no input. The FPU registers it uses (s0-s15) are declared clobbered,
+        // every core register it changes is an operand, and it touches no stack
+        // (besides the reads of `ZEROS`). The hard-float ABI guarantees an enabled FPU.
+        unsafe { affine_rows8(wp, bp, xp, op, rows, cols, relu) };
+        return;
+    }
     let (chunks, rem) = (cols / 4, cols % 4);
     // SAFETY: per row, the block reads `cols` floats of `w` (consecutive rows, `rows *
     // cols` in all, the length of `w`), `cols` floats of `x` from its start, one float
@@ -311,6 +322,90 @@ unsafe fn affine_raw(
     }
 }
 
+/// [`affine_raw`] for rows of a multiple of 8 floats, at least 16 (a 64-input layer):
+/// per 8 multiply-adds, one `VLDM` of eight weights and two of four inputs, 13
+/// instructions instead of 16, in s0-s15 only (no callee-saved FPU register to push).
+/// The lanes are the portable loop's: lane `k` (s0-s3) adds the products of columns
+/// `k, k + 4, k + 8, ...` in that order, lane 0 starting from the bias and lanes 1-3
+/// from their first product, then `(s0 + s1) + (s2 + s3)`.
+///
+/// # Safety
+/// As [`affine_raw`]'s, with `cols % 8 == 0` and `cols >= 16`.
+// Not inlined: the small models' paths (rows of 4 and 8, iris-sgd-b1's 1,200-instruction
+// limit) stay as they were; the call costs 24 bytes of stack.
+#[allow(unsafe_code)]
+#[inline(never)]
+unsafe fn affine_rows8(
+    wp: *const f32,
+    bp: *const f32,
+    xp: *const f32,
+    op: *mut f32,
+    rows: usize,
+    cols: usize,
+    relu: bool,
+) {
+    // SAFETY: the caller's contract (see `affine_raw`).
+    unsafe {
+        fpu_asm!(
+            s0_s15;
+            "2:",
+            "vldmia {b}!, {{s0}}",
+            "mov {xp}, {x}",
+            "vldmia {w}!, {{s4-s11}}",
+            "vldmia {xp}!, {{s12-s15}}",
+            "vmla.f32 s0, s4, s12",
+            "vmul.f32 s1, s5, s13",
+            "vmul.f32 s2, s6, s14",
+            "vmul.f32 s3, s7, s15",
+            "vldmia {xp}!, {{s12-s15}}",
+            "vmla.f32 s0, s8, s12",
+            "vmla.f32 s1, s9, s13",
+            "vmla.f32 s2, s10, s14",
+            "vmla.f32 s3, s11, s15",
+            "subs {j}, {chunks}, #1",
+            "3:",
+            "vldmia {w}!, {{s4-s11}}",
+            "vldmia {xp}!, {{s12-s15}}",
+            "vmla.f32 s0, s4, s12",
+            "vmla.f32 s1, s5, s13",
+            "vmla.f32 s2, s6, s14",
+            "vmla.f32 s3, s7, s15",
+            "vldmia {xp}!, {{s12-s15}}",
+            "vmla.f32 s0, s8, s12",
+            "vmla.f32 s1, s9, s13",
+            "vmla.f32 s2, s10, s14",
+            "vmla.f32 s3, s11, s15",
+            "subs {j}, {j}, #1",
+            "bne 3b",
+            "vadd.f32 s0, s0, s1",
+            "vadd.f32 s2, s2, s3",
+            "vadd.f32 s0, s0, s2",
+            "cmp {relu}, #0",
+            "beq 7f",
+            // ReLU as `math::max(v, 0)`: only a value below zero becomes +0 from
+            // `ZEROS` (`mi` is false for NaN and for -0, which both stay).
+            "vcmp.f32 s0, #0",
+            "vmrs APSR_nzcv, fpscr",
+            "it mi",
+            "vldrmi s0, [{z}]",
+            "7:",
+            "vstmia {out}!, {{s0}}",
+            "subs {rows}, {rows}, #1",
+            "bne 2b",
+            w = inout(reg) wp => _,
+            b = inout(reg) bp => _,
+            out = inout(reg) op => _,
+            rows = inout(reg) rows => _,
+            x = in(reg) xp,
+            chunks = in(reg) cols / 8,
+            relu = in(reg) u32::from(relu),
+            z = in(reg) ZEROS.as_ptr(),
+            xp = out(reg) _,
+            j = out(reg) _,
+        );
+    }
+}
+
 /// `gw[i, :] += d[i] * x` and `gb[i] += d[i]` for every row `i`
 /// ([`super::portable::outer_acc`], same bits: `VMLA` rounds the product before
 /// adding), over as many rows as every slice holds, as the portable loop.
@@ -372,6 +467,59 @@ pub(crate) fn outer_acc(gw: &mut [f32], gb: &mut [f32], d: &[f32], x: &[f32]) {
             chunks = in(reg) chunks,
             rem = in(reg) rem,
             xp = out(reg) _,
+            j = out(reg) _,
+        );
+    }
+}
+
+/// `y[i] += a * x[i]` over the common length ([`super::portable::axpy`], same bits:
+/// `VMLA` rounds the product before adding): four floats per `VLDM`/`VSTM`, then one
+/// at a time. A convolution's taps run it once per (output channel, input channel,
+/// tap), over the positions the tap reaches.
+#[allow(unsafe_code)]
+pub(crate) fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    let n = y.len().min(x.len());
+    let (chunks, rem) = (n / 4, n % 4);
+    // SAFETY: the block reads `n` floats of `x` and reads and writes `n` floats of `y`
+    // (`chunks` groups of four, then `rem` single ones; each loop is skipped when its
+    // count is zero), `n` being the shorter length; `y` is a `&mut` slice distinct
+    // from `x`. The FPU registers used (s0-s11) are declared clobbered, every core
+    // register changed is an operand, and no stack is touched; the hard-float ABI
+    // guarantees an enabled FPU.
+    unsafe {
+        fpu_asm!(
+            s0_s15;
+            concat!(
+                "vmov s0, {a}\n",
+                "movs {j}, {chunks}\n",
+                "beq 2f\n",
+                "1:\n",
+                "vldmia {y}, {{s4-s7}}\n",
+                "vldmia {x}!, {{s8-s11}}\n",
+                "vmla.f32 s4, s0, s8\n",
+                "vmla.f32 s5, s0, s9\n",
+                "vmla.f32 s6, s0, s10\n",
+                "vmla.f32 s7, s0, s11\n",
+                "vstmia {y}!, {{s4-s7}}\n",
+                "subs {j}, {j}, #1\n",
+                "bne 1b\n",
+                "2:\n",
+                "movs {j}, {rem}\n",
+                "beq 4f\n",
+                "3:\n",
+                "vldr s4, [{y}]\n",
+                "vldmia {x}!, {{s8}}\n",
+                "vmla.f32 s4, s0, s8\n",
+                "vstmia {y}!, {{s4}}\n",
+                "subs {j}, {j}, #1\n",
+                "bne 3b\n",
+                "4:",
+            ),
+            y = inout(reg) y.as_mut_ptr() => _,
+            x = inout(reg) x.as_ptr() => _,
+            a = in(reg) a.to_bits(),
+            chunks = in(reg) chunks,
+            rem = in(reg) rem,
             j = out(reg) _,
         );
     }

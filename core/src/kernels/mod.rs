@@ -130,6 +130,13 @@ pub fn transposed_relu(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
     active::transposed_relu(w, d, s, a);
 }
 
+/// `y[i] += a * x[i]` over the common length ([`portable::axpy`]): one tap of a
+/// convolution over the positions it reaches, or one row of an outer product.
+#[inline]
+pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    active::axpy(y, a, x);
+}
+
 /// `dst[i] = src[i]` over the common length (a plain copy). On Cortex-M cores with a
 /// single-precision FPU it moves four floats per instruction without linking `memcpy`
 /// (about 900 bytes of flash), which a copy loop otherwise becomes.

@@ -161,6 +161,12 @@ pub fn transposed_relu(w: &[f32], d: &[f32], s: &mut [f32], a: &[f32]) {
     }
 }
 
+/// `y[i] += a * x[i]` over the common length (the product rounded, then the sum).
+#[inline]
+pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    y.iter_mut().zip(x).for_each(|(v, xi)| *v += a * xi);
+}
+
 /// `dst[i] = src[i]` over the common length.
 #[inline]
 pub fn copy(dst: &mut [f32], src: &[f32]) {

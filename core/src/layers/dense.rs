@@ -1,4 +1,7 @@
 //! Fully connected layers, `a = act(W x + b)`, forward and backward through a stack.
+//! (Dense layers only: a model with other kinds of layers takes [`super::kinds`]'
+//! passes; given one, these walk it with the dense sizes, give meaningless values and
+//! never panic.)
 //!
 //! Layout: `params` holds, per layer, `W` (`outputs x inputs`, row-major) then `b`.
 //! `acts` holds one sample's outputs `a_1 .. a_L`, then the error terms
@@ -52,7 +55,7 @@ pub(crate) fn forward_by<'p>(
         else {
             return;
         };
-        if v.layer.activation == crate::Activation::Relu {
+        if matches!(v.layer.activation, crate::Activation::Relu) {
             kernels::affine_relu(w, b, input, o);
         } else {
             kernels::affine(w, b, input, o);
@@ -84,7 +87,7 @@ pub(crate) unsafe fn forward_unchecked<const SIGMOID_OR_TANH: bool>(
     let mut input = x.as_ptr();
     for v in walk_from(layers, (pp, ap), end) {
         let l = v.layer;
-        let relu = l.activation == crate::Activation::Relu;
+        let relu = matches!(l.activation, crate::Activation::Relu);
         // SAFETY: by the caller's guarantee, the walk's places are within the buffers:
         // this layer's `outputs * inputs` weights and then `outputs` biases start at
         // `params_at` in `params` (the layers' sizes add up to at most its length),
@@ -127,6 +130,8 @@ pub(crate) fn apply_derivative(delta_prev: &mut [f32], a_prev: &[f32], act: crat
         crate::Activation::Tanh => {
             pairs.for_each(|(d, a)| *d *= crate::Activation::Tanh.derivative_from_output(*a))
         }
+        // LeakyReLU, ELU, softsign: the derivative from the output, one loop for all.
+        other => pairs.for_each(|(d, a)| *d *= other.derivative_from_output(*a)),
     }
 }
 
@@ -165,7 +170,7 @@ pub fn backward(layers: &[Dense], params: &[f32], grads: &mut [f32], x: &[f32], 
         ) else {
             return;
         };
-        let (gw, gb) = gwb.split_at_mut(v.layer.weights_len().min(gwb.len()));
+        let (gw, gb) = gwb.split_at_mut(v.weights().len().min(gwb.len()));
         match (v.below, v.input()) {
             (Some(below), Some(r)) => {
                 let (Some(a_prev), Some(d_prev)) = (a_all.get(r.clone()), d_below.get_mut(r)) else {
@@ -203,7 +208,7 @@ pub fn backward_deltas(layers: &[Dense], params: &[f32], acts: &mut [f32]) {
         ) else {
             return;
         };
-        if below.activation == crate::Activation::Relu {
+        if matches!(below.activation, crate::Activation::Relu) {
             kernels::transposed_relu(w, delta, d_prev, a_prev);
         } else {
             transposed_derivative(w, delta, d_prev, a_prev, below.activation);
@@ -245,7 +250,7 @@ pub(crate) unsafe fn backward_deltas_unchecked<const SIGMOID_OR_TANH: bool>(
             return;
         };
         let l = v.layer;
-        let relu = below.activation == crate::Activation::Relu;
+        let relu = matches!(below.activation, crate::Activation::Relu);
         // SAFETY: by the caller's guarantee the walk's places stay within the buffers:
         // the layer's weights are the `outputs * inputs` floats at `params_at`, its
         // error term the `outputs` at `output_at` (in the second half of `acts`), the
@@ -259,7 +264,12 @@ pub(crate) unsafe fn backward_deltas_unchecked<const SIGMOID_OR_TANH: bool>(
             let d_below = v.output_at.sub(l.inputs);
             let d_prev = core::slice::from_raw_parts_mut(d_below, l.inputs);
             let a_prev = core::slice::from_raw_parts(d_below.sub(half), l.inputs);
-            kernels::transposed_unchecked::<SIGMOID_OR_TANH>(w, delta, d_prev, a_prev, relu);
+            // Two calls with the flag a constant: each inlines only its own paths.
+            if relu {
+                kernels::transposed_unchecked::<SIGMOID_OR_TANH>(w, delta, d_prev, a_prev, true);
+            } else {
+                kernels::transposed_unchecked::<SIGMOID_OR_TANH>(w, delta, d_prev, a_prev, false);
+            }
             if SIGMOID_OR_TANH && !relu {
                 apply_derivative(d_prev, a_prev, below.activation);
             }
@@ -309,7 +319,7 @@ pub(crate) fn update_fused<O: Optimizer + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Activation::{Identity, Relu, Sigmoid, Tanh};
+    use crate::Activation::{Identity, Relu, Sigmoid, Softsign, Tanh};
 
     /// Deterministic values in about [-2, 2] with zeros of both signs mixed in.
     fn fill(v: &mut [f32], seed: u32) {
@@ -327,7 +337,15 @@ mod tests {
     /// of every activation and row lengths around the FPU kernels' register paths.
     #[test]
     fn unchecked_passes_are_the_checked_passes() {
-        let all = [Relu, Identity, Sigmoid, Tanh];
+        let all = [
+            Relu,
+            Identity,
+            Sigmoid,
+            Tanh,
+            crate::Activation::leaky_relu(0.1),
+            crate::Activation::ELU,
+            Softsign,
+        ];
         let mut seed = 0u32;
         for a0 in all {
             for a1 in all {

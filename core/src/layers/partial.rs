@@ -72,7 +72,7 @@ fn backward_with(
         if let Some(g) = grads.as_deref_mut().and_then(|g| g.get_mut(v.trainable())) {
             match v.layer.train {
                 Trainability::Trainable => {
-                    let (gw, gb) = g.split_at_mut(v.layer.weights_len().min(g.len()));
+                    let (gw, gb) = g.split_at_mut(v.weights().len().min(g.len()));
                     kernels::outer_acc(gw, gb, delta, input);
                 }
                 // `gb += delta`, as the bias part of `outer_acc`.

@@ -19,6 +19,42 @@
 use crate::shape::{Dense, Trainability};
 use core::ops::Range;
 
+/// A layer's weight count: with `KINDS`, by its kind ([`Dense::weights_len`]);
+/// without, by the dense formula `outputs * inputs` alone, so that a dense-only pass
+/// does not branch on the kind (the walks of the trainer's dense passes).
+#[inline(always)]
+fn weights_len<const KINDS: bool>(l: &Dense) -> usize {
+    if KINDS {
+        l.weights_len()
+    } else {
+        l.outputs.wrapping_mul(l.inputs)
+    }
+}
+
+/// A layer's parameter count (see [`weights_len`]).
+#[inline(always)]
+fn params_len<const KINDS: bool>(l: &Dense) -> usize {
+    if KINDS {
+        l.params_len()
+    } else {
+        weights_len::<false>(l).saturating_add(l.outputs)
+    }
+}
+
+/// A layer's count of parameters that train (see [`weights_len`]).
+#[inline(always)]
+fn trainable_len<const KINDS: bool>(l: &Dense) -> usize {
+    if KINDS {
+        l.trainable_params_len()
+    } else {
+        match l.train {
+            Trainability::Trainable => params_len::<false>(l),
+            Trainability::BiasOnly => l.outputs,
+            Trainability::Frozen => 0,
+        }
+    }
+}
+
 /// A place in a flat buffer: an offset, or a raw pointer into the buffer. Moving a
 /// place is wrapping arithmetic (for a pointer, `wrapping_add`/`wrapping_sub`, which
 /// are safe); only dereferencing a pointer needs the shape's guarantee.
@@ -61,7 +97,7 @@ pointer_place!(*const f32, *mut f32);
 /// One layer of a [`walk`] and its places in the flat buffers: `P` is where the
 /// parameters are counted, `O` where the outputs are (offsets, or pointers).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct LayerView<'l, P = usize, O = usize> {
+pub(crate) struct LayerView<'l, P = usize, O = usize, const KINDS: bool = false> {
     /// The layer.
     pub layer: &'l Dense,
     /// The layer below, whose output is this layer's input; `None` for the first
@@ -78,17 +114,17 @@ pub(crate) struct LayerView<'l, P = usize, O = usize> {
     pub trainable_at: usize,
 }
 
-impl LayerView<'_> {
+impl<const KINDS: bool> LayerView<'_, usize, usize, KINDS> {
     /// The layer's weights `W` in the parameter vector (and the gradients).
     #[inline(always)]
     pub fn weights(&self) -> Range<usize> {
-        self.params_at..self.params_at.saturating_add(self.layer.weights_len())
+        self.params_at..self.params_at.saturating_add(weights_len::<KINDS>(self.layer))
     }
 
     /// All the layer's parameters, `W` then `b`.
     #[inline(always)]
     pub fn params(&self) -> Range<usize> {
-        self.params_at..self.params_at.saturating_add(self.layer.params_len())
+        self.params_at..self.params_at.saturating_add(params_len::<KINDS>(self.layer))
     }
 
     /// The layer's optimizer state, `per_param` floats per parameter.
@@ -112,7 +148,7 @@ impl LayerView<'_> {
         self.trainable_at
             ..self
                 .trainable_at
-                .saturating_add(self.layer.trainable_params_len())
+                .saturating_add(trainable_len::<KINDS>(self.layer))
     }
 
     /// The layer's weights and bias, from the RAM parameters (`trainable`) where they
@@ -124,7 +160,7 @@ impl LayerView<'_> {
         whole: &'b [f32],
         trainable: &'b [f32],
     ) -> Option<(&'b [f32], &'b [f32])> {
-        let (wl, n) = (self.layer.weights_len(), self.layer.outputs);
+        let (wl, n) = (weights_len::<KINDS>(self.layer), self.layer.outputs);
         match self.layer.train {
             Trainability::Trainable => {
                 let p = trainable.get(self.trainable())?;
@@ -160,19 +196,44 @@ pub(crate) fn walk(layers: &[Dense], params_len: usize, outputs_len: usize) -> W
 /// `start`, the last layer's ending at `end`.
 #[inline(always)]
 pub(crate) fn walk_from<P: Place, O: Place>(layers: &[Dense], start: (P, O), end: (P, O)) -> Walk<'_, P, O> {
+    walk_any(layers, start, end)
+}
+
+/// [`walk`] over layers of any kind (the sizes by [`Dense::params_len`], which branches
+/// on the kind), for [`kinds`](super::kinds)' passes.
+#[inline(always)]
+pub(crate) fn walk_kinds(
+    layers: &[Dense],
+    params_len: usize,
+    outputs_len: usize,
+) -> Walk<'_, usize, usize, true> {
+    walk_any(layers, (0, 0), (params_len, outputs_len))
+}
+
+/// The walk with or without `KINDS` (see [`weights_len`]).
+#[inline(always)]
+fn walk_any<P: Place, O: Place, const KINDS: bool>(
+    layers: &[Dense],
+    start: (P, O),
+    end: (P, O),
+) -> Walk<'_, P, O, KINDS> {
     Walk {
         rest: layers,
         below: None,
         front: start,
         back: end,
         trainable_front: 0,
-        trainable_back: crate::shape::trainable_params_len(layers),
+        // By the walk's own sizes: a dense walk's total does not branch on the kind
+        // (and is dropped where no walk from the back needs it).
+        trainable_back: layers
+            .iter()
+            .fold(0usize, |n, l| n.wrapping_add(trainable_len::<KINDS>(l))),
     }
 }
 
 /// The iterator of [`walk`].
 #[derive(Debug, Clone)]
-pub(crate) struct Walk<'l, P = usize, O = usize> {
+pub(crate) struct Walk<'l, P = usize, O = usize, const KINDS: bool = false> {
     /// The layers not walked yet.
     rest: &'l [Dense],
     /// The last layer walked from the front.
@@ -187,8 +248,8 @@ pub(crate) struct Walk<'l, P = usize, O = usize> {
     trainable_back: usize,
 }
 
-impl<'l, P: Place, O: Place> Iterator for Walk<'l, P, O> {
-    type Item = LayerView<'l, P, O>;
+impl<'l, P: Place, O: Place, const KINDS: bool> Iterator for Walk<'l, P, O, KINDS> {
+    type Item = LayerView<'l, P, O, KINDS>;
 
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
@@ -201,28 +262,28 @@ impl<'l, P: Place, O: Place> Iterator for Walk<'l, P, O> {
             output_at,
             trainable_at: self.trainable_front,
         };
-        self.trainable_front = self.trainable_front.wrapping_add(layer.trainable_params_len());
+        self.trainable_front = self.trainable_front.wrapping_add(trainable_len::<KINDS>(layer));
         self.rest = rest;
         self.below = Some(layer);
         self.front = (
-            params_at.forward(layer.params_len()),
+            params_at.forward(params_len::<KINDS>(layer)),
             output_at.forward(layer.outputs),
         );
         Some(view)
     }
 }
 
-impl<P: Place, O: Place> DoubleEndedIterator for Walk<'_, P, O> {
+impl<P: Place, O: Place, const KINDS: bool> DoubleEndedIterator for Walk<'_, P, O, KINDS> {
     #[inline(always)]
     fn next_back(&mut self) -> Option<Self::Item> {
         let (layer, rest) = self.rest.split_last()?;
         self.rest = rest;
         let (params_end, output_end) = self.back;
         self.back = (
-            params_end.back(layer.params_len()),
+            params_end.back(params_len::<KINDS>(layer)),
             output_end.back(layer.outputs),
         );
-        self.trainable_back = self.trainable_back.wrapping_sub(layer.trainable_params_len());
+        self.trainable_back = self.trainable_back.wrapping_sub(trainable_len::<KINDS>(layer));
         Some(LayerView {
             layer,
             below: rest.last().or(self.below),

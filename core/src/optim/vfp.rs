@@ -666,7 +666,10 @@ pub(crate) fn update_model<const STORE: bool>(
 ) -> bool {
     let (params, state, grads, acts) = (&mut *b.params, &mut *b.state, &mut *b.grads, &*b.acts);
     // The shape, with every layer's input the previous layer's output, and its totals.
-    if crate::shape::validate(layers).is_err() || crate::shape::inputs(layers) != x.len() {
+    if crate::shape::validate(layers).is_err()
+        || crate::shape::has_non_dense(layers)
+        || crate::shape::inputs(layers) != x.len()
+    {
         return false;
     }
     let (n, outs) = (

@@ -165,6 +165,24 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
         let state = prefix(buffers.state, s, Buffer::State)?;
         let acts = prefix(buffers.acts, a, Buffer::Activations)?;
         let frozen = frozen::checked_whole(layers, buffers.frozen)?;
+        // Layers other than dense: no fused update (their gradient goes through the
+        // gradient buffer) and no frozen passes.
+        if let Some(layer) = layers.iter().position(|l| !l.is_dense()) {
+            if grads.is_empty() {
+                return Err(ConfigError::LayerKind {
+                    layer,
+                    problem:
+                        "a model with layers other than dense needs a gradient buffer (not OnlineStorage)",
+                });
+            }
+            if shape::has_frozen(layers) {
+                return Err(ConfigError::LayerKind {
+                    layer,
+                    problem:
+                        "frozen or bias-only layers in a model with layers other than dense are not supported",
+                });
+            }
+        }
         plan::check::<P, O>(layers, &opt, loss, !grads.is_empty())?;
         frozen::start_from_whole(layers, frozen, params);
         opt.init_state(state);
@@ -218,8 +236,9 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
         Ok(())
     }
 
-    /// Initialises the parameters as PyTorch's `nn.Linear` does by default: every
-    /// weight and bias of a layer uniform in `[-1/sqrt(inputs), 1/sqrt(inputs)]`,
+    /// Initialises the parameters as PyTorch's `nn.Linear` and `nn.Conv1d` do by
+    /// default: every weight and bias of a layer uniform in `[-1/sqrt(fan_in),
+    /// 1/sqrt(fan_in)]` ([`Dense::fan_in`]: `inputs`, or `in_channels * kernel`),
     /// drawn from a generator seeded with `seed`. Resets the optimizer state.
     pub fn init_params(&mut self, seed: u64) {
         if P::FROZEN.unwrap_or(!self.buffers.frozen.is_empty()) {
@@ -229,7 +248,7 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
         let mut rng = Rng::new(seed);
         let mut rest: &mut [f32] = self.buffers.params;
         for l in self.layers {
-            let bound = 1.0 / math::sqrt(l.inputs as f32);
+            let bound = 1.0 / math::sqrt(l.fan_in() as f32);
             // The count is opaque: with a constant shape, LLVM would otherwise unroll
             // every draw (about 1 KB of flash for a 4-8-3 model).
             let n = core::hint::black_box(l.params_len().min(rest.len()));

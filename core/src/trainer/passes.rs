@@ -103,6 +103,21 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
         P::FROZEN.unwrap_or(!self.buffers.frozen.is_empty())
     }
 
+    /// Whether a layer is not dense: the plan's answer, or the layers'.
+    #[inline(always)]
+    pub(super) fn has_kinds(&self) -> bool {
+        P::KINDS.unwrap_or_else(|| crate::shape::has_non_dense(self.layers))
+    }
+
+    /// The forward pass of a model with layers of other kinds ([`crate::layers::kinds`]).
+    #[inline(never)]
+    fn forward_kinds(&mut self, x: &[f32]) {
+        let b = &mut self.buffers;
+        let half = crate::layers::layout::errors_offset(b.acts.len());
+        let (outputs, _) = b.acts.split_at_mut(half);
+        crate::layers::kinds::forward(self.layers, b.params, x, outputs);
+    }
+
     /// The forward pass of a model with frozen parts ([`crate::layers::partial`]).
     #[inline(never)]
     fn forward_partial(&mut self, x: &[f32]) {
@@ -130,7 +145,9 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     /// activations.
     #[inline]
     pub(super) fn forward(&mut self, x: &[f32]) {
-        if self.has_frozen() {
+        if self.has_kinds() {
+            self.forward_kinds(x);
+        } else if self.has_frozen() {
             self.forward_partial(x);
         } else if self.sigmoid_or_tanh() {
             self.forward_with::<true>(x);

@@ -6,7 +6,7 @@
 //! | choice | decided by | options |
 //! |---|---|---|
 //! | the loss's error term | the [`Loss`] | one per loss |
-//! | the passes | the layers' activations | with or without sigmoid and tanh |
+//! | the passes | the layers' activations and kinds | with or without sigmoid and tanh; dense only or any kind |
 //! | the update | the optimizer and the buffers | the FPU kernel (storing the gradient or not), or the portable loops |
 //! | the extras | the schedule and clipping | allowed or not |
 //!
@@ -103,6 +103,9 @@ pub trait Plan {
     /// Whether a layer is frozen or bias-only (then the passes read frozen parameters
     /// from the whole model's and update only those that train).
     const FROZEN: Option<bool>;
+    /// Whether a layer is not dense (convolution, pooling, ...: then the passes are
+    /// [`crate::layers::kinds`]' and every step takes the batch path).
+    const KINDS: Option<bool>;
 }
 
 /// Every choice read from the configuration at each step: any configuration, every
@@ -117,13 +120,15 @@ impl Plan for Dynamic {
     const SCHEDULES: bool = true;
     const CLIPS: bool = true;
     const FROZEN: Option<bool> = None;
+    const KINDS: Option<bool> = None;
 }
 
 /// Every choice fixed at compile time: the loss with [`Loss::code`] `LOSS` (a code of
 /// no loss leaves the loss to the configuration), the passes
 /// with sigmoid and tanh when `SIGMOID_OR_TANH`, the update path with
 /// [`UpdatePath::code`] `UPDATE`, schedules when `SCHEDULES`, clipping when `CLIPS`,
-/// the passes of a model with frozen parts when `FROZEN`.
+/// the passes of a model with frozen parts when `FROZEN`, those of layers of other
+/// kinds than dense when `KINDS`.
 /// Written by [`plan_for!`](crate::plan_for) rather than by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Fixed<
@@ -133,10 +138,18 @@ pub struct Fixed<
     const SCHEDULES: bool,
     const CLIPS: bool,
     const FROZEN: bool,
+    const KINDS: bool = false,
 >;
 
-impl<const L: u8, const S: bool, const U: u8, const SCHED: bool, const CLIP: bool, const F: bool> Plan
-    for Fixed<L, S, U, SCHED, CLIP, F>
+impl<
+        const L: u8,
+        const S: bool,
+        const U: u8,
+        const SCHED: bool,
+        const CLIP: bool,
+        const F: bool,
+        const K: bool,
+    > Plan for Fixed<L, S, U, SCHED, CLIP, F, K>
 {
     const LOSS: Option<Loss> = Loss::from_code(L);
     const SIGMOID_OR_TANH: Option<bool> = Some(S);
@@ -144,6 +157,7 @@ impl<const L: u8, const S: bool, const U: u8, const SCHED: bool, const CLIP: boo
     const SCHEDULES: bool = SCHED;
     const CLIPS: bool = CLIP;
     const FROZEN: Option<bool> = Some(F);
+    const KINDS: Option<bool> = Some(K);
 }
 
 /// What a [`Fixed`] plan disagrees with (see [`ConfigError::Plan`]).
@@ -167,6 +181,8 @@ pub enum PlanMismatch {
     /// The plan has no passes for frozen parameters, and a layer is frozen or
     /// bias-only.
     Frozen,
+    /// The plan has only dense passes, and a layer is of another kind.
+    LayerKinds,
 }
 
 impl core::fmt::Display for PlanMismatch {
@@ -182,6 +198,7 @@ impl core::fmt::Display for PlanMismatch {
             }
             PlanMismatch::Schedule => "it allows no learning-rate schedule (plan_for! option `schedule`)",
             PlanMismatch::Clipping => "it allows no gradient clipping (plan_for! option `clipping`)",
+            PlanMismatch::LayerKinds => "it has only dense passes and a layer is of another kind",
             PlanMismatch::Frozen => {
                 "it has no passes for frozen parameters and a layer is frozen or bias-only"
             }
@@ -205,6 +222,9 @@ pub(super) fn check<P: Plan, O: Optimizer>(
     }
     if P::FROZEN == Some(false) && shape::has_frozen(layers) {
         return fail(PlanMismatch::Frozen);
+    }
+    if P::KINDS == Some(false) && shape::has_non_dense(layers) {
+        return fail(PlanMismatch::LayerKinds);
     }
     if let Some(UpdatePath::FpuKernel { stores_gradients: s }) = P::UPDATE {
         if UpdatePath::of(opt, s) == UpdatePath::Portable {
@@ -306,6 +326,7 @@ macro_rules! plan_for {
             { $crate::trainer::plan::has_flag(&[$($($crate::__plan_option!($flag)),*)?], "schedule") },
             { $crate::trainer::plan::has_flag(&[$($($crate::__plan_option!($flag)),*)?], "clipping") },
             { $crate::shape::has_frozen($layers) },
+            { $crate::shape::has_non_dense($layers) },
         >
     };
 }

@@ -18,7 +18,9 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
     ///
     /// Without clipping this is the fused single-sample step (see the module docs).
     pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
-        if self.clipping().is_some() {
+        // With clipping, or layers other than dense (no fused update: see
+        // `layers::kinds`), a batch of one.
+        if self.clipping().is_some() || self.has_kinds() {
             return self.train_sample_clipped(x, target);
         }
         let x_sum = self.check_input_sum(x)?;
@@ -117,8 +119,9 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
         }
     }
 
-    /// A sample with clipping: the batch path (kept out of line, so that the common
-    /// single-sample step does not carry its stack frame).
+    /// A sample with clipping, or of a model with layers other than dense: the batch
+    /// path (kept out of line, so that the common single-sample step does not carry its
+    /// stack frame).
     #[inline(never)]
     pub(super) fn train_sample_clipped(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
         self.train_batch(&crate::data::SingleSample { x, target })
@@ -145,7 +148,7 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
             return Err(StepError::EmptyBatch);
         }
         let outputs = self.outputs();
-        if n == 1 && self.clipping().is_none() {
+        if n == 1 && self.clipping().is_none() && !self.has_kinds() {
             // One sample, checked as `train_sample` checks it: its input's `sum|x|` is
             // computed once and feeds the gradient check.
             let (x, t) = batch.sample(0)?;
@@ -220,9 +223,11 @@ impl<'a, O: Optimizer, P: Plan> Trainer<'a, O, P> {
             let (x, t) = batch.sample(i)?;
             self.forward(x);
             total += self.loss_into_delta(&t, inv);
-            let frozen = self.has_frozen();
+            let (frozen, kinds) = (self.has_frozen(), self.has_kinds());
             let b = &mut self.buffers;
-            if frozen {
+            if kinds {
+                crate::layers::kinds::backward(self.layers, b.params, b.grads, x, b.acts);
+            } else if frozen {
                 crate::layers::partial::backward(self.layers, b.frozen, b.params, b.grads, x, b.acts);
             } else {
                 dense::backward(self.layers, b.params, b.grads, x, b.acts);

@@ -4,6 +4,7 @@
 //! so a reset or a power cut during a save leaves the previous checkpoint intact
 //! (see `microtrain-checkpoint`).
 
+use crate::model::Plan;
 use defmt::{error, info, warn};
 use embedded_storage::nor_flash::{ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash};
 use microbit::hal::nvmc::Nvmc;
@@ -86,7 +87,7 @@ pub fn open(nvmc: NVMC) -> Option<Checkpointer<Flash>> {
 
 /// Reports damaged slots and restores the newest checkpoint into `learner` (logged
 /// either way).
-pub fn restore(ckpt: &mut Checkpointer<Flash>, learner: &mut Learner<'_>) {
+pub fn restore(ckpt: &mut Checkpointer<Flash>, learner: &mut Learner<'_, Plan>) {
     match ckpt.slots() {
         Ok(slots) => {
             for (slot, s) in slots.iter().enumerate() {
@@ -112,7 +113,7 @@ pub fn restore(ckpt: &mut Checkpointer<Flash>, learner: &mut Learner<'_>) {
 }
 
 /// Saves `learner` (logged either way).
-pub fn save(ckpt: &mut Checkpointer<Flash>, learner: &Learner<'_>) {
+pub fn save(ckpt: &mut Checkpointer<Flash>, learner: &Learner<'_, Plan>) {
     match ckpt.save(learner.trainer()) {
         Ok(i) => info!(
             "checkpoint saved: sequence {=u32}, step {=u32} (slot {=u8})",

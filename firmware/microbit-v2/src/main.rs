@@ -9,12 +9,16 @@
 //! Checkpoints: at boot the newest checkpoint in the last two flash pages is restored
 //! (so what was taught survives a reset or a power cut); after every
 //! [`CHECKPOINT_EVERY`]-th training step a new one is saved.
+//!
+//! With the cargo feature `fine-tune`, the board starts from the model pretrained on
+//! the desktop, kept in flash, and only its last layer adapts ([`model`]).
 #![no_std]
 #![no_main]
 
 mod accel;
 mod checkpoints;
 mod leds;
+mod model;
 #[path = "../../qemu/src/stack.rs"]
 mod stack;
 
@@ -28,9 +32,7 @@ use microbit::hal::twim::{self, Twim};
 use microbit::hal::Timer;
 use microbit::Board;
 use microtrain_stream::sim::FULL_SCALE_G;
-use microtrain_stream::{
-    weights_checksum, Accelerometer, App, Learner, ModelStorage, SensorError, EMPTY_STORAGE,
-};
+use microtrain_stream::{weights_checksum, Accelerometer, App, SensorError};
 use panic_probe as _;
 
 /// Seed of the model's initial weights.
@@ -60,7 +62,7 @@ fn label(a: &mut impl InputPin, b: &mut impl InputPin) -> Option<usize> {
 #[entry]
 fn main() -> ! {
     // All model memory: parameters, gradients, Adam moments, activations.
-    static mut STORAGE: ModelStorage = EMPTY_STORAGE;
+    static mut STORAGE: model::Storage = model::EMPTY;
     stack::paint();
     let Some(board) = Board::take() else {
         error!("the board's peripherals were already taken");
@@ -77,7 +79,7 @@ fn main() -> ! {
     };
     let mut display = Display::new(board.display_pins);
     let (mut button_a, mut button_b) = (board.buttons.button_a, board.buttons.button_b);
-    let mut learner = match Learner::new(STORAGE, SEED) {
+    let mut learner = match model::learner(STORAGE, SEED) {
         Ok(l) => l,
         Err(e) => {
             error!("model: {}", e);

@@ -7,6 +7,7 @@
 //! a run that was never stopped.
 
 use crate::file_flash::{FileFlash, LoadError, Mem, PAGE_SIZE, REGION, WRITE_SIZE};
+use crate::model::Plan;
 use crate::options::Options;
 use crate::{drive, Outcome};
 use defmt::{error, info, warn};
@@ -28,7 +29,7 @@ const STACK_NEEDED: usize = REGION + 4 * SCRATCH + 3072;
 /// flash lives in this function's stack frame, which runs without `flash=` never
 /// have.
 #[inline(never)]
-pub fn run(path: &str, opts: &Options<'_>, mut learner: Learner<'_>) -> Outcome {
+pub fn run(path: &str, opts: &Options<'_>, mut learner: Learner<'_, Plan>) -> Outcome {
     let stack = crate::stack::size() as usize;
     if stack < STACK_NEEDED {
         error!(
@@ -80,7 +81,7 @@ pub fn run(path: &str, opts: &Options<'_>, mut learner: Learner<'_>) -> Outcome 
 #[inline(never)]
 fn resume<F: NorFlash>(
     opts: &Options<'_>,
-    learner: Learner<'_>,
+    learner: Learner<'_, Plan>,
     start: u32,
     ckpt: &mut Checkpointer<F>,
 ) -> Outcome
@@ -112,7 +113,11 @@ where
 /// Reports damaged slots and restores the newest checkpoint; returns the window to
 /// resume at (0 without a usable checkpoint), `None` if the flash cannot be read.
 #[inline(never)]
-fn restore<F: NorFlash>(ckpt: &mut Checkpointer<F>, learner: &mut Learner<'_>, cfg: &Config) -> Option<u32>
+fn restore<F: NorFlash>(
+    ckpt: &mut Checkpointer<F>,
+    learner: &mut Learner<'_, Plan>,
+    cfg: &Config,
+) -> Option<u32>
 where
     F::Error: defmt::Format,
 {

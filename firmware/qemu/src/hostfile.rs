@@ -28,6 +28,10 @@ pub struct HostFile {
 /// How to open a file.
 #[derive(Clone, Copy)]
 pub enum Mode {
+    /// Read an existing file ("rb").
+    // Not every binary that shares this file reads one (`fleet-device` does not).
+    #[allow(dead_code)]
+    Read,
     /// Read and write an existing file ("r+b").
     ReadWrite,
     /// Create it, or truncate it, and write ("wb").
@@ -49,6 +53,7 @@ impl HostFile {
             .ok_or(FileError::PathTooLong)?
             .copy_from_slice(path.as_bytes());
         let mode = match mode {
+            Mode::Read => nr::open::R_BINARY,
             Mode::ReadWrite => nr::open::RW_BINARY,
             Mode::Create => nr::open::W_TRUNC_BINARY,
         };

@@ -2,11 +2,16 @@
 //! `microtrain-stream`, a 9-16-3 MLP trained one Adam step per labelled window, a
 //! regime change halfway. Logs through defmt over semihosting; the exit status is the
 //! verdict (0: every bound met; also 0 for a run ended early by `stop_at`).
+//! With `csv=PATH` it replays a recorded stream from a host file instead (cargo feature
+//! `replay`, which adds the decimal-to-float parser: about 10 KB of code and 13 KB of
+//! tables).
 //! With `flash=PATH` it keeps checkpoints in an emulated flash saved in a host file and
 //! resumes from them at boot (`checkpoints`); the command line is in [`options`].
 //! With the cargo feature `fixed`, the model trains in fixed point
 //! (`microtrain::fixed`, for chips without an FPU; `firmware/run-tests` runs it on the
-//! Cortex-M0 machine); checkpoints then are not available.
+//! Cortex-M0 machine); checkpoints then are not available. With the cargo feature
+//! `fine-tune`, the model is the one pretrained on the desktop, kept in flash, and
+//! only its last layer adapts ([`model`]).
 #![no_std]
 #![no_main]
 
@@ -17,16 +22,19 @@ mod cmdline;
 mod file_flash;
 #[cfg(not(feature = "fixed"))]
 mod hostfile;
+mod model;
 mod options;
+#[cfg(all(feature = "replay", not(feature = "fixed")))]
+mod replay;
 mod stack;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use defmt::{error, info};
 use defmt_semihosting as _;
-use microtrain_stream::scenario::{Bounds, Event, Scenario};
+use microtrain_stream::scenario::{Bounds, Demo, Event, Scenario};
 use microtrain_stream::sim::FULL_SCALE_G;
-use microtrain_stream::{weights_checksum, App, Learner, ModelStorage, EMPTY_STORAGE};
+use microtrain_stream::{weights_checksum, App};
 use options::Options;
 
 /// How a run ended.
@@ -43,7 +51,7 @@ pub enum Outcome {
 #[entry]
 fn main() -> ! {
     // All model memory is this static: parameters, gradients, Adam moments, activations.
-    static mut STORAGE: ModelStorage = EMPTY_STORAGE;
+    static mut STORAGE: model::Storage = model::EMPTY;
     static mut ARGS: [u8; 256] = [0; 256];
     stack::paint();
     let outcome = run(STORAGE, ARGS);
@@ -60,7 +68,7 @@ fn main() -> ! {
     exit(outcome != Outcome::Fail)
 }
 
-fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> Outcome {
+fn run(storage: &'static mut model::Storage, args: &'static mut [u8]) -> Outcome {
     let line = cmdline::read(args).unwrap_or("");
     let opts = match options::parse(line) {
         Ok(o) => o,
@@ -74,21 +82,29 @@ fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> Outcome {
         "stream: seed {=u64}, {=u32} windows, change at {=u32}, label every {=u32}",
         cfg.seed, cfg.windows, cfg.change_at, cfg.label_every
     );
-    info!(
-        "model: {=str}",
-        if cfg!(feature = "fixed") {
-            "fixed point (Q16.16)"
-        } else {
-            "f32"
-        }
-    );
-    let learner = match Learner::new(storage, cfg.seed) {
+    info!("model: {=str}", model::NAME);
+    let learner = match model::learner(storage, cfg.seed) {
         Ok(l) => l,
         Err(e) => {
             error!("model: {}", e);
             return Outcome::Fail;
         }
     };
+    #[cfg(all(feature = "replay", not(feature = "fixed")))]
+    if let Some(path) = opts.csv {
+        let classes = microtrain_stream::csv_row::index_names(microtrain_stream::model::CLASSES);
+        return match replay::run(path, classes, App::new(learner, opts.range)) {
+            replay::Replayed::Done => Outcome::Pass,
+            replay::Replayed::Failed => Outcome::Fail,
+        };
+    }
+    #[cfg(not(all(feature = "replay", not(feature = "fixed"))))]
+    if opts.csv.is_some() {
+        error!(
+            "csv= (a recorded stream from a host file) needs a float firmware built with the feature `replay`"
+        );
+        return Outcome::Fail;
+    }
     match opts.flash {
         None => drive(&opts, App::new(learner, FULL_SCALE_G), 0, |_| true),
         #[cfg(not(feature = "fixed"))]
@@ -107,9 +123,9 @@ fn run(storage: &'static mut ModelStorage, args: &'static mut [u8]) -> Outcome {
 /// logs the results and judges them.
 pub fn drive(
     opts: &Options<'_>,
-    mut app: App<'_>,
+    mut app: Demo<'_, model::Plan>,
     start: u32,
-    mut on_step: impl FnMut(&App<'_>) -> bool,
+    mut on_step: impl FnMut(&Demo<'_, model::Plan>) -> bool,
 ) -> Outcome {
     let cfg = &opts.cfg;
     let mut sc = match Scenario::new(cfg) {

@@ -5,7 +5,10 @@
 //!   file PATH (relative to QEMU's working directory; no spaces), restored at boot;
 //! - `checkpoint_every=N`: save after every N-th training step (labelled window),
 //!   default [`DEFAULT_CHECKPOINT_EVERY`]; needs `flash=`;
-//! - `stop_at=W`: stop after window W as if the power had been cut (no verdict).
+//! - `stop_at=W`: stop after window W as if the power had been cut (no verdict);
+//! - `csv=PATH`: replay the recorded stream in the host file PATH instead of the
+//!   simulated one (feature `replay`); `range=G`: its sensor's full scale, a whole
+//!   number in the recording's unit (default the simulated sensor's, 2 g).
 
 use microtrain_stream::config::ConfigError;
 use microtrain_stream::Config;
@@ -24,6 +27,10 @@ pub struct Options<'a> {
     pub checkpoint_every: u32,
     /// Stop after this window (a simulated reset).
     pub stop_at: Option<u32>,
+    /// The host file of a recorded stream to replay.
+    pub csv: Option<&'a str>,
+    /// The recorded sensor's full scale.
+    pub range: f32,
 }
 
 /// What is wrong with a command line.
@@ -37,8 +44,12 @@ pub enum OptionError {
     BadNumber,
     /// `checkpoint_every` without `flash=`.
     CheckpointWithoutFlash,
-    /// `flash=` with an empty path.
+    /// `flash=` or `csv=` with an empty path.
     EmptyPath,
+    /// `range=` is not a positive number.
+    BadRange,
+    /// `csv=` with `flash=` or `stop_at=` (a replay has no checkpoints).
+    CsvWithCheckpoints,
 }
 
 impl defmt::Format for OptionError {
@@ -48,7 +59,7 @@ impl defmt::Format for OptionError {
             OptionError::UnknownKey => defmt::write!(
                 f,
                 "unknown setting (expected seed, windows, change_at, label_every, log_every, flash, \
-                 checkpoint_every, stop_at)"
+                 checkpoint_every, stop_at, csv, range)"
             ),
             OptionError::BadNumber => {
                 defmt::write!(f, "checkpoint_every and stop_at take a positive integer")
@@ -56,7 +67,16 @@ impl defmt::Format for OptionError {
             OptionError::CheckpointWithoutFlash => {
                 defmt::write!(f, "checkpoint_every needs flash=PATH")
             }
-            OptionError::EmptyPath => defmt::write!(f, "flash= needs a file name"),
+            OptionError::EmptyPath => defmt::write!(f, "flash= and csv= need a file name"),
+            OptionError::BadRange => {
+                defmt::write!(f, "range= takes a positive number (the sensor's full scale)")
+            }
+            OptionError::CsvWithCheckpoints => {
+                defmt::write!(
+                    f,
+                    "csv= replays a recording without checkpoints: no flash= or stop_at="
+                )
+            }
         }
     }
 }
@@ -76,6 +96,8 @@ pub fn parse(line: &str) -> Result<Options<'_>, OptionError> {
         flash: None,
         checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
         stop_at: None,
+        csv: None,
+        range: microtrain_stream::sim::FULL_SCALE_G,
     };
     let mut every_given = false;
     for word in line.split_ascii_whitespace() {
@@ -90,6 +112,10 @@ pub fn parse(line: &str) -> Result<Options<'_>, OptionError> {
                 every_given = true;
             }
             "stop_at" => o.stop_at = Some(positive(v)?),
+            "csv" if v.is_empty() => return Err(OptionError::EmptyPath),
+            "csv" => o.csv = Some(v),
+            // A whole number: parsing decimals would link the float parser (23 KB).
+            "range" => o.range = positive(v).map_err(|_| OptionError::BadRange)? as f32,
             _ => o.cfg.set(k, v).map_err(|e| match e {
                 ConfigError::UnknownKey => OptionError::UnknownKey,
                 e => OptionError::Config(e),
@@ -98,6 +124,9 @@ pub fn parse(line: &str) -> Result<Options<'_>, OptionError> {
     }
     if every_given && o.flash.is_none() {
         return Err(OptionError::CheckpointWithoutFlash);
+    }
+    if o.csv.is_some() && (o.flash.is_some() || o.stop_at.is_some()) {
+        return Err(OptionError::CsvWithCheckpoints);
     }
     o.cfg.validate().map_err(OptionError::Config)?;
     Ok(o)

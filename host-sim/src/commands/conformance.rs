@@ -6,6 +6,7 @@ use crate::by_name;
 use crate::model::HostModel;
 use microtrain::shape::Trainability;
 use microtrain::{Dataset, Dense, Targets};
+use microtrain_files::layer_kind::{weight_dims, KindFields};
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -24,19 +25,85 @@ fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
         .ok_or_else(|| serde::de::Error::custom(format!("expected a whole number, found {n}")))
 }
 
+fn whole_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    whole(d).map(Some)
+}
+
+/// One layer of a case's `model`: a dense layer (no `kind`, or `"dense"`), or a layer
+/// of another kind with its sizes (see FORMAT.md).
 #[derive(Deserialize)]
 struct LayerSpec {
+    #[serde(default)]
+    kind: Option<String>,
     #[serde(deserialize_with = "whole")]
     inputs: usize,
     #[serde(deserialize_with = "whole")]
     outputs: usize,
     activation: String,
+    #[serde(default, deserialize_with = "whole_opt")]
+    in_channels: Option<usize>,
+    #[serde(default, deserialize_with = "whole_opt")]
+    out_channels: Option<usize>,
+    #[serde(default, deserialize_with = "whole_opt")]
+    channels: Option<usize>,
+    #[serde(default, deserialize_with = "whole_opt")]
+    kernel: Option<usize>,
+    #[serde(default, deserialize_with = "whole_opt")]
+    stride: Option<usize>,
+    #[serde(default, deserialize_with = "whole_opt")]
+    length: Option<usize>,
+    #[serde(default)]
+    padding: Option<String>,
 }
 
+impl LayerSpec {
+    /// The layer, its sizes checked against the declared `inputs` and `outputs`;
+    /// `at` names the field for errors.
+    fn layer(&self, at: &str) -> Result<Dense, String> {
+        let act = by_name::activation(&self.activation, &format!("field `{at}.activation`"))?;
+        let fields = KindFields {
+            kind: self.kind.clone(),
+            in_channels: self.in_channels,
+            out_channels: self.out_channels,
+            channels: self.channels,
+            kernel: self.kernel,
+            stride: self.stride,
+            padding: self.padding.clone(),
+            length: self.length,
+        };
+        fields.layer(self.inputs, self.outputs, act, at)
+    }
+}
+
+/// A layer's parameters: `weight` nested as the layer's kind has it (dense `[outputs]
+/// [inputs]`, conv1d `[out_channels][in_channels][kernel]`, `[]` for a layer without
+/// parameters) and `bias`.
 #[derive(Deserialize)]
 struct LayerParams {
-    weight: Vec<Vec<f32>>,
+    weight: Value,
     bias: Vec<f32>,
+}
+
+/// The numbers of `v`, nested exactly as `dims` says, appended to `out` in row-major
+/// order; `at` names the field for errors.
+fn nested(v: &Value, dims: &[usize], at: &str, out: &mut Vec<f32>) -> Result<(), String> {
+    match (dims.split_first(), v) {
+        (None, Value::Number(n)) => {
+            let x = n.as_f64().ok_or_else(|| format!("{at}: not a number"))?;
+            out.push(x as f32);
+            Ok(())
+        }
+        (Some((&n, rest)), Value::Array(items)) => {
+            if items.len() != n {
+                return Err(format!("{at}: {} values, expected {n}", items.len()));
+            }
+            for (i, item) in items.iter().enumerate() {
+                nested(item, rest, &format!("{at}[{i}]"), out)?;
+            }
+            Ok(())
+        }
+        _ => Err(format!("{at}: expected {} nested arrays of numbers", dims.len())),
+    }
 }
 
 #[derive(Deserialize)]
@@ -101,28 +168,17 @@ fn flatten(layers: &[Dense], p: &[LayerParams], field: &str) -> Result<Vec<f32>,
     }
     let mut out = Vec::new();
     for (i, (l, lp)) in layers.iter().zip(p).enumerate() {
-        if lp.weight.len() != l.outputs {
-            return Err(format!(
-                "{field}[{i}].weight: {} rows, expected {}",
-                lp.weight.len(),
-                l.outputs
-            ));
-        }
-        for (r, row) in lp.weight.iter().enumerate() {
-            if row.len() != l.inputs {
-                return Err(format!(
-                    "{field}[{i}].weight[{r}]: {} values, expected {}",
-                    row.len(),
-                    l.inputs
-                ));
-            }
-            out.extend_from_slice(row);
-        }
-        if lp.bias.len() != l.outputs {
+        nested(
+            &lp.weight,
+            &weight_dims(l),
+            &format!("{field}[{i}].weight"),
+            &mut out,
+        )?;
+        if lp.bias.len() != l.bias_len() {
             return Err(format!(
                 "{field}[{i}].bias: {} values, expected {}",
                 lp.bias.len(),
-                l.outputs
+                l.bias_len()
             ));
         }
         out.extend_from_slice(&lp.bias);
@@ -135,13 +191,21 @@ fn flatten(layers: &[Dense], p: &[LayerParams], field: &str) -> Result<Vec<f32>,
 fn param_name(layers: &[Dense], mut idx: usize) -> String {
     for (i, l) in layers.iter().enumerate() {
         if idx < l.weights_len() {
-            return format!("final[{i}].weight[{}][{}]", idx / l.inputs, idx % l.inputs);
+            let dims = weight_dims(l);
+            let mut at = String::new();
+            let mut rest = idx;
+            for (k, _) in dims.iter().enumerate() {
+                let below: usize = dims.get(k + 1..).map_or(1, |d| d.iter().product());
+                at.push_str(&format!("[{}]", rest / below.max(1)));
+                rest %= below.max(1);
+            }
+            return format!("final[{i}].weight{at}");
         }
         idx -= l.weights_len();
-        if idx < l.outputs {
+        if idx < l.bias_len() {
             return format!("final[{i}].bias[{idx}]");
         }
-        idx -= l.outputs;
+        idx -= l.bias_len();
     }
     format!("final[?{idx}]")
 }
@@ -225,8 +289,7 @@ fn replay(case: &CaseFile) -> Result<Outcome, String> {
     }
     let mut layers = Vec::new();
     for (i, l) in case.model.iter().enumerate() {
-        let act = by_name::activation(&l.activation, &format!("field `model[{i}].activation`"))?;
-        layers.push(Dense::new(l.inputs, l.outputs, act));
+        layers.push(l.layer(&format!("model[{i}]"))?);
     }
     microtrain::shape::validate(&layers).map_err(|e| format!("field `model`: {e}"))?;
     for (field, list, train) in [

@@ -9,7 +9,12 @@ mod class_chart;
 pub mod csv_source;
 
 use clap::{Args, ValueEnum};
-use microtrain_stream::scenario::{self, Bounds, Event, Report, AFTER_WINDOWS};
+use microtrain::Plan;
+use microtrain_files::SavedModel;
+use microtrain_stream::fine_tune::{
+    self, EMPTY_FINE_TUNE_STORAGE, PRETRAINED, PRETRAIN_SEED, PRETRAIN_WINDOWS,
+};
+use microtrain_stream::scenario::{self, Bounds, Demo, Event, Report, AFTER_WINDOWS};
 use microtrain_stream::sim::FULL_SCALE_G;
 use microtrain_stream::{App, Config, InputKind, Learner, Pipeline, EMPTY_STORAGE};
 use std::path::PathBuf;
@@ -21,6 +26,17 @@ pub enum SourceKind {
     Sim,
     /// A recorded CSV file (see --csv).
     Csv,
+}
+
+/// The model of a recorded stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// A multilayer perceptron: inputs -> --hidden ReLU -> classes.
+    Mlp,
+    /// A 1-d CNN on the raw window (needs --input raw), channel-major (one channel per
+    /// axis): Conv1d(axes -> 8, kernel 5), ReLU, MaxPool 2, Conv1d(8 -> 16, kernel 5),
+    /// ReLU, global average pool, Dense(16 -> classes); windows of at least 14 readings.
+    Cnn,
 }
 
 /// What the model sees of each window.
@@ -86,6 +102,9 @@ pub struct StreamArgs {
     /// What the model sees of each window.
     #[arg(long, value_enum, default_value_t = InputArg::Features)]
     pub input: InputArg,
+    /// The model (csv source): an MLP, or a CNN on the raw window (with --input raw).
+    #[arg(long, value_enum, default_value_t = ModelArg::Mlp)]
+    pub model: ModelArg,
     /// Hidden units of the MLP (csv source).
     #[arg(long, default_value_t = 16)]
     pub hidden: usize,
@@ -96,9 +115,24 @@ pub struct StreamArgs {
     /// source; updated by every training window, frozen for --test-csv).
     #[arg(long)]
     pub standardize: bool,
+    /// Passes over the training CSV (csv source). The first is the stream as the device
+    /// sees it (the prequential figures); the others train on the same windows again,
+    /// as an offline learner's epochs, before --test-csv is scored.
+    #[arg(long, default_value_t = 1)]
+    pub passes: u32,
     /// Also plot the running accuracy to PATH's .png and .svg.
     #[arg(long, value_name = "PATH")]
     pub plot: Option<PathBuf>,
+    /// Start from the model pretrained on the first user (stream/pretrained/, the
+    /// file the `fine-tune` firmware embeds in flash), its first layer frozen: only
+    /// the last layer adapts (sim source).
+    #[arg(long)]
+    pub fine_tune: bool,
+    /// Pretrain the stream model as the desktop does for --fine-tune (the first
+    /// user's simulated stream, every window labelled), write it to PATH (.mtm or
+    /// .json) and stop.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["fine_tune", "csv", "plot"])]
+    pub pretrain: Option<PathBuf>,
 }
 
 impl StreamArgs {
@@ -173,12 +207,31 @@ pub fn report_lines(r: &Report) -> Vec<String> {
     ]
 }
 
-/// Runs the simulated scenario of `cfg`; calls `on_event` for each event and records
-/// the sliding accuracy after every window for a plot.
-fn run_sim(cfg: &Config, mut on_event: impl FnMut(&Event)) -> Result<(Report, Vec<(u32, f64)>), String> {
-    let mut storage = EMPTY_STORAGE;
-    let learner = Learner::new(&mut storage, cfg.seed).map_err(|e| format!("model: {e}"))?;
-    let mut app = App::new(learner, FULL_SCALE_G);
+/// Runs the simulated scenario of `cfg` with a fresh model, or with the pretrained one
+/// whose last layer alone adapts (`fine_tune`); calls `on_event` for each event and
+/// records the sliding accuracy after every window for a plot.
+fn run_sim(
+    cfg: &Config,
+    fine_tune: bool,
+    on_event: impl FnMut(&Event),
+) -> Result<(Report, Vec<(u32, f64)>), String> {
+    if fine_tune {
+        let mut storage = EMPTY_FINE_TUNE_STORAGE;
+        let learner = Learner::fine_tune(&mut storage, &PRETRAINED).map_err(|e| format!("model: {e}"))?;
+        run_app(cfg, App::new(learner, FULL_SCALE_G), on_event)
+    } else {
+        let mut storage = EMPTY_STORAGE;
+        let learner = Learner::new(&mut storage, cfg.seed).map_err(|e| format!("model: {e}"))?;
+        run_app(cfg, App::new(learner, FULL_SCALE_G), on_event)
+    }
+}
+
+/// [`run_sim`] on a set-up application.
+fn run_app<P: Plan>(
+    cfg: &Config,
+    mut app: Demo<'_, P>,
+    mut on_event: impl FnMut(&Event),
+) -> Result<(Report, Vec<(u32, f64)>), String> {
     let mut curve = Vec::new();
     let report = scenario::run(cfg, &mut app, |e| match e {
         Event::Window { window, recent, .. } => curve.push((*window, f64::from(recent.ratio()))),
@@ -188,8 +241,42 @@ fn run_sim(cfg: &Config, mut on_event: impl FnMut(&Event)) -> Result<(Report, Ve
     Ok((report, curve))
 }
 
+/// Writes the desktop's pretrained stream model to `path` (see `--pretrain`).
+fn write_pretrained(path: &std::path::Path) -> Result<(), String> {
+    let params =
+        fine_tune::pretrain(PRETRAIN_SEED, PRETRAIN_WINDOWS).map_err(|e| format!("pretraining: {e:?}"))?;
+    let model = SavedModel {
+        layers: microtrain_stream::model::LAYERS.to_vec(),
+        params: params.to_vec(),
+        loss: Some(microtrain_stream::model::LOSS),
+        features: Vec::new(),
+        targets: Vec::new(),
+        classes: Some(["rest", "walk", "shake"].map(String::from).to_vec()),
+    };
+    model.save(path)?;
+    let same = params.map(f32::to_bits) == PRETRAINED.map(f32::to_bits);
+    println!(
+        "pretrained on seed {PRETRAIN_SEED}'s first user, {PRETRAIN_WINDOWS} labelled windows: {} ({})",
+        path.display(),
+        if same {
+            "the same parameters as the model this build embeds"
+        } else {
+            "NOT the model this build embeds: copy it to stream/pretrained/stream-9-16-3.mtm and rebuild"
+        }
+    );
+    Ok(())
+}
+
 /// Runs the command.
 pub fn run(args: &StreamArgs) -> Result<(), String> {
+    if let Some(path) = &args.pretrain {
+        return write_pretrained(path);
+    }
+    if args.fine_tune && args.source != SourceKind::Sim {
+        return Err(
+            "--fine-tune runs the simulated stream (--source sim): the pretrained model is the demo's".into(),
+        );
+    }
     match args.source {
         SourceKind::Csv => {
             let path = args
@@ -200,10 +287,12 @@ pub fn run(args: &StreamArgs) -> Result<(), String> {
                 pipeline: args.pipeline(),
                 labels: args.labels.clone(),
                 hidden: args.hidden,
+                cnn: args.model == ModelArg::Cnn,
                 lr: args.lr,
                 standardize: args.standardize,
                 seed: args.seed,
                 log_every: args.log_every.max(1),
+                passes: args.passes,
             };
             let out = csv_source::run(path, args.test_csv.as_deref(), &learning)?;
             println!("checksum {:#010x}", out.checksum);
@@ -235,9 +324,9 @@ pub fn run(args: &StreamArgs) -> Result<(), String> {
             if args.csv.is_some() || args.test_csv.is_some() {
                 return Err("--csv and --test-csv are only read with --source csv".into());
             }
-            if !args.pipeline().is_demo() || args.labels.is_some() || args.standardize {
+            if !args.pipeline().is_demo() || args.labels.is_some() || args.standardize || args.passes != 1 {
                 return Err(
-                    "--window, --hop, --sample-rate, --range, --classes, --labels, --input and --standardize configure a \
+                    "--window, --hop, --sample-rate, --range, --classes, --labels, --input, --standardize and --passes configure a \
                      recorded stream (--source csv); the simulated stream is the demo's"
                         .into(),
                 );
@@ -247,7 +336,10 @@ pub fn run(args: &StreamArgs) -> Result<(), String> {
                 "stream: seed {}, {} windows, change at {}, label every {}",
                 cfg.seed, cfg.windows, cfg.change_at, cfg.label_every
             );
-            let (report, curve) = run_sim(&cfg, |e| println!("{}", event_line(e)))?;
+            if args.fine_tune {
+                println!("model: f32, pretrained (first layer frozen in flash, last layer adapting)");
+            }
+            let (report, curve) = run_sim(&cfg, args.fine_tune, |e| println!("{}", event_line(e)))?;
             report_lines(&report).iter().for_each(|l| println!("{l}"));
             if let Some(p) = &args.plot {
                 save_plot(
@@ -320,6 +412,7 @@ pub fn demo() -> Result<(), String> {
             log_every: 100,
             ..cfg
         },
+        false,
         |e| println!("  {}", event_line(e)),
     )?;
     println!(
@@ -349,7 +442,7 @@ mod tests {
     fn event_and_report_lines_match_the_firmware_format() {
         let cfg = Config::DEFAULT;
         let mut lines = Vec::new();
-        let (r, curve) = run_sim(&cfg, |e| lines.push(event_line(e))).unwrap();
+        let (r, curve) = run_sim(&cfg, false, |e| lines.push(event_line(e))).unwrap();
         assert_eq!(curve.len(), 600);
         assert_eq!(lines.len(), 12 + 1);
         assert_eq!(lines[6], "regime change at window 300");
@@ -364,31 +457,22 @@ mod tests {
         assert_eq!(summary[3].len(), "checksum 0x".len() + 8);
     }
 
+    /// The options of a command line (after `stream`), as clap reads them.
+    fn parse(line: &str) -> StreamArgs {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: StreamArgs,
+        }
+        <Cli as clap::Parser>::parse_from(std::iter::once("stream").chain(line.split_whitespace())).args
+    }
+
     #[test]
     fn plots_the_running_accuracy_to_png_and_svg() {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path().join("acc.png");
-        let args = StreamArgs {
-            seed: 3,
-            windows: 600,
-            change_at: None,
-            label_every: 2,
-            log_every: 100,
-            source: SourceKind::Sim,
-            csv: None,
-            test_csv: None,
-            window: 32,
-            hop: None,
-            sample_rate: 50,
-            range: 2.0,
-            classes: 3,
-            labels: None,
-            input: InputArg::Features,
-            hidden: 16,
-            lr: 0.02,
-            standardize: false,
-            plot: Some(base.clone()),
-        };
+        let mut args = parse("--seed 3 --log-every 100");
+        args.plot = Some(base.clone());
         run(&args).unwrap();
         let png = std::fs::read(&base).unwrap();
         assert_eq!(&png[..4], b"\x89PNG");
@@ -406,27 +490,7 @@ mod tests {
 
     #[test]
     fn bad_options_are_named() {
-        let args = StreamArgs {
-            seed: 1,
-            windows: 60,
-            change_at: None,
-            label_every: 2,
-            log_every: 50,
-            source: SourceKind::Sim,
-            csv: None,
-            test_csv: None,
-            window: 32,
-            hop: None,
-            sample_rate: 50,
-            range: 2.0,
-            classes: 3,
-            labels: None,
-            input: InputArg::Features,
-            hidden: 16,
-            lr: 0.02,
-            standardize: false,
-            plot: None,
-        };
+        let args = parse("--seed 1 --windows 60");
         let e = args.config().unwrap_err();
         assert!(e.contains("--windows 60") && e.contains("change_at"), "{e}");
         let e = run(&StreamArgs {

@@ -140,10 +140,16 @@ pub fn run(a: &TrainArgs) -> Result<ExitCode, String> {
     // The scaling is folded into the first layer's weights: a first layer that does
     // not train keeps the weights it has, so its inputs are not rescaled.
     let first_trains = layers.first().is_some_and(|l| l.train == Trainability::Trainable);
+    // A convolution or pooling layer shares its weights across positions: a scaling
+    // per input cannot be folded into it.
+    let first_dense = layers.first().is_some_and(microtrain::Dense::is_dense);
     if !a.no_standardize && !first_trains {
         println!("the first layer does not train: its inputs are not standardized (as --no-standardize)");
+    } else if !a.no_standardize && !first_dense {
+        println!("the first layer is not dense: its inputs are not standardized (as --no-standardize)");
     }
-    let split = split_and_scale(&prepared, a.val_split, a.seed, !a.no_standardize && first_trains)?;
+    let scale = !a.no_standardize && first_trains && first_dense;
+    let split = split_and_scale(&prepared, a.val_split, a.seed, scale)?;
     let batch_size = args::batch_size(&a.batch_size, split.train.rows())?;
     let train_ds = split.train.dataset()?;
     let val_ds = split.val.dataset()?;

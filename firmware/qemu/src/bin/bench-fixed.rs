@@ -3,10 +3,9 @@
 //! QEMU `microbit`, soft float) and the Cortex-M4F (`thumbv7em-none-eabihf`,
 //! `mps2-an386`).
 //!
-//! The same protocol as `bench`: per workload a warm-up step, then a region with zero
-//! steps and a region with `STEPS` steps between the marker functions `bench_start`
-//! and `bench_stop`; the QEMU plugin counts the guest instructions of each region, and
-//! their difference over the steps is the cost of one step. Workloads: the Iris 4-8-3
+//! The same protocol as `bench`, from `measure.rs`: per workload a warm-up step, then a
+//! region with zero steps and a region with `STEPS` steps; the difference over the
+//! steps is the cost of one step. Workloads: the Iris 4-8-3
 //! model (ReLU, softmax cross-entropy, one sample per step) with SGD (lr 0.01), SGD
 //! with momentum 0.9 and Adam (lr 0.001), and the stream scenario's 9-16-3 model with
 //! its Adam (lr 0.02), each on the float [`Trainer`] (with its compile-time plan, as a
@@ -20,6 +19,9 @@ mod stack;
 
 #[path = "../halt.rs"]
 mod halt;
+
+#[path = "../measure.rs"]
+mod measure;
 
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
@@ -41,22 +43,6 @@ const MOMENTUM: Sgd = Sgd::momentum(0.01, 0.9);
 const LOSS: Loss = Loss::SoftmaxCrossEntropy;
 const STEPS: u32 = 20;
 
-/// Marks the start of a counted region. Never inlined, and different from
-/// `bench_stop` so that the linker cannot fold the two.
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn bench_start() {
-    cortex_m::asm::nop();
-}
-
-/// Marks the end of a counted region.
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn bench_stop() {
-    cortex_m::asm::nop();
-    cortex_m::asm::nop();
-}
-
 /// A sample of `n` inputs (`n <= 16`) and its label.
 fn sample(n: usize) -> ([f32; 16], usize) {
     let mut x = [0.0f32; 16];
@@ -64,34 +50,6 @@ fn sample(n: usize) -> ([f32; 16], usize) {
         *v = ((i * 37 % 101) as f32) / 50.0 - 1.0;
     }
     (x, 1)
-}
-
-/// Counts `STEPS` calls of `step` (after a warm-up call) and logs the workload's line.
-fn measure(name: &str, ram: usize, mut step: impl FnMut() -> bool) -> bool {
-    if !step() {
-        defmt::error!("{=str}: warm-up step rejected", name);
-        return false;
-    }
-    bench_start();
-    bench_stop();
-    let sp = cortex_m::register::msp::read();
-    stack::paint();
-    let mut ok = true;
-    bench_start();
-    for _ in 0..STEPS {
-        ok &= step();
-    }
-    bench_stop();
-    let step_stack = stack::peak().saturating_sub(stack::top().saturating_sub(sp));
-    defmt::println!(
-        "workload {=str} steps {=u32} batch 1 ram {=u32} stack {=u32} ok {=bool}",
-        name,
-        STEPS,
-        ram as u32,
-        step_stack,
-        ok
-    );
-    ok
 }
 
 /// One float step, never inlined (its frame is the step's).
@@ -122,7 +80,7 @@ fn float<O: Optimizer, P: Plan>(
     let n = layers.first().map_or(0, |l| l.inputs);
     let (x, label) = sample(n);
     let x = x.get(..n).unwrap_or(&[]);
-    measure(name, ram, || float_step(&mut t, x, label))
+    measure::measure(name, STEPS, 1, ram, || float_step(&mut t, x, label))
 }
 
 /// A fixed-point workload.
@@ -141,7 +99,7 @@ fn fixed<O: FixedOptimizer>(
     let n = layers.first().map_or(0, |l| l.inputs);
     let (x, label) = sample(n);
     let x = x.get(..n).unwrap_or(&[]);
-    measure(name, ram, || fixed_step(&mut t, x, label))
+    measure::measure(name, STEPS, 1, ram, || fixed_step(&mut t, x, label))
 }
 
 #[entry]

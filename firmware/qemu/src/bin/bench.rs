@@ -1,12 +1,10 @@
 //! Instruction, RAM and stack figures of one training step, for `firmware/qemu/bench/run`.
 //!
-//! For each workload: a warm-up step, then a region with zero steps and a region with
-//! `STEPS` steps, each between calls to the marker functions `bench_start` and
-//! `bench_stop`. The QEMU plugin (`bench/insn_count.c`) counts the guest instructions
-//! executed in each region; the difference of the two, divided by the steps (and by
-//! the batch for batched workloads), is the cost of a step with nothing else in it.
-//! The firmware logs each workload's training RAM (the bytes of its storage) and the
-//! peak stack of its steps (stack painting below the caller's stack pointer).
+//! Each workload is counted by `measure.rs` (shared with `bench-fixed`): a warm-up
+//! step, a region with zero steps and one with the workload's steps; the difference, divided
+//! by the steps (and by the batch for batched workloads), is the cost of a step with
+//! nothing else in it. The firmware logs each workload's training RAM (the bytes of its
+//! storage) and the peak stack of its steps.
 #![no_std]
 #![no_main]
 
@@ -17,11 +15,14 @@ mod stack;
 #[path = "../halt.rs"]
 mod halt;
 
+#[path = "../measure.rs"]
+mod measure;
+
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
 use microtrain::{
     online_storage_for, plan_for, storage_for, Activation, Adam, Buffers, Dataset, Dense, Loss,
-    OnlineStorage, Optimizer, Plan, Sgd, StepError, Storage, Target, Targets, Trainer,
+    OnlineStorage, Optimizer, Padding, Plan, Sgd, StepError, Storage, Target, Targets, Trainer,
 };
 
 const IRIS: [Dense; 2] = [
@@ -36,6 +37,35 @@ const MLP64: [Dense; 2] = [
 const MLP64_LAST: [Dense; 2] = [MLP64[0].frozen(), MLP64[1]];
 /// The Iris MLP with only its biases trained (TinyTL).
 const IRIS_BIAS: [Dense; 2] = [IRIS[0].bias_only(), IRIS[1].bias_only()];
+/// A small 1-d CNN for activity recognition: a window of 3 channels x 64 samples,
+/// Conv1d 3->8 k5, ReLU, MaxPool 2, Conv1d 8->16 k5, ReLU, global average pool,
+/// Dense 16->4 (852 parameters).
+const HAR_CNN: [Dense; 5] = [
+    Dense::conv1d(3, 8, 5, 1, Padding::None, 64, Activation::Relu),
+    Dense::max_pool1d(8, 60, 2, 2),
+    Dense::conv1d(8, 16, 5, 1, Padding::None, 30, Activation::Relu),
+    Dense::global_avg_pool1d(16, 26),
+    Dense::new(16, 4, Activation::Identity),
+];
+/// A dense model of about the same parameter count on the same window: 192-4-4 (792).
+const HAR_DENSE: [Dense; 2] = [
+    Dense::new(192, 4, Activation::Relu),
+    Dense::new(4, 4, Activation::Identity),
+];
+/// BasicMotions as the README trains it (windows of 20 readings of 6 axes, 4
+/// activities): the 18-16-4 MLP on the 18 features the device computes, and the CNN
+/// of `microtrain-sim stream --model cnn` on the raw window (channel-major).
+const BM_MLP: [Dense; 2] = [
+    Dense::new(18, 16, Activation::Relu),
+    Dense::new(16, 4, Activation::Identity),
+];
+const BM_CNN: [Dense; 5] = [
+    Dense::conv1d(6, 8, 5, 1, Padding::None, 20, Activation::Relu),
+    Dense::max_pool1d(8, 16, 2, 2),
+    Dense::conv1d(8, 16, 5, 1, Padding::None, 8, Activation::Relu),
+    Dense::global_avg_pool1d(16, 4),
+    Dense::new(16, 4, Activation::Identity),
+];
 const ADAM: Adam = Adam::new(0.001);
 const SGD: Sgd = Sgd::new(0.01);
 const ROWS: usize = 32;
@@ -56,22 +86,6 @@ const fn pretrained<const N: usize>() -> [f32; N] {
 }
 static MLP64_WHOLE: [f32; microtrain::shape::params_len(&MLP64)] = pretrained();
 static IRIS_WHOLE: [f32; microtrain::shape::params_len(&IRIS)] = pretrained();
-
-/// Marks the start of a counted region. Never inlined, and different from
-/// `bench_stop` so that the linker cannot fold the two.
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn bench_start() {
-    cortex_m::asm::nop();
-}
-
-/// Marks the end of a counted region.
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn bench_stop() {
-    cortex_m::asm::nop();
-    cortex_m::asm::nop();
-}
 
 /// One single-sample step, as a streaming device runs it.
 #[inline(never)]
@@ -125,32 +139,7 @@ fn workload<O: Optimizer, P: Plan>(
             one_batch(t, &data)
         }
     };
-    if step(&mut t).is_err() {
-        defmt::error!("{=str}: warm-up step rejected", name);
-        return false;
-    }
-    bench_start();
-    bench_stop();
-    let sp = cortex_m::register::msp::read();
-    stack::paint();
-    let mut ok = true;
-    bench_start();
-    for _ in 0..steps {
-        ok &= step(&mut t).is_ok();
-    }
-    bench_stop();
-    // The deepest the steps went below this function's stack pointer.
-    let step_stack = stack::peak().saturating_sub(stack::top().saturating_sub(sp));
-    defmt::println!(
-        "workload {=str} steps {=u32} batch {=u32} ram {=u32} stack {=u32} ok {=bool}",
-        name,
-        steps,
-        batch as u32,
-        ram as u32,
-        step_stack,
-        ok
-    );
-    ok
+    measure::measure(name, steps, batch as u32, ram, || step(&mut t).is_ok())
 }
 
 // `#[entry]` passes each `static mut` below to `main` as an argument.
@@ -168,6 +157,13 @@ fn main() -> ! {
         Storage::sized_for(&MLP64_LAST, ADAM.state_per_param());
     static mut IRIS_BIAS_ADAM: storage_for!(&IRIS_BIAS, ADAM) =
         Storage::sized_for(&IRIS_BIAS, ADAM.state_per_param());
+    static mut HAR_CNN_ADAM: storage_for!(&HAR_CNN, ADAM) =
+        Storage::sized_for(&HAR_CNN, ADAM.state_per_param());
+    static mut HAR_DENSE_ADAM: storage_for!(&HAR_DENSE, ADAM) =
+        Storage::sized_for(&HAR_DENSE, ADAM.state_per_param());
+    static mut BM_MLP_ADAM: online_storage_for!(&BM_MLP, ADAM) =
+        OnlineStorage::sized_for(&BM_MLP, ADAM.state_per_param());
+    static mut BM_CNN_ADAM: storage_for!(&BM_CNN, ADAM) = Storage::sized_for(&BM_CNN, ADAM.state_per_param());
     static mut X: [f32; 64 * ROWS] = [0.0; 64 * ROWS];
     static mut LABELS: [u16; ROWS] = [0; ROWS];
     for (i, v) in X.iter_mut().enumerate() {
@@ -185,6 +181,10 @@ fn main() -> ! {
         core::mem::size_of_val(MLP_ADAM_ONLINE),
         core::mem::size_of_val(MLP_LAST),
         core::mem::size_of_val(IRIS_BIAS_ADAM),
+        core::mem::size_of_val(HAR_CNN_ADAM),
+        core::mem::size_of_val(HAR_DENSE_ADAM),
+        core::mem::size_of_val(BM_MLP_ADAM),
+        core::mem::size_of_val(BM_CNN_ADAM),
     ];
     let mut ok = true;
     ok &= workload::<_, plan_for!(&IRIS, ADAM, LOSS)>(
@@ -275,6 +275,53 @@ fn main() -> ! {
         labels,
         1,
         20,
+    );
+    // A 1-d CNN (convolution and pooling: the gradient buffer's path, a batch of one)
+    // beside a dense model of about the same parameter count.
+    ok &= workload::<_, plan_for!(&HAR_CNN, ADAM, LOSS)>(
+        "har-cnn-adam-b1",
+        &HAR_CNN,
+        HAR_CNN_ADAM.buffers(),
+        sizes[7],
+        ADAM,
+        x,
+        labels,
+        1,
+        3,
+    );
+    ok &= workload::<_, plan_for!(&HAR_DENSE, ADAM, LOSS)>(
+        "har-dense-adam-b1",
+        &HAR_DENSE,
+        HAR_DENSE_ADAM.buffers(),
+        sizes[8],
+        ADAM,
+        x,
+        labels,
+        1,
+        20,
+    );
+    // BasicMotions' two models (README, "Real recorded data").
+    ok &= workload::<_, plan_for!(&BM_MLP, ADAM, LOSS; online)>(
+        "bm-mlp-adam-b1-online",
+        &BM_MLP,
+        BM_MLP_ADAM.buffers(),
+        sizes[9],
+        ADAM,
+        x,
+        labels,
+        1,
+        20,
+    );
+    ok &= workload::<_, plan_for!(&BM_CNN, ADAM, LOSS)>(
+        "bm-cnn-adam-b1",
+        &BM_CNN,
+        BM_CNN_ADAM.buffers(),
+        sizes[10],
+        ADAM,
+        x,
+        labels,
+        1,
+        3,
     );
     halt::exit(ok)
 }

@@ -1,7 +1,7 @@
 //! Self-test of the FPU assembly kernels, for `firmware/run-tests` on mps2-an386
 //! (Cortex-M4F): the kernels of `microtrain::kernels` (`affine`, `affine_relu`,
 //! `outer_acc`, `transposed`, `transposed_relu`, `outer_acc_and_back`, `sum_abs`,
-//! `max_of`, `copy`, `fill`; `core/src/kernels/arm_vfp.rs`; `affine` and `transposed`
+//! `max_of`, `copy`, `fill`, `axpy`; `core/src/kernels/arm_vfp.rs`; `affine` and `transposed`
 //! have register paths for rows of 4 and 8 floats) and the Adam and plain-SGD
 //! `UpdateRule::update_outer` and `Optimizer::step` (`core/src/optim/vfp.rs`), against the portable
 //! Rust arithmetic they stand for, bit for bit (`to_bits`).
@@ -21,7 +21,8 @@
 //!   `zip(s, a)`, with NaN, infinities, zeros of both signs and subnormals in `a` (and
 //!   in `W` and `d`), exact and mismatched lengths (`a` shorter or longer than `s`);
 //! - `sum_abs`, `max_of`, `copy` and `fill` on 0 to 40 floats, with and without NaN and
-//!   infinities;
+//!   infinities; `axpy` (`y[i] += a * x[i]`, a convolution's tap) on 0 to 40 floats into
+//!   every length of `y` from 0 to 42;
 //! - the portable ReLU against `Activation::Relu` on special values;
 //! - `update_outer` (without and with a gradient buffer, which must then hold
 //!   `d[i] * x[j]`): `UpdateRule::update` row by row with the gradient `d[i] * x[j]`, for
@@ -50,7 +51,7 @@ mod halt;
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
 use microtrain::kernels::{
-    affine, affine_relu, copy, max_of, outer_acc, outer_acc_and_back, portable, sum_abs, transposed,
+    affine, affine_relu, axpy, copy, max_of, outer_acc, outer_acc_and_back, portable, sum_abs, transposed,
     transposed_relu,
 };
 use microtrain::layers::dense;
@@ -127,10 +128,11 @@ enum Kernel {
     Fill,
     TrainerStep,
     Sqrt,
+    Axpy,
 }
 
 /// The number of `Kernel`s.
-const KERNELS: usize = 23;
+const KERNELS: usize = 24;
 
 impl Kernel {
     const ALL: [Kernel; KERNELS] = [
@@ -157,6 +159,7 @@ impl Kernel {
         Kernel::Fill,
         Kernel::TrainerStep,
         Kernel::Sqrt,
+        Kernel::Axpy,
     ];
 
     fn name(self) -> &'static str {
@@ -184,6 +187,7 @@ impl Kernel {
             Kernel::Fill => "fill",
             Kernel::TrainerStep => "Trainer: unchecked forward, error propagation, update",
             Kernel::Sqrt => "sqrt",
+            Kernel::Axpy => "axpy (mismatched lengths)",
         }
     }
 
@@ -195,6 +199,7 @@ impl Kernel {
             Kernel::TransposedRagged => Some("w d s -"),
             Kernel::TransposedReluRagged => Some("w d s a"),
             Kernel::Copy => Some("dst src - -"),
+            Kernel::Axpy => Some("y x - -"),
             _ => None,
         }
     }
@@ -543,6 +548,40 @@ fn check_max_and_copy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, sp
             lens: [0; 4],
         };
         t.check(case, &[("v", &*dst, &want[..len + 1])]);
+    }
+}
+
+/// `axpy` of `len` floats of `x` (with NaN and infinities when `special`) into a `y` of
+/// every length from 0 to `len + 2`, for a few factors `a`: the floats of `y` past the
+/// common length, and the one past `y`, must keep their sentinels.
+fn check_axpy(t: &mut Tally, rng: &mut Rng, b: &mut Bufs, len: usize, special: bool) {
+    const SENTINEL: f32 = -7.25;
+    let x = &mut b.x[..len];
+    if special {
+        fill_special(rng, x);
+    } else {
+        fill(rng, x);
+    }
+    let a_values = [value(rng), -0.0, 1.0, f32::INFINITY, value(rng)];
+    for (n, &a) in a_values.iter().enumerate() {
+        for y_len in 0..=len + 2 {
+            let y = &mut b.d[..y_len + 1];
+            fill(rng, &mut y[..y_len]);
+            y[y_len] = SENTINEL;
+            let mut want = [SENTINEL; 64];
+            want[..y_len + 1].copy_from_slice(y);
+            portable::axpy(&mut want[..y_len], a, x);
+            axpy(&mut y[..y_len], a, x);
+            let case = Case {
+                kernel: Kernel::Axpy,
+                opt: "-",
+                rows: 1,
+                cols: len,
+                k: n as u32,
+                lens: [y_len, len, 0, 0],
+            };
+            t.check(case, &[("y", &*y, &want[..y_len + 1])]);
+        }
     }
 }
 
@@ -1326,6 +1365,9 @@ fn main() -> ! {
             for _ in 0..8 {
                 check_sum_abs(&mut t, &mut rng_sum, &mut *BUFS, len, special);
                 check_max_and_copy(&mut t, &mut rng_sum, &mut *BUFS, len, special);
+            }
+            for _ in 0..2 {
+                check_axpy(&mut t, &mut rng_sum, &mut *BUFS, len, special);
             }
         }
     }

@@ -36,6 +36,8 @@ pub struct Learning {
     pub labels: Option<Vec<String>>,
     /// Hidden units of the MLP.
     pub hidden: usize,
+    /// A 1-d CNN on the raw window instead of the MLP (see [`cnn_layers`]).
+    pub cnn: bool,
     /// Adam's learning rate.
     pub lr: f32,
     /// Standardise the inputs with their running mean and variance
@@ -45,6 +47,10 @@ pub struct Learning {
     pub seed: u64,
     /// Log the running metrics every this many windows.
     pub log_every: u32,
+    /// Passes over the training file (at least 1). The first is the stream as the
+    /// device sees it and gives the prequential figures; later passes train on the
+    /// same windows again, as an offline learner would (epochs), before the test.
+    pub passes: u32,
 }
 
 /// What a run measured.
@@ -196,19 +202,47 @@ impl Recorded {
     }
 }
 
+/// The shortest window [`cnn_layers`] takes: 5 readings for the first convolution, 2
+/// of its outputs per pooled one, 5 pooled values for the second.
+pub const CNN_MIN_WINDOW: usize = 14;
+
+/// The CNN of `--model cnn` for windows of `window` readings of `axes` axes (channel
+/// first: one channel per axis) and `classes` classes; `None` for a window shorter than
+/// [`CNN_MIN_WINDOW`] or more than 254 axes.
+pub fn cnn_layers(axes: usize, window: usize, classes: usize) -> Option<Vec<Dense>> {
+    use microtrain::shape::Padding;
+    if window < CNN_MIN_WINDOW || axes > 254 {
+        return None;
+    }
+    let l1 = window - 4;
+    let l2 = l1 / 2;
+    let l3 = l2 - 4;
+    Some(vec![
+        Dense::conv1d(axes, 8, 5, 1, Padding::None, window, Activation::Relu),
+        Dense::max_pool1d(8, l1, 2, 2),
+        Dense::conv1d(8, 16, 5, 1, Padding::None, l2, Activation::Relu),
+        Dense::global_avg_pool1d(16, l3),
+        Dense::new(16, classes, Activation::Identity),
+    ])
+}
+
 /// The pipeline over one recorded file: validator, sliding window, model input.
 struct Windows {
     validator: Validator<MAX_AXES>,
     buf: Vec<f32>,
     input: Vec<f32>,
+    /// The raw window channel-major (`[axis][reading]`, for the CNN) rather than
+    /// reading after reading.
+    channels_first: bool,
 }
 
 impl Windows {
-    fn new(p: &Pipeline) -> Self {
+    fn new(p: &Pipeline, channels_first: bool) -> Self {
         Windows {
             validator: Validator::new(p.range),
             buf: Vec::with_capacity(p.window * p.axes),
             input: vec![0.0; p.inputs()],
+            channels_first,
         }
     }
 
@@ -227,6 +261,13 @@ impl Windows {
         }
         match p.input {
             InputKind::Features => features_flat(&self.buf, p.axes, &mut self.input),
+            InputKind::RawWindow if self.channels_first => {
+                for (t, reading) in self.buf.chunks_exact(p.axes).enumerate() {
+                    for (a, v) in reading.iter().enumerate() {
+                        self.input[a * p.window + t] = *v;
+                    }
+                }
+            }
             InputKind::RawWindow => self.input.copy_from_slice(&self.buf),
         }
         self.buf.drain(..p.hop * p.axes);
@@ -252,18 +293,44 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
             l.hidden, l.lr
         ));
     }
-    let layers = vec![
-        Dense::new(p.inputs(), l.hidden, Activation::Relu),
-        Dense::new(l.hidden, p.classes, Activation::Identity),
-    ];
+    if l.passes == 0 {
+        return Err("--passes 0: need at least one pass over the training file".into());
+    }
+    let layers = if l.cnn {
+        if p.input != InputKind::RawWindow {
+            return Err("--model cnn reads the raw window: add --input raw".into());
+        }
+        cnn_layers(p.axes, p.window, p.classes).ok_or_else(|| {
+            format!(
+                "--model cnn needs windows of at least {CNN_MIN_WINDOW} readings (--window {})",
+                p.window
+            )
+        })?
+    } else {
+        vec![
+            Dense::new(p.inputs(), l.hidden, Activation::Relu),
+            Dense::new(l.hidden, p.classes, Activation::Identity),
+        ]
+    };
     let opt = AnyOptimizer::from(Adam::new(l.lr));
-    let mut model = HostModel::new(layers, &opt);
+    let mut model = HostModel::new(layers.clone(), &opt);
     let mut net = model
         .trainer(opt, Loss::SoftmaxCrossEntropy)
         .map_err(|e| format!("model: {e}"))?;
     net.init_params(l.seed);
+    let model = if l.cnn {
+        format!(
+            "CNN {}x{} -> conv 8 k5, maxpool 2, conv 16 k5, global average -> {} ({} parameters)",
+            p.axes,
+            p.window,
+            p.classes,
+            microtrain::shape::params_len(&layers)
+        )
+    } else {
+        format!("MLP {}-{}-{}", p.inputs(), l.hidden, p.classes)
+    };
     println!(
-        "stream: {}, seed {}, {} axes ({}), window {} hop {} at {} Hz, range {}, {} classes ({}), {:?} input{}, MLP {}-{}-{}",
+        "stream: {}, seed {}, {} axes ({}), window {} hop {} at {} Hz, range {}, {} classes ({}), {:?} input{}, {model}",
         rec.name,
         l.seed,
         p.axes,
@@ -276,14 +343,11 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
         classes.join(","),
         p.input,
         if l.standardize { " (standardised)" } else { "" },
-        p.inputs(),
-        l.hidden,
-        p.classes
     );
     let k = p.classes;
     let mut confusion = vec![vec![0u32; k]; k];
     let mut metrics = Metrics::new();
-    let mut win = Windows::new(&p);
+    let mut win = Windows::new(&p, l.cnn);
     let (mut mean, mut m2) = (vec![0.0f32; p.inputs()], vec![0.0f32; p.inputs()]);
     let mut scale = RunningScale::new(&mut mean, &mut m2);
     let (mut windows, mut unlabelled) = (0u32, 0u32);
@@ -328,13 +392,37 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
             println!("{}", event_line(&e));
         }
     }
-    let o = metrics.overall();
     let bad = win.validator.counts();
+    for _ in 1..l.passes {
+        let mut again = Windows::new(&p, l.cnn);
+        for (line, r) in &rec.rows {
+            let (read, class) = rec.row(*line, r, &classes, &mut reading)?;
+            if !again.push(&p, read.map(|()| reading.as_slice())) {
+                continue;
+            }
+            if l.standardize {
+                scale.apply(&mut again.input);
+            }
+            if let Some(c) = class {
+                net.train_sample(&again.input, Target::Class(c)).map_err(|e| {
+                    format!("{}: line {line}: the model rejected the window: {e:?}", rec.name)
+                })?;
+            }
+        }
+    }
+    let o = metrics.overall();
     println!(
         "result overall {}/{} (labelled windows, predicted before training)",
         o.correct, o.total
     );
     println!("prequential accuracy {:.1}%", pct(o));
+    if l.passes > 1 {
+        println!(
+            "then {} more passes over the labelled windows (steps {})",
+            l.passes - 1,
+            net.step_count()
+        );
+    }
     print_confusion("prequential", &classes, &confusion);
     println!("steps {} unlabelled {unlabelled}", net.step_count());
     println!(
@@ -360,7 +448,7 @@ pub fn run(train: &Path, test: Option<&Path>, l: &Learning) -> Result<Outcome, S
             }
             let mut conf = vec![vec![0u32; k]; k];
             let mut acc = Accuracy::default();
-            let mut win = Windows::new(&p);
+            let mut win = Windows::new(&p, l.cnn);
             for (line, r) in &t.rows {
                 let (read, class) = t.row(*line, r, &classes, &mut reading)?;
                 if !win.push(&p, read.map(|()| reading.as_slice())) {
@@ -445,10 +533,12 @@ mod tests {
             pipeline: Pipeline::DEMO,
             labels: None,
             hidden: 16,
+            cnn: false,
             lr: 0.02,
             standardize: false,
             seed: 1,
             log_every: 5,
+            passes: 1,
         }
     }
 
@@ -465,6 +555,21 @@ mod tests {
             text += &format!("{t},{y},0.98,{label}\n");
         }
         text + "NaN,0,1,\n,,,\n3.5,0,1,\n"
+    }
+
+    #[test]
+    fn later_passes_train_on_but_do_not_score_the_same_windows() {
+        let f = csv_file(&demo_text());
+        let one = run(f.path(), Some(f.path()), &demo()).unwrap();
+        let three = run(f.path(), Some(f.path()), &Learning { passes: 3, ..demo() }).unwrap();
+        assert_eq!(
+            three.prequential, one.prequential,
+            "the prequential figures are the first pass's"
+        );
+        assert_eq!(three.confusion, one.confusion);
+        assert_ne!(three.checksum, one.checksum, "passes 2 and 3 trained the model");
+        let err = run(f.path(), None, &Learning { passes: 0, ..demo() }).unwrap_err();
+        assert!(err.contains("--passes 0"), "{err}");
     }
 
     /// The rows through the device's App (fixed-size model, fixed plan) with windows
@@ -575,6 +680,94 @@ mod tests {
         assert_eq!(
             run(f.path(), None, &raw).unwrap().prequential.total,
             out.prequential.total
+        );
+    }
+
+    /// The five-axis, two-class recording of `any_axes_string_labels_hop_and_range`
+    /// through a device's `App` built for it (windows of 10 every 5 readings, range
+    /// 40, 15 features or the 50 raw values, 2 classes, const generics and a fixed
+    /// plan): the simulator's weights, bit for bit.
+    #[test]
+    fn a_device_app_of_any_axes_and_classes_gives_the_simulators_weights() {
+        use microtrain::{plan_for, storage_for};
+        use microtrain_stream::model::LOSS;
+        const OPT: Adam = Adam::new(0.02);
+        const FEAT: [Dense; 2] = [
+            Dense::new(15, 16, Activation::Relu),
+            Dense::new(16, 2, Activation::Identity),
+        ];
+        const RAW: [Dense; 2] = [
+            Dense::new(50, 16, Activation::Relu),
+            Dense::new(16, 2, Activation::Identity),
+        ];
+        let mut text = String::from("ax,ay,az,gx,gy,label\n");
+        for i in 0..400 {
+            let still = (i / 20) % 2 == 0;
+            let v = if still {
+                0.0
+            } else {
+                30.0 * ((i as f32) * 1.3).sin()
+            };
+            let n = (i % 5) as f32 * 0.01;
+            let label = if still { "still" } else { "move" };
+            text += &format!("{n},{v},{},{},0.1,{label}\n", 9.8 + n, v / 2.0);
+        }
+        /// Every row of `text` through `app` (labels: move 0, still 1).
+        fn feed<'a, P: microtrain::Plan, const INPUTS: usize>(
+            mut app: App<'a, 10, 5, P, 5, INPUTS, 2>,
+            text: &str,
+        ) -> App<'a, 10, 5, P, 5, INPUTS, 2> {
+            for line in text.lines().skip(1) {
+                let c: Vec<&str> = line.split(',').collect();
+                let r: [f32; 5] = core::array::from_fn(|i| c[i].parse().unwrap());
+                let label = usize::from(c[5] == "still");
+                if app.push(Ok(r)) {
+                    app.finish_window(Some(label), Some(label)).unwrap();
+                }
+            }
+            app
+        }
+        let f = csv_file(&text);
+        let pipeline = Pipeline {
+            window: 10,
+            hop: 5,
+            range: 40.0,
+            ..Pipeline::DEMO
+        };
+        let host = run(f.path(), None, &Learning { pipeline, ..demo() }).unwrap();
+        let mut storage: storage_for!(&FEAT, OPT) = microtrain::Storage::new();
+        let learner =
+            Learner::<plan_for!(&FEAT, OPT, LOSS), 15, 2>::with_model(&FEAT, storage.buffers(), OPT, 1)
+                .unwrap();
+        let app = feed(App::<'_, 10, 5, _, 5, 15, 2>::with_window(learner, 40.0), &text);
+        assert_eq!(host.checksum, weights_checksum(app.learner().params()));
+        assert_eq!(host.prequential, app.metrics().overall());
+        // The raw window: 10 readings x 5 axes.
+        let raw = Learning {
+            pipeline: Pipeline {
+                input: InputKind::RawWindow,
+                ..pipeline
+            },
+            ..demo()
+        };
+        let host = run(f.path(), None, &raw).unwrap();
+        let mut storage: storage_for!(&RAW, OPT) = microtrain::Storage::new();
+        let learner =
+            Learner::<plan_for!(&RAW, OPT, LOSS), 50, 2>::with_model(&RAW, storage.buffers(), OPT, 1)
+                .unwrap();
+        let app = feed(App::<'_, 10, 5, _, 5, 50, 2>::with_window(learner, 40.0), &text);
+        assert_eq!(host.checksum, weights_checksum(app.learner().params()));
+        // A model of the wrong shape is refused, naming the layer.
+        let mut storage: storage_for!(&FEAT, OPT) = microtrain::Storage::new();
+        let e = Learner::<plan_for!(&FEAT, OPT, LOSS), 14, 2>::with_model(&FEAT, storage.buffers(), OPT, 1)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            microtrain::ConfigError::LayerMismatch {
+                layer: 0,
+                expected: 14,
+                inputs: 15
+            }
         );
     }
 

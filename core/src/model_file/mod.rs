@@ -6,12 +6,20 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `MTRN` |
-//! | 4 | 2 | format version, `1` |
+//! | 4 | 2 | format version, `1`, `2` or `3` |
 //! | 6 | 2 | number of layers `L` (1 ..= [`MAX_LAYERS`]) |
 //! | 8 | 4 | number of parameters `P` |
-//! | 12 | 12 `L` | per layer: inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu), 3 zero bytes |
-//! | 12 + 12 `L` | 4 `P` | parameters as `f32` (per layer `W` row-major, then `b`) |
+//! | 12 | `R L` | per layer (`R` bytes: 12 in version 1, 16 in version 2, 24 in version 3): inputs `u32`, outputs `u32`, activation `u8` (0 identity, 1 sigmoid, 2 tanh, 3 relu, 4 leaky_relu, 5 elu, 6 softsign), 3 zero bytes; from version 2: the activation's parameter `f32` (LeakyReLU's `negative_slope`, ELU's `alpha`; 0 for the others); version 3 only: the layer's kind `u8` (0 dense, 1 conv1d, 2 max_pool1d, 3 avg_pool1d, 4 flatten, 5 global_avg_pool1d), then 5 `u8` sizes (conv1d: in_channels, out_channels, kernel, stride, padding 0 none / 1 same; the pools: channels, kernel, stride, 0, 0; global_avg_pool1d: channels, 0, 0, 0, 0; dense and flatten: zeros), 2 zero bytes |
+//! | 12 + `R L` | 4 `P` | parameters as `f32` (per layer `W` row-major, then `b`) |
 //! | end - 4 | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
+//!
+//! [`encode`] writes the lowest version that holds the model: 1 when every activation
+//! parameter is PyTorch's default and every layer is dense (the bytes of every model that version 1 could
+//! hold are unchanged, and older readers read them), 2 for activation parameters, 3
+//! for layers of other kinds (convolution, pooling: the parameters per layer in the
+//! kind's layout, a convolution's `[out][in][k]` then its bias); [`ModelFile::parse`]
+//! reads all three. A version-1 record with code
+//! 4 or 5 is LeakyReLU or ELU at PyTorch's default parameter.
 //!
 //! [`ModelFile::parse`] checks everything before it hands out a single value: the
 //! magic, the version, the shape (consecutive layers fit, none empty, the parameter
@@ -22,15 +30,63 @@
 use crate::shape::{self, Dense};
 use crate::Activation;
 
+mod embed;
+pub use embed::embed;
+
 /// The first four bytes of a model file.
 pub const MAGIC: [u8; 4] = *b"MTRN";
-/// The format version this crate writes and reads.
-pub const VERSION: u16 = 1;
+/// The newest format version this crate writes and reads (it reads 1 as well, and
+/// writes it for a model without activation parameters).
+pub const VERSION: u16 = 2;
 /// The most layers a file may declare.
 pub const MAX_LAYERS: usize = 64;
 
 const HEADER: usize = 12;
-const LAYER: usize = 12;
+/// Bytes of a layer record in version 1.
+const LAYER_V1: usize = 12;
+/// Bytes of a layer record in version 2 (version 1's and the activation's parameter).
+const LAYER_V2: usize = 16;
+
+/// Whether an activation's parameter is not PyTorch's default (which a version-1
+/// record means by codes 4 and 5).
+const fn off_default(a: Activation) -> bool {
+    let default = match a {
+        Activation::LeakyRelu(_) => Activation::LEAKY_RELU.param(),
+        Activation::Elu(_) => Activation::ELU.param(),
+        _ => None,
+    };
+    match (a.param(), default) {
+        (Some(p), Some(d)) => p.to_bits() != d.to_bits(),
+        _ => false,
+    }
+}
+
+/// Whether any layer's activation has a parameter other than its default (the file is
+/// then version 2).
+const fn has_activation_param(layers: &[Dense]) -> bool {
+    let mut rest = layers;
+    while let [first, tail @ ..] = rest {
+        if off_default(first.activation) {
+            return true;
+        }
+        rest = tail;
+    }
+    false
+}
+
+/// Bytes of a layer record in version 3 (version 2's and the layer's kind).
+const LAYER_V3: usize = 24;
+
+/// The version [`encode`] writes for `layers` and its layer record size.
+const fn version_for(layers: &[Dense]) -> (u16, usize) {
+    if shape::has_non_dense(layers) {
+        (3, LAYER_V3)
+    } else if has_activation_param(layers) {
+        (2, LAYER_V2)
+    } else {
+        (1, LAYER_V1)
+    }
+}
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 /// Why a model file was rejected or could not be written.
@@ -57,7 +113,8 @@ pub enum FormatError {
         count: usize,
     },
     /// Layer `layer`'s record (at `offset`) is invalid: unknown activation code,
-    /// nonzero reserved bytes, an empty layer, or inputs that do not match the
+    /// nonzero reserved bytes, an activation parameter out of range (or set for an
+    /// activation without one), an empty layer, or inputs that do not match the
     /// previous layer's outputs.
     BadLayer {
         /// Index of the layer.
@@ -121,8 +178,8 @@ impl core::fmt::Display for FormatError {
             }
             FormatError::BadLayer { layer, offset } => write!(
                 f,
-                "offset {offset}: layer {layer} is invalid (empty, unknown activation, reserved bytes set, \
-                 or inputs not matching the previous layer)"
+                "offset {offset}: layer {layer} is invalid (empty, unknown activation or bad activation \
+                 parameter, reserved bytes set, or inputs not matching the previous layer)"
             ),
             FormatError::ParamCount { declared, expected } => {
                 write!(
@@ -152,7 +209,7 @@ impl core::error::Error for FormatError {}
 /// The exact size in bytes of the model file of a shape.
 pub const fn encoded_len(layers: &[Dense]) -> usize {
     HEADER
-        .saturating_add(LAYER.saturating_mul(layers.len()))
+        .saturating_add(version_for(layers).1.saturating_mul(layers.len()))
         .saturating_add(4usize.saturating_mul(shape::params_len(layers)))
         .saturating_add(4)
 }
@@ -178,11 +235,15 @@ pub fn encode(layers: &[Dense], params: &[f32], out: &mut [u8]) -> Result<usize,
     if layers.is_empty() || layers.len() > MAX_LAYERS {
         return Err(FormatError::LayerCount { count: layers.len() });
     }
+    let (version, record) = version_for(layers);
     for (i, l) in layers.iter().enumerate() {
-        if u32::try_from(l.inputs).is_err() || u32::try_from(l.outputs).is_err() {
+        if u32::try_from(l.inputs).is_err()
+            || u32::try_from(l.outputs).is_err()
+            || l.activation.check().is_err()
+        {
             return Err(FormatError::BadLayer {
                 layer: i,
-                offset: HEADER + LAYER * i,
+                offset: HEADER + record * i,
             });
         }
     }
@@ -198,13 +259,15 @@ pub fn encode(layers: &[Dense], params: &[f32], out: &mut [u8]) -> Result<usize,
     }
     let mut pos = 0;
     put(out, &mut pos, &MAGIC);
-    put(out, &mut pos, &VERSION.to_le_bytes());
+    put(out, &mut pos, &version.to_le_bytes());
     put(out, &mut pos, &(layers.len() as u16).to_le_bytes());
     put(out, &mut pos, &p32.to_le_bytes());
     for l in layers {
-        put(out, &mut pos, &(l.inputs as u32).to_le_bytes());
-        put(out, &mut pos, &(l.outputs as u32).to_le_bytes());
-        put(out, &mut pos, &[l.activation.code(), 0, 0, 0]);
+        put(
+            out,
+            &mut pos,
+            record_bytes(l, version).get(..record).unwrap_or(&[]),
+        );
     }
     for v in params {
         put(out, &mut pos, &v.to_le_bytes());
@@ -237,6 +300,121 @@ pub struct ModelFile<'a> {
     bytes: &'a [u8],
     layers: usize,
     params: usize,
+    /// Bytes of a layer record (by the version).
+    record: usize,
+}
+
+/// A layer's record in a file of `version` (the first 12, 16 or 24 bytes, as the
+/// version's record size; see the module docs).
+const fn record_bytes(l: &Dense, version: u16) -> [u8; LAYER_V3] {
+    let (i, o) = ((l.inputs as u32).to_le_bytes(), (l.outputs as u32).to_le_bytes());
+    let p = match l.activation.param() {
+        Some(p) if version >= 2 => p.to_le_bytes(),
+        _ => [0; 4],
+    };
+    let k = if version == 3 { kind_bytes(l.kind) } else { [0; 8] };
+    let c = l.activation.code();
+    [
+        i[0], i[1], i[2], i[3], o[0], o[1], o[2], o[3], c, 0, 0, 0, p[0], p[1], p[2], p[3], k[0], k[1], k[2],
+        k[3], k[4], k[5], k[6], k[7],
+    ]
+}
+
+/// The kind's bytes of a version-3 record (see the module docs).
+const fn kind_bytes(kind: shape::Kind) -> [u8; 8] {
+    use shape::{Kind, Padding};
+    match kind {
+        Kind::Dense => [0; 8],
+        Kind::Conv1d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+        } => [
+            1,
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            matches!(padding, Padding::Same) as u8,
+            0,
+            0,
+        ],
+        Kind::MaxPool1d {
+            channels,
+            kernel,
+            stride,
+        } => [2, channels, kernel, stride, 0, 0, 0, 0],
+        Kind::AvgPool1d {
+            channels,
+            kernel,
+            stride,
+        } => [3, channels, kernel, stride, 0, 0, 0, 0],
+        Kind::Flatten => [4, 0, 0, 0, 0, 0, 0, 0],
+        Kind::GlobalAvgPool1d { channels } => [5, channels, 0, 0, 0, 0, 0, 0],
+    }
+}
+
+/// The layer of a record at `off` of `record` bytes, if valid: its activation (see
+/// [`record_activation`]) and, in a version-3 record, a kind whose bytes are exactly
+/// what [`kind_bytes`] writes and whose sizes fit `inputs` and `outputs`
+/// ([`shape::validate`] of the layer alone).
+fn record_layer(bytes: &[u8], off: usize, record: usize) -> Option<Dense> {
+    use shape::{Kind, Padding};
+    let act = record_activation(bytes, off, record)?;
+    let (inputs, outputs) = (u32_at(bytes, off) as usize, u32_at(bytes, off + 4) as usize);
+    let mut layer = Dense::new(inputs, outputs, act);
+    if record >= LAYER_V3 {
+        let k = bytes.get(off + 16..off + 24)?;
+        let (a, b, c, d, e) = (*k.get(1)?, *k.get(2)?, *k.get(3)?, *k.get(4)?, *k.get(5)?);
+        layer.kind = match k.first()? {
+            0 => Kind::Dense,
+            1 => Kind::Conv1d {
+                in_channels: a,
+                out_channels: b,
+                kernel: c,
+                stride: d,
+                padding: if e == 1 { Padding::Same } else { Padding::None },
+            },
+            2 => Kind::MaxPool1d {
+                channels: a,
+                kernel: b,
+                stride: c,
+            },
+            3 => Kind::AvgPool1d {
+                channels: a,
+                kernel: b,
+                stride: c,
+            },
+            4 => Kind::Flatten,
+            5 => Kind::GlobalAvgPool1d { channels: a },
+            _ => return None,
+        };
+        if kind_bytes(layer.kind) != k {
+            return None;
+        }
+        shape::validate(core::slice::from_ref(&layer)).ok()?;
+    }
+    Some(layer)
+}
+
+/// The activation of a layer record at `off` of `record` bytes, if valid: a known
+/// code, and in a 16-byte record a parameter that is in range for an activation with
+/// one and 0 for the others.
+fn record_activation(bytes: &[u8], off: usize, record: usize) -> Option<Activation> {
+    let act = Activation::from_code(*bytes.get(off + 8)?)?;
+    if record < LAYER_V2 {
+        return Some(act);
+    }
+    let p = f32::from_bits(u32_at(bytes, off + 12));
+    match act.param() {
+        Some(_) => {
+            let act = act.with_param(p);
+            act.check().ok().map(|()| act)
+        }
+        None => (p.to_bits() == 0).then_some(act),
+    }
 }
 
 impl<'a> ModelFile<'a> {
@@ -250,15 +428,18 @@ impl<'a> ModelFile<'a> {
             return Err(FormatError::BadMagic);
         }
         let version = u16_at(bytes, 4);
-        if version != VERSION {
-            return Err(FormatError::UnsupportedVersion { version });
-        }
+        let record = match version {
+            1 => LAYER_V1,
+            2 => LAYER_V2,
+            3 => LAYER_V3,
+            _ => return Err(FormatError::UnsupportedVersion { version }),
+        };
         let count = usize::from(u16_at(bytes, 6));
         if count == 0 || count > MAX_LAYERS {
             return Err(FormatError::LayerCount { count });
         }
         let declared = u32_at(bytes, 8) as usize;
-        let table_end = HEADER + LAYER * count;
+        let table_end = HEADER + record * count;
         if len < table_end {
             return Err(FormatError::Truncated {
                 needed: table_end,
@@ -268,26 +449,24 @@ impl<'a> ModelFile<'a> {
         let mut expected = 0usize;
         let mut prev: Option<usize> = None;
         for i in 0..count {
-            let off = HEADER + LAYER * i;
+            let off = HEADER + record * i;
             let inputs = u32_at(bytes, off) as usize;
             let outputs = u32_at(bytes, off + 4) as usize;
-            let code = bytes.get(off + 8).copied().unwrap_or(u8::MAX);
             let reserved_ok = bytes.get(off + 9..off + 12) == Some(&[0u8, 0, 0][..]);
             let chained = prev.is_none_or(|p| p == inputs);
-            if inputs == 0
-                || outputs == 0
-                || Activation::from_code(code).is_none()
-                || !reserved_ok
-                || !chained
-            {
+            let layer = record_layer(bytes, off, record);
+            if inputs == 0 || outputs == 0 || layer.is_none() || !reserved_ok || !chained {
                 return Err(FormatError::BadLayer {
                     layer: i,
                     offset: off,
                 });
             }
-            let n = outputs
-                .checked_mul(inputs)
-                .and_then(|w| w.checked_add(outputs))
+            let weights = match layer.map(|l| l.kind) {
+                Some(shape::Kind::Dense) => outputs.checked_mul(inputs),
+                _ => layer.map(|l| l.weights_len()),
+            };
+            let n = weights
+                .and_then(|w| w.checked_add(layer.map_or(0, |l| l.bias_len())))
                 .and_then(|n| n.checked_add(expected))
                 .ok_or(FormatError::BadLayer {
                     layer: i,
@@ -320,6 +499,7 @@ impl<'a> ModelFile<'a> {
             bytes,
             layers: count,
             params: expected,
+            record,
         };
         for (index, v) in file.param_iter().enumerate() {
             if !v.is_finite() {
@@ -342,13 +522,7 @@ impl<'a> ModelFile<'a> {
         if i >= self.layers {
             return None;
         }
-        let off = HEADER + LAYER * i;
-        let act = Activation::from_code(*self.bytes.get(off + 8)?)?;
-        Some(Dense::new(
-            u32_at(self.bytes, off) as usize,
-            u32_at(self.bytes, off + 4) as usize,
-            act,
-        ))
+        record_layer(self.bytes, HEADER + self.record * i, self.record)
     }
 
     /// The layers, first to last.
@@ -362,7 +536,7 @@ impl<'a> ModelFile<'a> {
     }
 
     fn param_iter(&self) -> impl Iterator<Item = f32> + '_ {
-        let start = HEADER + LAYER * self.layers;
+        let start = HEADER + self.record * self.layers;
         let end = start + 4 * self.params;
         self.bytes
             .get(start..end)
@@ -407,6 +581,27 @@ mod tests {
         let mut out = [0u8; encoded_len(&LAYERS)];
         assert_eq!(encode(&LAYERS, &params, &mut out), Ok(out.len()));
         (params, out)
+    }
+
+    /// PyTorch's default parameters are what a version-1 record's codes 4 and 5 mean:
+    /// a model using only them is written as version 1 and reads back the same
+    /// (found by the `model_file` fuzz target); another value takes version 2.
+    #[test]
+    fn default_parameters_are_written_as_version_1() {
+        const DEFAULT: [Dense; 2] = [
+            Dense::new(1, 2, Activation::LEAKY_RELU),
+            Dense::new(2, 1, Activation::ELU),
+        ];
+        const OTHER: [Dense; 2] = [DEFAULT[0], Dense::new(2, 1, Activation::elu(0.5))];
+        let params = [0.5f32, -0.25, 1.0, 2.0, -1.0, 0.75, 0.125];
+        let mut out = [0u8; encoded_len(&DEFAULT)];
+        encode(&DEFAULT, &params, &mut out).unwrap();
+        assert_eq!(u16_at(&out, 4), 1);
+        assert!(ModelFile::parse(&out).unwrap().matches(&DEFAULT));
+        let mut out2 = [0u8; encoded_len(&OTHER)];
+        encode(&OTHER, &params, &mut out2).unwrap();
+        assert_eq!(u16_at(&out2, 4), 2);
+        assert!(ModelFile::parse(&out2).unwrap().matches(&OTHER));
     }
 
     #[test]
@@ -467,5 +662,95 @@ mod tests {
             ModelFile::parse(&out),
             Err(FormatError::NonFinite { index: 5, .. })
         ));
+    }
+
+    /// A model with an activation parameter is written as version 2 and read back
+    /// with its parameter; one without stays version 1, byte for byte as before.
+    #[test]
+    fn activation_parameters_take_version_2() {
+        const P: [Dense; 3] = [
+            Dense::new(3, 4, Activation::leaky_relu(0.2)),
+            Dense::new(4, 2, Activation::elu(0.5)),
+            Dense::new(2, 2, Activation::Softsign),
+        ];
+        let params = [0.5f32; 32];
+        let mut out = [0u8; encoded_len(&P)];
+        assert_eq!(out.len(), 12 + 16 * 3 + 4 * 32 + 4);
+        assert_eq!(encode(&P, &params, &mut out), Ok(out.len()));
+        assert_eq!(u16_at(&out, 4), 2);
+        let f = ModelFile::parse(&out).unwrap();
+        assert!(f.matches(&P));
+        assert_eq!(f.layer(0).unwrap().activation, Activation::leaky_relu(0.2));
+        // A negative slope in the file (CRC fixed up) is a bad layer.
+        let mut bad = out;
+        bad[12 + 12..12 + 16].copy_from_slice(&(-1.0f32).to_le_bytes());
+        let n = bad.len();
+        let crc = CRC.checksum(&bad[..n - 4]);
+        bad[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            ModelFile::parse(&bad).unwrap_err(),
+            FormatError::BadLayer { layer: 0, offset: 12 }
+        );
+        // A parameter on softsign's record is refused too.
+        let mut bad = out;
+        bad[12 + 32 + 12..12 + 32 + 16].copy_from_slice(&1.0f32.to_le_bytes());
+        let crc = CRC.checksum(&bad[..n - 4]);
+        bad[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        assert!(matches!(
+            ModelFile::parse(&bad),
+            Err(FormatError::BadLayer { layer: 2, .. })
+        ));
+        // Without parameters: version 1, 12-byte records.
+        let (_, v1) = sample();
+        assert_eq!(u16_at(&v1, 4), 1);
+        assert_eq!(v1.len(), 12 + 12 * 2 + 4 * 26 + 4);
+        // Refused on write: a parameter out of range.
+        let bad_layers = [Dense::new(3, 4, Activation::elu(-1.0))];
+        let mut o = [0u8; 200];
+        assert!(matches!(
+            encode(&bad_layers, &[0.0; 16], &mut o),
+            Err(FormatError::BadLayer { .. })
+        ));
+    }
+
+    /// Layers of other kinds take version 3 and come back with their kinds and sizes;
+    /// a kind byte out of range or sizes that do not fit are a bad layer.
+    #[test]
+    fn layer_kinds_take_version_3() {
+        use crate::shape::Padding;
+        const K: [Dense; 5] = [
+            Dense::conv1d(2, 3, 3, 2, Padding::None, 9, Activation::Relu),
+            Dense::max_pool1d(3, 4, 2, 1),
+            Dense::conv1d(3, 2, 2, 1, Padding::Same, 3, Activation::elu(0.5)),
+            Dense::global_avg_pool1d(2, 3),
+            Dense::new(2, 2, Activation::Identity),
+        ];
+        let p = shape::params_len(&K);
+        assert_eq!(p, 3 * 2 * 3 + 3 + 2 * 3 * 2 + 2 + 6);
+        let params: [f32; 41] = core::array::from_fn(|i| i as f32 * 0.1);
+        let mut out = [0u8; encoded_len(&K)];
+        assert_eq!(out.len(), 12 + 24 * 5 + 4 * 41 + 4);
+        assert_eq!(encode(&K, &params, &mut out), Ok(out.len()));
+        assert_eq!(u16_at(&out, 4), 3);
+        let f = ModelFile::parse(&out).unwrap();
+        assert!(f.matches(&K));
+        let mut back = [0.0f32; 41];
+        f.read_params(&mut back).unwrap();
+        assert_eq!(back.map(f32::to_bits), params.map(f32::to_bits));
+        let fix_crc = |b: &mut [u8]| {
+            let n = b.len();
+            let crc = CRC.checksum(&b[..n - 4]);
+            b[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        };
+        // Kind 9: unknown. A stride of 0: the sizes do not fit.
+        for (at, v) in [(12 + 16, 9u8), (12 + 16 + 4, 0)] {
+            let mut bad = out;
+            bad[at] = v;
+            fix_crc(&mut bad);
+            assert_eq!(
+                ModelFile::parse(&bad).unwrap_err(),
+                FormatError::BadLayer { layer: 0, offset: 12 }
+            );
+        }
     }
 }
