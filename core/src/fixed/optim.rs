@@ -71,10 +71,16 @@ pub enum Rule {
     Adam {
         /// Learning rate.
         lr: i32,
-        /// `beta1` in Q2.30.
+        /// `beta1` in Q2.30, as the moments use it: `1 - c1 2^-15`.
         beta1: i32,
-        /// `beta2` in Q2.30.
+        /// `beta2` in Q2.30, as the moments use it: `1 - c2 2^-s2`.
         beta2: i32,
+        /// `1 - beta1` in Q0.15 (rounded).
+        c1: i32,
+        /// `1 - beta2` as `c2 2^-s2`, `c2 < 2^16` (rounded).
+        c2: u32,
+        /// The shift of `c2`, in `16..=30`.
+        s2: u32,
     },
 }
 
@@ -151,10 +157,23 @@ impl FixedOptimizer for Adam {
                 rule: "in [0, 1)",
             })
         };
+        // 1 - beta1 in Q0.15 and 1 - beta2 = c2 2^-s2 with c2 < 2^16 (beta2 >= 0.5: s2 >= 16),
+        // both rounded from the Q2.30 of beta: the betas the moments use.
+        let one_minus = |b: i32| ((1u32 << 30) - b as u32).max(1);
+        let c1 = ((one_minus(q30("beta1", self.beta1)?) + (1 << 14)) >> 15).max(1) as i32;
+        let d2 = one_minus(q30("beta2", self.beta2)?); // <= 2^29
+        let mut s2 = 30;
+        while s2 > 16 && d2 >= 1 << (46 - s2) {
+            s2 -= 1;
+        }
+        let c2 = ((d2 + ((1 << (30 - s2)) >> 1)) >> (30 - s2)).clamp(1, 0xFFFF);
         Ok(Rule::Adam {
             lr: q24("lr", self.lr, "below 128 on the fixed-point path")?,
-            beta1: q30("beta1", self.beta1)?,
-            beta2: q30("beta2", self.beta2)?,
+            beta1: (1 << 30) - (c1 << 15),
+            beta2: (1 << 30) - (c2 << (30 - s2)) as i32,
+            c1,
+            c2,
+            s2,
         })
     }
 }
@@ -166,6 +185,155 @@ pub(crate) struct Scalars {
     pub step: i32,
     /// First step of momentum (the buffer starts at `g`).
     pub first: bool,
+    /// Adam: `s_k = s_mant 2^-(s_shift + 4)` with `s_mant < 2^14` (14 bits of `s_k`'s
+    /// top, rounded; `s_shift` in `2..=30`).
+    pub s_mant: i32,
+    /// See `s_mant`.
+    pub s_shift: u32,
+    /// Adam's update `u = (rho s_mant + u_round) >> u_shift`: `s_shift - 1`.
+    pub u_shift: u32,
+    /// `2^(u_shift - 1)`, or 0.
+    pub u_round: i32,
+}
+
+/// `s_k` (Q8.24) as `(mant, shift)` with `s_k = mant 2^-(shift + 4)`, `mant < 2^14`,
+/// `shift` in `2..=30` (`s_k` below `2^-26` loses its low bits).
+fn split_step(s: u32) -> (i32, u32) {
+    if s == 0 {
+        return (0, 30);
+    }
+    let bits = 32 - super::math::leading_zeros(s); // s in [2^(bits-1), 2^bits)
+    // mant = s 2^(14 - bits), shift + 4 = 24 + 14 - bits.
+    let shift = 34 - bits as i32; // >= 2: bits <= 32
+    let mant = if bits > 14 {
+        let r = bits - 14;
+        ((s + (1 << (r - 1))) >> r).min((1 << 14) - 1)
+    } else {
+        s << (14 - bits)
+    };
+    if shift > 30 {
+        return ((mant >> (shift - 30)) as i32, 30);
+    }
+    (mant as i32, shift as u32)
+}
+
+/// `1/sqrt(x)` at `x = i / 64`, `i = 16..=64`, in Q2.14 (from 2 down to 1; entries below
+/// 16 unused): the table of Adam's per-parameter `1/sqrt(v)` ([`adam_update`]).
+const RSQRT14: [u16; 65] = {
+    let mut t = [0u16; 65];
+    let mut i = 0;
+    while i < 49 {
+        t[i + 16] = ((RSQRT[i] + (1 << 15)) >> 16) as u16;
+        i += 1;
+    }
+    t
+};
+
+/// The largest `|m| / sqrt(v)` Adam's update takes, in Q.11 (16): Adam's own bound,
+/// `(1 - beta1) / sqrt((1 - beta2)(1 - beta1^2 / beta2))`, is 7.27 at the default betas.
+const RHO_MAX: i32 = 1 << 15;
+
+/// `(v 2^(2h), h)` with the result in `[2^30, 2^32)`, for `v > 0`: four steps of an even
+/// normalisation (the Cortex-M0 has no `CLZ`).
+#[inline(always)]
+fn norm4(v: u32) -> (u32, u32) {
+    let (mut x, mut h) = (v, 0);
+    if x >> 16 == 0 {
+        x <<= 16;
+        h += 8;
+    }
+    if x >> 24 == 0 {
+        x <<= 8;
+        h += 4;
+    }
+    if x >> 28 == 0 {
+        x <<= 4;
+        h += 2;
+    }
+    if x >> 30 == 0 {
+        x <<= 2;
+        h += 1;
+    }
+    (x, h)
+}
+
+/// `floor(d c2 2^-s2)` for `d < 2^32`, `c2 < 2^16`, `s2` in `16..=30`: two 16 x 16-bit
+/// products (the sum of their floors, at most one unit below the exact floor).
+#[inline(always)]
+fn mul_c2(d: u32, c2: u32, s2: u32) -> u32 {
+    (((d >> 16) * c2) >> (s2 - 16)) + (((d & 0xFFFF) * c2) >> s2)
+}
+
+/// Adam over one row of weights `w` with inputs `x` (Q16.16) and the row's error term
+/// `d` (Q16.16): the gradient `g = d x_j` exactly in Q8.24 ([`math::mul_round8`]).
+#[inline(never)]
+pub(crate) fn adam_row(sc: &Scalars, k: (i32, u32, u32), w: &mut [i32], x: &[i32], d: i32, st: &mut [[i32; 2]]) {
+    for ((p, xv), [m, v]) in w.iter_mut().zip(x).zip(st) {
+        adam_update(sc, k, p, super::math::mul_round8(d, *xv), m, v);
+    }
+}
+
+/// Adam over the biases `b` of a layer from its error terms `d` (Q16.16; `g = d` in
+/// Q8.24), or over any parameters from gradients `d` already in Q8.24 when `shift` is 0.
+#[inline(never)]
+pub(crate) fn adam_biases(sc: &Scalars, k: (i32, u32, u32), b: &mut [i32], d: &[i32], shift: u32, st: &mut [[i32; 2]]) {
+    for ((p, dv), [m, v]) in b.iter_mut().zip(d).zip(st) {
+        // A batch's mean gradient (shift 0) is clamped; error terms are checked.
+        let g = (dv << shift).clamp(-(1 << 30) + 1, (1 << 30) - 1);
+        adam_update(sc, k, p, g, m, v);
+    }
+}
+
+/// One Adam update of parameter `p` (Q16.16) from its gradient `g` (Q8.24, `|g| < 2^30`
+/// units: the step's gradient check) and its moments `m` (Q8.24) and `v` (Q4.28,
+/// unsigned), in 32-bit products only (the formulas: [`FixedOptimizer::rule`]).
+#[inline(always)]
+pub(crate) fn adam_update(sc: &Scalars, (c1, c2, s2): (i32, u32, u32), p: &mut i32, g: i32, m: &mut i32, v: &mut i32) {
+    // m += floor(c1 (g - m) / 2^15): |g - m| < 2^31, split at bit 15 (exact floor).
+    let dm = g.wrapping_sub(*m);
+    let inc = (dm >> 15).wrapping_mul(c1) + (((dm & 0x7FFF) * c1) >> 15);
+    let mn = m.wrapping_add(inc); // between m and g
+    *m = mn;
+    // g^2 in Q4.28 from |g| < 4 (2^26 units): 15-bit pieces, three products.
+    let ga = g.unsigned_abs().min((1 << 26) - 1);
+    let (gh, gl) = (ga >> 15, ga & 0x7FFF);
+    let g2 = ((gh * gh) << 10) + ((gh * gl) >> 4) + ((gl * gl) >> 20);
+    // v += (1 - beta2)(g^2 - v), toward g^2 from either side.
+    let vu = *v as u32;
+    let vn = if g2 >= vu {
+        vu + mul_c2(g2 - vu, c2, s2)
+    } else {
+        vu - mul_c2(vu - g2, c2, s2)
+    };
+    *v = vn as i32;
+    if vn == 0 {
+        return;
+    }
+    // 1/sqrt(v 2^-28) = y 2^-14 2^(h - 16), y in Q2.14 from the table (x = v 2^(2h) in
+    // [2^30, 2^32)), linear interpolation over 10 bits.
+    let (x, h) = norm4(vn);
+    let i = (x >> 26) as usize; // 16..=63
+    let frac = ((x >> 16) & 0x3FF) as i32;
+    let (y0, y1) = match (RSQRT14.get(i), RSQRT14.get(i + 1)) {
+        (Some(&a), Some(&b)) => (i32::from(a), i32::from(b)),
+        _ => (1 << 14, 1 << 14),
+    };
+    let y = y0 - (((y0 - y1) * frac) >> 10);
+    // rho = m / sqrt(v) in Q.11 = m y 2^(h - 29) (m in Q8.24): t = floor(m y / 2^14)
+    // from m's 14-bit pieces (|m| < 2^30, y <= 2^15), shifted right by 15 - h >= 0.
+    let t = (mn >> 14).wrapping_mul(y) + (((mn & 0x3FFF) * y) >> 14);
+    let mut rho = t >> (15 - h);
+    if (rho.wrapping_add(RHO_MAX) as u32) > 2 * RHO_MAX as u32 {
+        rho = rho.clamp(-RHO_MAX, RHO_MAX);
+    }
+    // u = s_k rho in Q16.16 = rho s_mant 2^-(s_shift - 1) (|rho s_mant| < 2^29), rounded.
+    let u = (rho * sc.s_mant + sc.u_round) >> sc.u_shift;
+    let np = *p - u; // |p| < 2^27, |u| < 2^28
+    *p = if (np.wrapping_add(VALUE_MAX) as u32) <= 2 * VALUE_MAX as u32 {
+        np
+    } else {
+        np.clamp(-VALUE_MAX, VALUE_MAX)
+    };
 }
 
 /// `p - u` with `u` in Q16.16, saturated.
@@ -272,25 +440,30 @@ impl Rule {
     /// beta2^(k-1))` in Q2.30 and advanced to `k` here (Adam).
     pub(crate) fn scalars(&self, k: u32, pow: &mut (i32, i32)) -> Scalars {
         match *self {
-            Rule::Sgd { lr } => Scalars {
+            Rule::Sgd { lr } | Rule::Momentum { lr, .. } => Scalars {
                 step: lr,
                 first: k <= 1,
+                ..Scalars::default()
             },
-            Rule::Momentum { lr, .. } => Scalars {
-                step: lr,
-                first: k <= 1,
-            },
-            Rule::Adam { lr, beta1, beta2 } => {
+            Rule::Adam {
+                lr, beta1, beta2, ..
+            } => {
                 let b1 = (mul_wide(pow.0, beta1) >> 30) as i32;
                 let b2 = (mul_wide(pow.1, beta2) >> 30) as i32;
                 *pow = (b1, b2);
                 let bc1 = (1i64 << 30) - i64::from(b1); // > 0: beta1 < 1
                 let bc2 = (1i64 << 30) - i64::from(b2);
                 let sqrt_bc2 = i64::from(sqrt_q30(bc2.clamp(0, 1 << 30) as u32)); // Q30
-                let step = (i64::from(lr) * sqrt_bc2) / bc1.max(1); // Q24
+                let step = ((i64::from(lr) * sqrt_bc2) / bc1.max(1)).clamp(0, i64::from(i32::MAX)) as i32; // Q24
+                let (s_mant, s_shift) = split_step(step as u32);
+                let u_shift = s_shift - 1;
                 Scalars {
-                    step: step.clamp(0, i64::from(i32::MAX)) as i32,
+                    step,
                     first: k <= 1,
+                    s_mant,
+                    s_shift,
+                    u_shift,
+                    u_round: (1 << u_shift) >> 1,
                 }
             }
         }
@@ -319,32 +492,11 @@ impl Rule {
                 };
                 sub_sat(p, round_shift(mul_wide(sc.step, u), 32));
             }
-            Rule::Adam { beta1, beta2, .. } => {
+            Rule::Adam { c1, c2, s2, .. } => {
                 let [m, v, ..] = state else { return };
-                // Every product below is `mul_shr_u` of magnitudes: four 32-bit MULS.
-                // m += (1 - beta1)(g - m), (1 - beta1) in Q2.30 (truncated toward 0).
-                let dm = g.saturating_sub(*m);
-                let c1 = (1u32 << 30) - beta1 as u32;
-                let inc = mul_shr_u(dm.unsigned_abs().min(i32::MAX as u32), c1, 30) as i32;
-                *m = m.saturating_add(if dm < 0 { -inc } else { inc });
-                // v += (1 - beta2)(min(g^2, 16) - v) in Q4.28; the difference halved to
-                // stay below 2^31 (the lost bit is below 2^-28).
-                let ga = g.unsigned_abs().min(i32::MAX as u32);
-                let g2 = mul_shr_u(ga, ga, 20); // Q4.28, saturated
-                let c2 = (1u32 << 30) - beta2 as u32; // <= 2^29: beta2 >= 0.5
-                let vu = *v as u32;
-                *v = if g2 >= vu {
-                    vu + mul_shr_u((g2 - vu) >> 1, c2, 29)
-                } else {
-                    vu - mul_shr_u((vu - g2) >> 1, c2, 29)
-                } as i32;
-                let r = rsqrt_q28(*v as u32); // Q16.16, up to 2^30
-                                              // s_k * m * r: Q24 * Q24 * Q16 -> Q16, |m| r first (Q24, saturated).
-                let mr = mul_shr_u(m.unsigned_abs().min(i32::MAX as u32), r, 16).min(i32::MAX as u32);
-                let u = ((mul_shr_u(mr, sc.step as u32, 31) + 1) >> 1) as i32; // < 2^30
-                                                                               // |p| <= VALUE_MAX < 2^27 and u < 2^30: p - u fits an i32.
-                let np = *p - if *m < 0 { -u } else { u };
-                *p = np.clamp(-VALUE_MAX, VALUE_MAX);
+                let mut mv = [[*m, *v]];
+                adam_biases(sc, (c1, c2, s2), core::slice::from_mut(p), &[g], 0, &mut mv);
+                [[*m, *v]] = mv;
             }
         }
     }

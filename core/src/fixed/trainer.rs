@@ -1,7 +1,7 @@
 //! [`FixedTrainer`]: the float [`Trainer`](crate::Trainer)'s API over integer passes.
 
 use super::math::{self, exp_neg, ln_ge1, mul, mul_wide, round_shift, sat};
-use super::optim::{Rule, Scalars};
+use super::optim::{self, Rule, Scalars};
 use super::{FixedBuffers, FixedOptimizer, MAX_WIDTH, ONE, VALUE_MAX};
 use crate::data::Batch;
 use crate::error::{Buffer, ConfigError, HyperparameterError, StepError};
@@ -620,6 +620,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
 
     /// Each layer's `(input, error term)` slices and first parameter index, in order.
     fn check_gradients(&self) -> Result<(), StepError> {
+        let adam = u32::from(matches!(self.rule, Rule::Adam { .. }));
         let n0 = self.inputs();
         let e_at = self.errors_at();
         let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
@@ -633,10 +634,11 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             // md < 2^23 here and mx <= VALUE_MAX < 2^27: both fit an i32.
             // With md < 2^23, a 32-bit test first: md mx < ((md >> 8) + 1)((mx >> 12) + 1)
             // 2^20, below 2^39 when the product of the two (at most 2^30) is below 2^19.
+            // Adam: |delta x| < 32 and |delta| < 64 (its 32-bit update: `optim::adam_update`).
             let mx = mx.min(VALUE_MAX as u32);
-            if md >= 1 << 23
-                || (((md >> 8) + 1) * ((mx >> 12) + 1) >= 1 << 19
-                    && mul_wide(md as i32, mx as i32) >= 1 << 39)
+            if md >= 1 << (23 - adam)
+                || (((md >> 8) + 1) * ((mx >> 12) + 1) >= 1 << (19 - 2 * adam)
+                    && mul_wide(md as i32, mx as i32) >= 1 << (39 - 2 * adam))
             {
                 return Err(StepError::GradientOutOfRange { index: p_off });
             }
@@ -739,6 +741,23 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     } else {
                         sgd_rows_exact(rows, x, lr);
                     }
+                }
+                Rule::Adam { c1, c2, s2, .. } => {
+                    // Two state words per parameter, [m, v]; |g| < 2^30 units: checked.
+                    let st = self
+                        .state
+                        .get_mut(p_off * 2..(p_off + n_w + n_out) * 2)
+                        .unwrap_or(&mut []);
+                    let (st, _) = st.as_chunks_mut::<2>();
+                    let (mut sw, sb) = st.split_at_mut(n_w.min(st.len()));
+                    let k = (c1, c2, s2);
+                    for (row, dv) in RowsMut(w, n_in.max(1)).zip(d) {
+                        let at = n_in.min(sw.len());
+                        let (srow, rest) = core::mem::take(&mut sw).split_at_mut(at);
+                        sw = rest;
+                        optim::adam_row(sc, k, row, x, *dv, srow);
+                    }
+                    optim::adam_biases(sc, k, b, d, 8, sb);
                 }
                 rule => {
                     let st = self
