@@ -12,6 +12,10 @@ use crate::{Adam, Optimizer, Sgd};
 /// [`Adam`]; the formulas are in [`Sgd`]'s and [`Adam`]'s fixed-point sections below
 /// (`FixedOptimizer::rule`).
 pub trait FixedOptimizer: Copy {
+    /// Whether [`rule`](Self::rule) gives [`Rule::Adam`] (and only then): the trainer
+    /// compiles only the updates its optimizer type can take (flash).
+    const ADAM: bool = false;
+
     /// `i32` state words per parameter (the float path's `state_per_param()`: 0 for
     /// plain SGD, 1 with momentum, 2 for Adam).
     fn fixed_state_per_param(&self) -> usize;
@@ -122,6 +126,8 @@ impl FixedOptimizer for Sgd {
 }
 
 impl FixedOptimizer for Adam {
+    const ADAM: bool = true;
+
     fn fixed_state_per_param(&self) -> usize {
         2
     }
@@ -185,12 +191,11 @@ pub(crate) struct Scalars {
     pub step: i32,
     /// First step of momentum (the buffer starts at `g`).
     pub first: bool,
-    /// Adam: `s_k = s_mant 2^-(s_shift + 4)` with `s_mant < 2^14` (14 bits of `s_k`'s
-    /// top, rounded; `s_shift` in `2..=30`).
+    /// Adam: `s_k = s_mant 2^-(u_shift + 5)` with `s_mant < 2^14` (14 bits of `s_k`'s
+    /// top, rounded; `u_shift` in `1..=29`); the update `u = (rho s_mant + u_round) >>
+    /// u_shift` ([`adam_update`]).
     pub s_mant: i32,
     /// See `s_mant`.
-    pub s_shift: u32,
-    /// Adam's update `u = (rho s_mant + u_round) >> u_shift`: `s_shift - 1`.
     pub u_shift: u32,
     /// `2^(u_shift - 1)`, or 0.
     pub u_round: i32,
@@ -326,7 +331,7 @@ pub(crate) fn adam_update(sc: &Scalars, (c1, c2, s2): (i32, u32, u32), p: &mut i
     if (rho.wrapping_add(RHO_MAX) as u32) > 2 * RHO_MAX as u32 {
         rho = rho.clamp(-RHO_MAX, RHO_MAX);
     }
-    // u = s_k rho in Q16.16 = rho s_mant 2^-(s_shift - 1) (|rho s_mant| < 2^29), rounded.
+    // u = s_k rho in Q16.16 = rho s_mant 2^-u_shift (|rho s_mant| < 2^29), rounded.
     let u = (rho * sc.s_mant + sc.u_round) >> sc.u_shift;
     let np = *p - u; // |p| < 2^27, |u| < 2^28
     *p = if (np.wrapping_add(VALUE_MAX) as u32) <= 2 * VALUE_MAX as u32 {
@@ -435,6 +440,21 @@ fn sqrt_q30(x: u32) -> u32 {
     mul_shr_u(x, r, 16).min(1 << 30)
 }
 
+impl Scalars {
+    /// The constants of plain SGD and momentum at 1-based step `k`.
+    pub(crate) fn sgd(rule: &Rule, k: u32) -> Scalars {
+        let step = match *rule {
+            Rule::Sgd { lr } | Rule::Momentum { lr, .. } => lr,
+            Rule::Adam { .. } => 0,
+        };
+        Scalars {
+            step,
+            first: k <= 1,
+            ..Scalars::default()
+        }
+    }
+}
+
 impl Rule {
     /// The per-step constants at 1-based step `k`, with `pow` holding `(beta1^(k-1),
     /// beta2^(k-1))` in Q2.30 and advanced to `k` here (Adam).
@@ -461,7 +481,6 @@ impl Rule {
                     step,
                     first: k <= 1,
                     s_mant,
-                    s_shift,
                     u_shift,
                     u_round: (1 << u_shift) >> 1,
                 }
@@ -472,6 +491,20 @@ impl Rule {
     /// Updates one parameter `p` (Q16.16) from its gradient `g` (Q8.24) and its state.
     #[inline(always)]
     pub(crate) fn update(&self, sc: &Scalars, p: &mut i32, g: i32, state: &mut [i32]) {
+        match *self {
+            Rule::Adam { c1, c2, s2, .. } => {
+                let [m, v, ..] = state else { return };
+                let mut mv = [[*m, *v]];
+                adam_biases(sc, (c1, c2, s2), core::slice::from_mut(p), &[g], 0, &mut mv);
+                [[*m, *v]] = mv;
+            }
+            _ => self.update_sgd(sc, p, g, state),
+        }
+    }
+
+    /// [`update`](Self::update) for plain SGD and momentum (nothing for Adam).
+    #[inline(always)]
+    pub(crate) fn update_sgd(&self, sc: &Scalars, p: &mut i32, g: i32, state: &mut [i32]) {
         match *self {
             Rule::Sgd { .. } => sub_sat(p, round_shift(mul_wide(sc.step, g), 32)),
             Rule::Momentum {
@@ -492,12 +525,7 @@ impl Rule {
                 };
                 sub_sat(p, round_shift(mul_wide(sc.step, u), 32));
             }
-            Rule::Adam { c1, c2, s2, .. } => {
-                let [m, v, ..] = state else { return };
-                let mut mv = [[*m, *v]];
-                adam_biases(sc, (c1, c2, s2), core::slice::from_mut(p), &[g], 0, &mut mv);
-                [[*m, *v]] = mv;
-            }
+            Rule::Adam { .. } => {}
         }
     }
 }

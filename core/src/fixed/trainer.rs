@@ -620,7 +620,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
 
     /// Each layer's `(input, error term)` slices and first parameter index, in order.
     fn check_gradients(&self) -> Result<(), StepError> {
-        let adam = u32::from(matches!(self.rule, Rule::Adam { .. }));
+        let adam = u32::from(O::ADAM);
         let n0 = self.inputs();
         let e_at = self.errors_at();
         let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
@@ -665,7 +665,11 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     /// The per-step constants of step `step + 1`, without committing them.
     fn next_scalars(&self) -> (Scalars, (i32, i32)) {
         let mut pow = self.pow;
-        let sc = self.rule.scalars(self.step.saturating_add(1), &mut pow);
+        let sc = if O::ADAM {
+            self.rule.scalars(self.step.saturating_add(1), &mut pow)
+        } else {
+            Scalars::sgd(&self.rule, self.step.saturating_add(1))
+        };
         (sc, pow)
     }
 
@@ -699,7 +703,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             };
             let (w, b) = p.split_at_mut(n_w.min(p.len()));
             match self.rule {
-                Rule::Sgd { lr } => {
+                Rule::Sgd { lr } if !O::ADAM => {
                     // The forward pass's quantised input of this layer, and its shift.
                     let Some(q) = self.scratch.get_mut(in_off..in_off + n_in) else {
                         return;
@@ -742,7 +746,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                         sgd_rows_exact(rows, x, lr);
                     }
                 }
-                Rule::Adam { c1, c2, s2, .. } => {
+                Rule::Adam { c1, c2, s2, .. } if O::ADAM => {
                     // Two state words per parameter, [m, v]; |g| < 2^30 units: checked.
                     let st = self
                         .state
@@ -759,7 +763,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     }
                     optim::adam_biases(sc, k, b, d, 8, sb);
                 }
-                rule => {
+                rule if !O::ADAM => {
                     let st = self
                         .state
                         .get_mut(p_off * spp..(p_off + n_w + n_out) * spp)
@@ -770,11 +774,12 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     for ((row, bias), dv) in RowsMut(w, n_in.max(1)).zip(b.iter_mut()).zip(d) {
                         for (wv, xv) in row.iter_mut().zip(x) {
                             let g = math::mul_round8(*dv, *xv);
-                            rule.update(sc, wv, g, sw.next().unwrap_or(&mut []));
+                            rule.update_sgd(sc, wv, g, sw.next().unwrap_or(&mut []));
                         }
-                        rule.update(sc, bias, *dv << 8, sb.next().unwrap_or(&mut []));
+                        rule.update_sgd(sc, bias, *dv << 8, sb.next().unwrap_or(&mut []));
                     }
                 }
+                _ => {}
             }
             in_off += n_in;
             p_off += n_w + n_out;
@@ -809,7 +814,11 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             } else {
                 states.next().unwrap_or(&mut [])
             };
-            self.rule.update(&sc, p, mean, st);
+            if O::ADAM {
+                self.rule.update(&sc, p, mean, st);
+            } else {
+                self.rule.update_sgd(&sc, p, mean, st);
+            }
         }
         self.pow = pow;
         self.step = self.step.saturating_add(1);
