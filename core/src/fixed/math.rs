@@ -291,6 +291,7 @@ pub fn mul(a: i32, b: i32) -> i32 {
 /// rounded to nearest, computed from the bits of the `f32` (no floating-point
 /// instruction: on a chip without an FPU this is a few integer instructions, not a
 /// library call). `None` when `x` is not finite or `|x| * 2^frac` exceeds `limit`.
+#[inline(never)] // one copy (flash): called once per value converted
 pub fn from_f32(x: f32, frac: u32, limit: i32) -> Option<i32> {
     let bits = x.to_bits();
     let exp = ((bits >> 23) & 0xFF) as i32;

@@ -201,6 +201,26 @@ pub(crate) struct Scalars {
     pub u_round: i32,
 }
 
+/// `floor(n 2^30 / d)` for `0 < d <= 2^30`, saturated to `i32::MAX`: 30 steps of
+/// restoring division in 32 bits (no 64-bit division: a library call on the M0).
+fn div_q30(n: u32, d: u32) -> u32 {
+    let d = d.clamp(1, 1 << 30);
+    if n >= 2 * d {
+        return i32::MAX as u32;
+    }
+    let (mut q, mut rem) = if n >= d { (1u32, n - d) } else { (0, n) };
+    for _ in 0..30 {
+        // rem < d <= 2^30: 2 rem < 2^31.
+        rem <<= 1;
+        q <<= 1;
+        if rem >= d {
+            rem -= d;
+            q |= 1;
+        }
+    }
+    q.min(i32::MAX as u32)
+}
+
 /// `s_k` (Q8.24) as `(mant, shift)` with `s_k = mant 2^-(shift + 4)`, `mant < 2^14`,
 /// `shift` in `2..=30` (`s_k` below `2^-26` loses its low bits).
 fn split_step(s: u32) -> (i32, u32) {
@@ -471,10 +491,10 @@ impl Rule {
                 let b1 = (mul_wide(pow.0, beta1) >> 30) as i32;
                 let b2 = (mul_wide(pow.1, beta2) >> 30) as i32;
                 *pow = (b1, b2);
-                let bc1 = (1i64 << 30) - i64::from(b1); // > 0: beta1 < 1
-                let bc2 = (1i64 << 30) - i64::from(b2);
-                let sqrt_bc2 = i64::from(sqrt_q30(bc2.clamp(0, 1 << 30) as u32)); // Q30
-                let step = ((i64::from(lr) * sqrt_bc2) / bc1.max(1)).clamp(0, i64::from(i32::MAX)) as i32; // Q24
+                let bc1 = ((1i32 << 30) - b1).max(1) as u32; // > 0: beta1 < 1
+                let bc2 = ((1i32 << 30) - b2).clamp(0, 1 << 30) as u32;
+                let num = mul_shr_u(lr.max(0) as u32, sqrt_q30(bc2), 30); // Q24, <= lr
+                let step = div_q30(num, bc1) as i32; // Q24
                 let (s_mant, s_shift) = split_step(step as u32);
                 let u_shift = s_shift - 1;
                 Scalars {
@@ -533,6 +553,17 @@ impl Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn division_is_exact() {
+        for (n, d) in [(0u32, 1u32), (1, 1), (5, 7), (1 << 30, 1 << 30), (123_456_789, 987_654), (3, 1 << 30)]
+            .into_iter()
+            .chain((1..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 2, (i * 7919) % (1 << 30) + 1)))
+        {
+            let want = ((u64::from(n) << 30) / u64::from(d)).min(i32::MAX as u64) as u32;
+            assert_eq!(div_q30(n, d), want, "{n} / {d}");
+        }
+    }
 
     #[test]
     fn square_root_is_close() {

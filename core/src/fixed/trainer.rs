@@ -70,7 +70,7 @@ fn prefix(buf: &mut [i32], n: usize, buffer: Buffer) -> Result<&mut [i32], Confi
 }
 
 /// The derivative of `act` at its output `a` (Q16.16), times `v`.
-#[inline(always)]
+#[inline(never)] // one copy (flash); ReLU and identity do not call it per value
 fn times_derivative(act: Activation, a: i32, v: i32) -> i32 {
     match act {
         Activation::Identity => v,
@@ -419,6 +419,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     }
 
     /// Converts `x` into the input slot of the activations.
+    #[inline(never)] // one copy (flash)
     fn load_input(&mut self, x: &[f32], sample: usize) -> Result<(), StepError> {
         let n = self.inputs();
         if x.len() != n {
@@ -435,6 +436,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     }
 
     /// Checks the target: the float path's rules, and regression values within `+-2048`.
+    #[inline(never)] // one copy (flash)
     fn check_target(&self, target: &Target<'_>, sample: usize) -> Result<(), StepError> {
         self.loss.check_target(target, self.outputs(), sample)?;
         if let Target::Values(v) = target {
@@ -619,6 +621,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     }
 
     /// Each layer's `(input, error term)` slices and first parameter index, in order.
+    #[inline(never)] // one copy (flash)
     fn check_gradients(&self) -> Result<(), StepError> {
         let adam = u32::from(O::ADAM);
         let n0 = self.inputs();
