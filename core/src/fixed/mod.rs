@@ -39,9 +39,9 @@
 //! their layer's shift and `lr delta_i` to 13 bits per row: one `MULS` and a rounding
 //! shift per weight, and no clamp when the layer's weights and updates cannot reach
 //! [`VALUE_MAX`]. Momentum and Adam form the gradient `delta_i x_j` exactly (Q8.24,
-//! [`math::mul_round8`]) and their products with [`math::mul_shr_u`] (exact, from
-//! 16-bit halves on the M0, the widening multiply elsewhere: the same bits on every
-//! target). Operands outside these ranges (shifts beyond 16, layers wider than 16) take
+//! [`math::mul_round8`]); momentum's products use [`math::mul_wide`], Adam's are 32-bit
+//! products of pieces of at most 16 bits (no 64-bit arithmetic: see
+//! [`FixedOptimizer::rule`]; the same bits on every target). Operands outside these ranges (shifts beyond 16, layers wider than 16) take
 //! exact 64-bit paths; the result is the same formula.
 //!
 //! ## Overflow is impossible or detected
@@ -52,8 +52,9 @@
 //!   [`MAX_WIDTH`], 256, are refused with [`ConfigError::TooLarge`]).
 //! - Inputs and regression targets must be finite and within `+-2048`
 //!   ([`StepError::NonFiniteInput`] / [`StepError::BadTarget`] otherwise).
-//! - A gradient `delta_i x_j` must be below 128 in magnitude (the Q8.24 range): the
-//!   step checks `max|delta| * max|x|` per layer before it changes anything, and
+//! - A gradient `delta_i x_j` must be below 128 in magnitude (the Q8.24 range; with
+//!   Adam below 32, and `|delta|` below 64, so that its 32-bit update cannot overflow):
+//!   the step checks `max|delta| * max|x|` per layer before it changes anything, and
 //!   rejects the sample with [`StepError::GradientOutOfRange`] otherwise.
 //! - Updates saturate the parameters to `+-VALUE_MAX`; the optimizer states saturate to
 //!   their ranges.

@@ -33,20 +33,29 @@ pub trait FixedOptimizer: Copy {
     /// Adam, with `k` the 1-based step:
     ///
     /// ```text
-    /// m <- m + (1 - beta1) * (g - m)                               (Q8.24)
-    /// v <- v + (1 - beta2) * (min(g^2, 16) - v)                     (Q4.28, unsigned)
-    /// p <- p - s_k * m / sqrt(v),   s_k = lr * sqrt(1 - beta2^k) / (1 - beta1^k)
+    /// m <- m + floor(c1 (g - m) / 2^15)                  c1 = round((1 - beta1) 2^15)   (Q8.24)
+    /// v <- v + floor(c2 (min(g^2, 16) - v) / 2^s2)       c2 = round((1 - beta2) 2^s2) < 2^16  (Q4.28)
+    /// p <- p - s_k * min(m / sqrt(v), 16),   s_k = lr * sqrt(1 - beta2'^k) / (1 - beta1'^k)
     /// ```
     ///
-    /// which is PyTorch's `p - lr/(1 - beta1^k) * m / (sqrt(v/(1 - beta2^k)) + eps)`
-    /// without `eps`: `sqrt(v)` is at least `2^-14` once `v > 0`, which `eps` (`1e-8`
-    /// by default) changes by less than `1e-4` relative; `v = 0` gives no update. `1/sqrt`
-    /// comes from a 49-entry table over `[1/4, 1)` with linear interpolation after
-    /// normalising by a power of 4 (relative error `3.8e-4`); `s_k` from `beta1^k`,
-    /// `beta2^k` kept in Q2.30, `sqrt(1 - beta2^k)` from the same table and one Newton
-    /// step (relative error `2e-5`) and one division per step. Every product is exact
-    /// ([`mul_shr_u`](super::math::mul_shr_u): 32-bit pieces on the M0) and truncated
-    /// toward zero, the moments' `(1 - beta) (g - m)` in Q2.30.
+    /// with `beta1' = 1 - c1 2^-15` and `beta2' = 1 - c2 2^-s2` the betas the moments use
+    /// (within `2^-16` relative of `1 - beta` at the defaults). This is PyTorch's
+    /// `p - lr/(1 - beta1^k) * m / (sqrt(v/(1 - beta2^k)) + eps)` without `eps`:
+    /// `sqrt(v)` is at least `2^-14` once `v > 0`, which `eps` (`1e-8` by default)
+    /// changes by less than `1e-4` relative; `v = 0` gives no update; `|m| / sqrt(v)` is
+    /// at most `(1 - beta1) / sqrt((1 - beta2)(1 - beta1^2 / beta2))` in exact Adam (7.27
+    /// at the default betas), so the clamp at 16 only acts on gradients beyond `v`'s cap.
+    /// Every per-parameter product is a 32-bit `MULS` of pieces of at most 16 bits (no
+    /// 64-bit arithmetic on the M0): `m` from 15-bit pieces of `g - m`
+    /// (exact floor), `g^2` from 15-bit pieces of `|g|` (within 2 units of `2^-28`), `v`'s
+    /// step from 16-bit pieces (within one unit), `1/sqrt(v)` from a 49-entry Q2.14 table
+    /// over `[1/4, 1)` with linear interpolation after a four-step normalisation by a
+    /// power of 4 (relative error `4e-4`), `m / sqrt(v)` in Q.11 (floor), and `s_k` as a
+    /// 14-bit mantissa and a shift (relative `2^-14`), the update rounded. `s_k` itself
+    /// comes once per step from `beta1'^k`, `beta2'^k` kept in Q2.30, `sqrt(1 - beta2'^k)`
+    /// by the same table with one Newton step (relative error `2e-5`) and a 32-bit
+    /// restoring division. The gradient `g = delta x` is exact (Q8.24); a step whose
+    /// `|delta x|` reaches 32 or `|delta|` 64 is rejected (Adam's check).
     /// Refused: weight decay, AMSGrad, `eps > 1e-4`, `beta2 < 0.5`.
     fn rule(&self) -> Result<Rule, HyperparameterError>;
 }
@@ -228,7 +237,7 @@ fn split_step(s: u32) -> (i32, u32) {
         return (0, 30);
     }
     let bits = 32 - super::math::leading_zeros(s); // s in [2^(bits-1), 2^bits)
-    // mant = s 2^(14 - bits), shift + 4 = 24 + 14 - bits.
+                                                   // mant = s 2^(14 - bits), shift + 4 = 24 + 14 - bits.
     let shift = 34 - bits as i32; // >= 2: bits <= 32
     let mant = if bits > 14 {
         let r = bits - 14;
@@ -244,6 +253,7 @@ fn split_step(s: u32) -> (i32, u32) {
 
 /// `1/sqrt(x)` at `x = i / 64`, `i = 16..=64`, in Q2.14 (from 2 down to 1; entries below
 /// 16 unused): the table of Adam's per-parameter `1/sqrt(v)` ([`adam_update`]).
+#[allow(clippy::indexing_slicing)] // evaluated at compile time: a bad index fails the build
 const RSQRT14: [u16; 65] = {
     let mut t = [0u16; 65];
     let mut i = 0;
@@ -292,20 +302,31 @@ fn mul_c2(d: u32, c2: u32, s2: u32) -> u32 {
 /// Adam over one row of weights `w` with inputs `x` (Q16.16) and the row's error term
 /// `d` (Q16.16): the gradient `g = d x_j` exactly in Q8.24 ([`math::mul_round8`]).
 #[inline(never)]
-pub(crate) fn adam_row(sc: &Scalars, k: (i32, u32, u32), w: &mut [i32], x: &[i32], d: i32, st: &mut [[i32; 2]]) {
-    for ((p, xv), [m, v]) in w.iter_mut().zip(x).zip(st) {
-        adam_update(sc, k, p, super::math::mul_round8(d, *xv), m, v);
+pub(crate) fn adam_row(sc: &Scalars, k: (i32, u32, u32), w: &mut [i32], x: &[i32], d: i32, st: &mut [i32]) {
+    for ((p, xv), mv) in w.iter_mut().zip(x).zip(st.chunks_exact_mut(2)) {
+        if let [m, v] = mv {
+            adam_update(sc, k, p, super::math::mul_round8(d, *xv), m, v);
+        }
     }
 }
 
 /// Adam over the biases `b` of a layer from its error terms `d` (Q16.16; `g = d` in
 /// Q8.24), or over any parameters from gradients `d` already in Q8.24 when `shift` is 0.
 #[inline(never)]
-pub(crate) fn adam_biases(sc: &Scalars, k: (i32, u32, u32), b: &mut [i32], d: &[i32], shift: u32, st: &mut [[i32; 2]]) {
-    for ((p, dv), [m, v]) in b.iter_mut().zip(d).zip(st) {
-        // A batch's mean gradient (shift 0) is clamped; error terms are checked.
-        let g = (dv << shift).clamp(-(1 << 30) + 1, (1 << 30) - 1);
-        adam_update(sc, k, p, g, m, v);
+pub(crate) fn adam_biases(
+    sc: &Scalars,
+    k: (i32, u32, u32),
+    b: &mut [i32],
+    d: &[i32],
+    shift: u32,
+    st: &mut [i32],
+) {
+    for ((p, dv), mv) in b.iter_mut().zip(d).zip(st.chunks_exact_mut(2)) {
+        if let [m, v] = mv {
+            // A batch's mean gradient (shift 0) is clamped; error terms are checked.
+            let g = (dv << shift).clamp(-(1 << 30) + 1, (1 << 30) - 1);
+            adam_update(sc, k, p, g, m, v);
+        }
     }
 }
 
@@ -313,7 +334,14 @@ pub(crate) fn adam_biases(sc: &Scalars, k: (i32, u32, u32), b: &mut [i32], d: &[
 /// units: the step's gradient check) and its moments `m` (Q8.24) and `v` (Q4.28,
 /// unsigned), in 32-bit products only (the formulas: [`FixedOptimizer::rule`]).
 #[inline(always)]
-pub(crate) fn adam_update(sc: &Scalars, (c1, c2, s2): (i32, u32, u32), p: &mut i32, g: i32, m: &mut i32, v: &mut i32) {
+pub(crate) fn adam_update(
+    sc: &Scalars,
+    (c1, c2, s2): (i32, u32, u32),
+    p: &mut i32,
+    g: i32,
+    m: &mut i32,
+    v: &mut i32,
+) {
     // m += floor(c1 (g - m) / 2^15): |g - m| < 2^31, split at bit 15 (exact floor).
     let dm = g.wrapping_sub(*m);
     let inc = (dm >> 15).wrapping_mul(c1) + (((dm & 0x7FFF) * c1) >> 15);
@@ -485,9 +513,7 @@ impl Rule {
                 first: k <= 1,
                 ..Scalars::default()
             },
-            Rule::Adam {
-                lr, beta1, beta2, ..
-            } => {
+            Rule::Adam { lr, beta1, beta2, .. } => {
                 let b1 = (mul_wide(pow.0, beta1) >> 30) as i32;
                 let b2 = (mul_wide(pow.1, beta2) >> 30) as i32;
                 *pow = (b1, b2);
@@ -514,9 +540,9 @@ impl Rule {
         match *self {
             Rule::Adam { c1, c2, s2, .. } => {
                 let [m, v, ..] = state else { return };
-                let mut mv = [[*m, *v]];
+                let mut mv = [*m, *v];
                 adam_biases(sc, (c1, c2, s2), core::slice::from_mut(p), &[g], 0, &mut mv);
-                [[*m, *v]] = mv;
+                [*m, *v] = mv;
             }
             _ => self.update_sgd(sc, p, g, state),
         }
@@ -556,9 +582,16 @@ mod tests {
 
     #[test]
     fn division_is_exact() {
-        for (n, d) in [(0u32, 1u32), (1, 1), (5, 7), (1 << 30, 1 << 30), (123_456_789, 987_654), (3, 1 << 30)]
-            .into_iter()
-            .chain((1..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 2, (i * 7919) % (1 << 30) + 1)))
+        for (n, d) in [
+            (0u32, 1u32),
+            (1, 1),
+            (5, 7),
+            (1 << 30, 1 << 30),
+            (123_456_789, 987_654),
+            (3, 1 << 30),
+        ]
+        .into_iter()
+        .chain((1..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 2, (i * 7919) % (1 << 30) + 1)))
         {
             let want = ((u64::from(n) << 30) / u64::from(d)).min(i32::MAX as u64) as u32;
             assert_eq!(div_q30(n, d), want, "{n} / {d}");
