@@ -57,6 +57,25 @@ pub trait FixedOptimizer: Copy {
     /// restoring division. The gradient `g = delta x` is exact (Q8.24); a step whose
     /// `|delta x|` reaches 32 or `|delta|` 64 is rejected (Adam's check).
     /// Refused: weight decay, AMSGrad, `eps > 1e-4`, `beta2 < 0.5`.
+    ///
+    /// **Adam's error per step**, against the float Adam from the same `m`, `v`, `p` and
+    /// a gradient `g` known to within `E_g` (derived from the operations above, not a
+    /// measured figure): with `db1 = |beta1' - beta1| <= 2^-16`, `db2 = |beta2' - beta2|
+    /// <= 2^-s2`,
+    ///
+    /// ```text
+    /// E_m <= (1 - beta1) E_g + db1 |g - m| + 2^-24
+    /// E_v <= (1 - beta2)(2 |g| E_g + E_g^2 + 2^-27) + db2 |g^2 - v| + 2^-28
+    /// r = m / sqrt(v):  E_r <= |r| (E_m / |m| + E_v / (2 v) + 4e-4 + 1e-4) + 2^-11
+    /// E_p <= s_k (E_r + |r| (2^-14 + 2e-5)) + 2^-17            (|r| <= 16, no clamp)
+    /// ```
+    ///
+    /// (`4e-4` the table's `1/sqrt`, `1e-4` the omitted `eps`, `2^-11` the floor of `r`,
+    /// `2^-14 + 2e-5` the relative error of `s_k`, `2^-17` the rounding of the update),
+    /// to first order in `E_m / |m|` and `E_v / v`; so an Adam step is within about
+    /// `s_k (|r| (E_m/|m| + E_v/(2v) + 6e-4) + 2^-11)`: a relative `6e-4` of the float
+    /// step plus `s_k 2^-11`, plus what the gradient's error does to `m` and `v`. Where
+    /// `v` is tiny, `r` is ill-conditioned on both paths alike.
     fn rule(&self) -> Result<Rule, HyperparameterError>;
 }
 
