@@ -3,8 +3,8 @@
 //!
 //! Gradients `g` arrive in Q8.24; parameters are Q16.16 (see [`crate::fixed`]).
 
-use super::math::{mul_wide, round_shift};
-use super::GRAD_FRAC;
+use super::math::{mul_shr_u, mul_wide, round_shift};
+use super::{GRAD_FRAC, VALUE_MAX};
 use crate::error::HyperparameterError;
 use crate::{Adam, Optimizer, Sgd};
 
@@ -12,6 +12,10 @@ use crate::{Adam, Optimizer, Sgd};
 /// [`Adam`]; the formulas are in [`Sgd`]'s and [`Adam`]'s fixed-point sections below
 /// (`FixedOptimizer::rule`).
 pub trait FixedOptimizer: Copy {
+    /// Whether [`rule`](Self::rule) gives [`Rule::Adam`] (and only then): the trainer
+    /// compiles only the updates its optimizer type can take (flash).
+    const ADAM: bool = false;
+
     /// `i32` state words per parameter (the float path's `state_per_param()`: 0 for
     /// plain SGD, 1 with momentum, 2 for Adam).
     fn fixed_state_per_param(&self) -> usize;
@@ -29,18 +33,49 @@ pub trait FixedOptimizer: Copy {
     /// Adam, with `k` the 1-based step:
     ///
     /// ```text
-    /// m <- m + (1 - beta1) * (g - m)                               (Q8.24)
-    /// v <- v + (1 - beta2) * (min(g^2, 16) - v)                     (Q4.28, unsigned)
-    /// p <- p - s_k * m / sqrt(v),   s_k = lr * sqrt(1 - beta2^k) / (1 - beta1^k)
+    /// m <- m + floor(c1 (g - m) / 2^15)                  c1 = round((1 - beta1) 2^15)   (Q8.24)
+    /// v <- v + floor(c2 (min(g^2, 16) - v) / 2^s2)       c2 = round((1 - beta2) 2^s2) < 2^16  (Q4.28)
+    /// p <- p - s_k * min(m / sqrt(v), 16),   s_k = lr * sqrt(1 - beta2'^k) / (1 - beta1'^k)
     /// ```
     ///
-    /// which is PyTorch's `p - lr/(1 - beta1^k) * m / (sqrt(v/(1 - beta2^k)) + eps)`
-    /// without `eps`: `sqrt(v)` is at least `2^-14` once `v > 0`, which `eps` (`1e-8`
-    /// by default) changes by less than `1e-4` relative; `v = 0` gives no update. `1/sqrt`
-    /// comes from a 49-entry table over `[1/4, 1)` with linear interpolation after
-    /// normalising by a power of 4 (relative error `3.7e-4`); `s_k` from `beta1^k`,
-    /// `beta2^k` kept in Q2.30 and one integer square root and division per step.
+    /// with `beta1' = 1 - c1 2^-15` and `beta2' = 1 - c2 2^-s2` the betas the moments use
+    /// (within `2^-16` relative of `1 - beta` at the defaults). This is PyTorch's
+    /// `p - lr/(1 - beta1^k) * m / (sqrt(v/(1 - beta2^k)) + eps)` without `eps`:
+    /// `sqrt(v)` is at least `2^-14` once `v > 0`, which `eps` (`1e-8` by default)
+    /// changes by less than `1e-4` relative; `v = 0` gives no update; `|m| / sqrt(v)` is
+    /// at most `(1 - beta1) / sqrt((1 - beta2)(1 - beta1^2 / beta2))` in exact Adam (7.27
+    /// at the default betas), so the clamp at 16 only acts on gradients beyond `v`'s cap.
+    /// Every per-parameter product is a 32-bit `MULS` of pieces of at most 16 bits (no
+    /// 64-bit arithmetic on the M0): `m` from 15-bit pieces of `g - m`
+    /// (exact floor), `g^2` from 15-bit pieces of `|g|` (within 2 units of `2^-28`), `v`'s
+    /// step from 16-bit pieces (within one unit), `1/sqrt(v)` from a 49-entry Q2.14 table
+    /// over `[1/4, 1)` with linear interpolation after a four-step normalisation by a
+    /// power of 4 (relative error `4e-4`), `m / sqrt(v)` in Q.11 (floor), and `s_k` as a
+    /// 14-bit mantissa and a shift (relative `2^-14`), the update rounded. `s_k` itself
+    /// comes once per step from `beta1'^k`, `beta2'^k` kept in Q2.30, `sqrt(1 - beta2'^k)`
+    /// by the same table with one Newton step (relative error `2e-5`) and a 32-bit
+    /// restoring division. The gradient `g = delta x` is exact (Q8.24); a step whose
+    /// `|delta x|` reaches 32 or `|delta|` 64 is rejected (Adam's check).
     /// Refused: weight decay, AMSGrad, `eps > 1e-4`, `beta2 < 0.5`.
+    ///
+    /// **Adam's error per step**, against the float Adam from the same `m`, `v`, `p` and
+    /// a gradient `g` known to within `E_g` (derived from the operations above, not a
+    /// measured figure): with `db1 = |beta1' - beta1| <= 2^-16`, `db2 = |beta2' - beta2|
+    /// <= 2^-s2`,
+    ///
+    /// ```text
+    /// E_m <= (1 - beta1) E_g + db1 |g - m| + 2^-24
+    /// E_v <= (1 - beta2)(2 |g| E_g + E_g^2 + 2^-27) + db2 |g^2 - v| + 2^-28
+    /// r = m / sqrt(v):  E_r <= |r| (E_m / |m| + E_v / (2 v) + 4e-4 + 1e-4) + 2^-11
+    /// E_p <= s_k (E_r + |r| (2^-14 + 2e-5)) + 2^-17            (|r| <= 16, no clamp)
+    /// ```
+    ///
+    /// (`4e-4` the table's `1/sqrt`, `1e-4` the omitted `eps`, `2^-11` the floor of `r`,
+    /// `2^-14 + 2e-5` the relative error of `s_k`, `2^-17` the rounding of the update),
+    /// to first order in `E_m / |m|` and `E_v / v`; so an Adam step is within about
+    /// `s_k (|r| (E_m/|m| + E_v/(2v) + 6e-4) + 2^-11)`: a relative `6e-4` of the float
+    /// step plus `s_k 2^-11`, plus what the gradient's error does to `m` and `v`. Where
+    /// `v` is tiny, `r` is ill-conditioned on both paths alike.
     fn rule(&self) -> Result<Rule, HyperparameterError>;
 }
 
@@ -68,10 +103,16 @@ pub enum Rule {
     Adam {
         /// Learning rate.
         lr: i32,
-        /// `beta1` in Q2.30.
+        /// `beta1` in Q2.30, as the moments use it: `1 - c1 2^-15`.
         beta1: i32,
-        /// `beta2` in Q2.30.
+        /// `beta2` in Q2.30, as the moments use it: `1 - c2 2^-s2`.
         beta2: i32,
+        /// `1 - beta1` in Q0.15 (rounded).
+        c1: i32,
+        /// `1 - beta2` as `c2 2^-s2`, `c2 < 2^16` (rounded).
+        c2: u32,
+        /// The shift of `c2`, in `16..=30`.
+        s2: u32,
     },
 }
 
@@ -113,6 +154,8 @@ impl FixedOptimizer for Sgd {
 }
 
 impl FixedOptimizer for Adam {
+    const ADAM: bool = true;
+
     fn fixed_state_per_param(&self) -> usize {
         2
     }
@@ -148,10 +191,23 @@ impl FixedOptimizer for Adam {
                 rule: "in [0, 1)",
             })
         };
+        // 1 - beta1 in Q0.15 and 1 - beta2 = c2 2^-s2 with c2 < 2^16 (beta2 >= 0.5: s2 >= 16),
+        // both rounded from the Q2.30 of beta: the betas the moments use.
+        let one_minus = |b: i32| ((1u32 << 30) - b as u32).max(1);
+        let c1 = ((one_minus(q30("beta1", self.beta1)?) + (1 << 14)) >> 15).max(1) as i32;
+        let d2 = one_minus(q30("beta2", self.beta2)?); // <= 2^29
+        let mut s2 = 30;
+        while s2 > 16 && d2 >= 1 << (46 - s2) {
+            s2 -= 1;
+        }
+        let c2 = ((d2 + ((1 << (30 - s2)) >> 1)) >> (30 - s2)).clamp(1, 0xFFFF);
         Ok(Rule::Adam {
             lr: q24("lr", self.lr, "below 128 on the fixed-point path")?,
-            beta1: q30("beta1", self.beta1)?,
-            beta2: q30("beta2", self.beta2)?,
+            beta1: (1 << 30) - (c1 << 15),
+            beta2: (1 << 30) - (c2 << (30 - s2)) as i32,
+            c1,
+            c2,
+            s2,
         })
     }
 }
@@ -163,6 +219,193 @@ pub(crate) struct Scalars {
     pub step: i32,
     /// First step of momentum (the buffer starts at `g`).
     pub first: bool,
+    /// Adam: `s_k = s_mant 2^-(u_shift + 5)` with `s_mant < 2^14` (14 bits of `s_k`'s
+    /// top, rounded; `u_shift` in `1..=29`); the update `u = (rho s_mant + u_round) >>
+    /// u_shift` ([`adam_update`]).
+    pub s_mant: i32,
+    /// See `s_mant`.
+    pub u_shift: u32,
+    /// `2^(u_shift - 1)`, or 0.
+    pub u_round: i32,
+}
+
+/// `floor(n 2^30 / d)` for `0 < d <= 2^30`, saturated to `i32::MAX`: 30 steps of
+/// restoring division in 32 bits (no 64-bit division: a library call on the M0).
+fn div_q30(n: u32, d: u32) -> u32 {
+    let d = d.clamp(1, 1 << 30);
+    if n >= 2 * d {
+        return i32::MAX as u32;
+    }
+    let (mut q, mut rem) = if n >= d { (1u32, n - d) } else { (0, n) };
+    for _ in 0..30 {
+        // rem < d <= 2^30: 2 rem < 2^31.
+        rem <<= 1;
+        q <<= 1;
+        if rem >= d {
+            rem -= d;
+            q |= 1;
+        }
+    }
+    q.min(i32::MAX as u32)
+}
+
+/// `s_k` (Q8.24) as `(mant, shift)` with `s_k = mant 2^-(shift + 4)`, `mant < 2^14`,
+/// `shift` in `2..=30` (`s_k` below `2^-26` loses its low bits).
+fn split_step(s: u32) -> (i32, u32) {
+    if s == 0 {
+        return (0, 30);
+    }
+    let bits = 32 - super::math::leading_zeros(s); // s in [2^(bits-1), 2^bits)
+                                                   // mant = s 2^(14 - bits), shift + 4 = 24 + 14 - bits.
+    let shift = 34 - bits as i32; // >= 2: bits <= 32
+    let mant = if bits > 14 {
+        let r = bits - 14;
+        ((s + (1 << (r - 1))) >> r).min((1 << 14) - 1)
+    } else {
+        s << (14 - bits)
+    };
+    if shift > 30 {
+        return ((mant >> (shift - 30)) as i32, 30);
+    }
+    (mant as i32, shift as u32)
+}
+
+/// `1/sqrt(x)` at `x = i / 64`, `i = 16..=64`, in Q2.14 (from 2 down to 1; entries below
+/// 16 unused): the table of Adam's per-parameter `1/sqrt(v)` ([`adam_update`]).
+#[allow(clippy::indexing_slicing)] // evaluated at compile time: a bad index fails the build
+const RSQRT14: [u16; 65] = {
+    let mut t = [0u16; 65];
+    let mut i = 0;
+    while i < 49 {
+        t[i + 16] = ((RSQRT[i] + (1 << 15)) >> 16) as u16;
+        i += 1;
+    }
+    t
+};
+
+/// The largest `|m| / sqrt(v)` Adam's update takes, in Q.11 (16): Adam's own bound,
+/// `(1 - beta1) / sqrt((1 - beta2)(1 - beta1^2 / beta2))`, is 7.27 at the default betas.
+const RHO_MAX: i32 = 1 << 15;
+
+/// `(v 2^(2h), h)` with the result in `[2^30, 2^32)`, for `v > 0`: four steps of an even
+/// normalisation (the Cortex-M0 has no `CLZ`).
+#[inline(always)]
+fn norm4(v: u32) -> (u32, u32) {
+    let (mut x, mut h) = (v, 0);
+    if x >> 16 == 0 {
+        x <<= 16;
+        h += 8;
+    }
+    if x >> 24 == 0 {
+        x <<= 8;
+        h += 4;
+    }
+    if x >> 28 == 0 {
+        x <<= 4;
+        h += 2;
+    }
+    if x >> 30 == 0 {
+        x <<= 2;
+        h += 1;
+    }
+    (x, h)
+}
+
+/// `floor(d c2 2^-s2)` for `d < 2^32`, `c2 < 2^16`, `s2` in `16..=30`: two 16 x 16-bit
+/// products (the sum of their floors, at most one unit below the exact floor).
+#[inline(always)]
+fn mul_c2(d: u32, c2: u32, s2: u32) -> u32 {
+    (((d >> 16) * c2) >> (s2 - 16)) + (((d & 0xFFFF) * c2) >> s2)
+}
+
+/// Adam over one row of weights `w` with inputs `x` (Q16.16) and the row's error term
+/// `d` (Q16.16): the gradient `g = d x_j` exactly in Q8.24 ([`math::mul_round8`]).
+#[inline(never)]
+pub(crate) fn adam_row(sc: &Scalars, k: (i32, u32, u32), w: &mut [i32], x: &[i32], d: i32, st: &mut [i32]) {
+    for ((p, xv), mv) in w.iter_mut().zip(x).zip(st.chunks_exact_mut(2)) {
+        if let [m, v] = mv {
+            adam_update(sc, k, p, super::math::mul_round8(d, *xv), m, v);
+        }
+    }
+}
+
+/// Adam over the biases `b` of a layer from its error terms `d` (Q16.16; `g = d` in
+/// Q8.24), or over any parameters from gradients `d` already in Q8.24 when `shift` is 0.
+#[inline(never)]
+pub(crate) fn adam_biases(
+    sc: &Scalars,
+    k: (i32, u32, u32),
+    b: &mut [i32],
+    d: &[i32],
+    shift: u32,
+    st: &mut [i32],
+) {
+    for ((p, dv), mv) in b.iter_mut().zip(d).zip(st.chunks_exact_mut(2)) {
+        if let [m, v] = mv {
+            // A batch's mean gradient (shift 0) is clamped; error terms are checked.
+            let g = (dv << shift).clamp(-(1 << 30) + 1, (1 << 30) - 1);
+            adam_update(sc, k, p, g, m, v);
+        }
+    }
+}
+
+/// One Adam update of parameter `p` (Q16.16) from its gradient `g` (Q8.24, `|g| < 2^30`
+/// units: the step's gradient check) and its moments `m` (Q8.24) and `v` (Q4.28,
+/// unsigned), in 32-bit products only (the formulas: [`FixedOptimizer::rule`]).
+#[inline(always)]
+pub(crate) fn adam_update(
+    sc: &Scalars,
+    (c1, c2, s2): (i32, u32, u32),
+    p: &mut i32,
+    g: i32,
+    m: &mut i32,
+    v: &mut i32,
+) {
+    // m += floor(c1 (g - m) / 2^15): |g - m| < 2^31, split at bit 15 (exact floor).
+    let dm = g.wrapping_sub(*m);
+    let inc = (dm >> 15).wrapping_mul(c1) + (((dm & 0x7FFF) * c1) >> 15);
+    let mn = m.wrapping_add(inc); // between m and g
+    *m = mn;
+    // g^2 in Q4.28 from |g| < 4 (2^26 units): 15-bit pieces, three products.
+    let ga = g.unsigned_abs().min((1 << 26) - 1);
+    let (gh, gl) = (ga >> 15, ga & 0x7FFF);
+    let g2 = ((gh * gh) << 10) + ((gh * gl) >> 4) + ((gl * gl) >> 20);
+    // v += (1 - beta2)(g^2 - v), toward g^2 from either side.
+    let vu = *v as u32;
+    let vn = if g2 >= vu {
+        vu + mul_c2(g2 - vu, c2, s2)
+    } else {
+        vu - mul_c2(vu - g2, c2, s2)
+    };
+    *v = vn as i32;
+    if vn == 0 {
+        return;
+    }
+    // 1/sqrt(v 2^-28) = y 2^-14 2^(h - 16), y in Q2.14 from the table (x = v 2^(2h) in
+    // [2^30, 2^32)), linear interpolation over 10 bits.
+    let (x, h) = norm4(vn);
+    let i = (x >> 26) as usize; // 16..=63
+    let frac = ((x >> 16) & 0x3FF) as i32;
+    let (y0, y1) = match (RSQRT14.get(i), RSQRT14.get(i + 1)) {
+        (Some(&a), Some(&b)) => (i32::from(a), i32::from(b)),
+        _ => (1 << 14, 1 << 14),
+    };
+    let y = y0 - (((y0 - y1) * frac) >> 10);
+    // rho = m / sqrt(v) in Q.11 = m y 2^(h - 29) (m in Q8.24): t = floor(m y / 2^14)
+    // from m's 14-bit pieces (|m| < 2^30, y <= 2^15), shifted right by 15 - h >= 0.
+    let t = (mn >> 14).wrapping_mul(y) + (((mn & 0x3FFF) * y) >> 14);
+    let mut rho = t >> (15 - h);
+    if (rho.wrapping_add(RHO_MAX) as u32) > 2 * RHO_MAX as u32 {
+        rho = rho.clamp(-RHO_MAX, RHO_MAX);
+    }
+    // u = s_k rho in Q16.16 = rho s_mant 2^-u_shift (|rho s_mant| < 2^29), rounded.
+    let u = (rho * sc.s_mant + sc.u_round) >> sc.u_shift;
+    let np = *p - u; // |p| < 2^27, |u| < 2^28
+    *p = if (np.wrapping_add(VALUE_MAX) as u32) <= 2 * VALUE_MAX as u32 {
+        np
+    } else {
+        np.clamp(-VALUE_MAX, VALUE_MAX)
+    };
 }
 
 /// `p - u` with `u` in Q16.16, saturated.
@@ -225,24 +468,58 @@ const RSQRT: [u32; 49] = [
 ];
 
 /// `1/sqrt(v * 2^-28)` in Q16.16 for `v > 0` (Q4.28): normalise by a power of 4 into
-/// `[1/4, 1)`, then the table with linear interpolation. Relative error `<= 3.7e-4`.
+/// `[1/4, 1)`, then the table with linear interpolation (position within a step to
+/// `2^-10`, the difference to `2^-24`: 32-bit products only). Relative error
+/// `<= 3.8e-4`.
 #[inline]
-pub(crate) fn rsqrt_q28(v: u32) -> i64 {
+pub(crate) fn rsqrt_q28(v: u32) -> u32 {
     if v == 0 {
         return 0;
     }
     let s = super::math::leading_zeros(v) & !1; // even shift
     let x = v << s; // in [2^30, 2^32): x / 2^32 in [1/4, 1)
-                    // Index over [1/4, 1) in steps of 1/64, and the position within the step (Q0.16).
+                    // Index over [1/4, 1) in steps of 1/64, and the position within the step (Q0.10).
     let i = ((x >> 26) - 16) as usize;
-    let frac = i64::from((x >> 10) & 0xFFFF);
+    let frac = (x >> 16) & 0x3FF;
     let (y0, y1) = match (RSQRT.get(i), RSQRT.get(i + 1)) {
-        (Some(&a), Some(&b)) => (i64::from(a), i64::from(b)),
-        _ => (i64::from(1u32 << 30), i64::from(1u32 << 30)),
+        (Some(&a), Some(&b)) => (a, b),
+        _ => (1 << 30, 1 << 30),
     };
-    let y = y0 + (mul_wide((y1 - y0) as i32, frac as i32) >> 16); // Q2.30
-                                                                  // 1/sqrt(v 2^-28) = y 2^-30 * 2^(s/2 - 2); to Q16.16: y >> (16 - s/2).
+    // y0 >= y1 (1/sqrt decreases); the step (y0 - y1) < 2^26 in Q2.30, >> 6 in Q2.24.
+    let y = y0 - ((((y0 - y1) >> 6) * frac) >> 4); // Q2.30
+                                                   // 1/sqrt(v 2^-28) = y 2^-30 * 2^(s/2 - 2); to Q16.16: y >> (16 - s/2).
     y >> (16 - s / 2)
+}
+
+/// `sqrt(x)` for `x` in Q2.30, `0 <= x <= 1`, in Q2.30: `1/sqrt(x)` from the table
+/// ([`rsqrt_q28`], relative error `3.8e-4`), one Newton step `r (3 - x r^2) / 2`
+/// (relative error then below `2e-5`, from the Q16.16 of `r` and `x r^2`; skipped when
+/// `x < 2^-16`, where the table's `3.8e-4` stays), and `x r`. In 32-bit products only (the bit-serial `u64` square root it
+/// replaces cost about 700 M0 instructions per step).
+fn sqrt_q30(x: u32) -> u32 {
+    // x read as Q4.28 is 4x: 1/sqrt(x) = 2 rsqrt_q28(x) (no bit of x lost).
+    let mut r = rsqrt_q28(x) << 1; // Q16.16
+    if r < 1 << 24 {
+        let r2 = mul_shr_u(r, r, 16); // Q16.16, < 2^32
+        let xr2 = mul_shr_u(x, r2, 30); // about 1.0 in Q16.16
+        r = mul_shr_u(r, (3u32 << 16).saturating_sub(xr2), 17);
+    }
+    mul_shr_u(x, r, 16).min(1 << 30)
+}
+
+impl Scalars {
+    /// The constants of plain SGD and momentum at 1-based step `k`.
+    pub(crate) fn sgd(rule: &Rule, k: u32) -> Scalars {
+        let step = match *rule {
+            Rule::Sgd { lr } | Rule::Momentum { lr, .. } => lr,
+            Rule::Adam { .. } => 0,
+        };
+        Scalars {
+            step,
+            first: k <= 1,
+            ..Scalars::default()
+        }
+    }
 }
 
 impl Rule {
@@ -250,25 +527,27 @@ impl Rule {
     /// beta2^(k-1))` in Q2.30 and advanced to `k` here (Adam).
     pub(crate) fn scalars(&self, k: u32, pow: &mut (i32, i32)) -> Scalars {
         match *self {
-            Rule::Sgd { lr } => Scalars {
+            Rule::Sgd { lr } | Rule::Momentum { lr, .. } => Scalars {
                 step: lr,
                 first: k <= 1,
+                ..Scalars::default()
             },
-            Rule::Momentum { lr, .. } => Scalars {
-                step: lr,
-                first: k <= 1,
-            },
-            Rule::Adam { lr, beta1, beta2 } => {
+            Rule::Adam { lr, beta1, beta2, .. } => {
                 let b1 = (mul_wide(pow.0, beta1) >> 30) as i32;
                 let b2 = (mul_wide(pow.1, beta2) >> 30) as i32;
                 *pow = (b1, b2);
-                let bc1 = (1i64 << 30) - i64::from(b1); // > 0: beta1 < 1
-                let bc2 = (1i64 << 30) - i64::from(b2);
-                let sqrt_bc2 = super::math::isqrt_u64((bc2.max(0) as u64) << 30) as i64; // Q30
-                let step = (i64::from(lr) * sqrt_bc2) / bc1.max(1); // Q24
+                let bc1 = ((1i32 << 30) - b1).max(1) as u32; // > 0: beta1 < 1
+                let bc2 = ((1i32 << 30) - b2).clamp(0, 1 << 30) as u32;
+                let num = mul_shr_u(lr.max(0) as u32, sqrt_q30(bc2), 30); // Q24, <= lr
+                let step = div_q30(num, bc1) as i32; // Q24
+                let (s_mant, s_shift) = split_step(step as u32);
+                let u_shift = s_shift - 1;
                 Scalars {
-                    step: step.clamp(0, i64::from(i32::MAX)) as i32,
+                    step,
                     first: k <= 1,
+                    s_mant,
+                    u_shift,
+                    u_round: (1 << u_shift) >> 1,
                 }
             }
         }
@@ -277,6 +556,20 @@ impl Rule {
     /// Updates one parameter `p` (Q16.16) from its gradient `g` (Q8.24) and its state.
     #[inline(always)]
     pub(crate) fn update(&self, sc: &Scalars, p: &mut i32, g: i32, state: &mut [i32]) {
+        match *self {
+            Rule::Adam { c1, c2, s2, .. } => {
+                let [m, v, ..] = state else { return };
+                let mut mv = [*m, *v];
+                adam_biases(sc, (c1, c2, s2), core::slice::from_mut(p), &[g], 0, &mut mv);
+                [*m, *v] = mv;
+            }
+            _ => self.update_sgd(sc, p, g, state),
+        }
+    }
+
+    /// [`update`](Self::update) for plain SGD and momentum (nothing for Adam).
+    #[inline(always)]
+    pub(crate) fn update_sgd(&self, sc: &Scalars, p: &mut i32, g: i32, state: &mut [i32]) {
         match *self {
             Rule::Sgd { .. } => sub_sat(p, round_shift(mul_wide(sc.step, g), 32)),
             Rule::Momentum {
@@ -297,22 +590,7 @@ impl Rule {
                 };
                 sub_sat(p, round_shift(mul_wide(sc.step, u), 32));
             }
-            Rule::Adam { beta1, beta2, .. } => {
-                let [m, v, ..] = state else { return };
-                // (1 - beta) in Q2.30, applied to differences: one product per moment.
-                let dm = g.saturating_sub(*m);
-                *m = m.saturating_add((mul_wide(dm, (1 << 30) - beta1) >> 30) as i32);
-                let g2 = (mul_wide(g, g) >> 20).min(i64::from(u32::MAX)); // Q4.28, saturated
-                let vu = i64::from(*v as u32);
-                // |g2 - v| < 2^32: halved to fit an i32 (the lost bit is below 2^-28).
-                let nv = vu + (mul_wide(((g2 - vu) >> 1) as i32, (1 << 30) - beta2) >> 29);
-                *v = nv.clamp(0, i64::from(u32::MAX)) as u32 as i32;
-                let r = rsqrt_q28(*v as u32); // Q16.16, up to 2^30
-                                              // s_k * m * r: Q24 * Q24 * Q16 -> Q16.
-                let mr =
-                    (mul_wide(*m, r as i32) >> 16).clamp(-i64::from(i32::MAX), i64::from(i32::MAX)) as i32; // Q24
-                sub_sat(p, round_shift(mul_wide(sc.step, mr), 32));
-            }
+            Rule::Adam { .. } => {}
         }
     }
 }
@@ -320,6 +598,37 @@ impl Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn division_is_exact() {
+        for (n, d) in [
+            (0u32, 1u32),
+            (1, 1),
+            (5, 7),
+            (1 << 30, 1 << 30),
+            (123_456_789, 987_654),
+            (3, 1 << 30),
+        ]
+        .into_iter()
+        .chain((1..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 2, (i * 7919) % (1 << 30) + 1)))
+        {
+            let want = ((u64::from(n) << 30) / u64::from(d)).min(i32::MAX as u64) as u32;
+            assert_eq!(div_q30(n, d), want, "{n} / {d}");
+        }
+    }
+
+    #[test]
+    fn square_root_is_close() {
+        for i in 0..=20_000u32 {
+            let x = (i * 53_687) >> (i % 13); // over (0, 1] in Q2.30, and smaller
+            let got = f64::from(sqrt_q30(x)) / f64::from(1u32 << 30);
+            let want = (f64::from(x) / f64::from(1u32 << 30)).sqrt();
+            assert!(
+                (got - want).abs() <= 2e-5 * want + 2e-9 + if x < 1 << 14 { 4e-4 * want } else { 0.0 },
+                "sqrt({x}) = {got} vs {want}"
+            );
+        }
+    }
 
     #[test]
     fn rsqrt_table_is_right() {
@@ -335,7 +644,7 @@ mod tests {
             let want = 1.0 / ((v as f64) / (1u64 << 28) as f64).sqrt();
             let got = rsqrt_q28(v) as f64 / 65536.0;
             assert!(
-                (got - want).abs() <= want * 3.7e-4 + 1.0 / 65536.0,
+                (got - want).abs() <= want * 3.8e-4 + 1.0 / 65536.0,
                 "v = {v}: {got} vs {want}"
             );
         }

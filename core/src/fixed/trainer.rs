@@ -1,7 +1,7 @@
 //! [`FixedTrainer`]: the float [`Trainer`](crate::Trainer)'s API over integer passes.
 
 use super::math::{self, exp_neg, ln_ge1, mul, mul_wide, round_shift, sat};
-use super::optim::{Rule, Scalars};
+use super::optim::{self, Rule, Scalars};
 use super::{FixedBuffers, FixedOptimizer, MAX_WIDTH, ONE, VALUE_MAX};
 use crate::data::Batch;
 use crate::error::{Buffer, ConfigError, HyperparameterError, StepError};
@@ -41,6 +41,14 @@ pub struct FixedTrainer<'a, O: FixedOptimizer> {
     grads: &'a mut [i32],
     state: &'a mut [i32],
     acts: &'a mut [i32],
+    /// The quantised operands of one dot-product pass ([`super::scratch_len`]).
+    scratch: &'a mut [i32],
+    /// The weight shifts ([`math::weight_shift`]) of the first [`CACHED_LAYERS`] layers,
+    /// set by each forward pass and used by the backward pass and the update of the
+    /// same step (the weights do not change between them).
+    wshift: [u8; CACHED_LAYERS],
+    /// The input shifts of the same layers; their quantised inputs stay in `scratch`.
+    xshift: [u8; CACHED_LAYERS],
     opt: O,
     rule: Rule,
     loss: Loss,
@@ -62,7 +70,7 @@ fn prefix(buf: &mut [i32], n: usize, buffer: Buffer) -> Result<&mut [i32], Confi
 }
 
 /// The derivative of `act` at its output `a` (Q16.16), times `v`.
-#[inline(always)]
+#[inline(never)] // one copy (flash); ReLU and identity do not call it per value
 fn times_derivative(act: Activation, a: i32, v: i32) -> i32 {
     match act {
         Activation::Identity => v,
@@ -80,15 +88,81 @@ fn times_derivative(act: Activation, a: i32, v: i32) -> i32 {
     }
 }
 
-#[inline(always)]
-fn activate(act: Activation, z: i32) -> i32 {
+/// `a = f(z)` over a layer's outputs, in place.
+#[inline(never)]
+fn activate_all(act: Activation, out: &mut [i32]) {
     match act {
-        Activation::Identity => z,
-        Activation::Relu => z.max(0),
-        Activation::Sigmoid => math::sigmoid(z),
-        Activation::Tanh => math::tanh(z),
+        Activation::Identity => {}
+        Activation::Relu => out.iter_mut().for_each(|z| *z = (*z).max(0)),
+        Activation::Sigmoid => out.iter_mut().for_each(|z| *z = math::sigmoid(*z)),
+        Activation::Tanh => out.iter_mut().for_each(|z| *z = math::tanh(*z)),
         // Refused by `FixedTrainer::new` (`ConfigError::Unsupported`).
-        Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Softsign => z,
+        Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Softsign => {}
+    }
+}
+
+/// The plain-SGD update of a layer's rows beyond the 32-bit path: `lr delta` in
+/// Q8.24 (saturated to `|lr delta| < 8`, so that each update `|lr delta x| < 2^30`
+/// units and `w - u` stays in an `i32`), `u` by [`math::mul_shift24`], clamped.
+#[inline(never)]
+fn sgd_rows_exact<'r>(
+    rows: impl Iterator<Item = ((&'r mut [i32], &'r mut i32), &'r i32)>,
+    x: &[i32],
+    lr: i32,
+) {
+    for ((row, bias), dv) in rows {
+        let ld = round_shift(mul_wide(lr, *dv), 16).clamp(-LD_MAX, LD_MAX) as i32;
+        for (wv, xv) in row.iter_mut().zip(x) {
+            *wv = clamp_value(*wv - math::mul_shift24(ld, *xv));
+        }
+        *bias = clamp_value(*bias - ((ld + (1 << 7)) >> 8));
+    }
+}
+
+/// `v_j = sum_i W_ij q_i 2^(sw + sd)` of the backward pass beyond the 32-bit path.
+#[inline(never)]
+fn backward_wide(d_prev: &mut [i32], w: &[i32], q: &[i32], inputs: usize, (sw, sd, q_sum): (u32, u32, i32)) {
+    for (j, dp) in d_prev.iter_mut().enumerate() {
+        let mut acc: i64 = 0;
+        let mut at = j;
+        for qc in q.chunks(math::CHUNK) {
+            let mut s = 0i32;
+            for qv in qc {
+                if let Some(wv) = w.get(at) {
+                    s = s.wrapping_add((wv >> sw).wrapping_mul(*qv));
+                }
+                at += inputs;
+            }
+            acc += i64::from(s);
+        }
+        *dp = sat(math::scale_dot(acc, q_sum, sw, sd));
+    }
+}
+
+/// `delta = f'(a) * v` over a layer's error terms (`v` in place), from its outputs `a`.
+#[inline(never)]
+fn derivative_all(act: Activation, a: &[i32], d: &mut [i32]) {
+    match act {
+        Activation::Identity => {}
+        Activation::Relu => d.iter_mut().zip(a).for_each(|(v, a)| {
+            if *a <= 0 {
+                *v = 0;
+            }
+        }),
+        act => d
+            .iter_mut()
+            .zip(a)
+            .for_each(|(v, a)| *v = times_derivative(act, *a, *v)),
+    }
+}
+
+/// The outputs `z = W q 2^(sw + sx) + b` of a layer beyond the 32-bit path (wider than
+/// [`math::CHUNK`], or shifts beyond 16): `i64` sums of `i32` chunks, saturated.
+#[inline(never)]
+fn dense_wide(out: &mut [i32], w: &[i32], b: &[i32], q: &[i32], (sw, sx, q_sum): (u32, u32, i32)) {
+    for ((o, row), bias) in out.iter_mut().zip(Rows(w, q.len().max(1))).zip(b) {
+        let z = math::scale_dot(math::dot_q(row, q, sw), q_sum, sw, sx) + i64::from(*bias);
+        *o = sat(z);
     }
 }
 
@@ -167,6 +241,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             Buffer::State,
         )?;
         let acts = prefix(buffers.acts, super::activations_len(layers), Buffer::Activations)?;
+        let (acts, scratch) = acts.split_at_mut(acts.len().saturating_sub(super::scratch_len(layers)));
         let k = shape::outputs(layers).max(1) as i32;
         let mut t = FixedTrainer {
             layers,
@@ -174,6 +249,9 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             grads,
             state,
             acts,
+            scratch,
+            wshift: [0; CACHED_LAYERS],
+            xshift: [0; CACHED_LAYERS],
             opt,
             rule,
             loss,
@@ -341,6 +419,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     }
 
     /// Converts `x` into the input slot of the activations.
+    #[inline(never)] // one copy (flash)
     fn load_input(&mut self, x: &[f32], sample: usize) -> Result<(), StepError> {
         let n = self.inputs();
         if x.len() != n {
@@ -357,6 +436,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     }
 
     /// Checks the target: the float path's rules, and regression values within `+-2048`.
+    #[inline(never)] // one copy (flash)
     fn check_target(&self, target: &Target<'_>, sample: usize) -> Result<(), StepError> {
         self.loss.check_target(target, self.outputs(), sample)?;
         if let Target::Values(v) = target {
@@ -367,38 +447,55 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         Ok(())
     }
 
-    /// `a = f(W a_prev + b)` per layer, each sum exact in `i64` and rounded once.
+    /// `a = f(W a_prev + b)` per layer, from 16-bit operands (see [`crate::fixed`]):
+    /// the input quantised with its shift, the weights shifted by theirs, the products
+    /// summed exactly and the sum rounded once.
+    #[inline(never)] // one copy: called from several steps
     fn forward(&mut self) {
         let mut p_off = 0;
         let mut in_off = 0;
-        for l in self.layers {
+        for (li, l) in self.layers.iter().enumerate() {
             let (n_in, n_out) = (l.inputs, l.outputs);
             let out_off = in_off + n_in;
             let n_w = n_in * n_out;
             let Some((below, here)) = self.acts.split_at_mut_checked(out_off) else {
                 return;
             };
-            let (Some(x), Some(out), Some(w), Some(b)) = (
+            let (Some(x), Some(out), Some(w), Some(b), Some(q)) = (
                 below.get(in_off..),
                 here.get_mut(..n_out),
                 self.params.get(p_off..p_off + n_w),
                 self.params.get(p_off + n_w..p_off + n_w + n_out),
+                self.scratch.get_mut(in_off..in_off + n_in),
             ) else {
                 return;
             };
-            for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(n_in.max(1))).zip(b) {
-                let mut acc = i64::from(*bias) << 16;
-                for (wv, xv) in row.iter().zip(x) {
-                    acc += mul_wide(*wv, *xv);
-                }
-                *o = activate(l.activation, sat(round_shift(acc, 16)));
+            let (sx, q_sum) = math::quantise(x, q);
+            let sw = math::weight_shift(w);
+            if let Some(c) = self.xshift.get_mut(li) {
+                *c = sx as u8;
             }
+            if let Some(c) = self.wshift.get_mut(li) {
+                *c = sw as u8;
+            }
+            if n_in <= math::CHUNK && sw + sx <= 16 {
+                let m = 16 - sw - sx;
+                let c = math::fast_constant(q_sum, m);
+                for ((o, row), bias) in out.iter_mut().zip(Rows(w, n_in.max(1))).zip(b) {
+                    let z = math::scale_dot_fast(math::dot_q_short(row, q, sw), c, m) + bias;
+                    *o = clamp_value(z);
+                }
+            } else {
+                dense_wide(out, w, b, q, (sw, sx, q_sum));
+            }
+            activate_all(l.activation, out);
             p_off += n_w + n_out;
             in_off = out_off;
         }
     }
 
     /// The loss (Q16.16) and the last layer's error term `dL/dz`.
+    #[inline(never)] // one copy: called from several steps
     fn loss_and_delta(&mut self, target: &Target<'_>) -> i32 {
         let k = self.outputs();
         let e_at = self.errors_at();
@@ -426,7 +523,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     s = s.saturating_add(*e);
                 }
                 // 1/s in Q16.16 (s >= 1: the largest logit contributes exactly 1).
-                let recip = u32::MAX / (s.max(ONE) as u32);
+                let recip = math::recip_q32(s.max(ONE) as u32);
                 let lse = ln_ge1(s);
                 let mut loss: i64 = 0;
                 let mut t_sum: i32 = 0;
@@ -435,7 +532,8 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                 }
                 for (i, (e, zk)) in d.iter_mut().zip(z).enumerate() {
                     let t = t_of(i);
-                    let p = ((u64::from(*e as u32) * u64::from(recip) + (1 << 15)) >> 16) as i32;
+                    // e <= 2^16 and recip < 2^16: e recip + 2^15 < 2^32, a u32 product.
+                    let p = (((*e as u32).min(1 << 16) * recip + (1 << 15)) >> 16) as i32;
                     *e = sat(i64::from(mul(p, t_sum)) - i64::from(t));
                     if t != 0 {
                         loss += i64::from(mul(t, lse - (zk - m)));
@@ -462,6 +560,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     }
 
     /// `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)`, from the last layer down.
+    #[inline(never)] // one copy: called from several steps
     fn backward(&mut self) {
         let n0 = self.inputs();
         let e_at = self.errors_at();
@@ -491,26 +590,40 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             ) else {
                 return;
             };
-            for (j, (dp, a)) in d_prev.iter_mut().zip(a_prev).enumerate() {
-                let mut acc: i64 = 0;
-                // Column j of W: every `inputs`-th weight from j (a running index, not
-                // `step_by`, whose set-up divides: a library call on the M0).
-                let mut at = j;
-                for dv in d {
-                    if let Some(wv) = w.get(at) {
-                        acc += mul_wide(*wv, *dv);
+            // The tail of the scratch, after every layer's quantised input.
+            let tail = self.scratch.len().saturating_sub(l.outputs);
+            let Some(q) = self.scratch.get_mut(tail..) else {
+                return;
+            };
+            let (sd, q_sum) = math::quantise(d, q);
+            let sw = cached_shift(&self.wshift, li, w);
+            if l.outputs <= math::CHUNK && sw + sd <= 16 {
+                let m = 16 - sw - sd;
+                let c = math::fast_constant(q_sum, m);
+                // Row by row (contiguous weights): d_prev_j accumulates (w_ij >> sw) q_i
+                // in place, at most CHUNK products each (below 2^30), then scaled.
+                d_prev.iter_mut().for_each(|v| *v = 0);
+                for (row, qv) in Rows(w, l.inputs.max(1)).zip(q.iter()) {
+                    for (acc, wv) in d_prev.iter_mut().zip(row) {
+                        *acc = acc.wrapping_add((wv >> sw).wrapping_mul(*qv));
                     }
-                    at += l.inputs;
                 }
-                *dp = times_derivative(prev.activation, *a, sat(round_shift(acc, 16)));
+                d_prev
+                    .iter_mut()
+                    .for_each(|v| *v = clamp_value(math::scale_dot_fast(*v, c, m)));
+            } else {
+                backward_wide(d_prev, w, q, l.inputs, (sw, sd, q_sum));
             }
+            derivative_all(prev.activation, a_prev, d_prev);
             p_end = p_off;
             out_end = out_off;
         }
     }
 
     /// Each layer's `(input, error term)` slices and first parameter index, in order.
+    #[inline(never)] // one copy (flash)
     fn check_gradients(&self) -> Result<(), StepError> {
+        let adam = u32::from(O::ADAM);
         let n0 = self.inputs();
         let e_at = self.errors_at();
         let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
@@ -522,7 +635,14 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             let (md, mx) = (max_abs(d), max_abs(x));
             // g = delta x in Q8.24 needs |delta x| < 128; the bias gradient |delta| < 128.
             // md < 2^23 here and mx <= VALUE_MAX < 2^27: both fit an i32.
-            if md >= 1 << 23 || mul_wide(md as i32, mx.min(VALUE_MAX as u32) as i32) >= 1 << 39 {
+            // With md < 2^23, a 32-bit test first: md mx < ((md >> 8) + 1)((mx >> 12) + 1)
+            // 2^20, below 2^39 when the product of the two (at most 2^30) is below 2^19.
+            // Adam: |delta x| < 32 and |delta| < 64 (its 32-bit update: `optim::adam_update`).
+            let mx = mx.min(VALUE_MAX as u32);
+            if md >= 1 << (23 - adam)
+                || (((md >> 8) + 1) * ((mx >> 12) + 1) >= 1 << (19 - 2 * adam)
+                    && mul_wide(md as i32, mx as i32) >= 1 << (39 - 2 * adam))
+            {
                 return Err(StepError::GradientOutOfRange { index: p_off });
             }
             in_off += l.inputs;
@@ -548,7 +668,11 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     /// The per-step constants of step `step + 1`, without committing them.
     fn next_scalars(&self) -> (Scalars, (i32, i32)) {
         let mut pow = self.pow;
-        let sc = self.rule.scalars(self.step.saturating_add(1), &mut pow);
+        let sc = if O::ADAM {
+            self.rule.scalars(self.step.saturating_add(1), &mut pow)
+        } else {
+            Scalars::sgd(&self.rule, self.step.saturating_add(1))
+        };
         (sc, pow)
     }
 
@@ -564,13 +688,14 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     }
 
     /// Every parameter updated from the gradient of the sample in the activations.
+    #[inline(never)] // one copy: called from several steps
     fn update_from_sample(&mut self, sc: &Scalars) {
         let n0 = self.inputs();
         let e_at = self.errors_at();
         let spp = self.opt.fixed_state_per_param();
         let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
         let (mut in_off, mut p_off) = (0usize, 0usize);
-        for l in self.layers {
+        for (li, l) in self.layers.iter().enumerate() {
             let (n_in, n_out) = (l.inputs, l.outputs);
             let n_w = n_in * n_out;
             let x = outs.get(in_off..in_off + n_in).unwrap_or(&[]);
@@ -581,35 +706,82 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             };
             let (w, b) = p.split_at_mut(n_w.min(p.len()));
             match self.rule {
-                Rule::Sgd { lr } => {
-                    for ((row, bias), dv) in w.chunks_exact_mut(n_in.max(1)).zip(b.iter_mut()).zip(d) {
-                        // lr * delta in Q8.24, saturated to |lr delta| < 8 (a step of 8 per
-                        // unit of input: far beyond any converging run), so that each update
-                        // |lr delta x| < 2^30 units and `w - u` stays within an i32.
-                        let ld = round_shift(mul_wide(lr, *dv), 16).clamp(-LD_MAX, LD_MAX) as i32;
-                        for (wv, xv) in row.iter_mut().zip(x) {
-                            let u = math::mul_shift24(ld, *xv);
-                            *wv = (*wv - u).clamp(-VALUE_MAX, VALUE_MAX);
+                Rule::Sgd { lr } if !O::ADAM => {
+                    // The forward pass's quantised input of this layer, and its shift.
+                    let Some(q) = self.scratch.get_mut(in_off..in_off + n_in) else {
+                        return;
+                    };
+                    let sx = match self.xshift.get(li) {
+                        Some(s) => u32::from(*s),
+                        None => math::quantise(x, q).0,
+                    };
+                    let q: &[i32] = q;
+                    // lr = lr16 2^(slr - 24) with lr16 in [2^13, 2^14]; delta = d16 2^(sd - 16)
+                    // with |d16| <= 2^13 (md < 2^23: checked); l16 = round(lr16 d16 / 2^14)
+                    // so that lr delta = l16 2^(slr + sd - 26), and the update of a weight
+                    // u = l16 q 2^(slr + sd + sx - 26) in Q16.16: one MULS and a rounding
+                    // shift by m; the bias's l16 2^(slr + sd - 10).
+                    let (lr16, slr) = math::normalise14(lr);
+                    let sd = math::quant_shift(max_abs(d));
+                    let hd = (1i32 << sd) >> 1;
+                    let m = 26 - slr - sd as i32 - sx as i32;
+                    let mb = 10 - slr - sd as i32;
+                    let sw = cached_shift(&self.wshift, li, w);
+                    let rows = RowsMut(w, n_in.max(1)).zip(b.iter_mut()).zip(d);
+                    if (1..=27).contains(&m) && mb >= -13 && sw <= 12 {
+                        // |u| <= 2^(26 - m) + 1 <= 2^25 + 1 and |w| < 2^(13 + sw) <= 2^25:
+                        // w - u stays within VALUE_MAX without a clamp.
+                        let half = 1i32 << (m - 1);
+                        for ((row, bias), dv) in rows {
+                            let d16 = (dv + hd) >> sd;
+                            let l16 = (lr16 * d16 + (1 << 13)) >> 14;
+                            for (wv, qv) in row.iter_mut().zip(q.iter()) {
+                                *wv -= (l16 * qv + half) >> m;
+                            }
+                            let ub = if mb >= 1 {
+                                (l16 + (1 << (mb - 1))) >> mb
+                            } else {
+                                l16 << -mb
+                            };
+                            *bias = clamp_value(*bias - ub);
                         }
-                        *bias = (*bias - ((ld + (1 << 7)) >> 8)).clamp(-VALUE_MAX, VALUE_MAX);
+                    } else {
+                        sgd_rows_exact(rows, x, lr);
                     }
                 }
-                rule => {
+                Rule::Adam { c1, c2, s2, .. } if O::ADAM => {
+                    // Two state words per parameter, [m, v]; |g| < 2^30 units: checked.
+                    let st = self
+                        .state
+                        .get_mut(p_off * 2..(p_off + n_w + n_out) * 2)
+                        .unwrap_or(&mut []);
+                    let (mut sw, sb) = st.split_at_mut((2 * n_w).min(st.len()));
+                    let k = (c1, c2, s2);
+                    for (row, dv) in RowsMut(w, n_in.max(1)).zip(d) {
+                        let at = (2 * n_in).min(sw.len());
+                        let (srow, rest) = core::mem::take(&mut sw).split_at_mut(at);
+                        sw = rest;
+                        optim::adam_row(sc, k, row, x, *dv, srow);
+                    }
+                    optim::adam_biases(sc, k, b, d, 8, sb);
+                }
+                rule if !O::ADAM => {
                     let st = self
                         .state
                         .get_mut(p_off * spp..(p_off + n_w + n_out) * spp)
                         .unwrap_or(&mut []);
                     let (sw, sb) = st.split_at_mut((n_w * spp).min(st.len()));
-                    let mut sw = sw.chunks_exact_mut(spp.max(1));
-                    let mut sb = sb.chunks_exact_mut(spp.max(1));
-                    for ((row, bias), dv) in w.chunks_exact_mut(n_in.max(1)).zip(b.iter_mut()).zip(d) {
+                    let mut sw = RowsMut(sw, spp.max(1));
+                    let mut sb = RowsMut(sb, spp.max(1));
+                    for ((row, bias), dv) in RowsMut(w, n_in.max(1)).zip(b.iter_mut()).zip(d) {
                         for (wv, xv) in row.iter_mut().zip(x) {
-                            let g = sat_i32(round_shift(mul_wide(*dv, *xv), 8));
-                            rule.update(sc, wv, g, sw.next().unwrap_or(&mut []));
+                            let g = math::mul_round8(*dv, *xv);
+                            rule.update_sgd(sc, wv, g, sw.next().unwrap_or(&mut []));
                         }
-                        rule.update(sc, bias, *dv << 8, sb.next().unwrap_or(&mut []));
+                        rule.update_sgd(sc, bias, *dv << 8, sb.next().unwrap_or(&mut []));
                     }
                 }
+                _ => {}
             }
             in_off += n_in;
             p_off += n_w + n_out;
@@ -636,7 +808,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         let (sc, pow) = self.next_scalars();
         let spp = self.opt.fixed_state_per_param();
         let nn = n.min(i32::MAX as usize) as i64;
-        let mut states = self.state.chunks_exact_mut(spp.max(1));
+        let mut states = RowsMut(self.state, spp.max(1));
         for (p, g) in self.params.iter_mut().zip(self.grads.iter()) {
             let mean = sat_i32((i64::from(*g) * 2 + nn).div_euclid(2 * nn));
             let st = if spp == 0 {
@@ -644,7 +816,11 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             } else {
                 states.next().unwrap_or(&mut [])
             };
-            self.rule.update(&sc, p, mean, st);
+            if O::ADAM {
+                self.rule.update(&sc, p, mean, st);
+            } else {
+                self.rule.update_sgd(&sc, p, mean, st);
+            }
         }
         self.pow = pow;
         self.step = self.step.saturating_add(1);
@@ -652,6 +828,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     }
 
     /// Adds the sample's gradient (Q8.24, saturating) to the gradient buffer.
+    #[inline(never)] // one copy: called from several steps
     fn accumulate(&mut self) {
         let n0 = self.inputs();
         let e_at = self.errors_at();
@@ -667,9 +844,9 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                 return;
             };
             let (gw, gb) = g.split_at_mut(n_w.min(g.len()));
-            for ((row, gbias), dv) in gw.chunks_exact_mut(n_in.max(1)).zip(gb.iter_mut()).zip(d) {
+            for ((row, gbias), dv) in RowsMut(gw, n_in.max(1)).zip(gb.iter_mut()).zip(d) {
                 for (gv, xv) in row.iter_mut().zip(x) {
-                    *gv = gv.saturating_add(sat_i32(round_shift(mul_wide(*dv, *xv), 8)));
+                    *gv = gv.saturating_add(math::mul_round8(*dv, *xv));
                 }
                 *gbias = gbias.saturating_add(*dv << 8);
             }
@@ -738,6 +915,55 @@ fn pow_q30(b: i32, k: u32) -> i32 {
 
 /// The largest `|lr * delta|` of a plain-SGD row update, Q8.24 (just under 8).
 const LD_MAX: i64 = (1 << 27) - 1;
+
+/// The consecutive rows of `n` values of a slice (`chunks_exact` without its set-up's
+/// division, a library call on the M0); `n > 0`.
+struct Rows<'s>(&'s [i32], usize);
+
+impl<'s> Iterator for Rows<'s> {
+    type Item = &'s [i32];
+    #[inline(always)]
+    fn next(&mut self) -> Option<&'s [i32]> {
+        let (row, rest) = self.0.split_at_checked(self.1)?;
+        self.0 = rest;
+        Some(row)
+    }
+}
+
+/// [`Rows`] of a mutable slice.
+struct RowsMut<'s>(&'s mut [i32], usize);
+
+impl<'s> Iterator for RowsMut<'s> {
+    type Item = &'s mut [i32];
+    #[inline(always)]
+    fn next(&mut self) -> Option<&'s mut [i32]> {
+        let (row, rest) = core::mem::take(&mut self.0).split_at_mut_checked(self.1)?;
+        self.0 = rest;
+        Some(row)
+    }
+}
+
+/// Layers whose weight shift a [`FixedTrainer`] keeps between the passes of a step.
+const CACHED_LAYERS: usize = 8;
+
+/// The weight shift of layer `li` (weights `w`) from the cache, or computed.
+#[inline(always)]
+fn cached_shift(cache: &[u8; CACHED_LAYERS], li: usize, w: &[i32]) -> u32 {
+    match cache.get(li) {
+        Some(s) => u32::from(*s),
+        None => math::weight_shift(w),
+    }
+}
+
+/// `v` saturated to `+-VALUE_MAX`, with one comparison in the common case.
+#[inline(always)]
+fn clamp_value(v: i32) -> i32 {
+    if (v.wrapping_add(VALUE_MAX) as u32) <= 2 * VALUE_MAX as u32 {
+        v
+    } else {
+        v.clamp(-VALUE_MAX, VALUE_MAX)
+    }
+}
 
 #[inline(always)]
 fn sat_i32(v: i64) -> i32 {
