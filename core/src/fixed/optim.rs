@@ -12,7 +12,7 @@ use crate::{Adam, Optimizer, Sgd};
 /// [`Adam`]; the formulas are in [`Sgd`]'s and [`Adam`]'s fixed-point sections below
 /// (`FixedOptimizer::rule`).
 pub trait FixedOptimizer: Copy {
-    /// Whether [`rule`](Self::rule) gives [`Rule::Adam`] (and only then): the trainer
+    /// Whether [`rule`](Self::rule) gives the Adam rule (and only then): the trainer
     /// compiles only the updates its optimizer type can take (flash).
     const ADAM: bool = false;
 
