@@ -755,15 +755,9 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                         .state
                         .get_mut(p_off * 2..(p_off + n_w + n_out) * 2)
                         .unwrap_or(&mut []);
-                    let (mut sw, sb) = st.split_at_mut((2 * n_w).min(st.len()));
-                    let k = (c1, c2, s2);
-                    for (row, dv) in RowsMut(w, n_in.max(1)).zip(d) {
-                        let at = (2 * n_in).min(sw.len());
-                        let (srow, rest) = core::mem::take(&mut sw).split_at_mut(at);
-                        sw = rest;
-                        optim::adam_row(sc, k, row, x, *dv, srow);
-                    }
-                    optim::adam_biases(sc, k, b, d, 8, sb);
+                    let (sw, sb) = st.split_at_mut((2 * n_w).min(st.len()));
+                    optim::adam_layer(sc, (c1, c2, s2), w, x, d, sw);
+                    optim::adam_biases(sc, (c1, c2, s2), b, d, 8, sb);
                 }
                 rule if !O::ADAM => {
                     let st = self
