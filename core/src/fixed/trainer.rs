@@ -49,6 +49,9 @@ pub struct FixedTrainer<'a, O: FixedOptimizer> {
     wshift: [u8; CACHED_LAYERS],
     /// The input shifts of the same layers; their quantised inputs stay in `scratch`.
     xshift: [u8; CACHED_LAYERS],
+    /// The quantisation shifts ([`math::quant_shift`]) of the error terms of the same
+    /// layers, from the gradient check of the sample the update uses.
+    dshift: [u8; CACHED_LAYERS],
     opt: O,
     rule: Rule,
     loss: Loss,
@@ -166,10 +169,15 @@ fn dense_wide(out: &mut [i32], w: &[i32], b: &[i32], q: &[i32], (sw, sx, q_sum):
     }
 }
 
-/// `max |v|` of a slice.
-#[inline(always)]
+/// `max |v|` of a slice: one rolled copy (flash: inlined and unrolled at each of its
+/// callers it cost about 2 KB on the M0; the slices are short).
+#[inline(never)]
 fn max_abs(v: &[i32]) -> u32 {
-    v.iter().fold(0, |m, x| m.max(x.unsigned_abs()))
+    let mut m = 0;
+    for x in v {
+        m = m.max(x.unsigned_abs());
+    }
+    m
 }
 
 impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
@@ -252,6 +260,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             scratch,
             wshift: [0; CACHED_LAYERS],
             xshift: [0; CACHED_LAYERS],
+            dshift: [0; CACHED_LAYERS],
             opt,
             rule,
             loss,
@@ -620,19 +629,26 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         }
     }
 
-    /// Each layer's `(input, error term)` slices and first parameter index, in order.
+    /// Each layer's `(input, error term)` slices and first parameter index, in order;
+    /// keeps the error terms' shifts of the first [`CACHED_LAYERS`] layers (SGD).
     #[inline(never)] // one copy (flash)
-    fn check_gradients(&self) -> Result<(), StepError> {
+    fn check_gradients(&mut self) -> Result<(), StepError> {
         let adam = u32::from(O::ADAM);
         let n0 = self.inputs();
         let e_at = self.errors_at();
         let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
         let (mut in_off, mut p_off) = (0usize, 0usize);
-        for l in self.layers {
+        for (li, l) in self.layers.iter().enumerate() {
             let x = outs.get(in_off..in_off + l.inputs).unwrap_or(&[]);
             let d_off = in_off + l.inputs - n0;
             let d = errs.get(d_off..d_off + l.outputs).unwrap_or(&[]);
             let (md, mx) = (max_abs(d), max_abs(x));
+            if !O::ADAM && matches!(self.rule, Rule::Sgd { .. }) {
+                // For plain SGD's update of the same sample (`update_from_sample`).
+                if let Some(c) = self.dshift.get_mut(li) {
+                    *c = math::quant_shift(md) as u8;
+                }
+            }
             // g = delta x in Q8.24 needs |delta x| < 128; the bias gradient |delta| < 128.
             // md < 2^23 here and mx <= VALUE_MAX < 2^27: both fit an i32.
             // With md < 2^23, a 32-bit test first: md mx < ((md >> 8) + 1)((mx >> 12) + 1)
@@ -722,7 +738,11 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     // u = l16 q 2^(slr + sd + sx - 26) in Q16.16: one MULS and a rounding
                     // shift by m; the bias's l16 2^(slr + sd - 10).
                     let (lr16, slr) = math::normalise14(lr);
-                    let sd = math::quant_shift(max_abs(d));
+                    // The error terms' shift from this sample's gradient check.
+                    let sd = match self.dshift.get(li) {
+                        Some(s) => u32::from(*s),
+                        None => math::quant_shift(max_abs(d)),
+                    };
                     let hd = (1i32 << sd) >> 1;
                     let m = 26 - slr - sd as i32 - sx as i32;
                     let mb = 10 - slr - sd as i32;
@@ -731,12 +751,15 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     if (1..=27).contains(&m) && mb >= -13 && sw <= 12 {
                         // |u| <= 2^(26 - m) + 1 <= 2^25 + 1 and |w| < 2^(13 + sw) <= 2^25:
                         // w - u stays within VALUE_MAX without a clamp.
-                        let half = 1i32 << (m - 1);
+                        // round(a / 2^m) as ((a >> (m - 1)) + 1) >> 1, the same value
+                        // (floor((k + 1) / 2) for a = k 2^(m-1) + r, r < 2^(m-1)) without
+                        // a register for 2^(m-1) in the loop (the M0 has seven free).
+                        let m1 = (m - 1) as u32;
                         for ((row, bias), dv) in rows {
                             let d16 = (dv + hd) >> sd;
                             let l16 = (lr16 * d16 + (1 << 13)) >> 14;
                             for (wv, qv) in row.iter_mut().zip(q.iter()) {
-                                *wv -= (l16 * qv + half) >> m;
+                                *wv -= (((l16 * qv) >> m1) + 1) >> 1;
                             }
                             let ub = if mb >= 1 {
                                 (l16 + (1 << (mb - 1))) >> mb
