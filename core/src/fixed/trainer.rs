@@ -91,6 +91,25 @@ fn times_derivative(act: Activation, a: i32, v: i32) -> i32 {
     }
 }
 
+/// [`math::mul`]`(v, t)` for the loss: `v` itself, saturated, for `t = 1` (a class
+/// target: the same value, `round(v 2^16 / 2^16) = v`, without the product), else one
+/// out-of-line copy of the product (flash: inlined it is about 100 bytes a use on the
+/// M0).
+#[inline(always)]
+fn mul_by(v: i32, t: i32) -> i32 {
+    if t == ONE {
+        sat(i64::from(v))
+    } else {
+        mul_once(v, t)
+    }
+}
+
+/// [`math::mul`], not inlined.
+#[inline(never)]
+fn mul_once(v: i32, t: i32) -> i32 {
+    mul(v, t)
+}
+
 /// `a = f(z)` over a layer's outputs, in place.
 #[inline(never)]
 fn activate_all(act: Activation, out: &mut [i32]) {
@@ -116,29 +135,40 @@ fn sgd_rows_exact<'r>(
     for ((row, bias), dv) in rows {
         let ld = round_shift(mul_wide(lr, *dv), 16).clamp(-LD_MAX, LD_MAX) as i32;
         for (wv, xv) in row.iter_mut().zip(x) {
+            crate::kernels::keep_rolled(); // flash: a path Iris-sized steps do not take
             *wv = clamp_value(*wv - math::mul_shift24(ld, *xv));
         }
         *bias = clamp_value(*bias - ((ld + (1 << 7)) >> 8));
     }
 }
 
+/// `sum_k (w[at + k stride] >> sw) q_k` exactly: [`math::CHUNK`] products summed in an
+/// `i32` (the operand ranges of [`math::dot_q`]), the chunks in an `i64`; weights past
+/// the end of `w` count as 0. The one dot product of both wide fallbacks (a row of `W`
+/// with stride 1, a column with the row length), rolled (flash: a path Iris-sized
+/// layers do not take).
+#[inline(never)]
+fn dot_wide(w: &[i32], mut at: usize, stride: usize, q: &[i32], sw: u32) -> i64 {
+    let mut acc: i64 = 0;
+    for qc in q.chunks(math::CHUNK) {
+        let mut s = 0i32;
+        for qv in qc {
+            crate::kernels::keep_rolled();
+            if let Some(wv) = w.get(at) {
+                s = s.wrapping_add((wv >> sw).wrapping_mul(*qv));
+            }
+            at += stride;
+        }
+        acc += i64::from(s);
+    }
+    acc
+}
+
 /// `v_j = sum_i W_ij q_i 2^(sw + sd)` of the backward pass beyond the 32-bit path.
 #[inline(never)]
 fn backward_wide(d_prev: &mut [i32], w: &[i32], q: &[i32], inputs: usize, (sw, sd, q_sum): (u32, u32, i32)) {
     for (j, dp) in d_prev.iter_mut().enumerate() {
-        let mut acc: i64 = 0;
-        let mut at = j;
-        for qc in q.chunks(math::CHUNK) {
-            let mut s = 0i32;
-            for qv in qc {
-                if let Some(wv) = w.get(at) {
-                    s = s.wrapping_add((wv >> sw).wrapping_mul(*qv));
-                }
-                at += inputs;
-            }
-            acc += i64::from(s);
-        }
-        *dp = sat(math::scale_dot(acc, q_sum, sw, sd));
+        *dp = sat(math::scale_dot(dot_wide(w, j, inputs, q, sw), q_sum, sw, sd));
     }
 }
 
@@ -163,8 +193,9 @@ fn derivative_all(act: Activation, a: &[i32], d: &mut [i32]) {
 /// [`math::CHUNK`], or shifts beyond 16): `i64` sums of `i32` chunks, saturated.
 #[inline(never)]
 fn dense_wide(out: &mut [i32], w: &[i32], b: &[i32], q: &[i32], (sw, sx, q_sum): (u32, u32, i32)) {
-    for ((o, row), bias) in out.iter_mut().zip(Rows(w, q.len().max(1))).zip(b) {
-        let z = math::scale_dot(math::dot_q(row, q, sw), q_sum, sw, sx) + i64::from(*bias);
+    let n_in = q.len();
+    for (i, (o, bias)) in out.iter_mut().zip(b).enumerate() {
+        let z = math::scale_dot(dot_wide(w, i * n_in, 1, q, sw), q_sum, sw, sx) + i64::from(*bias);
         *o = sat(z);
     }
 }
@@ -543,9 +574,9 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     let t = t_of(i);
                     // e <= 2^16 and recip < 2^16: e recip + 2^15 < 2^32, a u32 product.
                     let p = (((*e as u32).min(1 << 16) * recip + (1 << 15)) >> 16) as i32;
-                    *e = sat(i64::from(mul(p, t_sum)) - i64::from(t));
+                    *e = sat(i64::from(mul_by(p, t_sum)) - i64::from(t));
                     if t != 0 {
-                        loss += i64::from(mul(t, lse - (zk - m)));
+                        loss += i64::from(mul_by(lse - (zk - m), t));
                     }
                 }
                 sat(loss)
@@ -560,10 +591,10 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                 let mut loss: i64 = 0;
                 for (i, (e, a)) in d.iter_mut().zip(z).enumerate() {
                     let diff = sat(i64::from(*a) - i64::from(t_of(i)));
-                    loss += i64::from(mul(diff, diff));
-                    *e = times_derivative(act, *a, mul(diff, 2 * self.inv_outputs));
+                    loss += i64::from(mul_by(diff, diff));
+                    *e = times_derivative(act, *a, mul_by(diff, 2 * self.inv_outputs));
                 }
-                mul(sat(loss), self.inv_outputs)
+                mul_by(sat(loss), self.inv_outputs)
             }
         }
     }
