@@ -1003,14 +1003,22 @@ fn cached_shift(cache: &[u8; CACHED_LAYERS], li: usize, w: &[i32]) -> u32 {
     }
 }
 
-/// `v` saturated to `+-VALUE_MAX`, with one comparison in the common case.
+/// `v` saturated to `+-VALUE_MAX`, with one comparison in the common case (the clamp
+/// out of line: inlined, the compiler computes it for every value).
 #[inline(always)]
 fn clamp_value(v: i32) -> i32 {
     if (v.wrapping_add(VALUE_MAX) as u32) <= 2 * VALUE_MAX as u32 {
         v
     } else {
-        v.clamp(-VALUE_MAX, VALUE_MAX)
+        clamp_value_cold(v)
     }
+}
+
+/// The clamp of [`clamp_value`].
+#[cold]
+#[inline(never)]
+fn clamp_value_cold(v: i32) -> i32 {
+    v.clamp(-VALUE_MAX, VALUE_MAX)
 }
 
 #[inline(always)]
