@@ -173,9 +173,10 @@ pub fn normalise14(v: i32) -> (i32, i32) {
 
 /// `round(a * b / 2^8)` exactly, in 32-bit wrapping arithmetic, for any `a`, `b` whose
 /// result lies in the `i32` range (the gradient `delta x` in Q8.24, which the step has
-/// checked to be below 128): `a b = ah bh 2^32 + (ah bl + al bh) 2^16 + al bl` with 16-bit
-/// halves, and every term but the last is a multiple of `2^8`, so the sum modulo `2^32`
-/// of `ah bh 2^24`, `(ah bl + al bh) 2^8` and `(al bl + 2^7) >> 8` is the result.
+/// checked to be below 128): with 16-bit halves `a = ah 2^16 + al`, `b = bh 2^16 + bl`,
+/// `a b = (ah b + al bh) 2^16 + al bl`, and the first term is a multiple of `2^8`, so
+/// the sum modulo `2^32` of `(ah b + al bh) 2^8` and `(al bl + 2^7) >> 8` is the result
+/// (three 32-bit products).
 #[inline(always)]
 pub fn mul_round8(a: i32, b: i32) -> i32 {
     #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
@@ -195,10 +196,9 @@ pub fn mul_round8_split(a: i32, b: i32) -> i32 {
     let (ah, al) = (a >> 16, a & 0xFFFF);
     let (bh, bl) = (b >> 16, b & 0xFFFF);
     let ll = ((al as u32).wrapping_mul(bl as u32) + (1 << 7)) >> 8; // al bl < 2^32 - 2^17
-    let cross = ah.wrapping_mul(bl).wrapping_add(al.wrapping_mul(bh));
-    (ah.wrapping_mul(bh) << 24)
-        .wrapping_add(cross << 8)
-        .wrapping_add(ll as i32)
+                                                                    // ah b 2^8 = ah bh 2^24 + ah bl 2^8 modulo 2^32.
+    let high = ah.wrapping_mul(b).wrapping_add(al.wrapping_mul(bh));
+    (high << 8).wrapping_add(ll as i32)
 }
 
 /// `floor(a * b / 2^s)` for `a, b < 2^31` and `s` in `16..=32`, saturated to

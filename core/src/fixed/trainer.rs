@@ -49,6 +49,9 @@ pub struct FixedTrainer<'a, O: FixedOptimizer> {
     wshift: [u8; CACHED_LAYERS],
     /// The input shifts of the same layers; their quantised inputs stay in `scratch`.
     xshift: [u8; CACHED_LAYERS],
+    /// The quantisation shifts ([`math::quant_shift`]) of the error terms of the same
+    /// layers, from the gradient check of the sample the update uses.
+    dshift: [u8; CACHED_LAYERS],
     opt: O,
     rule: Rule,
     loss: Loss,
@@ -88,6 +91,25 @@ fn times_derivative(act: Activation, a: i32, v: i32) -> i32 {
     }
 }
 
+/// [`math::mul`]`(v, t)` for the loss: `v` itself, saturated, for `t = 1` (a class
+/// target: the same value, `round(v 2^16 / 2^16) = v`, without the product), else one
+/// out-of-line copy of the product (flash: inlined it is about 100 bytes a use on the
+/// M0).
+#[inline(always)]
+fn mul_by(v: i32, t: i32) -> i32 {
+    if t == ONE {
+        sat(i64::from(v))
+    } else {
+        mul_once(v, t)
+    }
+}
+
+/// [`math::mul`], not inlined.
+#[inline(never)]
+fn mul_once(v: i32, t: i32) -> i32 {
+    mul(v, t)
+}
+
 /// `a = f(z)` over a layer's outputs, in place.
 #[inline(never)]
 fn activate_all(act: Activation, out: &mut [i32]) {
@@ -113,29 +135,40 @@ fn sgd_rows_exact<'r>(
     for ((row, bias), dv) in rows {
         let ld = round_shift(mul_wide(lr, *dv), 16).clamp(-LD_MAX, LD_MAX) as i32;
         for (wv, xv) in row.iter_mut().zip(x) {
+            crate::kernels::keep_rolled(); // flash: a path Iris-sized steps do not take
             *wv = clamp_value(*wv - math::mul_shift24(ld, *xv));
         }
         *bias = clamp_value(*bias - ((ld + (1 << 7)) >> 8));
     }
 }
 
+/// `sum_k (w[at + k stride] >> sw) q_k` exactly: [`math::CHUNK`] products summed in an
+/// `i32` (the operand ranges of [`math::dot_q`]), the chunks in an `i64`; weights past
+/// the end of `w` count as 0. The one dot product of both wide fallbacks (a row of `W`
+/// with stride 1, a column with the row length), rolled (flash: a path Iris-sized
+/// layers do not take).
+#[inline(never)]
+fn dot_wide(w: &[i32], mut at: usize, stride: usize, q: &[i32], sw: u32) -> i64 {
+    let mut acc: i64 = 0;
+    for qc in q.chunks(math::CHUNK) {
+        let mut s = 0i32;
+        for qv in qc {
+            crate::kernels::keep_rolled();
+            if let Some(wv) = w.get(at) {
+                s = s.wrapping_add((wv >> sw).wrapping_mul(*qv));
+            }
+            at += stride;
+        }
+        acc += i64::from(s);
+    }
+    acc
+}
+
 /// `v_j = sum_i W_ij q_i 2^(sw + sd)` of the backward pass beyond the 32-bit path.
 #[inline(never)]
 fn backward_wide(d_prev: &mut [i32], w: &[i32], q: &[i32], inputs: usize, (sw, sd, q_sum): (u32, u32, i32)) {
     for (j, dp) in d_prev.iter_mut().enumerate() {
-        let mut acc: i64 = 0;
-        let mut at = j;
-        for qc in q.chunks(math::CHUNK) {
-            let mut s = 0i32;
-            for qv in qc {
-                if let Some(wv) = w.get(at) {
-                    s = s.wrapping_add((wv >> sw).wrapping_mul(*qv));
-                }
-                at += inputs;
-            }
-            acc += i64::from(s);
-        }
-        *dp = sat(math::scale_dot(acc, q_sum, sw, sd));
+        *dp = sat(math::scale_dot(dot_wide(w, j, inputs, q, sw), q_sum, sw, sd));
     }
 }
 
@@ -160,16 +193,22 @@ fn derivative_all(act: Activation, a: &[i32], d: &mut [i32]) {
 /// [`math::CHUNK`], or shifts beyond 16): `i64` sums of `i32` chunks, saturated.
 #[inline(never)]
 fn dense_wide(out: &mut [i32], w: &[i32], b: &[i32], q: &[i32], (sw, sx, q_sum): (u32, u32, i32)) {
-    for ((o, row), bias) in out.iter_mut().zip(Rows(w, q.len().max(1))).zip(b) {
-        let z = math::scale_dot(math::dot_q(row, q, sw), q_sum, sw, sx) + i64::from(*bias);
+    let n_in = q.len();
+    for (i, (o, bias)) in out.iter_mut().zip(b).enumerate() {
+        let z = math::scale_dot(dot_wide(w, i * n_in, 1, q, sw), q_sum, sw, sx) + i64::from(*bias);
         *o = sat(z);
     }
 }
 
-/// `max |v|` of a slice.
-#[inline(always)]
+/// `max |v|` of a slice: one rolled copy (flash: inlined and unrolled at each of its
+/// callers it cost about 2 KB on the M0; the slices are short).
+#[inline(never)]
 fn max_abs(v: &[i32]) -> u32 {
-    v.iter().fold(0, |m, x| m.max(x.unsigned_abs()))
+    let mut m = 0;
+    for x in v {
+        m = m.max(x.unsigned_abs());
+    }
+    m
 }
 
 impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
@@ -252,6 +291,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             scratch,
             wshift: [0; CACHED_LAYERS],
             xshift: [0; CACHED_LAYERS],
+            dshift: [0; CACHED_LAYERS],
             opt,
             rule,
             loss,
@@ -534,9 +574,9 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     let t = t_of(i);
                     // e <= 2^16 and recip < 2^16: e recip + 2^15 < 2^32, a u32 product.
                     let p = (((*e as u32).min(1 << 16) * recip + (1 << 15)) >> 16) as i32;
-                    *e = sat(i64::from(mul(p, t_sum)) - i64::from(t));
+                    *e = sat(i64::from(mul_by(p, t_sum)) - i64::from(t));
                     if t != 0 {
-                        loss += i64::from(mul(t, lse - (zk - m)));
+                        loss += i64::from(mul_by(lse - (zk - m), t));
                     }
                 }
                 sat(loss)
@@ -551,10 +591,10 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                 let mut loss: i64 = 0;
                 for (i, (e, a)) in d.iter_mut().zip(z).enumerate() {
                     let diff = sat(i64::from(*a) - i64::from(t_of(i)));
-                    loss += i64::from(mul(diff, diff));
-                    *e = times_derivative(act, *a, mul(diff, 2 * self.inv_outputs));
+                    loss += i64::from(mul_by(diff, diff));
+                    *e = times_derivative(act, *a, mul_by(diff, 2 * self.inv_outputs));
                 }
-                mul(sat(loss), self.inv_outputs)
+                mul_by(sat(loss), self.inv_outputs)
             }
         }
     }
@@ -620,19 +660,26 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         }
     }
 
-    /// Each layer's `(input, error term)` slices and first parameter index, in order.
+    /// Each layer's `(input, error term)` slices and first parameter index, in order;
+    /// keeps the error terms' shifts of the first [`CACHED_LAYERS`] layers (SGD).
     #[inline(never)] // one copy (flash)
-    fn check_gradients(&self) -> Result<(), StepError> {
+    fn check_gradients(&mut self) -> Result<(), StepError> {
         let adam = u32::from(O::ADAM);
         let n0 = self.inputs();
         let e_at = self.errors_at();
         let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
         let (mut in_off, mut p_off) = (0usize, 0usize);
-        for l in self.layers {
+        for (li, l) in self.layers.iter().enumerate() {
             let x = outs.get(in_off..in_off + l.inputs).unwrap_or(&[]);
             let d_off = in_off + l.inputs - n0;
             let d = errs.get(d_off..d_off + l.outputs).unwrap_or(&[]);
             let (md, mx) = (max_abs(d), max_abs(x));
+            if !O::ADAM && matches!(self.rule, Rule::Sgd { .. }) {
+                // For plain SGD's update of the same sample (`update_from_sample`).
+                if let Some(c) = self.dshift.get_mut(li) {
+                    *c = math::quant_shift(md) as u8;
+                }
+            }
             // g = delta x in Q8.24 needs |delta x| < 128; the bias gradient |delta| < 128.
             // md < 2^23 here and mx <= VALUE_MAX < 2^27: both fit an i32.
             // With md < 2^23, a 32-bit test first: md mx < ((md >> 8) + 1)((mx >> 12) + 1)
@@ -722,7 +769,11 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     // u = l16 q 2^(slr + sd + sx - 26) in Q16.16: one MULS and a rounding
                     // shift by m; the bias's l16 2^(slr + sd - 10).
                     let (lr16, slr) = math::normalise14(lr);
-                    let sd = math::quant_shift(max_abs(d));
+                    // The error terms' shift from this sample's gradient check.
+                    let sd = match self.dshift.get(li) {
+                        Some(s) => u32::from(*s),
+                        None => math::quant_shift(max_abs(d)),
+                    };
                     let hd = (1i32 << sd) >> 1;
                     let m = 26 - slr - sd as i32 - sx as i32;
                     let mb = 10 - slr - sd as i32;
@@ -731,12 +782,15 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                     if (1..=27).contains(&m) && mb >= -13 && sw <= 12 {
                         // |u| <= 2^(26 - m) + 1 <= 2^25 + 1 and |w| < 2^(13 + sw) <= 2^25:
                         // w - u stays within VALUE_MAX without a clamp.
-                        let half = 1i32 << (m - 1);
+                        // round(a / 2^m) as ((a >> (m - 1)) + 1) >> 1, the same value
+                        // (floor((k + 1) / 2) for a = k 2^(m-1) + r, r < 2^(m-1)) without
+                        // a register for 2^(m-1) in the loop (the M0 has seven free).
+                        let m1 = (m - 1) as u32;
                         for ((row, bias), dv) in rows {
                             let d16 = (dv + hd) >> sd;
                             let l16 = (lr16 * d16 + (1 << 13)) >> 14;
                             for (wv, qv) in row.iter_mut().zip(q.iter()) {
-                                *wv -= (l16 * qv + half) >> m;
+                                *wv -= (((l16 * qv) >> m1) + 1) >> 1;
                             }
                             let ub = if mb >= 1 {
                                 (l16 + (1 << (mb - 1))) >> mb
@@ -755,15 +809,9 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
                         .state
                         .get_mut(p_off * 2..(p_off + n_w + n_out) * 2)
                         .unwrap_or(&mut []);
-                    let (mut sw, sb) = st.split_at_mut((2 * n_w).min(st.len()));
-                    let k = (c1, c2, s2);
-                    for (row, dv) in RowsMut(w, n_in.max(1)).zip(d) {
-                        let at = (2 * n_in).min(sw.len());
-                        let (srow, rest) = core::mem::take(&mut sw).split_at_mut(at);
-                        sw = rest;
-                        optim::adam_row(sc, k, row, x, *dv, srow);
-                    }
-                    optim::adam_biases(sc, k, b, d, 8, sb);
+                    let (sw, sb) = st.split_at_mut((2 * n_w).min(st.len()));
+                    optim::adam_layer(sc, (c1, c2, s2), w, x, d, sw);
+                    optim::adam_biases(sc, (c1, c2, s2), b, d, 8, sb);
                 }
                 rule if !O::ADAM => {
                     let st = self
@@ -955,14 +1003,22 @@ fn cached_shift(cache: &[u8; CACHED_LAYERS], li: usize, w: &[i32]) -> u32 {
     }
 }
 
-/// `v` saturated to `+-VALUE_MAX`, with one comparison in the common case.
+/// `v` saturated to `+-VALUE_MAX`, with one comparison in the common case (the clamp
+/// out of line: inlined, the compiler computes it for every value).
 #[inline(always)]
 fn clamp_value(v: i32) -> i32 {
     if (v.wrapping_add(VALUE_MAX) as u32) <= 2 * VALUE_MAX as u32 {
         v
     } else {
-        v.clamp(-VALUE_MAX, VALUE_MAX)
+        clamp_value_cold(v)
     }
+}
+
+/// The clamp of [`clamp_value`].
+#[cold]
+#[inline(never)]
+fn clamp_value_cold(v: i32) -> i32 {
+    v.clamp(-VALUE_MAX, VALUE_MAX)
 }
 
 #[inline(always)]
