@@ -55,7 +55,7 @@
 
 use crate::error::LayerField;
 use crate::optimizer_id::{OptimizerId, MAX_HYPER};
-use microtrain::shape::{Kind, Padding};
+use microtrain::shape::Kind;
 use microtrain::{Activation, Dense};
 
 /// The first four bytes of a checkpoint slot.
@@ -266,58 +266,15 @@ pub(crate) struct LayerDesc {
     pub sizes: [u8; 5],
 }
 
-/// A kind's code and sizes (see the module docs).
-const fn kind_fields(kind: Kind) -> (u8, [u8; 5]) {
-    match kind {
-        Kind::Dense => (0, [0; 5]),
-        Kind::Conv1d {
-            in_channels,
-            out_channels,
-            kernel,
-            stride,
-            padding,
-        } => (
-            1,
-            [
-                in_channels,
-                out_channels,
-                kernel,
-                stride,
-                matches!(padding, Padding::Same) as u8,
-            ],
-        ),
-        Kind::MaxPool1d {
-            channels,
-            kernel,
-            stride,
-        } => (2, [channels, kernel, stride, 0, 0]),
-        Kind::AvgPool1d {
-            channels,
-            kernel,
-            stride,
-        } => (3, [channels, kernel, stride, 0, 0]),
-        Kind::Flatten => (4, [0; 5]),
-        Kind::GlobalAvgPool1d { channels } => (5, [channels, 0, 0, 0, 0]),
-    }
-}
-
-/// The name of kind code `code` (as the module docs; `unknown` for another code).
+/// The name of kind code `code` ([`Kind::code_name`]).
 pub(crate) const fn kind_name(code: u32) -> &'static str {
-    match code {
-        0 => "dense",
-        1 => "conv1d",
-        2 => "max_pool1d",
-        3 => "avg_pool1d",
-        4 => "flatten",
-        5 => "global_avg_pool1d",
-        _ => "unknown",
-    }
+    Kind::code_name(code)
 }
 
 impl LayerDesc {
     /// The description of a model's layer; `None` when its sizes do not fit `u32`.
     pub fn of(l: &Dense) -> Option<Self> {
-        let (kind, sizes) = kind_fields(l.kind);
+        let (kind, sizes) = l.kind.code();
         Some(LayerDesc {
             inputs: u32::try_from(l.inputs).ok()?,
             outputs: u32::try_from(l.outputs).ok()?,

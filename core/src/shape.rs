@@ -151,6 +151,108 @@ pub enum Kind {
     },
 }
 
+impl Kind {
+    /// The kind's code and its five size bytes, as the model file (version 3) and a
+    /// checkpoint (format version 2) store a layer's kind:
+    ///
+    /// | code | kind | sizes |
+    /// |---:|---|---|
+    /// | 0 | dense | `[0, 0, 0, 0, 0]` |
+    /// | 1 | conv1d | `[in_channels, out_channels, kernel, stride, padding]` (0 none, 1 same) |
+    /// | 2 | max_pool1d | `[channels, kernel, stride, 0, 0]` |
+    /// | 3 | avg_pool1d | `[channels, kernel, stride, 0, 0]` |
+    /// | 4 | flatten | `[0, 0, 0, 0, 0]` |
+    /// | 5 | global_avg_pool1d | `[channels, 0, 0, 0, 0]` |
+    pub const fn code(self) -> (u8, [u8; 5]) {
+        match self {
+            Kind::Dense => (0, [0; 5]),
+            Kind::Conv1d {
+                in_channels,
+                out_channels,
+                kernel,
+                stride,
+                padding,
+            } => (
+                1,
+                [
+                    in_channels,
+                    out_channels,
+                    kernel,
+                    stride,
+                    matches!(padding, Padding::Same) as u8,
+                ],
+            ),
+            Kind::MaxPool1d {
+                channels,
+                kernel,
+                stride,
+            } => (2, [channels, kernel, stride, 0, 0]),
+            Kind::AvgPool1d {
+                channels,
+                kernel,
+                stride,
+            } => (3, [channels, kernel, stride, 0, 0]),
+            Kind::Flatten => (4, [0; 5]),
+            Kind::GlobalAvgPool1d { channels } => (5, [channels, 0, 0, 0, 0]),
+        }
+    }
+
+    /// The kind of a [`code`](Self::code) and its size bytes: `None` for an unknown
+    /// code, a padding byte other than 0 or 1, or a size byte the kind does not use
+    /// that is not 0 (so that `from_code(k.code())` is `Some(k)` and nothing else
+    /// decodes).
+    pub const fn from_code(code: u8, sizes: [u8; 5]) -> Option<Kind> {
+        let [a, b, c, d, e] = sizes;
+        let kind = match code {
+            0 => Kind::Dense,
+            1 => Kind::Conv1d {
+                in_channels: a,
+                out_channels: b,
+                kernel: c,
+                stride: d,
+                padding: match e {
+                    0 => Padding::None,
+                    1 => Padding::Same,
+                    _ => return None,
+                },
+            },
+            2 => Kind::MaxPool1d {
+                channels: a,
+                kernel: b,
+                stride: c,
+            },
+            3 => Kind::AvgPool1d {
+                channels: a,
+                kernel: b,
+                stride: c,
+            },
+            4 => Kind::Flatten,
+            5 => Kind::GlobalAvgPool1d { channels: a },
+            _ => return None,
+        };
+        // The bytes the kind does not use must be 0 (what `code` writes).
+        match kind.code() {
+            (_, [a2, b2, c2, d2, e2]) if a2 == a && b2 == b && c2 == c && d2 == d && e2 == e => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// The name of a kind [`code`](Self::code) as the model files spell it (`dense`,
+    /// `conv1d`, `max_pool1d`, `avg_pool1d`, `flatten`, `global_avg_pool1d`), `unknown`
+    /// for another code.
+    pub const fn code_name(code: u32) -> &'static str {
+        match code {
+            0 => "dense",
+            1 => "conv1d",
+            2 => "max_pool1d",
+            3 => "avg_pool1d",
+            4 => "flatten",
+            5 => "global_avg_pool1d",
+            _ => "unknown",
+        }
+    }
+}
+
 /// One layer of any [`Kind`]: a fully connected layer `y = act(W x + b)` by default.
 /// (The name predates the other kinds; [`Layer`] names the same type.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

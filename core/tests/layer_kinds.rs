@@ -302,3 +302,61 @@ fn adam_learns_and_bad_samples_change_nothing() {
     assert!(t.train_sample(&x[..10], Target::Class(0)).is_err());
     assert_eq!((t.params().to_vec(), t.state().to_vec(), t.step_count()), before);
 }
+
+/// The kind codes that the model file and the checkpoint store: every kind round-trips,
+/// and nothing else decodes (an unknown code, a padding byte other than 0 or 1, a
+/// non-zero byte the kind does not use).
+#[test]
+fn kind_codes_round_trip_and_nothing_else_decodes() {
+    use microtrain::shape::{Kind, Padding};
+    let kinds = [
+        Kind::Dense,
+        Kind::Conv1d {
+            in_channels: 3,
+            out_channels: 8,
+            kernel: 5,
+            stride: 2,
+            padding: Padding::None,
+        },
+        Kind::Conv1d {
+            in_channels: 1,
+            out_channels: 2,
+            kernel: 4,
+            stride: 1,
+            padding: Padding::Same,
+        },
+        Kind::MaxPool1d {
+            channels: 8,
+            kernel: 2,
+            stride: 2,
+        },
+        Kind::AvgPool1d {
+            channels: 4,
+            kernel: 3,
+            stride: 1,
+        },
+        Kind::Flatten,
+        Kind::GlobalAvgPool1d { channels: 16 },
+    ];
+    for k in kinds {
+        let (code, sizes) = k.code();
+        assert_eq!(Kind::from_code(code, sizes), Some(k));
+        assert_ne!(Kind::code_name(u32::from(code)), "unknown");
+        // Any other value of an unused byte, or of the padding byte, is refused.
+        for i in 0..5 {
+            let mut bad = sizes;
+            bad[i] = bad[i].wrapping_add(7);
+            let back = Kind::from_code(code, bad);
+            assert!(back.is_none() || back != Some(k), "{k:?} byte {i}");
+            if back.is_some() {
+                // Only a used size may change, and then the kind differs.
+                assert_eq!(back.map(|b| b.code()), Some((code, bad)));
+            }
+        }
+    }
+    assert_eq!(Kind::from_code(6, [0; 5]), None);
+    assert_eq!(Kind::code_name(6), "unknown");
+    assert_eq!(Kind::from_code(1, [3, 8, 5, 1, 2]), None, "padding byte 2");
+    assert_eq!(Kind::from_code(0, [0, 0, 0, 0, 1]), None, "dense with a size");
+    assert_eq!(Kind::from_code(5, [4, 0, 1, 0, 0]), None, "gap with a kernel");
+}

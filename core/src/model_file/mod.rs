@@ -320,40 +320,11 @@ const fn record_bytes(l: &Dense, version: u16) -> [u8; LAYER_V3] {
     ]
 }
 
-/// The kind's bytes of a version-3 record (see the module docs).
+/// The kind's bytes of a version-3 record (see the module docs): its
+/// [`code`](shape::Kind::code), the five size bytes, two zero bytes.
 const fn kind_bytes(kind: shape::Kind) -> [u8; 8] {
-    use shape::{Kind, Padding};
-    match kind {
-        Kind::Dense => [0; 8],
-        Kind::Conv1d {
-            in_channels,
-            out_channels,
-            kernel,
-            stride,
-            padding,
-        } => [
-            1,
-            in_channels,
-            out_channels,
-            kernel,
-            stride,
-            matches!(padding, Padding::Same) as u8,
-            0,
-            0,
-        ],
-        Kind::MaxPool1d {
-            channels,
-            kernel,
-            stride,
-        } => [2, channels, kernel, stride, 0, 0, 0, 0],
-        Kind::AvgPool1d {
-            channels,
-            kernel,
-            stride,
-        } => [3, channels, kernel, stride, 0, 0, 0, 0],
-        Kind::Flatten => [4, 0, 0, 0, 0, 0, 0, 0],
-        Kind::GlobalAvgPool1d { channels } => [5, channels, 0, 0, 0, 0, 0, 0],
-    }
+    let (c, [a, b, d, e, f]) = kind.code();
+    [c, a, b, d, e, f, 0, 0]
 }
 
 /// The layer of a record at `off` of `record` bytes, if valid: its activation (see
@@ -361,36 +332,14 @@ const fn kind_bytes(kind: shape::Kind) -> [u8; 8] {
 /// what [`kind_bytes`] writes and whose sizes fit `inputs` and `outputs`
 /// ([`shape::validate`] of the layer alone).
 fn record_layer(bytes: &[u8], off: usize, record: usize) -> Option<Dense> {
-    use shape::{Kind, Padding};
+    use shape::Kind;
     let act = record_activation(bytes, off, record)?;
     let (inputs, outputs) = (u32_at(bytes, off) as usize, u32_at(bytes, off + 4) as usize);
     let mut layer = Dense::new(inputs, outputs, act);
     if record >= LAYER_V3 {
         let k = bytes.get(off + 16..off + 24)?;
-        let (a, b, c, d, e) = (*k.get(1)?, *k.get(2)?, *k.get(3)?, *k.get(4)?, *k.get(5)?);
-        layer.kind = match k.first()? {
-            0 => Kind::Dense,
-            1 => Kind::Conv1d {
-                in_channels: a,
-                out_channels: b,
-                kernel: c,
-                stride: d,
-                padding: if e == 1 { Padding::Same } else { Padding::None },
-            },
-            2 => Kind::MaxPool1d {
-                channels: a,
-                kernel: b,
-                stride: c,
-            },
-            3 => Kind::AvgPool1d {
-                channels: a,
-                kernel: b,
-                stride: c,
-            },
-            4 => Kind::Flatten,
-            5 => Kind::GlobalAvgPool1d { channels: a },
-            _ => return None,
-        };
+        let sizes = [*k.get(1)?, *k.get(2)?, *k.get(3)?, *k.get(4)?, *k.get(5)?];
+        layer.kind = Kind::from_code(*k.first()?, sizes)?;
         if kind_bytes(layer.kind) != k {
             return None;
         }
