@@ -150,6 +150,8 @@
 // `unsafe` code, each block with its soundness argument and an `allow` of its own, in:
 // - the FPU assembly for hard-float Cortex-M (`kernels/arm_vfp.rs`, `optim/vfp.rs`)
 //   and `kernels::keep_rolled`'s empty `asm!` block on Arm;
+// - the fixed-point trainer's Thumb-1 assembly for the Cortex-M0 (`fixed/kernels.rs`:
+//   the plain-SGD row update and the forward pass's dense layer);
 // - the trainer's passes without per-call checks: `layers::dense::forward_unchecked`
 //   and `backward_deltas_unchecked` cut a model's slices from raw pointers, and
 //   `trainer/` calls them and its optimizer's FPU update (`UpdateRule::fpu_update_model`),

@@ -44,6 +44,14 @@
 //! [`FixedOptimizer::rule`]; the same bits on every target). Operands outside these ranges (shifts beyond 16, layers wider than 16) take
 //! exact 64-bit paths; the result is the same formula.
 //!
+//! **Speed on the Cortex-M0.** Each pass cuts its layers' slices once, walking through
+//! the buffers; `max |v|` of every operand is kept from the pass that forms it (the
+//! quantisation and the gradient check use it); the plain-SGD row update and the
+//! forward pass's dense layer are Thumb-1 assembly on the M0 ([`kernels`], beside the
+//! portable loops every other target runs, checked word for word against them by the
+//! `fixed-kernels` firmware). An Iris SGD step takes 5,671 M0 instructions, Adam 14,283
+//! (soft float: 52,514 and 156,445).
+//!
 //! ## Overflow is impossible or detected
 //!
 //! - Every stored value is saturated to `+-VALUE_MAX` (`2^27 - 1` units, `+-2048`), so
@@ -138,6 +146,7 @@
 //! [`fixed_storage_for!`](crate::fixed_storage_for) size a `static` at compile time.
 
 mod bound;
+pub mod kernels;
 pub mod math;
 mod optim;
 mod trainer;

@@ -1,6 +1,6 @@
 //! [`FixedTrainer`]: the float [`Trainer`](crate::Trainer)'s API over integer passes.
 
-use super::math::{self, exp_neg, ln_ge1, mul, mul_wide, round_shift, sat};
+use super::math::{self, exp_neg, ln_ge1, max_abs, mul, mul_wide, round_shift, sat};
 use super::optim::{self, Rule, Scalars};
 use super::{FixedBuffers, FixedOptimizer, MAX_WIDTH, ONE, VALUE_MAX};
 use crate::data::Batch;
@@ -52,6 +52,11 @@ pub struct FixedTrainer<'a, O: FixedOptimizer> {
     /// The quantisation shifts ([`math::quant_shift`]) of the error terms of the same
     /// layers, from the gradient check of the sample the update uses.
     dshift: [u8; CACHED_LAYERS],
+    /// `max |x|` of the same layers' inputs, from the forward pass (for the quantisation
+    /// and the gradient check).
+    xmax: [u32; CACHED_LAYERS],
+    /// `max |delta|` of the same layers' error terms, from the backward pass.
+    dmax: [u32; CACHED_LAYERS],
     opt: O,
     rule: Rule,
     loss: Loss,
@@ -61,6 +66,13 @@ pub struct FixedTrainer<'a, O: FixedOptimizer> {
     pow: (i32, i32),
     /// `1 / outputs` in Q16.16 (MSE).
     inv_outputs: i32,
+    /// Where the error terms start in the activations: after the input and every
+    /// layer's output.
+    e_at: usize,
+    /// The model's inputs and outputs.
+    n_in: usize,
+    /// See `n_in`.
+    n_out: usize,
 }
 
 fn prefix(buf: &mut [i32], n: usize, buffer: Buffer) -> Result<&mut [i32], ConfigError> {
@@ -200,15 +212,50 @@ fn dense_wide(out: &mut [i32], w: &[i32], b: &[i32], q: &[i32], (sw, sx, q_sum):
     }
 }
 
-/// `max |v|` of a slice: one rolled copy (flash: inlined and unrolled at each of its
-/// callers it cost about 2 KB on the M0; the slices are short).
-#[inline(never)]
-fn max_abs(v: &[i32]) -> u32 {
-    let mut m = 0;
-    for x in v {
-        m = m.max(x.unsigned_abs());
+/// The error terms `v = W^T delta 2^(sw + sd)` of a layer's input, from its error terms
+/// `d` (quantised into `q`, with `md = max |d|`) and weights `w` (shift `sw`), before the
+/// derivative of the input's activation.
+#[inline(always)]
+fn dense_backward(d: &[i32], q: &mut [i32], w: &[i32], d_prev: &mut [i32], sw: u32, md: u32) {
+    let (sd, q_sum) = math::quantise_with(d, q, md);
+    let q = q.get(..d.len()).unwrap_or(&[]);
+    if d.len() <= math::CHUNK && sw + sd <= 16 {
+        let m = 16 - sw - sd;
+        let c = math::fast_constant(q_sum, m);
+        // Row by row (contiguous weights): d_prev_j accumulates (w_ij >> sw) q_i
+        // in place, at most CHUNK products each (below 2^30), then scaled.
+        d_prev.iter_mut().for_each(|v| *v = 0);
+        for (row, qv) in Rows(w, d_prev.len().max(1)).zip(q.iter()) {
+            for (acc, wv) in d_prev.iter_mut().zip(row) {
+                *acc = acc.wrapping_add((wv >> sw).wrapping_mul(*qv));
+            }
+        }
+        d_prev
+            .iter_mut()
+            .for_each(|v| *v = clamp_value(math::scale_dot_fast(*v, c, m)));
+    } else {
+        let n = d_prev.len();
+        backward_wide(d_prev, w, q, n, (sw, sd, q_sum));
     }
-    m
+}
+
+/// One dense layer's outputs `z = W q 2^(sw + sx) + b` before the activation, from
+/// its input `x` (quantised into `q`, see [`crate::fixed`]); returns `max |x|` and the
+/// two shifts for the backward pass, the check and the update.
+#[inline(always)]
+fn dense_forward(x: &[i32], q: &mut [i32], w: &[i32], b: &[i32], out: &mut [i32]) -> (u32, u32, u32) {
+    let mx = max_abs(x);
+    let (sx, q_sum) = math::quantise_with(x, q, mx);
+    let sw = math::weight_shift(w);
+    let n_in = q.len();
+    if n_in <= math::CHUNK && sw + sx <= 16 {
+        let m = 16 - sw - sx;
+        let c = math::fast_constant(q_sum, m);
+        super::kernels::dense_rows(out, w, b, q, (sw, c, m));
+    } else {
+        dense_wide(out, w, b, q, (sw, sx, q_sum));
+    }
+    (mx, sx, sw)
 }
 
 impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
@@ -292,6 +339,8 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             wshift: [0; CACHED_LAYERS],
             xshift: [0; CACHED_LAYERS],
             dshift: [0; CACHED_LAYERS],
+            xmax: [0; CACHED_LAYERS],
+            dmax: [0; CACHED_LAYERS],
             opt,
             rule,
             loss,
@@ -299,6 +348,9 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             rejected: 0,
             pow: (1 << 30, 1 << 30),
             inv_outputs: (ONE + k / 2) / k,
+            e_at: shape::inputs(layers) + shape::all_layer_outputs(layers),
+            n_in: shape::inputs(layers),
+            n_out: shape::outputs(layers),
         };
         t.reset_optimizer();
         Ok(t)
@@ -446,16 +498,16 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     }
 
     fn inputs(&self) -> usize {
-        shape::inputs(self.layers)
+        self.n_in
     }
 
     fn outputs(&self) -> usize {
-        shape::outputs(self.layers)
+        self.n_out
     }
 
     /// Where the error terms start: after the input and every layer's output.
     fn errors_at(&self) -> usize {
-        self.inputs() + shape::all_layer_outputs(self.layers)
+        self.e_at
     }
 
     /// Converts `x` into the input slot of the activations.
@@ -492,45 +544,43 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     /// summed exactly and the sum rounded once.
     #[inline(never)] // one copy: called from several steps
     fn forward(&mut self) {
-        let mut p_off = 0;
-        let mut in_off = 0;
+        let Some(acts) = self.acts.get_mut(..self.e_at) else {
+            return;
+        };
+        // Each slice walks forward: the rest of the parameters, of the scratch and of
+        // the activations from this layer's input on.
+        let mut params: &[i32] = self.params;
+        let mut qs: &mut [i32] = self.scratch;
+        let mut acts: &mut [i32] = acts;
         for (li, l) in self.layers.iter().enumerate() {
             let (n_in, n_out) = (l.inputs, l.outputs);
-            let out_off = in_off + n_in;
-            let n_w = n_in * n_out;
-            let Some((below, here)) = self.acts.split_at_mut_checked(out_off) else {
+            let Some((w, rest)) = params.split_at_checked(n_in * n_out) else {
                 return;
             };
-            let (Some(x), Some(out), Some(w), Some(b), Some(q)) = (
-                below.get(in_off..),
-                here.get_mut(..n_out),
-                self.params.get(p_off..p_off + n_w),
-                self.params.get(p_off + n_w..p_off + n_w + n_out),
-                self.scratch.get_mut(in_off..in_off + n_in),
-            ) else {
+            let Some((b, rest)) = rest.split_at_checked(n_out) else {
                 return;
             };
-            let (sx, q_sum) = math::quantise(x, q);
-            let sw = math::weight_shift(w);
-            if let Some(c) = self.xshift.get_mut(li) {
-                *c = sx as u8;
-            }
-            if let Some(c) = self.wshift.get_mut(li) {
-                *c = sw as u8;
-            }
-            if n_in <= math::CHUNK && sw + sx <= 16 {
-                let m = 16 - sw - sx;
-                let c = math::fast_constant(q_sum, m);
-                for ((o, row), bias) in out.iter_mut().zip(Rows(w, n_in.max(1))).zip(b) {
-                    let z = math::scale_dot_fast(math::dot_q_short(row, q, sw), c, m) + bias;
-                    *o = clamp_value(z);
-                }
-            } else {
-                dense_wide(out, w, b, q, (sw, sx, q_sum));
-            }
+            params = rest;
+            let Some((q, rest)) = core::mem::take(&mut qs).split_at_mut_checked(n_in) else {
+                return;
+            };
+            qs = rest;
+            let Some((x, rest)) = core::mem::take(&mut acts).split_at_mut_checked(n_in) else {
+                return;
+            };
+            let Some(out) = rest.get_mut(..n_out) else {
+                return;
+            };
+            let (mx, sx, sw) = dense_forward(x, q, w, b, out);
             activate_all(l.activation, out);
-            p_off += n_w + n_out;
-            in_off = out_off;
+            if let (Some(a), Some(b), Some(c)) = (
+                self.xmax.get_mut(li),
+                self.xshift.get_mut(li),
+                self.wshift.get_mut(li),
+            ) {
+                (*a, *b, *c) = (mx, sx as u8, sw as u8);
+            }
+            acts = rest;
         }
     }
 
@@ -602,61 +652,63 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     /// `delta_{l-1} = f'(a_{l-1}) * (W_l^T delta_l)`, from the last layer down.
     #[inline(never)] // one copy: called from several steps
     fn backward(&mut self) {
-        let n0 = self.inputs();
-        let e_at = self.errors_at();
-        let (outs, errs) = self.acts.split_at_mut(e_at.min(self.acts.len()));
-        let mut p_end = self.params.len();
-        // Offsets of each layer's output (and error term) from the end.
-        let mut out_end = e_at.saturating_sub(n0);
-        for (li, l) in self.layers.iter().enumerate().rev() {
-            let n_w = l.inputs * l.outputs;
-            let p_off = p_end.saturating_sub(n_w + l.outputs);
-            let out_off = out_end.saturating_sub(l.outputs); // within errs / outs past n0
-            if li == 0 {
-                break;
-            }
-            let Some(prev) = self.layers.get(li - 1) else {
+        let n0 = self.n_in;
+        let Some((outs, errs)) = self.acts.split_at_mut_checked(self.e_at) else {
+            return;
+        };
+        // The slices walk backward: the parameters, the layers' outputs and the error
+        // terms up to the end of the current layer's.
+        let (mut params, mut outs) = (&*self.params, outs.get(n0..).unwrap_or(&[]));
+        let mut errs: &mut [i32] = errs.get_mut(..outs.len()).unwrap_or(&mut []);
+        let q_at = self
+            .scratch
+            .len()
+            .saturating_sub(self.layers.iter().map(|l| l.outputs).max().unwrap_or(0));
+        let Some(qs) = self.scratch.get_mut(q_at..) else {
+            return;
+        };
+        let mut layers = self.layers.iter().enumerate().rev();
+        let Some((mut li, mut l)) = layers.next() else {
+            return;
+        };
+        if let (Some(c), Some(d)) = (
+            self.dmax.get_mut(li),
+            errs.get(errs.len().saturating_sub(l.outputs)..),
+        ) {
+            *c = max_abs(d);
+        }
+        for (pi, prev) in layers {
+            let (n_out, n_w) = (l.outputs, l.inputs * l.outputs);
+            let Some((rest, w)) = params.split_at_checked(params.len().saturating_sub(n_w + n_out)) else {
                 return;
             };
-            let prev_off = out_off.saturating_sub(prev.outputs);
-            let Some((lower, upper)) = errs.split_at_mut_checked(out_off) else {
+            params = rest;
+            let w = w.get(..n_w).unwrap_or(&[]);
+            let at = errs.len().saturating_sub(n_out);
+            let Some((lower, d)) = core::mem::take(&mut errs).split_at_mut_checked(at) else {
                 return;
             };
-            let (Some(d_prev), Some(d), Some(a_prev), Some(w)) = (
-                lower.get_mut(prev_off..),
-                upper.get(..l.outputs),
-                outs.get(n0 + prev_off..n0 + out_off),
-                self.params.get(p_off..p_off + n_w),
-            ) else {
+            let Some((rest, _)) = outs.split_at_checked(outs.len().saturating_sub(n_out)) else {
                 return;
             };
-            // The tail of the scratch, after every layer's quantised input.
-            let tail = self.scratch.len().saturating_sub(l.outputs);
-            let Some(q) = self.scratch.get_mut(tail..) else {
+            outs = rest;
+            let a_prev = outs.get(outs.len().saturating_sub(prev.outputs)..).unwrap_or(&[]);
+            let at = lower.len().saturating_sub(prev.outputs);
+            let Some(d_prev) = lower.get_mut(at..) else {
                 return;
             };
-            let (sd, q_sum) = math::quantise(d, q);
+            let md = match self.dmax.get(li) {
+                Some(m) => *m,
+                None => max_abs(d),
+            };
             let sw = cached_shift(&self.wshift, li, w);
-            if l.outputs <= math::CHUNK && sw + sd <= 16 {
-                let m = 16 - sw - sd;
-                let c = math::fast_constant(q_sum, m);
-                // Row by row (contiguous weights): d_prev_j accumulates (w_ij >> sw) q_i
-                // in place, at most CHUNK products each (below 2^30), then scaled.
-                d_prev.iter_mut().for_each(|v| *v = 0);
-                for (row, qv) in Rows(w, l.inputs.max(1)).zip(q.iter()) {
-                    for (acc, wv) in d_prev.iter_mut().zip(row) {
-                        *acc = acc.wrapping_add((wv >> sw).wrapping_mul(*qv));
-                    }
-                }
-                d_prev
-                    .iter_mut()
-                    .for_each(|v| *v = clamp_value(math::scale_dot_fast(*v, c, m)));
-            } else {
-                backward_wide(d_prev, w, q, l.inputs, (sw, sd, q_sum));
-            }
+            dense_backward(d, qs, w, d_prev, sw, md);
             derivative_all(prev.activation, a_prev, d_prev);
-            p_end = p_off;
-            out_end = out_off;
+            if let Some(c) = self.dmax.get_mut(pi) {
+                *c = max_abs(d_prev);
+            }
+            errs = lower;
+            (li, l) = (pi, prev);
         }
     }
 
@@ -670,12 +722,18 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
         let (mut in_off, mut p_off) = (0usize, 0usize);
         for (li, l) in self.layers.iter().enumerate() {
-            let x = outs.get(in_off..in_off + l.inputs).unwrap_or(&[]);
-            let d_off = in_off + l.inputs - n0;
-            let d = errs.get(d_off..d_off + l.outputs).unwrap_or(&[]);
-            let (md, mx) = (max_abs(d), max_abs(x));
+            // The maxima the passes kept, or computed (layers beyond the cache).
+            let (md, mx) = match (self.dmax.get(li), self.xmax.get(li)) {
+                (Some(md), Some(mx)) => (*md, *mx),
+                _ => {
+                    let x = outs.get(in_off..in_off + l.inputs).unwrap_or(&[]);
+                    let d_off = in_off + l.inputs - n0;
+                    let d = errs.get(d_off..d_off + l.outputs).unwrap_or(&[]);
+                    (max_abs(d), max_abs(x))
+                }
+            };
             if !O::ADAM && matches!(self.rule, Rule::Sgd { .. }) {
-                // For plain SGD's update of the same sample (`update_from_sample`).
+                // For plain SGD's update of the same sample (`sgd_update`).
                 if let Some(c) = self.dshift.get_mut(li) {
                     *c = math::quant_shift(md) as u8;
                 }
@@ -728,7 +786,11 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
     pub fn train_sample(&mut self, x: &[f32], target: Target<'_>) -> Result<f32, StepError> {
         let loss = self.sample_pass(x, &target, 0)?;
         let (sc, pow) = self.next_scalars();
-        self.update_from_sample(&sc);
+        match self.rule {
+            // Plain SGD beside the other rules' update (its own frame, not theirs).
+            Rule::Sgd { lr } if !O::ADAM => self.sgd_update(lr),
+            _ => self.update_from_sample(&sc),
+        }
         self.pow = pow;
         self.step = self.step.saturating_add(1);
         Ok(math::to_f32(loss, 16))
@@ -742,7 +804,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
         let spp = self.opt.fixed_state_per_param();
         let (outs, errs) = self.acts.split_at(e_at.min(self.acts.len()));
         let (mut in_off, mut p_off) = (0usize, 0usize);
-        for (li, l) in self.layers.iter().enumerate() {
+        for l in self.layers {
             let (n_in, n_out) = (l.inputs, l.outputs);
             let n_w = n_in * n_out;
             let x = outs.get(in_off..in_off + n_in).unwrap_or(&[]);
@@ -753,56 +815,6 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             };
             let (w, b) = p.split_at_mut(n_w.min(p.len()));
             match self.rule {
-                Rule::Sgd { lr } if !O::ADAM => {
-                    // The forward pass's quantised input of this layer, and its shift.
-                    let Some(q) = self.scratch.get_mut(in_off..in_off + n_in) else {
-                        return;
-                    };
-                    let sx = match self.xshift.get(li) {
-                        Some(s) => u32::from(*s),
-                        None => math::quantise(x, q).0,
-                    };
-                    let q: &[i32] = q;
-                    // lr = lr16 2^(slr - 24) with lr16 in [2^13, 2^14]; delta = d16 2^(sd - 16)
-                    // with |d16| <= 2^13 (md < 2^23: checked); l16 = round(lr16 d16 / 2^14)
-                    // so that lr delta = l16 2^(slr + sd - 26), and the update of a weight
-                    // u = l16 q 2^(slr + sd + sx - 26) in Q16.16: one MULS and a rounding
-                    // shift by m; the bias's l16 2^(slr + sd - 10).
-                    let (lr16, slr) = math::normalise14(lr);
-                    // The error terms' shift from this sample's gradient check.
-                    let sd = match self.dshift.get(li) {
-                        Some(s) => u32::from(*s),
-                        None => math::quant_shift(max_abs(d)),
-                    };
-                    let hd = (1i32 << sd) >> 1;
-                    let m = 26 - slr - sd as i32 - sx as i32;
-                    let mb = 10 - slr - sd as i32;
-                    let sw = cached_shift(&self.wshift, li, w);
-                    let rows = RowsMut(w, n_in.max(1)).zip(b.iter_mut()).zip(d);
-                    if (1..=27).contains(&m) && mb >= -13 && sw <= 12 {
-                        // |u| <= 2^(26 - m) + 1 <= 2^25 + 1 and |w| < 2^(13 + sw) <= 2^25:
-                        // w - u stays within VALUE_MAX without a clamp.
-                        // round(a / 2^m) as ((a >> (m - 1)) + 1) >> 1, the same value
-                        // (floor((k + 1) / 2) for a = k 2^(m-1) + r, r < 2^(m-1)) without
-                        // a register for 2^(m-1) in the loop (the M0 has seven free).
-                        let m1 = (m - 1) as u32;
-                        for ((row, bias), dv) in rows {
-                            let d16 = (dv + hd) >> sd;
-                            let l16 = (lr16 * d16 + (1 << 13)) >> 14;
-                            for (wv, qv) in row.iter_mut().zip(q.iter()) {
-                                *wv -= (((l16 * qv) >> m1) + 1) >> 1;
-                            }
-                            let ub = if mb >= 1 {
-                                (l16 + (1 << (mb - 1))) >> mb
-                            } else {
-                                l16 << -mb
-                            };
-                            *bias = clamp_value(*bias - ub);
-                        }
-                    } else {
-                        sgd_rows_exact(rows, x, lr);
-                    }
-                }
                 Rule::Adam { c1, c2, s2, .. } if O::ADAM => {
                     // Two state words per parameter, [m, v]; |g| < 2^30 units: checked.
                     let st = self
@@ -833,6 +845,62 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
             }
             in_off += n_in;
             p_off += n_w + n_out;
+        }
+    }
+
+    /// Plain SGD's update of every parameter from the sample in the activations: per
+    /// layer, from its quantised input (kept by the forward pass) and its error terms
+    /// with the shifts the step has cached (see [`super::kernels::sgd_rows`]).
+    #[inline(never)] // one copy
+    fn sgd_update(&mut self, lr: i32) {
+        let (lr16, slr) = math::normalise14(lr);
+        let Some((outs, errs)) = self.acts.split_at_checked(self.errors_at()) else {
+            return;
+        };
+        let mut params: &mut [i32] = self.params;
+        let (mut xs, mut qs, mut ds) = (outs, &*self.scratch, errs);
+        for (li, l) in self.layers.iter().enumerate() {
+            let (n_in, n_out) = (l.inputs, l.outputs);
+            let Some((w, rest)) = core::mem::take(&mut params).split_at_mut_checked(n_in * n_out) else {
+                return;
+            };
+            let Some((b, rest)) = rest.split_at_mut_checked(n_out) else {
+                return;
+            };
+            params = rest;
+            let (Some((x, x_rest)), Some((q, q_rest)), Some((d, d_rest))) = (
+                xs.split_at_checked(n_in),
+                qs.split_at_checked(n_in),
+                ds.split_at_checked(n_out),
+            ) else {
+                return;
+            };
+            (xs, qs, ds) = (x_rest, q_rest, d_rest);
+            let (Some(sx), Some(sd), Some(sw)) =
+                (self.xshift.get(li), self.dshift.get(li), self.wshift.get(li))
+            else {
+                sgd_rows_exact(RowsMut(w, n_in.max(1)).zip(b.iter_mut()).zip(d), x, lr);
+                continue;
+            };
+            let (sx, sd, sw) = (i32::from(*sx), i32::from(*sd), i32::from(*sw));
+            // lr = lr16 2^(slr - 24) with lr16 in [2^13, 2^14]; delta = d16 2^(sd - 16)
+            // with |d16| <= 2^13 (md < 2^23: checked); l16 = round(lr16 d16 / 2^14)
+            // so that lr delta = l16 2^(slr + sd - 26), and the update of a weight
+            // u = l16 q 2^(slr + sd + sx - 26) in Q16.16: one MULS and a rounding
+            // shift by m; the bias's l16 2^(slr + sd - 10).
+            let m = 26 - slr - sd - sx;
+            let mb = 10 - slr - sd;
+            if (1..=27).contains(&m) && mb >= -13 && sw <= 12 {
+                let k = super::kernels::SgdRow {
+                    sd: sd as u32,
+                    lr16,
+                    m1: (m - 1) as u32,
+                    mb,
+                };
+                super::kernels::sgd_rows(w, b, d, q, k);
+            } else {
+                sgd_rows_exact(RowsMut(w, n_in.max(1)).zip(b.iter_mut()).zip(d), x, lr);
+            }
         }
     }
 
@@ -1006,7 +1074,7 @@ fn cached_shift(cache: &[u8; CACHED_LAYERS], li: usize, w: &[i32]) -> u32 {
 /// `v` saturated to `+-VALUE_MAX`, with one comparison in the common case (the clamp
 /// out of line: inlined, the compiler computes it for every value).
 #[inline(always)]
-fn clamp_value(v: i32) -> i32 {
+pub(super) fn clamp_value(v: i32) -> i32 {
     if (v.wrapping_add(VALUE_MAX) as u32) <= 2 * VALUE_MAX as u32 {
         v
     } else {
