@@ -8,6 +8,8 @@
 //! everywhere else; the firmware's `fixed-kernels` self-test runs both on the M0 (QEMU
 //! microbit) and compares them bit for bit.
 
+use super::trainer::{Rows, RowsMut};
+
 /// The constants of one layer's update: `sd` and `hd = 2^sd >> 1` round the error terms
 /// to 16 bits, `lr16` the learning rate's 14-bit mantissa, `m1` the weights' rounding
 /// shift less one, `mb` the biases' shift (see [`sgd_rows_portable`]).
@@ -336,31 +338,5 @@ pub fn dense_rows_m0(out: &mut [i32], w: &[i32], b: &[i32], q: &[i32], (sw, c, m
             out("r12") _,
             options(nostack),
         );
-    }
-}
-
-/// The consecutive rows of `n` values of a slice; `n > 0`.
-struct Rows<'s>(&'s [i32], usize);
-
-impl<'s> Iterator for Rows<'s> {
-    type Item = &'s [i32];
-    #[inline(always)]
-    fn next(&mut self) -> Option<&'s [i32]> {
-        let (row, rest) = self.0.split_at_checked(self.1)?;
-        self.0 = rest;
-        Some(row)
-    }
-}
-
-/// The consecutive rows of `n` values of a mutable slice; `n > 0`.
-struct RowsMut<'s>(&'s mut [i32], usize);
-
-impl<'s> Iterator for RowsMut<'s> {
-    type Item = &'s mut [i32];
-    #[inline(always)]
-    fn next(&mut self) -> Option<&'s mut [i32]> {
-        let (row, rest) = core::mem::take(&mut self.0).split_at_mut_checked(self.1)?;
-        self.0 = rest;
-        Some(row)
     }
 }

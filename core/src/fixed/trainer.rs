@@ -1033,8 +1033,8 @@ fn pow_q30(b: i32, k: u32) -> i32 {
 const LD_MAX: i64 = (1 << 27) - 1;
 
 /// The consecutive rows of `n` values of a slice (`chunks_exact` without its set-up's
-/// division, a library call on the M0); `n > 0`.
-struct Rows<'s>(&'s [i32], usize);
+/// division, a library call on the M0); `n > 0`. Also the kernels' ([`super::kernels`]).
+pub(super) struct Rows<'s>(pub(super) &'s [i32], pub(super) usize);
 
 impl<'s> Iterator for Rows<'s> {
     type Item = &'s [i32];
@@ -1047,7 +1047,7 @@ impl<'s> Iterator for Rows<'s> {
 }
 
 /// [`Rows`] of a mutable slice.
-struct RowsMut<'s>(&'s mut [i32], usize);
+pub(super) struct RowsMut<'s>(pub(super) &'s mut [i32], pub(super) usize);
 
 impl<'s> Iterator for RowsMut<'s> {
     type Item = &'s mut [i32];
