@@ -486,6 +486,89 @@ fn frozen_layers_are_refused_on_the_fixed_point_path() {
 /// learning rates, weights and data: every parameter within its own bound, computed
 /// from the model's values and shifts. Not vacuous: the bounds are far below the
 /// step's size (checked in aggregate), and the errors reach a fair part of them.
+/// One plain-SGD step of the float and the fixed-point trainer from the same `f32`
+/// parameters, and the derived bound per parameter (`None` if the sample is outside its
+/// scope): the float parameters, the fixed-point ones (Q16.16) and the bounds. Asserts
+/// that both steps were taken and that their losses agree.
+fn one_step_both_paths(
+    layers: &[Dense],
+    params: &[f32],
+    x: &[f32],
+    target: Target<'_>,
+    loss: Loss,
+    lr: f32,
+    case: usize,
+) -> Option<(Vec<f32>, Vec<i32>, Vec<f64>)> {
+    let mut scratch = vec![0.0f64; fixed::bound_scratch_len(layers)];
+    let mut bounds = vec![0.0f64; params.len()];
+    fixed::sgd_step_bounds(layers, params, x, &target, loss, lr, &mut scratch, &mut bounds)?;
+    let opt = Sgd::new(lr);
+    let mut fb = FloatBufs::new(layers, 0);
+    let mut ft = Trainer::new(layers, fb.buffers(), opt, loss).unwrap();
+    ft.load_params(params).unwrap();
+    let fl = ft.train_sample(x, target).unwrap();
+    let mut qb = FixedBufs::new(layers, 0);
+    let mut qt = FixedTrainer::new(layers, qb.buffers(), opt, loss).unwrap();
+    qt.load_params(params).unwrap();
+    let ql = qt.train_sample(x, target).unwrap();
+    assert!(
+        (fl - ql).abs() <= 1e-3 * (1.0 + fl.abs()),
+        "case {case}: loss {fl} vs {ql}"
+    );
+    assert_eq!(qt.step_count(), 1);
+    Some((ft.params().to_vec(), qt.params().to_vec(), bounds))
+}
+
+/// Models deeper than the trainer's per-layer cache of shifts and maxima (8 layers):
+/// the layers beyond it take the uncached paths (maxima recomputed, the exact 64-bit
+/// SGD update), and every parameter still stays within the derived bound.
+#[test]
+fn deep_models_beyond_the_cached_layers_stay_within_the_bound() {
+    let mut rng = Rng::new(0xDEE9);
+    let (mut in_scope, mut checked, mut worst) = (0usize, 0usize, 0.0f64);
+    for case in 0..120 {
+        let depth = 9 + rng.below(4) as usize;
+        let mut widths: Vec<usize> = (0..depth).map(|_| 2 + rng.below(6) as usize).collect();
+        widths.push(3);
+        let layers: Vec<Dense> = (0..depth)
+            .map(|l| {
+                let act = if l + 1 == depth {
+                    Activation::Identity
+                } else {
+                    [Activation::Relu, Activation::Tanh][rng.below(2) as usize]
+                };
+                Dense::new(widths[l], widths[l + 1], act)
+            })
+            .collect();
+        let params: Vec<f32> = layers
+            .iter()
+            .flat_map(|l| vec![1.0 / (l.inputs as f32).sqrt(); l.params_len()])
+            .map(|b| rng.symmetric(b))
+            .collect();
+        let x: Vec<f32> = (0..widths[0]).map(|_| rng.symmetric(2.0)).collect();
+        let target = Target::Class(rng.below(3) as usize);
+        let lr = [0.01f32, 0.1][case % 2];
+        let Some((ft, qt, bounds)) =
+            one_step_both_paths(&layers, &params, &x, target, Loss::SoftmaxCrossEntropy, lr, case)
+        else {
+            continue;
+        };
+        in_scope += 1;
+        for (i, ((fl, fx), bound)) in ft.iter().zip(&qt).zip(&bounds).enumerate() {
+            let err = (f64::from(*fl) - f64::from(*fx) / 65536.0).abs();
+            assert!(
+                err <= *bound,
+                "case {case} ({depth} layers), param {i}: error {err}, bound {bound}"
+            );
+            worst = worst.max(err / bound);
+            checked += 1;
+        }
+    }
+    println!("deep models: {in_scope} of 120 in scope, {checked} parameters, worst error / bound {worst:.3}");
+    assert!(in_scope >= 100, "{in_scope} of 120 in scope");
+    assert!(worst > 0.01, "worst error / bound {worst}");
+}
+
 #[test]
 fn one_sgd_step_is_within_the_derived_bound() {
     let mut rng = Rng::new(0xB0B);
@@ -542,29 +625,11 @@ fn one_sgd_step_is_within_the_derived_bound() {
         } else {
             Target::Class(label)
         };
-        let mut scratch = vec![0.0f64; fixed::bound_scratch_len(&layers)];
-        let mut bounds = vec![0.0f64; params.len()];
-        let Some(_) =
-            fixed::sgd_step_bounds(&layers, &params, &x, &target, loss, lr, &mut scratch, &mut bounds)
-        else {
+        let Some((ft, qt, bounds)) = one_step_both_paths(&layers, &params, &x, target, loss, lr, case) else {
             continue;
         };
         in_scope += 1;
-        let opt = Sgd::new(lr);
-        let mut fb = FloatBufs::new(&layers, 0);
-        let mut ft = Trainer::new(&layers, fb.buffers(), opt, loss).unwrap();
-        ft.load_params(&params).unwrap();
-        let fl = ft.train_sample(&x, target).unwrap();
-        let mut qb = FixedBufs::new(&layers, 0);
-        let mut qt = FixedTrainer::new(&layers, qb.buffers(), opt, loss).unwrap();
-        qt.load_params(&params).unwrap();
-        let ql = qt.train_sample(&x, target).unwrap();
-        assert!(
-            (fl - ql).abs() <= 1e-3 * (1.0 + fl.abs()),
-            "case {case}: loss {fl} vs {ql}"
-        );
-        assert_eq!(qt.step_count(), 1);
-        for (i, ((fl, fx), bound)) in ft.params().iter().zip(qt.params()).zip(&bounds).enumerate() {
+        for (i, ((fl, fx), bound)) in ft.iter().zip(&qt).zip(&bounds).enumerate() {
             let err = (f64::from(*fl) - f64::from(*fx) / 65536.0).abs();
             let step = (f64::from(*fl) - f64::from(params[i])).abs();
             assert!(
