@@ -42,6 +42,12 @@
 //! - [`data`]: datasets in flash or RAM, batch / stochastic / minibatch descent with
 //!   seeded shuffling, evaluation.
 //! - [`error`]: small error enums per kind of operation.
+//! - [`fixed`]: training in integers for chips without an FPU (Cortex-M0/M0+):
+//!   [`fixed::FixedTrainer`] takes the same shapes, losses, targets and optimizer
+//!   configurations (SGD, momentum, Adam) as [`Trainer`], with Q16.16 values, 16-bit
+//!   operands per pass and a derived per-step error bound against the float path; its
+//!   two hot loops run as Thumb-1 assembly on the M0 beside their portable loops
+//!   ([`fixed::kernels`]).
 //!
 //! ## Memory
 //!
