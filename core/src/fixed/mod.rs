@@ -132,9 +132,18 @@
 //! rounding orders; what is kept is the accuracy (Iris and the stream scenario: within
 //! one point of the float path over a sweep of seeds).
 //!
-//! Adam's update, given the gradient and its error bound `E_g`, is bounded in
-//! [`FixedOptimizer::rule`]'s docs (per step, against the float Adam from the same
-//! state).
+//! Adam's and momentum's updates (and plain SGD's of a given gradient, a batch's mean),
+//! given the gradient and its error bound `E_g`, are bounded in
+//! [`FixedOptimizer::rule`]'s docs (per step, against the float update from the same
+//! state), and checked by tests (`core/src/fixed/optim_bound.rs`): one update through
+//! the trainer's own calls against PyTorch's formulas in `f64`. Adam: 21,718 random
+//! cases in scope of 30,000 (`lr` from `1e-5` to 0.5, `beta2` up to 0.99999, `eps` up
+//! to `1e-4`, `k` up to `10^5`), all within, the worst error at 0.985 of its bound, the median bound 0.022 of
+//! the step (0.004 for steps above `1e-3`); the first-order bound those docs gave before
+//! was exceeded (it left out `s_k`'s Q8.24 floors, `beta'` in the bias corrections and
+//! the size of `eps` and of `v`'s errors). Momentum, Nesterov and plain SGD: 29,982 of
+//! 30,000, all within, the worst at 1.000 (the update's rounding), the median bound
+//! 0.030 of the step (0.0005 above `1e-3`).
 //!
 //! ## Memory
 //!
