@@ -57,8 +57,9 @@ pub trait FixedOptimizer: Copy {
     /// 4.1e-4]`), `m / sqrt(v)` in Q.11 (floor), and `s_k` as a 14-bit mantissa and a
     /// shift (relative `2^-14`), the update rounded. `s_k` itself
     /// comes once per step from `beta1'^k`, `beta2'^k` kept in Q2.30, `sqrt(1 - beta2'^k)`
-    /// by the same table with one Newton step (relative error `2e-5`) and a 32-bit
-    /// restoring division. The gradient `g = delta x` is exact (Q8.24); a step whose
+    /// by the same table with one Newton step (relative error `2e-5`), `lr` as its
+    /// `f32`'s own 24-bit mantissa and exponent (exact), and a 32-bit restoring division
+    /// of the normalised quotient (30 bits). The gradient `g = delta x` is exact (Q8.24); a step whose
     /// `|delta x|` reaches 32 or `|delta|` 64 is rejected (Adam's check).
     /// Refused: weight decay, AMSGrad, `eps > 1e-4`, `beta2 < 0.5`.
     ///
@@ -78,7 +79,7 @@ pub trait FixedOptimizer: Copy {
     /// E_r  <= R (1 + 4.1e-4) - r + r eps sqrt(q2) / sqrt(v) + 2^-11
     /// E_qi <= k (dbi max(beta_i, beta_i')^(k-1) + 2^-30)                       (i = 1, 2)
     /// e    = (1 + e_lr)(1 + e_sqrt)(1 + E_q2 / (2 (q2 - E_q2)))(1 + E_q1 / (q1 - E_q1)) - 1
-    /// E_s  <= s_k ((1 + e)(1 + 2^-14) - 1) + 2^-24 (1 + 2^-14)(1 + 1 / (q1 - E_q1))
+    /// E_s  <= s_k ((1 + e)(1 + 2^-22 / sqrt(q2 - E_q2))(1 + 2^-30)(1 + 2^-14) - 1) + 2^-34
     /// E_p  <= (s_k + E_s) E_r + r E_s + 2^-17
     /// ```
     ///
@@ -89,23 +90,25 @@ pub trait FixedOptimizer: Copy {
     /// `r eps sqrt(q2) / sqrt(v)` the `eps` the fixed path leaves out (below `1.7e-4 r`
     /// at the default `1e-8`, as `v >= 2^-28`; up to `eps` over `sqrt(v)` otherwise);
     /// `2^-11` the floor of `r`. `s_k`'s error: `E_qi` that of `1 - beta_i'^k` kept as
-    /// truncated products in Q2.30 (`2^-30` each) from `beta'` for `beta`; `e_lr = |lr_q -
-    /// lr| / lr <= 2^-25 / lr` the rounding of `lr` to Q8.24; `e_sqrt = 2e-5 + 2^-29 /
+    /// truncated products in Q2.30 (`2^-30` each) from `beta'` for `beta`; `e_lr = 0`: `lr`
+    /// enters as its `f32` exactly (the float path's `lr`); `e_sqrt = 2e-5 + 2^-29 /
     /// sqrt(q2 - E_q2)` (`4e-4 + ...` when `q2 - E_q2 < 2^-16`, where the Newton step is
-    /// skipped); `2^-14` the mantissa of `s_k`; and `2^-24 (1 + 1/(q1 - E_q1))` the floors
-    /// of `lr_q sqrt(q2)` and of the division, both in Q8.24, which dominate for small
-    /// `lr sqrt(q2)`: at the first step with `lr = 1e-4` and `beta2 = 0.999`, `s_1 = 3.2e-5`
-    /// is only known to within `7e-7`, 2 % (`lr = 1e-5`: 20 %). `2^-17` is the rounding of
-    /// the update. Scope: `|g| < 4` (no cap of `g^2`), `v > E_v`, `R (1 + 4.1e-4) + 2^-11
+    /// skipped); `2^-22 / sqrt(q2 - E_q2)` the floor of `lr`'s 24 bits times `sqrt(q2)`,
+    /// `2^-30` the division's floor, `2^-14` the mantissa of `s_k`, `2^-34` the floor of
+    /// a mantissa below `2^-34`: `s_k` is known to about `2^-14` relative at any `lr` (it
+    /// was formed in Q8.24 before, whose floors left the first step with `lr = 1e-4` and
+    /// `beta2 = 0.999` 2 % off, 20 % at `lr = 1e-5`). `2^-17` is the rounding of the
+    /// update. Scope: `|g| < 4` (no cap of `g^2`), `v > E_v`, `R (1 + 4.1e-4) + 2^-11
     /// <= 16` (no clamp of `r`), `E_qi < qi`, `s_k + E_s < 64`, no saturation of `p`. So
     /// an Adam step is within a relative `4.1e-4 + 2^-14 + e + eps sqrt(q2/v)` of the float
-    /// step, plus `s_k (R - r + 2^-11) + r 2^-24 (1 + 1/q1) + 2^-17`. Where `v` is tiny, `r`
+    /// step, plus `s_k (R - r + 2^-11) + 2^-17`. Where `v` is tiny, `r`
     /// is ill-conditioned on both paths alike.
     ///
     /// (These replace a first-order bound that left out `s_k`'s Q8.24 floors, `beta'` in
     /// the bias corrections and `lr`'s rounding, took `eps` as `1e-4` relative and the
     /// table as `4e-4`, and `v`'s step as one floor; the Adam test below found it exceeded
-    /// in 1,658 of its cases, 276 at the default `eps`.)
+    /// in 1,658 of its cases, 276 at the default `eps`; with `s_k` formed from `lr`'s own
+    /// mantissa since, 1,499 and 156.)
     ///
     /// **Momentum's error per step**, against the float SGD from the same buffer `b` and
     /// parameter `p` and a gradient `g` known within `E_g` (a weight's `g = delta x`
@@ -142,8 +145,8 @@ pub trait FixedOptimizer: Copy {
     /// 0.999, `beta2` 0.5 to 0.99999, `eps` 0 to `1e-4`, `k` 1 to `10^5`; states from
     /// fixed-point runs, random, or zero); in scope 21,718 (the others: 973 `|g| >= 4`,
     /// 5,637 `v` within its error of 0, 1,672 a possible clamp of `r`); every `p`, `m`,
-    /// `v` and `s_k` within its bound, the worst `p` at 0.985 of it; the median `E_p /
-    /// |step|` is 0.022 (0.004 for steps above `1e-3`). Momentum, Nesterov, dampening and
+    /// `v` and `s_k` within its bound, the worst `p` at 0.998 of it; the median `E_p /
+    /// |step|` is 0.021 (0.004 for steps above `1e-3`). Momentum, Nesterov, dampening and
     /// plain SGD: 30,000 cases (`lr` `1e-4` to 1, `mu` up to 1.5, first and later steps),
     /// 29,982 in scope, every `p` and `b` within, the worst at 1.000 of its bound (the
     /// update's rounding alone, with exact `lr` and `g`); median `E_p / |step|` 0.030
@@ -174,8 +177,10 @@ pub enum Rule {
     },
     /// Adam.
     Adam {
-        /// Learning rate.
-        lr: i32,
+        /// The learning rate's 24-bit mantissa: `lr = lr_m 2^-lr_s`, exactly the `f32`.
+        lr_m: u32,
+        /// See `lr_m`.
+        lr_s: u32,
         /// `beta1` in Q2.30, as the moments use it: `1 - c1 2^-15`.
         beta1: i32,
         /// `beta2` in Q2.30, as the moments use it: `1 - c2 2^-s2`.
@@ -274,8 +279,11 @@ impl FixedOptimizer for Adam {
             s2 -= 1;
         }
         let c2 = ((d2 + ((1 << (30 - s2)) >> 1)) >> (30 - s2)).clamp(1, 0xFFFF);
+        q24("lr", self.lr, "below 128 on the fixed-point path")?;
+        let (lr_m, lr_s) = mantissa24(self.lr);
         Ok(Rule::Adam {
-            lr: q24("lr", self.lr, "below 128 on the fixed-point path")?,
+            lr_m,
+            lr_s,
             beta1: (1 << 30) - (c1 << 15),
             beta2: (1 << 30) - (c2 << (30 - s2)) as i32,
             c1,
@@ -288,7 +296,7 @@ impl FixedOptimizer for Adam {
 /// Per-step constants of a rule.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Scalars {
-    /// Adam's `s_k` in Q8.24; SGD's `lr`.
+    /// SGD's and momentum's `lr` (Q8.24); Adam: 0 (its `s_k` is `s_mant`, `u_shift`).
     pub step: i32,
     /// First step of momentum (the buffer starts at `g`).
     pub first: bool,
@@ -322,23 +330,53 @@ fn div_q30(n: u32, d: u32) -> u32 {
     q.min(i32::MAX as u32)
 }
 
-/// `s_k` (Q8.24) as `(mant, shift)` with `s_k = mant 2^-(shift + 4)`, `mant < 2^14`,
-/// `shift` in `2..=30` (`s_k` below `2^-26` loses its low bits).
-fn split_step(s: u32) -> (i32, u32) {
-    if s == 0 {
-        return (0, 30);
+/// `lr = lr_m 2^-lr_s` with `lr_m` the `f32`'s 24-bit mantissa (`[2^23, 2^24)` for a
+/// normal number): exactly the configured value. `(0, 0)` for 0 or a negative `lr`.
+fn mantissa24(lr: f32) -> (u32, u32) {
+    if lr.is_nan() || lr <= 0.0 {
+        return (0, 0);
     }
-    let bits = 32 - super::math::leading_zeros(s); // s in [2^(bits-1), 2^bits)
-                                                   // mant = s 2^(14 - bits), shift + 4 = 24 + 14 - bits.
-    let shift = 34 - bits as i32; // >= 2: bits <= 32
-    let mant = if bits > 14 {
-        let r = bits - 14;
-        ((s + (1 << (r - 1))) >> r).min((1 << 14) - 1)
+    let bits = lr.to_bits();
+    let exp = (bits >> 23) & 0xFF;
+    let frac = bits & 0x7F_FFFF;
+    if exp == 0 {
+        (frac, 149) // subnormal: frac 2^-149
     } else {
-        s << (14 - bits)
-    };
-    if shift > 30 {
-        return ((mant >> (shift - 30)) as i32, 30);
+        (frac | 0x80_0000, 150u32.saturating_sub(exp))
+    }
+}
+
+/// Adam's step size `s_k = (num 2^-lr_s) / (d 2^-30)` as `(s_mant, u_shift)` with `s_k =
+/// s_mant 2^-(u_shift + 5)`: the quotient normalised into `[2^30, 2^31)` by shifts
+/// (exact) and one 32-bit restoring division (`floor`, relative `2^-30`), its top 14
+/// bits rounded to `s_mant` in `[2^13, 2^14)` (relative `2^-14`), `u_shift` in `1..=29`:
+/// below `2^-34` `s_mant` loses its low bits (floor), from 256 on it saturates there.
+fn step_size(num: u32, d: u32, lr_s: u32) -> (i32, u32) {
+    if num == 0 {
+        return (0, 29);
+    }
+    // num / d = (n / d') 2^e with n / d' in [1, 2): n < 2^31 (d <= 2^30), d' < 2^24.
+    let (mut n, mut d, mut e) = (num, d.clamp(1, 1 << 30), 0i32);
+    while n < d {
+        n <<= 1;
+        e -= 1;
+    }
+    while n >= 2 * d {
+        d <<= 1;
+        e += 1;
+    }
+    let q = div_q30(n, d); // [2^30, 2^31): s_k = q 2^(e - lr_s)
+    let mut mant = (q + (1 << 16)) >> 17; // [2^13, 2^14]: s_k = mant 2^(17 + e - lr_s)
+    let mut shift = lr_s as i32 - e - 22;
+    if mant >= 1 << 14 {
+        mant >>= 1;
+        shift -= 1;
+    }
+    if shift < 1 {
+        return ((1 << 14) - 1, 1);
+    }
+    if shift > 29 {
+        return ((mant >> (shift - 29).min(31)) as i32, 29);
     }
     (mant as i32, shift as u32)
 }
@@ -645,18 +683,23 @@ impl Rule {
                 first: k <= 1,
                 ..Scalars::default()
             },
-            Rule::Adam { lr, beta1, beta2, .. } => {
+            Rule::Adam {
+                lr_m,
+                lr_s,
+                beta1,
+                beta2,
+                ..
+            } => {
                 let b1 = (mul_wide(pow.0, beta1) >> 30) as i32;
                 let b2 = (mul_wide(pow.1, beta2) >> 30) as i32;
                 *pow = (b1, b2);
                 let bc1 = ((1i32 << 30) - b1).max(1) as u32; // > 0: beta1 < 1
                 let bc2 = ((1i32 << 30) - b2).clamp(0, 1 << 30) as u32;
-                let num = mul_shr_u(lr.max(0) as u32, sqrt_q30(bc2), 30); // Q24, <= lr
-                let step = div_q30(num, bc1) as i32; // Q24
-                let (s_mant, s_shift) = split_step(step as u32);
-                let u_shift = s_shift - 1;
+                // lr sqrt(1 - beta2'^k) = num 2^-lr_s, from lr's own 24 bits (num < 2^24).
+                let num = mul_shr_u(lr_m, sqrt_q30(bc2), 30);
+                let (s_mant, u_shift) = step_size(num, bc1, lr_s);
                 Scalars {
-                    step,
+                    step: 0,
                     first: k <= 1,
                     s_mant,
                     u_shift,
