@@ -8,6 +8,7 @@
 
 extern crate std;
 
+use super::super::trainer::pow_q30;
 use super::*;
 use crate::Rng;
 use std::vec::Vec;
@@ -43,19 +44,6 @@ fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
 /// `x` rounded to `frac` fractional bits, saturated to `+-limit` units.
 fn fix(x: f64, frac: u32, limit: i64) -> i32 {
     (libm::round(x * (1u64 << frac) as f64) as i64).clamp(-limit, limit) as i32
-}
-
-/// `b^k` in Q2.30 by `k` truncated products: what the trainer keeps (`Rule::scalars`
-/// advances it once per step; a restore recomputes it this way).
-fn pow_q30(b: i32, k: u32) -> i32 {
-    let mut r = 1i32 << 30;
-    for _ in 0..k {
-        r = (mul_wide(r, b) >> 30) as i32;
-        if r == 0 {
-            break;
-        }
-    }
-    r
 }
 
 /// `1 - b^k` in `f64`, without cancellation.

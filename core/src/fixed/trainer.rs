@@ -1018,7 +1018,7 @@ impl<'a, O: FixedOptimizer> FixedTrainer<'a, O> {
 /// `b^k` in Q2.30 as [`Rule::scalars`] forms it, one truncated product per step, so
 /// that a restored run continues with the same bits as one never stopped (`k`
 /// products: about 20 instructions each on the M0, only when restoring).
-fn pow_q30(b: i32, k: u32) -> i32 {
+pub(super) fn pow_q30(b: i32, k: u32) -> i32 {
     let mut result = 1i32 << 30;
     for _ in 0..k {
         result = (mul_wide(result, b) >> 30) as i32;
