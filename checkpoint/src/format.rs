@@ -109,26 +109,12 @@ pub const fn layer_len(version: u16) -> Option<usize> {
     }
 }
 
-/// Whether an activation's parameter differs from PyTorch's default (which version 1
-/// means by codes 4 and 5).
-const fn off_default(a: Activation) -> bool {
-    let default = match a {
-        Activation::LeakyRelu(_) => Activation::LEAKY_RELU.param(),
-        Activation::Elu(_) => Activation::ELU.param(),
-        _ => None,
-    };
-    match (a.param(), default) {
-        (Some(p), Some(d)) => p.to_bits() != d.to_bits(),
-        _ => false,
-    }
-}
-
 /// The format version a save of `layers` writes: 1 when every layer is dense and
 /// every activation parameter is PyTorch's default, else 2.
 pub const fn version_for(layers: &[Dense]) -> u16 {
     let mut rest = layers;
     while let [first, tail @ ..] = rest {
-        if !first.is_dense() || off_default(first.activation) {
+        if !first.is_dense() || first.activation.param_off_default() {
             return 2;
         }
         rest = tail;

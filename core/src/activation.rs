@@ -157,6 +157,22 @@ impl Activation {
         }
     }
 
+    /// Whether the activation's parameter differs (in its bits) from PyTorch's default
+    /// ([`Activation::LEAKY_RELU`]'s slope, [`Activation::ELU`]'s alpha): what the model
+    /// file and the checkpoint's first format version cannot record. `false` for an
+    /// activation without a parameter.
+    pub const fn param_off_default(self) -> bool {
+        let default = match self {
+            Activation::LeakyRelu(_) => Activation::LEAKY_RELU.param(),
+            Activation::Elu(_) => Activation::ELU.param(),
+            _ => None,
+        };
+        match (self.param(), default) {
+            (Some(p), Some(d)) => p.to_bits() != d.to_bits(),
+            _ => false,
+        }
+    }
+
     /// The same activation with its parameter set to `p` (unchanged for one without a
     /// parameter).
     pub const fn with_param(self, p: f32) -> Self {

@@ -51,3 +51,12 @@ fn the_fixed_point_path_refuses_them() {
         assert!(err.to_string().contains(act.name()), "{err}");
     }
 }
+
+#[test]
+fn an_activation_parameter_is_off_default_only_when_it_differs_from_pytorch() {
+    assert!(!Activation::LEAKY_RELU.param_off_default());
+    assert!(!Activation::ELU.param_off_default());
+    assert!(!Activation::Relu.param_off_default());
+    assert!(Activation::leaky_relu(0.02).param_off_default());
+    assert!(Activation::elu(0.5).param_off_default());
+}

@@ -279,6 +279,7 @@ impl FixedOptimizer for Adam {
             s2 -= 1;
         }
         let c2 = ((d2 + ((1 << (30 - s2)) >> 1)) >> (30 - s2)).clamp(1, 0xFFFF);
+        // The range check only: Adam's step size takes lr's f32 bits exactly.
         q24("lr", self.lr, "below 128 on the fixed-point path")?;
         let (lr_m, lr_s) = mantissa24(self.lr);
         Ok(Rule::Adam {

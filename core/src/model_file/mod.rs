@@ -47,26 +47,12 @@ const LAYER_V1: usize = 12;
 /// Bytes of a layer record in version 2 (version 1's and the activation's parameter).
 const LAYER_V2: usize = 16;
 
-/// Whether an activation's parameter is not PyTorch's default (which a version-1
-/// record means by codes 4 and 5).
-const fn off_default(a: Activation) -> bool {
-    let default = match a {
-        Activation::LeakyRelu(_) => Activation::LEAKY_RELU.param(),
-        Activation::Elu(_) => Activation::ELU.param(),
-        _ => None,
-    };
-    match (a.param(), default) {
-        (Some(p), Some(d)) => p.to_bits() != d.to_bits(),
-        _ => false,
-    }
-}
-
 /// Whether any layer's activation has a parameter other than its default (the file is
 /// then version 2).
 const fn has_activation_param(layers: &[Dense]) -> bool {
     let mut rest = layers;
     while let [first, tail @ ..] = rest {
-        if off_default(first.activation) {
+        if first.activation.param_off_default() {
             return true;
         }
         rest = tail;
